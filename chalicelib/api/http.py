@@ -1,0 +1,135 @@
+"""Request parsing and response shaping shared by every blueprint.
+
+Route functions parse with `body(model)`, authorise with `principal(*roles)`,
+call a service and return `ok(...)`. Domain errors become the one error shape
+here; Chalice's own refusals (405, 415, 500) are rewritten by `error_middleware`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from typing import Any, Callable, TypeVar
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.errors import ApiError, MalformedRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from chalicelib.security import access
+from chalicelib.security.access import Principal, Role
+from chalicelib.settings import get_settings
+
+log = logging.getLogger("healthcode.api")
+M = TypeVar("M", bound=BaseModel)
+JSON = "application/json"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details if details is not None else []}}
+
+
+def error_response(error: ApiError) -> Response:
+    headers = {"Content-Type": JSON, **NO_STORE}
+    if error.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="healthcode"'
+    return Response(body=error_body(error.code, error.message, error.details), status_code=error.status,
+                    headers=headers)
+
+
+def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=body, status_code=status, headers={"Content-Type": JSON, **NO_STORE, **(headers or {})})
+
+
+def route(bp: Blueprint, path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """`bp.route` whose view turns domain errors into the one error shape."""
+    def register(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def handled(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return view(*args, **kwargs)
+            except ApiError as error:
+                return error_response(error)
+        bp.route(path, **options)(handled)
+        return view
+    return register
+
+
+def current(bp: Blueprint) -> Request:
+    return bp.current_request
+
+
+def principal(request: Request, *roles: Role) -> Principal:
+    return access.require(request.headers.get("authorization"), *roles)
+
+
+def raw_body(request: Request) -> bytes:
+    raw = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(f"The body is larger than {get_settings().max_body_bytes} bytes.")
+    return raw
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False, include_context=False):
+        field = ".".join(str(p) for p in err["loc"]) or "(body)"
+        message = err["msg"].removeprefix("Value error, ")
+        details.append({"field": field, "message": message, "type": err["type"]})
+    return details
+
+
+def parse(model: type[M], raw: bytes) -> M:
+    try:
+        return model.model_validate_json(raw or b"")
+    except ValidationError as exc:
+        kinds = {e["type"] for e in exc.errors()}
+        if "json_invalid" in kinds:
+            raise MalformedRequest("The body is not valid JSON.", code="malformed_json") from None
+        if "model_type" in kinds and not raw.strip().startswith(b"{"):
+            raise MalformedRequest("The body must be a JSON object.", code="malformed_json") from None
+        raise ValidationFailed("The request has invalid fields.", validation_details(exc)) from None
+
+
+def body(request: Request, model: type[M]) -> M:
+    content_type = (request.headers.get("content-type") or JSON).split(";")[0].strip().lower()
+    if content_type != JSON:
+        raise UnsupportedMediaType("Send the body as application/json.")
+    return parse(model, raw_body(request))
+
+
+def query(request: Request, model: type[M]) -> M:
+    params = request.query_params or {}
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as exc:
+        raise ValidationFailed("The query has invalid parameters.", validation_details(exc)) from None
+
+
+_CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",
+                  "BadRequest": "bad_request", "InternalServerError": "internal_error",
+                  "NotFoundError": "not_found"}
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def error_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Rewrite Chalice's own error bodies into ours and never leak a stack trace."""
+    try:
+        response = get_response(event)
+    except Exception:  # pragma: no cover - Chalice already turns view errors into 500s
+        log.exception("unhandled error")
+        return Response(body=error_body("internal_error", "An internal error occurred."), status_code=500,
+                        headers={"Content-Type": JSON})
+    payload = response.body
+    if isinstance(payload, dict) and set(payload) == {"Code", "Message"}:
+        code = _CHALICE_CODES.get(payload["Code"]) or _SNAKE.sub("_", payload["Code"]).lower()
+        message = payload["Message"] if response.status_code < 500 else "An internal error occurred."
+        response.body = error_body(code, message)
+        response.headers = {**response.headers, "Content-Type": JSON}
+    return response
+
+
+def dump(payload: Any) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)

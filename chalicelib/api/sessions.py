@@ -1,0 +1,111 @@
+"""Log in: citizens at /v1/sessions, system clients at /v1/oauth/token (client credentials)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from urllib.parse import parse_qs, unquote
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from chalicelib.api.http import body, ok, raw_body, route
+from chalicelib.domain import idnumber, names
+from chalicelib.errors import MalformedRequest, UnsupportedMediaType, ValidationFailed
+from chalicelib.security import identity
+from chalicelib.services import sessions
+
+bp = Blueprint(__name__)
+FORM = "application/x-www-form-urlencoded"
+
+
+class SelfAsserted(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(min_length=1, max_length=32)
+    phone: str = Field(min_length=1, max_length=20)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not names.is_valid_name(value):
+            raise ValueError("must be a personal name in Chinese characters or Latin letters")
+        return value.strip()
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str) -> str:
+        try:
+            return idnumber.normalise(value)
+        except idnumber.InvalidIdNumber as exc:
+            raise ValueError(f"not a valid resident ID number: {exc}") from None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if not names.is_valid_phone(value):
+            raise ValueError("must be an 11-digit mainland mobile number")
+        return value
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    assertion: str | None = Field(default=None, min_length=10, max_length=8192,
+                                  description="ID token from the identity provider (prod)")
+    self_asserted: SelfAsserted | None = Field(default=None, description="dev/test stages only")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "SessionRequest":
+        if (self.assertion is None) == (self.self_asserted is None):
+            raise ValueError("send exactly one of `assertion` or `self_asserted`")
+        return self
+
+
+@route(bp, "/v1/sessions", methods=["POST"])
+def create_session():
+    request = body(bp.current_request, SessionRequest)
+    if request.assertion is not None:
+        who = identity.from_id_token(request.assertion)
+    else:
+        assert request.self_asserted is not None
+        who = identity.from_self_assertion(request.self_asserted.name, request.self_asserted.id_number,
+                                           request.self_asserted.phone)
+    return ok(sessions.citizen_session(who), 201)
+
+
+def _credentials_from_basic(header: str) -> tuple[str, str] | None:
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise MalformedRequest("The Basic credentials are not valid base64.", code="invalid_client") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise MalformedRequest("Basic credentials must be client_id:client_secret.", code="invalid_client")
+    return unquote(client_id), unquote(secret)
+
+
+@route(bp, "/v1/oauth/token", methods=["POST"], content_types=[FORM, "application/json"])
+def client_credentials_token():
+    request = bp.current_request
+    raw = raw_body(request)
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type == FORM:
+        params = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    elif content_type == "application/json":
+        try:
+            params = json.loads(raw or b"{}")
+        except ValueError:
+            raise MalformedRequest("The body is not valid JSON.", code="malformed_json") from None
+        if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+            raise MalformedRequest("The body must be a JSON object of strings.", code="malformed_json")
+    else:
+        raise UnsupportedMediaType(f"Send {FORM} as OAuth 2.0 asks.")
+    if params.get("grant_type") != "client_credentials":
+        raise ValidationFailed("Only grant_type=client_credentials is supported.", code="unsupported_grant_type",
+                               details=[{"field": "grant_type", "message": "must be client_credentials",
+                                         "type": "value"}])
+    credentials = _credentials_from_basic(request.headers.get("authorization", ""))
+    client_id, secret = credentials or (params.get("client_id", ""), params.get("client_secret", ""))
+    return ok(sessions.client_token(client_id, secret))

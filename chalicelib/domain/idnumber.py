@@ -1,0 +1,46 @@
+"""Resident identity numbers (GB 11643-1999): 17 digits and an ISO 7064 MOD 11-2 check character."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from chalicelib.domain import divisions
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+
+class InvalidIdNumber(ValueError):
+    pass
+
+
+def check_character(first17: str) -> str:
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+
+
+def area_is_known(area: str) -> bool:
+    """The six-digit prefix names a division at county, prefecture or province level."""
+    return divisions.is_division(area)
+
+
+def normalise(raw: str) -> str:
+    """Validate and return the canonical form (upper-case X); raises InvalidIdNumber with a reason."""
+    value = raw.strip().upper()
+    if not _SHAPE.match(value):
+        raise InvalidIdNumber("must be 18 characters: 17 digits and a digit or X")
+    if not area_is_known(value[:6]):
+        raise InvalidIdNumber("the first six digits are not a GB/T 2260 administrative division code")
+    try:
+        born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        raise InvalidIdNumber("the birth date (digits 7-14) is not a real date") from None
+    if born.year < 1900 or born > dt.date.today():
+        raise InvalidIdNumber("the birth date (digits 7-14) is out of range")
+    if check_character(value[:17]) != value[17]:
+        raise InvalidIdNumber("the check character does not match (GB 11643)")
+    return value
+
+
+def last_four(id_number: str) -> str:
+    return id_number[-4:]

@@ -1,0 +1,72 @@
+"""Platform access tokens (HS256, pinned) for citizens and system clients, and role checks."""
+from __future__ import annotations
+
+import secrets as random
+from dataclasses import dataclass
+from enum import Enum
+
+import jwt
+
+from chalicelib import clock
+from chalicelib.errors import Forbidden, Unauthenticated
+from chalicelib.security import secrets
+from chalicelib.settings import get_settings
+
+AUDIENCE = "healthcode-api"
+ALGORITHM = "HS256"
+
+
+class Role(str, Enum):
+    CITIZEN = "citizen"
+    CHECKPOINT = "checkpoint"
+    PROVINCE = "province"
+    HEALTH_AUTHORITY = "health_authority"
+    OPS = "ops"
+
+
+SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.OPS)
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    subject: str                  # person reference (citizen) or client id
+    province: str | None = None   # two-digit scope of province and health-authority clients
+    area: str | None = None       # a checkpoint's GB/T 2260 area
+    name_masked: str | None = None
+    id_last4: str | None = None
+
+
+def issue(principal: Principal, ttl: int) -> str:
+    now = clock.now()
+    claims = {"iss": get_settings().issuer, "aud": AUDIENCE, "sub": principal.subject,
+              "role": principal.role.value, "iat": now, "exp": now + ttl, "jti": random.token_urlsafe(9)}
+    optional = {"prov": principal.province, "area": principal.area, "nm": principal.name_masked,
+                "l4": principal.id_last4}
+    claims.update({k: v for k, v in optional.items() if v is not None})
+    return jwt.encode(claims, secrets.bundle().session_key, algorithm=ALGORITHM)
+
+
+def authenticate(authorization: str | None) -> Principal:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthenticated("Send an access token as `Authorization: Bearer <token>`.")
+    token = authorization[len("Bearer "):].strip()
+    try:
+        claims = jwt.decode(token, secrets.bundle().session_key, algorithms=[ALGORITHM], audience=AUDIENCE,
+                            issuer=get_settings().issuer,
+                            options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False})
+        role = Role(claims["role"])
+    except (jwt.exceptions.InvalidTokenError, ValueError):
+        raise Unauthenticated("The access token is not valid.") from None
+    if claims["exp"] <= clock.now():
+        raise Unauthenticated("The access token has expired; log in again.", code="token_expired")
+    return Principal(role=role, subject=claims["sub"], province=claims.get("prov"), area=claims.get("area"),
+                     name_masked=claims.get("nm"), id_last4=claims.get("l4"))
+
+
+def require(authorization: str | None, *roles: Role) -> Principal:
+    principal = authenticate(authorization)
+    if principal.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise Forbidden(f"This operation is for: {allowed}.", details=[{"role": principal.role.value}])
+    return principal

@@ -1,0 +1,132 @@
+"""QR tokens: compact ES256 JWS naming an opaque code id, verifiable offline with our JWKS.
+
+ES256 was measured faster to verify than Ed25519 on this machine's OpenSSL
+(docs/BENCHMARKS.md). Keys are parsed once per key set, never per request.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from jwt.algorithms import ECAlgorithm
+
+from chalicelib import clock
+from chalicelib.security import secrets
+
+ALGORITHM = "ES256"
+LEEWAY_SECONDS = 5
+UNKNOWN_KID_RELOAD_SECONDS = 30
+
+
+class TokenRejected(Exception):
+    """A token that does not verify; `reason` is one of the documented refusal reasons."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    signing_kid: str
+    signing_key: Any
+    public_keys: dict[str, Any]
+    jwks: dict[str, Any]
+    loaded_at: float
+
+
+def _build_ring(bundle: secrets.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
+    from cryptography.hazmat.primitives import serialization
+
+    active = [k for k in bundle.signing_keys if k.retired_at is None]
+    if not active:
+        raise RuntimeError("no active QR signing key in the secret bundle")
+    current = max(active, key=lambda k: k.created_at)
+    public_keys: dict[str, Any] = {}
+    jwks = []
+    for record in bundle.signing_keys:
+        # a retired key still verifies the tokens it signed until they have all expired
+        if record.retired_at is not None and record.retired_at + qr_ttl + LEEWAY_SECONDS < now:
+            continue
+        private = serialization.load_pem_private_key(record.private_pem.encode(), password=None)
+        public = private.public_key()
+        public_keys[record.kid] = public
+        jwk = json.loads(ECAlgorithm.to_jwk(public))
+        jwk.update({"kid": record.kid, "alg": ALGORITHM, "use": "sig"})
+        jwks.append(jwk)
+    signing = serialization.load_pem_private_key(current.private_pem.encode(), password=None)
+    return KeyRing(current.kid, signing, public_keys, {"keys": jwks}, bundle.loaded_at)
+
+
+_lock = threading.Lock()
+_ring: KeyRing | None = None
+_last_forced_reload = 0.0
+
+
+def key_ring(qr_ttl: int, force: bool = False) -> KeyRing:
+    global _ring
+    bundle = secrets.reload() if force else secrets.bundle()
+    ring = _ring
+    if ring is None or ring.loaded_at != bundle.loaded_at:
+        with _lock:
+            if _ring is None or _ring.loaded_at != bundle.loaded_at:
+                _ring = _build_ring(bundle, qr_ttl, clock.now())
+            ring = _ring
+    return ring
+
+
+def issue(code_id: str, now: int, ttl: int) -> tuple[str, int]:
+    ring = key_ring(ttl)
+    expires = now + ttl
+    token = jwt.encode({"sub": code_id, "exp": expires}, ring.signing_key, algorithm=ALGORITHM,
+                       headers={"kid": ring.signing_kid, "typ": None})
+    return token, expires
+
+
+def _public_key_for(kid: str, ttl: int) -> Any:
+    global _last_forced_reload
+    ring = key_ring(ttl)
+    key = ring.public_keys.get(kid)
+    if key is None and time.time() - _last_forced_reload > UNKNOWN_KID_RELOAD_SECONDS:
+        # another container may have rotated keys; look again, but not on every forged token
+        _last_forced_reload = time.time()
+        key = key_ring(ttl, force=True).public_keys.get(kid)
+    return key
+
+
+def verify(token: str, ttl: int, now: int) -> str:
+    """The code id a valid token names; raises TokenRejected with the precise reason."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.exceptions.DecodeError:
+        raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
+    if header.get("alg") != ALGORITHM:
+        raise TokenRejected("bad_signature", f"The token is not signed with {ALGORITHM}.")
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise TokenRejected("unknown_key", "The token names no signing key.")
+    key = _public_key_for(kid, ttl)
+    if key is None:
+        raise TokenRejected("unknown_key", "The token is signed by a key the platform does not know.")
+    try:
+        # expiry is checked below against the platform clock, the one every rule uses
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM],
+                            options={"require": ["exp", "sub"], "verify_exp": False})
+    except jwt.exceptions.InvalidSignatureError:
+        raise TokenRejected("bad_signature", "The token's signature does not verify.") from None
+    except jwt.exceptions.InvalidTokenError:
+        raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
+    if not isinstance(claims["exp"], int) or claims["exp"] + LEEWAY_SECONDS <= now:
+        raise TokenRejected("expired", "The code has expired; ask the holder to refresh it.")
+    if not isinstance(claims["sub"], str):
+        raise TokenRejected("malformed", "The token names no code.")
+    return claims["sub"]
+
+
+def jwks(ttl: int) -> dict[str, Any]:
+    return key_ring(ttl).jwks

@@ -1,0 +1,147 @@
+"""The platform's secrets: ID pepper, token keys and the QR signing keys.
+
+dev/test read a JSON file generated on first run in HEALTHCODE_SECRETS_DIR (an
+ignored folder); prod reads one Secrets Manager secret (HEALTHCODE_SECRET_ID)
+holding the same JSON. Either way the bundle is loaded once per container and
+re-read at most every REFRESH_SECONDS, or sooner when a token names a key we do
+not know yet (another container rotated it).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets as random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chalicelib.settings import get_settings
+
+REFRESH_SECONDS = 300
+FILE_NAME = "secrets.json"
+
+
+@dataclass(frozen=True)
+class SigningKeyRecord:
+    kid: str
+    private_pem: str
+    created_at: int
+    retired_at: int | None = None
+
+
+@dataclass(frozen=True)
+class SecretBundle:
+    pepper: bytes           # HMAC key for ID numbers
+    session_key: bytes      # HS256 key of platform access tokens
+    code_key: bytes         # derives opaque code ids from person references
+    client_key: bytes       # HMAC key for client secrets
+    signing_keys: tuple[SigningKeyRecord, ...] = field(default=())
+    loaded_at: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "SecretBundle":
+        raw = lambda name: base64.b64decode(data[name])  # noqa: E731
+        keys = tuple(SigningKeyRecord(**k) for k in data.get("signing_keys", []))
+        return cls(raw("pepper"), raw("session_key"), raw("code_key"), raw("client_key"), keys, time.time())
+
+    def to_json(self) -> dict[str, Any]:
+        enc = lambda b: base64.b64encode(b).decode()  # noqa: E731
+        return {"pepper": enc(self.pepper), "session_key": enc(self.session_key), "code_key": enc(self.code_key),
+                "client_key": enc(self.client_key),
+                "signing_keys": [k.__dict__ for k in self.signing_keys]}
+
+
+def new_signing_key(now: int) -> SigningKeyRecord:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    # short kids keep the QR token short; 6 random url-safe characters is plenty for a key set
+    return SigningKeyRecord(kid=random.token_urlsafe(6)[:6], private_pem=pem, created_at=now)
+
+
+def generate_bundle(now: int) -> SecretBundle:
+    return SecretBundle(random.token_bytes(32), random.token_bytes(32), random.token_bytes(32),
+                        random.token_bytes(32), (new_signing_key(now),), time.time())
+
+
+_lock = threading.Lock()
+_bundle: SecretBundle | None = None
+
+
+def _dev_path() -> Path:
+    directory = get_settings().secrets_dir
+    if not directory:
+        raise RuntimeError("HEALTHCODE_SECRETS_DIR is not set for a non-prod stage")
+    return Path(directory) / FILE_NAME
+
+
+def _read_dev() -> SecretBundle:
+    path = _dev_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        bundle = generate_bundle(int(time.time()))
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(bundle.to_json(), fh)
+        try:
+            os.link(tmp, path)  # fails if another process created it first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return SecretBundle.from_json(json.loads(path.read_text()))
+
+
+def _read_secrets_manager(secret_id: str) -> SecretBundle:
+    import boto3
+
+    response = boto3.client("secretsmanager", region_name=get_settings().region).get_secret_value(SecretId=secret_id)
+    return SecretBundle.from_json(json.loads(response["SecretString"]))
+
+
+def _read() -> SecretBundle:
+    settings = get_settings()
+    if settings.secret_id:
+        return _read_secrets_manager(settings.secret_id)
+    return _read_dev()
+
+
+def bundle(max_age: float = REFRESH_SECONDS) -> SecretBundle:
+    global _bundle
+    current = _bundle
+    if current is None or time.time() - current.loaded_at > max_age:
+        with _lock:
+            if _bundle is None or time.time() - _bundle.loaded_at > max_age:
+                _bundle = _read()
+            current = _bundle
+    return current
+
+
+def reload() -> SecretBundle:
+    return bundle(max_age=0)
+
+
+def rotate_signing_key(now: int) -> SigningKeyRecord:
+    """dev/test rotation: add a new signing key and retire the previous ones.
+
+    In prod the same shape is written to Secrets Manager by the ops CLI.
+    """
+    path = _dev_path()
+    current = bundle(max_age=0)
+    fresh = new_signing_key(now)
+    keys = tuple(k if k.retired_at else SigningKeyRecord(k.kid, k.private_pem, k.created_at, now)
+                 for k in current.signing_keys) + (fresh,)
+    updated = SecretBundle(current.pepper, current.session_key, current.code_key, current.client_key, keys)
+    tmp = path.with_suffix(".rotate.tmp")
+    tmp.write_text(json.dumps(updated.to_json()))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    reload()
+    return fresh

@@ -1,0 +1,85 @@
+"""Applying for a code, reading it, and issuing its QR token."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.domain.colors import Reason, live_color, live_reasons, next_change, reasons_from_sources
+from chalicelib.domain.declaration import Declaration, declaration_reasons
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.security import pseudonyms, qr_tokens
+from chalicelib.security.access import Principal
+from chalicelib.settings import get_settings
+from chalicelib.store import codes, dynamo
+
+MAX_ATTEMPTS = 5
+
+
+def view(record: dict[str, Any], now: int) -> dict[str, Any]:
+    """What a citizen (and a checkpoint, in part) sees of a code: the live color and every live reason."""
+    reasons = reasons_from_sources(record.get("sources", {}))
+    changes_at = next_change(reasons, now)
+    return {
+        "code_id": record["pk"],
+        "color": live_color(reasons, now).value,
+        "reasons": [r.to_dict() for r in live_reasons(reasons, now)],
+        "status": record["status"],
+        "name_masked": record["name_masked"],
+        "id_last4": record["id_last4"],
+        "declared_at": record.get("declared_at"),
+        "updated_at": record["updated_at"],
+        "next_change_at": changes_at,
+        "version": record["version"],
+    }
+
+
+def with_source(record: dict[str, Any], source: str, reasons: list[Reason], now: int) -> dict[str, Any]:
+    """A new version of the record with one source's reasons replaced and the cached color recomputed."""
+    sources = dict(record.get("sources", {}))
+    sources[source] = [r.to_dict() for r in reasons]
+    updated = {**record, "sources": sources, "updated_at": now, "version": record["version"] + 1}
+    updated["color"] = live_color(reasons_from_sources(sources), now).value
+    return updated
+
+
+def apply(principal: Principal, declaration: Declaration) -> dict[str, Any]:
+    """Create or update the caller's code from a declaration; safe under concurrent applies."""
+    now = clock.now()
+    code_id = pseudonyms.code_id(principal.subject)
+    reasons = declaration_reasons(declaration, now)
+    for _ in range(MAX_ATTEMPTS):
+        current = codes.get(code_id, consistent=True)
+        if current is None:
+            base = {"pk": code_id, "person": principal.subject, "name_masked": principal.name_masked,
+                    "id_last4": principal.id_last4, "status": "active", "sources": {}, "created_at": now,
+                    "version": 0}
+            record = with_source(base, "declaration", reasons, now)
+        else:
+            record = with_source(current, "declaration", reasons, now)
+        record["declaration"] = declaration.model_dump(mode="json")
+        record["declared_at"] = now
+        try:
+            if current is None:
+                codes.create(record)
+            else:
+                codes.replace(record, expected_version=current["version"])
+            return view(record, now)
+        except dynamo.ConditionFailed:
+            continue  # someone wrote in between: read again and re-apply on top
+    raise Conflict("The code is being changed by another request; try again.", code="concurrent_update")
+
+
+def mine(principal: Principal) -> dict[str, Any]:
+    record = codes.get(pseudonyms.code_id(principal.subject), consistent=True)
+    if record is None:
+        raise NotFound("You have no health code yet; apply with POST /v1/codes.", code="no_code")
+    return view(record, clock.now())
+
+
+def qr_token(principal: Principal) -> dict[str, Any]:
+    code = mine(principal)
+    if code["status"] != "active":
+        raise Conflict("This code is revoked.", code="code_revoked")
+    ttl = get_settings().qr_token_ttl
+    token, expires = qr_tokens.issue(code["code_id"], clock.now(), ttl)
+    return {"token": token, "expires_at": expires, "color": code["color"], "name_masked": code["name_masked"]}

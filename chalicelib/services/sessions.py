@@ -1,0 +1,70 @@
+"""Logging in: citizens exchange an identity for a token; system clients use client credentials."""
+from __future__ import annotations
+
+import hmac
+import secrets as random
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.domain import divisions, idnumber, names
+from chalicelib.errors import Unauthenticated, ValidationFailed
+from chalicelib.security import access, pseudonyms
+from chalicelib.security.access import Principal, Role
+from chalicelib.security.identity import Identity
+from chalicelib.settings import get_settings
+from chalicelib.store import clients, dynamo
+
+PROVINCE_SCOPED = (Role.PROVINCE, Role.HEALTH_AUTHORITY)
+
+
+def citizen_session(identity: Identity) -> dict[str, Any]:
+    ttl = get_settings().citizen_token_ttl
+    principal = Principal(role=Role.CITIZEN, subject=pseudonyms.person_ref(identity.id_number),
+                          name_masked=names.mask_name(identity.name),
+                          id_last4=idnumber.last_four(identity.id_number))
+    return {"access_token": access.issue(principal, ttl), "token_type": "Bearer", "expires_in": ttl,
+            "name_masked": principal.name_masked, "id_last4": principal.id_last4}
+
+
+def client_token(client_id: str, client_secret: str) -> dict[str, Any]:
+    record = clients.get(client_id) if 0 < len(client_id) <= 64 else None
+    expected = record["secret_hash"] if record else pseudonyms.client_secret_hash("no-such-client")
+    matches = hmac.compare_digest(expected, pseudonyms.client_secret_hash(client_secret))
+    if record is None or not matches or record["status"] != "active":
+        raise Unauthenticated("Unknown client, wrong secret or revoked client.", code="invalid_client")
+    principal = Principal(role=Role(record["role"]), subject=client_id, province=record.get("province"),
+                          area=record.get("area"))
+    ttl = get_settings().access_token_ttl
+    return {"access_token": access.issue(principal, ttl), "token_type": "Bearer", "expires_in": ttl,
+            "scope": record["role"]}
+
+
+def create_client(role: Role, name: str, province: str | None = None, area: str | None = None) -> dict[str, Any]:
+    """Create a system client; the secret is returned here once and only its hash is stored."""
+    if role in PROVINCE_SCOPED and not (province and divisions.is_province(province)):
+        raise ValidationFailed(f"A {role.value} client needs a two-digit province code.")
+    if area is not None and not divisions.is_division(area):
+        raise ValidationFailed("area must be a GB/T 2260 division code.")
+    if province is not None and not divisions.is_province(province):
+        raise ValidationFailed("province must be a two-digit GB/T 2260 province code.")
+    for _ in range(3):
+        client_id = f"{role.value[:2]}_{random.token_hex(8)}"
+        secret = "hcs_" + random.token_urlsafe(32)
+        record = {"pk": client_id, "role": role.value, "name": name, "province": province, "area": area,
+                  "secret_hash": pseudonyms.client_secret_hash(secret), "status": "active",
+                  "created_at": clock.now()}
+        try:
+            clients.create(record)
+        except dynamo.ConditionFailed:
+            continue
+        return {"client_id": client_id, "client_secret": secret, "role": role.value, "name": name,
+                "province": province, "area": area}
+    raise RuntimeError("could not allocate a client id")
+
+
+def revoke_client(client_id: str) -> bool:
+    try:
+        clients.set_status(client_id, "revoked", clock.now())
+        return True
+    except dynamo.ConditionFailed:
+        return False

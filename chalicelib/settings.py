@@ -1,0 +1,90 @@
+"""Configuration read from the environment once per container.
+
+The stage's variables come from .chalice/config.json (dev, test, prod); nothing
+here defaults to a local address, so a prod stage without an endpoint talks to
+AWS's regional DynamoDB endpoint.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+STAGES_WITH_SELF_ASSERTION = frozenset({"dev", "test"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    table_prefix: str
+    region: str
+    dynamodb_endpoint: str | None
+    secrets_dir: str | None          # dev/test: generated local secret files
+    secret_id: str | None            # prod: Secrets Manager secret holding pepper and keys
+    issuer: str = "https://healthcode.example.gov.cn"
+    access_token_ttl: int = 900
+    citizen_token_ttl: int = 3600
+    qr_token_ttl: int = 180
+    scan_retention_days: int = 30
+    idp_issuer: str | None = None
+    idp_audience: str | None = None
+    idp_jwks: str | None = None      # JSON Web Key Set of the identity provider
+    max_body_bytes: int = 65536
+
+    @property
+    def allows_self_assertion(self) -> bool:
+        return self.stage in STAGES_WITH_SELF_ASSERTION
+
+    def table(self, kind: str) -> str:
+        return f"{self.table_prefix}-{kind}"
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def from_environment() -> Settings:
+    env = os.environ.get
+    return Settings(
+        stage=env("HEALTHCODE_STAGE", "prod"),
+        table_prefix=env("HEALTHCODE_TABLE_PREFIX", "healthcode-prod"),
+        region=env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "cn-north-1",
+        dynamodb_endpoint=env("HEALTHCODE_DYNAMODB_ENDPOINT") or None,
+        secrets_dir=env("HEALTHCODE_SECRETS_DIR") or None,
+        secret_id=env("HEALTHCODE_SECRET_ID") or None,
+        issuer=env("HEALTHCODE_ISSUER", Settings.issuer),
+        access_token_ttl=_int("HEALTHCODE_ACCESS_TOKEN_TTL", Settings.access_token_ttl),
+        citizen_token_ttl=_int("HEALTHCODE_CITIZEN_TOKEN_TTL", Settings.citizen_token_ttl),
+        qr_token_ttl=_int("HEALTHCODE_QR_TOKEN_TTL", Settings.qr_token_ttl),
+        scan_retention_days=_int("HEALTHCODE_SCAN_RETENTION_DAYS", Settings.scan_retention_days),
+        idp_issuer=env("HEALTHCODE_IDP_ISSUER") or None,
+        idp_audience=env("HEALTHCODE_IDP_AUDIENCE") or None,
+        idp_jwks=env("HEALTHCODE_IDP_JWKS") or None,
+    )
+
+
+_override: Settings | None = None
+
+
+@lru_cache(maxsize=1)
+def _cached() -> Settings:
+    return from_environment()
+
+
+def get_settings() -> Settings:
+    return _override or _cached()
+
+
+def override(**changes: object) -> Settings:
+    """Replace some settings (tests switch stage this way); returns the new settings."""
+    global _override
+    _override = dataclasses.replace(_cached(), **changes)
+    return _override
+
+
+def reset() -> None:
+    global _override
+    _override = None
+    _cached.cache_clear()

@@ -1,0 +1,202 @@
+"""The one DynamoDB client per container, and conversion to and from attribute values.
+
+A low-level client (not a `resource`) keeps cold starts short; it is built on
+first use so that importing the app costs nothing until a request needs it.
+"""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.settings import get_settings
+
+_lock = threading.Lock()
+_client: Any = None
+_client_key: tuple | None = None
+
+
+class ConditionFailed(Exception):
+    """A conditional write lost: the item changed or already existed."""
+
+
+def client() -> Any:
+    global _client, _client_key
+    settings = get_settings()
+    key = (settings.dynamodb_endpoint, settings.region)
+    if _client is None or _client_key != key:
+        with _lock:
+            if _client is None or _client_key != key:
+                import boto3  # deferred: ~200 ms that only the first data call should pay
+                from botocore.config import Config
+
+                kwargs: dict[str, Any] = {
+                    "region_name": settings.region,
+                    "config": Config(retries={"max_attempts": 3, "mode": "standard"},
+                                     connect_timeout=2, read_timeout=5,
+                                     max_pool_connections=32),
+                }
+                if settings.dynamodb_endpoint:
+                    kwargs["endpoint_url"] = settings.dynamodb_endpoint
+                _client = boto3.session.Session().client("dynamodb", **kwargs)
+                _client_key = key
+    return _client
+
+
+def table(kind: str) -> str:
+    return get_settings().table(kind)
+
+
+def to_attr(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, (int, Decimal)):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        return {"N": repr(value)}
+    if isinstance(value, dict):
+        return {"M": {k: to_attr(v) for k, v in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [to_attr(v) for v in value]}
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def from_attr(attr: dict[str, Any]) -> Any:
+    (kind, value), = attr.items()
+    if kind == "S":
+        return value
+    if kind == "N":
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == "BOOL":
+        return value
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: from_attr(v) for k, v in value.items()}
+    if kind == "L":
+        return [from_attr(v) for v in value]
+    if kind == "SS":
+        return set(value)
+    raise TypeError(f"unsupported attribute type {kind}")
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: to_attr(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {k: from_attr(v) for k, v in item.items()}
+
+
+def is_condition_failure(exc: Exception) -> bool:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+        return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+    return False
+
+
+def put(kind: str, item: dict[str, Any], condition: str | None = None,
+        values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> None:
+    request: dict[str, Any] = {"TableName": table(kind), "Item": to_item(item)}
+    if condition:
+        request["ConditionExpression"] = condition
+    if values:
+        request["ExpressionAttributeValues"] = to_item(values)
+    if names:
+        request["ExpressionAttributeNames"] = names
+    try:
+        client().put_item(**request)
+    except Exception as exc:
+        if is_condition_failure(exc):
+            raise ConditionFailed(str(exc)) from exc
+        raise
+
+
+def get(kind: str, key: dict[str, Any], consistent: bool = False) -> dict[str, Any] | None:
+    response = client().get_item(TableName=table(kind), Key=to_item(key), ConsistentRead=consistent)
+    return from_item(response.get("Item"))
+
+
+def delete(kind: str, key: dict[str, Any], condition: str | None = None,
+           values: dict[str, Any] | None = None) -> None:
+    request: dict[str, Any] = {"TableName": table(kind), "Key": to_item(key)}
+    if condition:
+        request["ConditionExpression"] = condition
+    if values:
+        request["ExpressionAttributeValues"] = to_item(values)
+    try:
+        client().delete_item(**request)
+    except Exception as exc:
+        if is_condition_failure(exc):
+            raise ConditionFailed(str(exc)) from exc
+        raise
+
+
+def update(kind: str, key: dict[str, Any], expression: str, values: dict[str, Any],
+           condition: str | None = None, names: dict[str, str] | None = None) -> dict[str, Any] | None:
+    request: dict[str, Any] = {"TableName": table(kind), "Key": to_item(key), "UpdateExpression": expression,
+                               "ExpressionAttributeValues": to_item(values), "ReturnValues": "ALL_NEW"}
+    if condition:
+        request["ConditionExpression"] = condition
+    if names:
+        request["ExpressionAttributeNames"] = names
+    try:
+        return from_item(client().update_item(**request).get("Attributes"))
+    except Exception as exc:
+        if is_condition_failure(exc):
+            raise ConditionFailed(str(exc)) from exc
+        raise
+
+
+def query(kind: str, key_condition: str, values: dict[str, Any], *, index: str | None = None,
+          forward: bool = True, limit: int | None = None, start: dict[str, Any] | None = None,
+          names: dict[str, str] | None = None, filter_expression: str | None = None,
+          consistent: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of a query: (items, last evaluated key or None)."""
+    request: dict[str, Any] = {"TableName": table(kind), "KeyConditionExpression": key_condition,
+                               "ExpressionAttributeValues": to_item(values), "ScanIndexForward": forward}
+    if index:
+        request["IndexName"] = index
+    if limit:
+        request["Limit"] = limit
+    if start:
+        request["ExclusiveStartKey"] = to_item(start)
+    if names:
+        request["ExpressionAttributeNames"] = names
+    if filter_expression:
+        request["FilterExpression"] = filter_expression
+    if consistent:
+        request["ConsistentRead"] = True
+    response = client().query(**request)
+    items = [from_item(i) for i in response.get("Items", [])]
+    return items, from_item(response.get("LastEvaluatedKey"))  # type: ignore[return-value]
+
+
+def transact(operations: list[dict[str, Any]]) -> None:
+    """TransactWriteItems; a lost condition raises ConditionFailed."""
+    try:
+        client().transact_write_items(TransactItems=operations)
+    except Exception as exc:
+        if is_condition_failure(exc):
+            raise ConditionFailed(str(exc)) from exc
+        raise
+
+
+def put_op(kind: str, item: dict[str, Any], condition: str | None = None,
+           values: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table(kind), "Item": to_item(item)}
+    if condition:
+        op["ConditionExpression"] = condition
+    if values:
+        op["ExpressionAttributeValues"] = to_item(values)
+    return {"Put": op}

@@ -1,0 +1,119 @@
+"""One DynamoDB Local per test session (in memory, its own port), tables from infra/template.json.
+
+Tables are created once and never dropped: DynamoDB Local slows down each time a
+stream-enabled table is re-created. Tests stay independent by using fresh
+generated identities and clients instead of clearing tables.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from chalice.test import Client  # noqa: E402
+
+from chalicelib import clock, settings  # noqa: E402
+from chalicelib.security.access import Role  # noqa: E402
+from infra.local import bootstrap  # noqa: E402
+from infra.local.dynamodb_local import DynamoDBLocal  # noqa: E402
+from tests import people  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dynamodb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal]:
+    with DynamoDBLocal() as ddb:
+        prefix = f"t{secrets.token_hex(3)}"
+        os.environ.update({
+            "HEALTHCODE_STAGE": "test",
+            "HEALTHCODE_DYNAMODB_ENDPOINT": ddb.endpoint,
+            "HEALTHCODE_TABLE_PREFIX": prefix,
+            "HEALTHCODE_SECRETS_DIR": str(tmp_path_factory.mktemp("secrets")),
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "cn-north-1",
+        })
+        settings.reset()
+        from chalicelib.store import dynamo
+
+        bootstrap.bootstrap(dynamo.client(), prefix)
+        yield ddb
+
+
+@pytest.fixture(autouse=True)
+def _restore_clock_and_settings() -> Iterator[None]:
+    yield
+    clock.reset()
+    settings._override = None
+
+
+@pytest.fixture(scope="session")
+def app_module() -> Any:
+    import app
+
+    return app
+
+
+@pytest.fixture
+def client(app_module: Any) -> Iterator[Any]:
+    with Client(app_module.app, stage_name="test", project_dir=str(ROOT)) as chalice_client:
+        yield chalice_client.http
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+class Citizen:
+    def __init__(self, http: Any, id_number: str, name: str):
+        self.http, self.id_number, self.name = http, id_number, name
+        response = http.post("/v1/sessions", headers={"Content-Type": "application/json"},
+                             body=dump({"self_asserted": {"name": name, "id_number": id_number,
+                                                          "phone": people.phone()}}))
+        assert response.status_code == 201, response.json_body
+        self.token = response.json_body["access_token"]
+        self.headers = auth(self.token)
+
+    def apply(self, **declaration: Any) -> Any:
+        body = {"temperature": 36.5, "symptoms": [], "contact_with_cases": False,
+                "stayed_in_high_risk_area": False, "current_area": "510104", **declaration}
+        return self.http.post("/v1/codes", headers=self.headers, body=dump(body))
+
+    def qr_token(self) -> str:
+        response = self.http.get("/v1/codes/me/qr?format=text", headers=self.headers)
+        assert response.status_code == 200, response.json_body
+        return response.json_body["token"]
+
+
+def dump(body: Any) -> str:
+    import json
+
+    return json.dumps(body, ensure_ascii=False)
+
+
+@pytest.fixture
+def citizen(client: Any) -> Callable[..., Citizen]:
+    def make(id_number: str | None = None, name: str | None = None) -> Citizen:
+        return Citizen(client, id_number or people.id_number(), name or people.name())
+    return make
+
+
+def client_token(http: Any, role: Role, province: str | None = None, area: str | None = None) -> str:
+    from chalicelib.services.sessions import create_client
+
+    created = create_client(role, f"test {role.value}", province=province, area=area)
+    response = http.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         body=f"grant_type=client_credentials&client_id={created['client_id']}"
+                              f"&client_secret={created['client_secret']}")
+    assert response.status_code == 200, response.json_body
+    return response.json_body["access_token"]
+
+
+@pytest.fixture
+def checkpoint(client: Any) -> dict[str, str]:
+    """Headers of a checkpoint client at a Guangzhou gate."""
+    return auth(client_token(client, Role.CHECKPOINT, area="440106"))
