@@ -44,6 +44,17 @@ def dynamodb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal
         yield ddb
 
 
+@pytest.fixture(scope="session")
+def pump(dynamodb: DynamoDBLocal, app_module: Any) -> Any:
+    """Lambda's event sources, locally: `pump.drain()` runs the stream handlers on what is pending."""
+    from chalicelib.settings import get_settings
+    from chalicelib.store import dynamo
+    from infra.local import pump as pumps
+
+    return pumps.for_app(app_module, dynamo.client(), dynamo.streams_client(),
+                         get_settings().table_prefix).start_at_latest()
+
+
 @pytest.fixture(autouse=True)
 def _restore_clock_and_settings() -> Iterator[None]:
     yield
@@ -111,6 +122,12 @@ def client_token(http: Any, role: Role, province: str | None = None, area: str |
                               f"&client_secret={created['client_secret']}")
     assert response.status_code == 200, response.json_body
     return response.json_body["access_token"]
+
+
+@pytest.fixture
+def health_authority(client: Any) -> Callable[[str], dict[str, str]]:
+    """Headers of a health authority client scoped to a province, e.g. health_authority("51")."""
+    return lambda province: auth(client_token(client, Role.HEALTH_AUTHORITY, province=province))
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def client_credentials_token():
     elif content_type == "application/json":
         try:
             params = json.loads(raw or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested JSON well under the size limit
             raise MalformedRequest("The body is not valid JSON.", code="malformed_json") from None
         if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
             raise MalformedRequest("The body must be a JSON object of strings.", code="malformed_json")

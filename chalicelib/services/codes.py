@@ -4,15 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain.colors import Reason, live_color, live_reasons, next_change, reasons_from_sources
-from chalicelib.domain.declaration import Declaration, declaration_reasons
+from chalicelib.domain.colors import live_color, live_reasons, next_change, reasons_from_sources
+from chalicelib.domain.declaration import Declaration
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.security import pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
+from chalicelib.services import assessment
 from chalicelib.settings import get_settings
-from chalicelib.store import codes, dynamo
-
-MAX_ATTEMPTS = 5
+from chalicelib.store import codes
 
 
 def view(record: dict[str, Any], now: int) -> dict[str, Any]:
@@ -33,40 +32,17 @@ def view(record: dict[str, Any], now: int) -> dict[str, Any]:
     }
 
 
-def with_source(record: dict[str, Any], source: str, reasons: list[Reason], now: int) -> dict[str, Any]:
-    """A new version of the record with one source's reasons replaced and the cached color recomputed."""
-    sources = dict(record.get("sources", {}))
-    sources[source] = [r.to_dict() for r in reasons]
-    updated = {**record, "sources": sources, "updated_at": now, "version": record["version"] + 1}
-    updated["color"] = live_color(reasons_from_sources(sources), now).value
-    return updated
-
-
 def apply(principal: Principal, declaration: Declaration) -> dict[str, Any]:
     """Create or update the caller's code from a declaration; safe under concurrent applies."""
     now = clock.now()
-    code_id = pseudonyms.code_id(principal.subject)
-    reasons = declaration_reasons(declaration, now)
-    for _ in range(MAX_ATTEMPTS):
-        current = codes.get(code_id, consistent=True)
-        if current is None:
-            base = {"pk": code_id, "person": principal.subject, "name_masked": principal.name_masked,
-                    "id_last4": principal.id_last4, "status": "active", "sources": {}, "created_at": now,
-                    "version": 0}
-            record = with_source(base, "declaration", reasons, now)
-        else:
-            record = with_source(current, "declaration", reasons, now)
-        record["declaration"] = declaration.model_dump(mode="json")
-        record["declared_at"] = now
-        try:
-            if current is None:
-                codes.create(record)
-            else:
-                codes.replace(record, expected_version=current["version"])
-            return view(record, now)
-        except dynamo.ConditionFailed:
-            continue  # someone wrote in between: read again and re-apply on top
-    raise Conflict("The code is being changed by another request; try again.", code="concurrent_update")
+
+    def declare(record: dict[str, Any]) -> dict[str, Any]:
+        return {**record, "declaration": declaration.model_dump(mode="json"), "declared_at": now}
+
+    record, _ = assessment.refresh(principal.subject, now, "declaration", mutate=declare,
+                                   create={"name_masked": principal.name_masked, "id_last4": principal.id_last4})
+    assert record is not None
+    return view(record, now)
 
 
 def mine(principal: Principal) -> dict[str, Any]:

@@ -6,17 +6,32 @@ from typing import Any
 from chalicelib.store import dynamo
 
 KIND = "people"
+DUE_INDEX = "due"
 
 
 def get(code_id: str, consistent: bool = False) -> dict[str, Any] | None:
     return dynamo.get(KIND, {"pk": code_id}, consistent=consistent)
 
 
-def create(record: dict[str, Any]) -> None:
-    """Insert a first version; ConditionFailed if the person already has a code."""
-    dynamo.put(KIND, record, condition="attribute_not_exists(pk)")
+def save(record: dict[str, Any], expected_version: int | None, event_ops: list[dict[str, Any]] = ()) -> None:
+    """Write a version: the first one only if none exists, a later one only if nobody wrote since we read.
+
+    Events about the change go in the same transaction. ConditionFailed when we lost the race.
+    """
+    if expected_version is None:
+        put = dynamo.put_op(KIND, record, condition="attribute_not_exists(pk)")
+    else:
+        put = dynamo.put_op(KIND, record, condition="version = :expected", values={":expected": expected_version})
+    if event_ops:
+        dynamo.transact([put, *event_ops])
+    else:
+        request = put["Put"]
+        dynamo.put(KIND, record, condition=request["ConditionExpression"],
+                   values={":expected": expected_version} if expected_version is not None else None)
 
 
-def replace(record: dict[str, Any], expected_version: int) -> None:
-    """Write a new version; ConditionFailed if someone else wrote since we read."""
-    dynamo.put(KIND, record, condition="version = :expected", values={":expected": expected_version})
+def due(day_shard: str, now: int) -> list[str]:
+    """Code ids whose next reason change is due by now, in one day shard of the `due` index."""
+    items = dynamo.query_all(KIND, "due_day = :d AND due_at <= :now", {":d": day_shard, ":now": now},
+                             index=DUE_INDEX)
+    return [i["pk"] for i in items]

@@ -200,3 +200,48 @@ def put_op(kind: str, item: dict[str, Any], condition: str | None = None,
     if values:
         op["ExpressionAttributeValues"] = to_item(values)
     return {"Put": op}
+
+
+def batch_get(kind: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """BatchGetItem in chunks of 100, retrying unprocessed keys."""
+    found: list[dict[str, Any]] = []
+    name = table(kind)
+    for i in range(0, len(keys), 100):
+        pending: dict[str, Any] = {name: {"Keys": [to_item(k) for k in keys[i:i + 100]]}}
+        while pending:
+            response = client().batch_get_item(RequestItems=pending)
+            found += [from_item(item) for item in response.get("Responses", {}).get(name, [])]  # type: ignore[misc]
+            pending = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def query_all(kind: str, key_condition: str, values: dict[str, Any], **options: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    start = None
+    while True:
+        page, start = query(kind, key_condition, values, start=start, **options)
+        items += page
+        if start is None:
+            return items
+
+
+def update_op(kind: str, key: dict[str, Any], expression: str, values: dict[str, Any],
+              condition: str | None = None, names: dict[str, str] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table(kind), "Key": to_item(key), "UpdateExpression": expression,
+                          "ExpressionAttributeValues": to_item(values)}
+    if condition:
+        op["ConditionExpression"] = condition
+    if names:
+        op["ExpressionAttributeNames"] = names
+    return {"Update": op}
+
+
+def streams_client() -> Any:
+    """A DynamoDB Streams client on the same endpoint (the local pump reads the streams with it)."""
+    import boto3
+
+    settings = get_settings()
+    kwargs: dict[str, Any] = {"region_name": settings.region}
+    if settings.dynamodb_endpoint:
+        kwargs["endpoint_url"] = settings.dynamodb_endpoint
+    return boto3.session.Session().client("dynamodbstreams", **kwargs)

@@ -37,8 +37,23 @@ def create_request(props: dict[str, Any], prefix: str) -> dict[str, Any]:
     return request
 
 
+def add_missing_indexes(client: Any, request: dict[str, Any]) -> list[str]:
+    """Migrate an existing table: create the template's global indexes it lacks, one at a time."""
+    name = request["TableName"]
+    have = {g["IndexName"] for g in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
+    added = []
+    for index in request.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in have:
+            continue
+        client.update_table(TableName=name, AttributeDefinitions=request["AttributeDefinitions"],
+                            GlobalSecondaryIndexUpdates=[{"Create": index}])
+        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+        added.append(f"{name}.{index['IndexName']}")
+    return added
+
+
 def bootstrap(client: Any, prefix: str, template_path: Path = TEMPLATE) -> list[str]:
-    """Create missing tables and TTL settings; return the names of tables created."""
+    """Create missing tables, TTL settings and indexes; return what was created."""
     existing: set[str] = set()
     for page in client.get_paginator("list_tables").paginate():
         existing.update(page["TableNames"])
@@ -50,6 +65,8 @@ def bootstrap(client: Any, prefix: str, template_path: Path = TEMPLATE) -> list[
             client.create_table(**request)
             client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
             created.append(name)
+        else:
+            created += add_missing_indexes(client, request)
         ttl = props.get("TimeToLiveSpecification")
         if ttl and name in created:
             client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)

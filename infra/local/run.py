@@ -46,6 +46,14 @@ def main() -> int:
         chalice = subprocess.Popen([str(Path(sys.executable).with_name("chalice")), "local", "--no-autoreload", "--stage", "dev",
                                     "--host", "127.0.0.1", "--port", str(API_PORT)],
                                    cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
+        import threading
+
+        import app as app_module
+        from infra.local import pump as pumps
+
+        pump = pumps.for_app(app_module, dynamo.client(), dynamo.streams_client(), env["HEALTHCODE_TABLE_PREFIX"])
+        threading.Thread(target=pump.run_forever, name="pump", daemon=True).start()
+        print("event pump: events stream -> app.on_events, app.sweeper every minute")
         print(f"API on http://127.0.0.1:{API_PORT}  (Ctrl-C stops it and DynamoDB Local)")
         return chalice.wait()
     except KeyboardInterrupt:

@@ -1,0 +1,38 @@
+"""Health authorities set a person's medical status; citizens read their risk prompt and cities."""
+from __future__ import annotations
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.api.fields import IdNumber, Note
+from chalicelib.api.http import body, ok, principal, route
+from chalicelib.domain.medical import MedicalStatus
+from chalicelib.security.access import Role
+from chalicelib.services import citizen_views, health_status
+
+bp = Blueprint(__name__)
+
+
+class HealthStatusRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id_number: IdNumber
+    status: MedicalStatus
+    note: Note | None = None
+
+
+@route(bp, "/v1/health-statuses", methods=["POST"])
+def set_health_status():
+    request = bp.current_request
+    caller = principal(request, Role.HEALTH_AUTHORITY)
+    change = body(request, HealthStatusRequest)
+    return ok(health_status.set_status(caller, change.id_number, change.status, change.note), 201)
+
+
+@route(bp, "/v1/me/risk", methods=["GET"])
+def my_risk():
+    return ok(citizen_views.risk_prompt(principal(bp.current_request, Role.CITIZEN)))
+
+
+@route(bp, "/v1/me/cities", methods=["GET"])
+def my_cities():
+    return ok(citizen_views.cities(principal(bp.current_request, Role.CITIZEN)))

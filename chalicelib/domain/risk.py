@@ -1,0 +1,81 @@
+"""The one place that turns every source the platform knows into reasons, grouped by source.
+
+Pure: the service layer gathers the inputs from storage, calls `assess`, and
+stores the result; the color is always `colors.live_color` of these reasons.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from chalicelib.domain import days
+from chalicelib.domain.areas import LevelPeriod, Visit, visit_reasons
+from chalicelib.domain.colors import Color, Reason
+from chalicelib.domain.declaration import FEVER_CELSIUS, Declaration, Symptom, declaration_reasons
+from chalicelib.domain.exposures import Exposure, Trip, exposure_reasons
+from chalicelib.domain.medical import MedicalStatus, medical_reasons
+
+SOURCES = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code", "correction")
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    day: dt.date
+    area: str
+    temperature: float
+    symptoms: tuple[str, ...]
+    at: int
+
+    @property
+    def fever(self) -> bool:
+        return self.temperature >= FEVER_CELSIUS or Symptom.FEVER.value in self.symptoms
+
+
+@dataclass(frozen=True)
+class RiskInputs:
+    declaration: Declaration | None = None
+    declared_at: int | None = None
+    medical_status: MedicalStatus | None = None
+    medical_since: int = 0
+    visits: Sequence[Visit] = ()
+    levels: Mapping[str, Sequence[LevelPeriod]] = field(default_factory=dict)
+    trips: Sequence[Trip] = ()
+    exposures: Sequence[Exposure] = ()
+    checkins: Sequence[CheckIn] = ()
+    extra: Mapping[str, Sequence[Reason]] = field(default_factory=dict)   # sources assessed elsewhere
+
+
+def checkin_reasons(checkins: Sequence[CheckIn], now: int) -> list[Reason]:
+    """The latest check-in reporting fever makes the code yellow until the day after next."""
+    recent = [c for c in checkins if c.day >= days.window_start(now)]
+    if not recent:
+        return []
+    latest = max(recent, key=lambda c: c.day)
+    if not latest.fever:
+        return []
+    return [Reason("checkin", "checkin_fever", Color.YELLOW, f"{latest.day.isoformat()} 健康打卡报告发热",
+                   f"Daily check-in on {latest.day.isoformat()} reported fever", latest.at, days.lapses_at(latest.day, 1))]
+
+
+def has_fever(inputs: RiskInputs, now: int) -> bool:
+    declared = (inputs.declaration is not None and inputs.declared_at is not None
+                and now - inputs.declared_at < days.WINDOW_DAYS * days.DAY
+                and (inputs.declaration.temperature >= FEVER_CELSIUS
+                     or Symptom.FEVER in inputs.declaration.symptoms))
+    checked_in = any(c.fever and c.day >= days.window_start(now) for c in inputs.checkins)
+    return declared or checked_in
+
+
+def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
+    sources: dict[str, list[Reason]] = {
+        "declaration": (declaration_reasons(inputs.declaration, inputs.declared_at)
+                        if inputs.declaration is not None and inputs.declared_at is not None else []),
+        "medical_status": medical_reasons(inputs.medical_status, inputs.medical_since),
+        "area": visit_reasons(inputs.visits, inputs.levels, has_fever(inputs, now), now),
+        "exposure": exposure_reasons(inputs.trips, inputs.exposures),
+        "checkin": checkin_reasons(inputs.checkins, now),
+    }
+    for source, reasons in inputs.extra.items():
+        sources[source] = list(reasons)
+    return {source: reasons for source, reasons in sources.items() if reasons}

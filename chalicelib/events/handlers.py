@@ -1,0 +1,63 @@
+"""What happens after a change: the events table's stream and the scheduled sweeper.
+
+Lambda delivers stream records at least once, so every handler is idempotent:
+recomputing a code that is already right writes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Iterable
+
+from chalicelib import clock
+from chalicelib.domain import days
+from chalicelib.services import areas, assessment, exposures, health_status
+from chalicelib.store import codes, dynamo
+from chalicelib.store.codes import DUE_INDEX  # noqa: F401  (documents which index the sweeper reads)
+
+log = logging.getLogger("healthcode.events")
+SWEEP_DAYS_BACK = 3
+
+
+def handle_event(event: dict[str, Any], now: int) -> None:
+    kind, data = event["type"], event.get("data") or {}
+    if kind == "area.level_changed":
+        touched = areas.on_level_changed(data, now)
+    elif kind == "exposure.published":
+        touched = exposures.on_published(data, now)
+    elif kind == "health_status.changed":
+        touched = health_status.on_changed(event["subject"], now)
+    else:
+        return
+    log.info("event handled", extra={"event_type": kind, "event_id": event["pk"], "codes_written": touched})
+
+
+def new_events(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events inserted, from Lambda-shaped DynamoDB stream records."""
+    found = []
+    for record in records:
+        if record.get("eventName") != "INSERT":
+            continue  # TTL removals and the like
+        found.append(dynamo.from_item(record["dynamodb"]["NewImage"]))
+    return found
+
+
+def on_event_records(records: Iterable[dict[str, Any]]) -> None:
+    now = clock.now()
+    for event in new_events(records):
+        handle_event(event, now)
+
+
+def sweep(now: int | None = None) -> int:
+    """Recompute codes whose reasons start or lapse by now (a trip's yellow ends 14 days after it)."""
+    now = clock.now() if now is None else now
+    written = 0
+    today = days.today(now)
+    for back in range(SWEEP_DAYS_BACK, -1, -1):
+        day = (today - dt.timedelta(days=back)).isoformat()
+        for shard in range(assessment.DUE_SHARDS):
+            for code_id in codes.due(f"{day}#{shard}", now):
+                record = codes.get(code_id, consistent=True)
+                if record is not None:
+                    written += int(assessment.refresh(record["person"], now, "window_closed")[1])
+    return written

@@ -1,0 +1,71 @@
+"""Area risk levels: health authorities set them in their own province; anyone reads them."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.domain import days, divisions
+from chalicelib.domain.areas import RiskLevel, level_now
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.security.access import Principal
+from chalicelib.services import assessment
+from chalicelib.store import areas, dynamo, events, visits
+
+MAX_HISTORY = 500
+
+
+def check_code(code: str) -> None:
+    if not divisions.is_division(code):
+        raise NotFound(f"{code} is not a GB/T 2260 administrative division code.", code="unknown_area")
+
+
+def describe(code: str, item: dict[str, Any] | None, now: int) -> dict[str, Any]:
+    periods = assessment.level_periods(item)
+    level, since = level_now(periods, now)
+    return {"code": code, "name": divisions.name_of(code), "level": level.value, "since": since,
+            "history": [{"level": p.level.value, "from": p.start} for p in sorted(periods, key=lambda p: p.start)]}
+
+
+def get(code: str) -> dict[str, Any]:
+    check_code(code)
+    return describe(code, areas.get(code), clock.now())
+
+
+def set_level(principal: Principal, code: str, level: RiskLevel, effective_from: int | None,
+              note: str | None) -> dict[str, Any]:
+    check_code(code)
+    if principal.province != divisions.province_of(code):
+        raise Forbidden("A health authority sets levels only inside its own province.", code="outside_province")
+    now = clock.now()
+    start = now if effective_from is None else effective_from
+    if start > now or start < now - days.WINDOW_DAYS * days.DAY:
+        raise ValidationFailed("The request has invalid fields.", [{
+            "field": "effective_from", "message": "must be between 14 days ago and now", "type": "date_window"}])
+    for _ in range(5):
+        current = areas.get(code)
+        periods = list(current.get("periods", [])) if current else []
+        previous, _since = level_now(assessment.level_periods(current), now)
+        periods.append({"level": level.value, "start": start, "set_by": principal.subject, "set_at": now,
+                        "note": note})
+        periods.sort(key=lambda p: (p["start"], p["set_at"]))
+        record = {"pk": code, "periods": periods[-MAX_HISTORY:], "updated_at": now,
+                  "version": (current["version"] + 1) if current else 1}
+        event = events.put_op("area.level_changed", {"area": code, "level": level.value, "previous": previous.value,
+                                                      "effective_from": start}, now)
+        try:
+            areas.save(record, current["version"] if current else None, event)
+            return describe(code, record, now)
+        except dynamo.ConditionFailed:
+            continue
+    raise Conflict("The area is being changed by another request; try again.", code="concurrent_update")
+
+
+def people_affected(code: str, now: int) -> set[str]:
+    """Everyone who stayed in the area (a prefecture: in any of its counties) in the last 14 days."""
+    city = code[:4] + "00"
+    since = days.window_start(now).isoformat()
+    return visits.people_in(city, since, area=None if code == city else code)
+
+
+def on_level_changed(data: dict[str, Any], now: int) -> int:
+    return assessment.refresh_many(people_affected(data["area"], now), now, "area")

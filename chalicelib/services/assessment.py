@@ -1,0 +1,121 @@
+"""Recompute a person's code from every source: on apply, when a source changes, and when a window closes.
+
+Gathering reads the person's sources (a handful of key-addressed reads), the pure
+`domain.risk.assess` decides, and the new version is written with a version
+guard; a change of color writes its `person.color_changed` event in the same
+transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from typing import Any, Callable
+
+from chalicelib.domain import days
+from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, governing_areas
+from chalicelib.domain.colors import live_color, next_change, reasons_from_sources
+from chalicelib.domain.declaration import Declaration
+from chalicelib.domain.exposures import CaseType, Exposure, Trip, voyage
+from chalicelib.domain.medical import MedicalStatus
+from chalicelib.domain.risk import CheckIn, RiskInputs, assess
+from chalicelib.domain.transport import NUMBERED, Mode
+from chalicelib.errors import Conflict
+from chalicelib.security import pseudonyms
+from chalicelib.store import areas, checkins, codes, dynamo, events, exposures, medical, trips, visits
+
+MAX_ATTEMPTS = 5
+DUE_SHARDS = 8
+Mutation = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def level_periods(area_item: dict[str, Any] | None) -> list[LevelPeriod]:
+    if not area_item:
+        return []
+    return [LevelPeriod(RiskLevel(p["level"]), int(p["start"])) for p in area_item.get("periods", [])]
+
+
+def exposure_from_item(item: dict[str, Any]) -> Exposure:
+    rows = item.get("rows")
+    return Exposure(exposure_id=item["exposure_id"], mode=Mode(item["mode"]), number=item["number"],
+                    day=dt.date.fromisoformat(item["date"]), case_type=CaseType(item["case_type"]),
+                    inbound=bool(item.get("inbound")), published_at=int(item["published_at"]),
+                    carriages=tuple(item.get("carriages") or ()),
+                    rows=(int(rows["from"]), int(rows["to"])) if rows else None)
+
+
+def gather(person: str, record: dict[str, Any], now: int) -> RiskInputs:
+    since_day = days.window_start(now).isoformat()
+    status = medical.current(person)
+    stays = [Visit(dt.date.fromisoformat(v["day"]), v["area"], v["source"]) for v in visits.recent(person, since_day, now)]
+    trip_items = trips.recent(person, since_day, now)
+    trip_list = [Trip(t["trip_id"], dt.date.fromisoformat(t["date"]), Mode(t["mode"]), t.get("number"),
+                      t.get("seat"), t.get("carriage")) for t in trip_items]
+    needed = sorted({g for stay in stays for g in governing_areas(stay.area)})
+    found = areas.many(needed) if needed else {}
+    exposure_list = [exposure_from_item(e) for v in sorted({voyage(t.number, t.day) for t in trip_list
+                                                            if t.mode in NUMBERED and t.number})
+                     for e in exposures.on(v)]
+    checkin_list = [CheckIn(dt.date.fromisoformat(c["sk"]), c["area"], float(c["temperature"]),
+                            tuple(c.get("symptoms", [])), int(c["at"])) for c in checkins.recent(person, since_day, now)]
+    declaration = Declaration.model_validate(record["declaration"]) if record.get("declaration") else None
+    return RiskInputs(
+        declaration=declaration, declared_at=record.get("declared_at"),
+        medical_status=MedicalStatus(status["status"]) if status else None,
+        medical_since=int(status["since"]) if status else 0,
+        visits=stays, levels={code: level_periods(found.get(code)) for code in needed},
+        trips=trip_list, exposures=exposure_list, checkins=checkin_list)
+
+
+def _due_fields(code_id: str, moment: int | None) -> dict[str, Any]:
+    if moment is None:
+        return {}
+    shard = zlib.crc32(code_id.encode()) % DUE_SHARDS
+    return {"due_day": f"{days.today(moment).isoformat()}#{shard}", "due_at": moment}
+
+
+def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
+            create: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, bool]:
+    """Recompute and store the person's code: (the record, whether a new version was written).
+
+    The record is None when the person has no code (yet).
+    `mutate` changes the record before assessment (apply sets the declaration);
+    `create` is the first version's base when the person has no code yet.
+    """
+    code_id = pseudonyms.code_id(person)
+    for _ in range(MAX_ATTEMPTS):
+        current = codes.get(code_id, consistent=True)
+        if current is None and create is None:
+            return None, False
+        base = dict(current) if current is not None else {"pk": code_id, "person": person, **create,
+                                                          "status": "active", "sources": {}, "created_at": now,
+                                                          "version": 0}
+        if mutate is not None:
+            base = mutate(base)
+        assessed = assess(gather(person, base, now), now)
+        sources = {source: [r.to_dict() for r in reasons] for source, reasons in assessed.items()}
+        reasons = reasons_from_sources(sources)
+        color = live_color(reasons, now).value
+        if current is not None and mutate is None and sources == current.get("sources", {}) \
+                and color == current.get("color"):
+            return current, False  # nothing changed: no write, no event
+        record = {k: v for k, v in base.items() if k not in ("due_day", "due_at")}
+        record.update(sources=sources, color=color, updated_at=now, version=base["version"] + 1,
+                      **_due_fields(code_id, next_change(reasons, now)))
+        previous = current.get("color") if current else None
+        ops = []
+        if previous != color:
+            ops.append(events.put_op("person.color_changed",
+                                     {"code_id": code_id, "color": color, "previous_color": previous,
+                                      "cause": cause, "reasons": [r["code"] for rs in sources.values() for r in rs]},
+                                     now, subject=person))
+        try:
+            codes.save(record, current["version"] if current else None, ops)
+            return record, True
+        except dynamo.ConditionFailed:
+            continue  # someone wrote in between: read again and assess on top of theirs
+    raise Conflict("The code is being changed by another request; try again.", code="concurrent_update")
+
+
+def refresh_many(people: set[str], now: int, cause: str) -> int:
+    """Recompute everyone a fan-out found; returns how many codes were written."""
+    return sum(refresh(person, now, cause)[1] for person in sorted(people))
