@@ -7,13 +7,14 @@ import os
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import areas, codes, exposures, keys, people, sessions, trips, verifications
+from chalicelib.api import areas, codes, exposures, keys, people, provinces, sessions, sync, trips, verifications
 from chalicelib.api.http import error_middleware
 
 app = Chalice(app_name="healthcode")
 app.register_middleware(error_middleware, "http")
 
-for blueprint in (sessions.bp, codes.bp, verifications.bp, keys.bp, trips.bp, areas.bp, exposures.bp, people.bp):
+for blueprint in (sessions.bp, codes.bp, verifications.bp, keys.bp, trips.bp, areas.bp, exposures.bp, people.bp,
+                  sync.bp, provinces.bp):
     app.register_blueprint(blueprint)
 
 # The stream ARN is wired from the events table by the deployment template (infra/); locally the

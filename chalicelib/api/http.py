@@ -65,10 +65,11 @@ def principal(request: Request, *roles: Role) -> Principal:
     return access.require(request.headers.get("authorization"), *roles)
 
 
-def raw_body(request: Request) -> bytes:
+def raw_body(request: Request, limit: int | None = None) -> bytes:
     raw = request.raw_body or b""
-    if len(raw) > get_settings().max_body_bytes:
-        raise PayloadTooLarge(f"The body is larger than {get_settings().max_body_bytes} bytes.")
+    limit = limit or get_settings().max_body_bytes
+    if len(raw) > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit} bytes.", details=[{"limit_bytes": limit}])
     return raw
 
 
@@ -93,11 +94,11 @@ def parse(model: type[M], raw: bytes) -> M:
         raise ValidationFailed("The request has invalid fields.", validation_details(exc)) from None
 
 
-def body(request: Request, model: type[M]) -> M:
+def body(request: Request, model: type[M], limit: int | None = None) -> M:
     content_type = (request.headers.get("content-type") or JSON).split(";")[0].strip().lower()
     if content_type != JSON:
         raise UnsupportedMediaType("Send the body as application/json.")
-    return parse(model, raw_body(request))
+    return parse(model, raw_body(request, limit))
 
 
 def query(request: Request, model: type[M]) -> M:

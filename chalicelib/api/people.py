@@ -8,7 +8,7 @@ from chalicelib.api.fields import IdNumber, Note
 from chalicelib.api.http import body, ok, principal, route
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.security.access import Role
-from chalicelib.services import citizen_views, health_status
+from chalicelib.services import citizen_views, health_status, sync
 
 bp = Blueprint(__name__)
 
@@ -36,3 +36,14 @@ def my_risk():
 @route(bp, "/v1/me/cities", methods=["GET"])
 def my_cities():
     return ok(citizen_views.cities(principal(bp.current_request, Role.CITIZEN)))
+
+
+@route(bp, "/v1/me/local-codes", methods=["GET"])
+def my_local_codes():
+    return ok(sync.my_local_codes(principal(bp.current_request, Role.CITIZEN).subject))
+
+
+@route(bp, "/v1/me/lookups", methods=["GET"])
+def my_lookups():
+    """Which provinces looked me up, when and why (the audit trail of cross-province look-ups)."""
+    return ok(sync.my_lookups(principal(bp.current_request, Role.CITIZEN).subject, limit=100))

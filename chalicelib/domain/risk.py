@@ -14,7 +14,8 @@ from chalicelib.domain.areas import LevelPeriod, Visit, visit_reasons
 from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.declaration import FEVER_CELSIUS, Declaration, Symptom, declaration_reasons
 from chalicelib.domain.exposures import Exposure, Trip, exposure_reasons
-from chalicelib.domain.medical import MedicalStatus, medical_reasons
+from chalicelib.domain.local_codes import LocalCode, local_code_reasons
+from chalicelib.domain.medical import MedicalStatus, StatusEntry, effective_status, medical_reasons
 
 SOURCES = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code", "correction")
 
@@ -38,6 +39,8 @@ class RiskInputs:
     declared_at: int | None = None
     medical_status: MedicalStatus | None = None
     medical_since: int = 0
+    health_records: Sequence[StatusEntry] = ()    # provinces' medical review institutions
+    local_codes: Sequence[LocalCode] = ()
     visits: Sequence[Visit] = ()
     levels: Mapping[str, Sequence[LevelPeriod]] = field(default_factory=dict)
     trips: Sequence[Trip] = ()
@@ -67,11 +70,18 @@ def has_fever(inputs: RiskInputs, now: int) -> bool:
     return declared or checked_in
 
 
+def medical_entry(inputs: RiskInputs, now: int) -> StatusEntry | None:
+    national = [StatusEntry(inputs.medical_status, inputs.medical_since)] if inputs.medical_status else []
+    return effective_status([*national, *inputs.health_records], now)
+
+
 def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
+    medical = medical_entry(inputs, now)
     sources: dict[str, list[Reason]] = {
         "declaration": (declaration_reasons(inputs.declaration, inputs.declared_at)
                         if inputs.declaration is not None and inputs.declared_at is not None else []),
-        "medical_status": medical_reasons(inputs.medical_status, inputs.medical_since),
+        "medical_status": medical_reasons(medical.status, medical.at, medical.valid_until) if medical else [],
+        "local_code": local_code_reasons(inputs.local_codes, now),
         "area": visit_reasons(inputs.visits, inputs.levels, has_fever(inputs, now), now),
         "exposure": exposure_reasons(inputs.trips, inputs.exposures),
         "checkin": checkin_reasons(inputs.checkins, now),

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from chalicelib import clock
 from chalicelib.domain import days
-from chalicelib.services import areas, assessment, exposures, health_status
+from chalicelib.services import areas, assessment, exposures, health_status, sync
 from chalicelib.store import codes, dynamo
 from chalicelib.store.codes import DUE_INDEX  # noqa: F401  (documents which index the sweeper reads)
 
@@ -25,6 +25,8 @@ def handle_event(event: dict[str, Any], now: int) -> None:
         touched = areas.on_level_changed(data, now)
     elif kind == "exposure.published":
         touched = exposures.on_published(data, now)
+    elif kind in ("local_codes.synced", "health_records.synced"):
+        touched = sync.on_synced(data, now)
     elif kind == "health_status.changed":
         touched = health_status.on_changed(event["subject"], now)
     else:

@@ -105,14 +105,14 @@ def verify(token: str, ttl: int, now: int) -> str:
         header = jwt.get_unverified_header(token)
     except jwt.exceptions.DecodeError:
         raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
-    if header.get("alg") != ALGORITHM:
-        raise TokenRejected("bad_signature", f"The token is not signed with {ALGORITHM}.")
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise TokenRejected("unknown_key", "The token names no signing key.")
     key = _public_key_for(kid, ttl)
     if key is None:
         raise TokenRejected("unknown_key", "The token is signed by a key the platform does not know.")
+    if header.get("alg") != ALGORITHM:
+        raise TokenRejected("bad_signature", f"The token is not signed with {ALGORITHM}.")
     try:
         # expiry is checked below against the platform clock, the one every rule uses
         claims = jwt.decode(token, key, algorithms=[ALGORITHM],

@@ -13,17 +13,19 @@ from typing import Any, Callable
 
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, governing_areas
-from chalicelib.domain.colors import live_color, next_change, reasons_from_sources
+from chalicelib.domain.colors import Color, live_color, live_reasons, next_change, reasons_from_sources
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.exposures import CaseType, Exposure, Trip, voyage
-from chalicelib.domain.medical import MedicalStatus
+from chalicelib.domain.local_codes import LocalCode
+from chalicelib.domain.medical import MedicalStatus, StatusEntry
 from chalicelib.domain.risk import CheckIn, RiskInputs, assess
 from chalicelib.domain.transport import NUMBERED, Mode
 from chalicelib.errors import Conflict
 from chalicelib.security import pseudonyms
-from chalicelib.store import areas, checkins, codes, dynamo, events, exposures, medical, trips, visits
+from chalicelib.store import areas, checkins, codes, dynamo, events, exposures, localcodes, medical, trips, visits
 
-MAX_ATTEMPTS = 5
+# each lost attempt means another writer's version landed, so N concurrent writers all land within N attempts
+MAX_ATTEMPTS = 10
 DUE_SHARDS = 8
 Mutation = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -58,10 +60,15 @@ def gather(person: str, record: dict[str, Any], now: int) -> RiskInputs:
     checkin_list = [CheckIn(dt.date.fromisoformat(c["sk"]), c["area"], float(c["temperature"]),
                             tuple(c.get("symptoms", [])), int(c["at"])) for c in checkins.recent(person, since_day, now)]
     declaration = Declaration.model_validate(record["declaration"]) if record.get("declaration") else None
+    health_records = [StatusEntry(MedicalStatus(r["status"]), int(r["issued_at"]), r.get("valid_until"), r["province"])
+                      for r in medical.records_of(person)]
+    local = [LocalCode(c["province"], Color(c["color"]), int(c["updated_at"]), c.get("valid_until"))
+             for c in localcodes.of_person(person)]
     return RiskInputs(
         declaration=declaration, declared_at=record.get("declared_at"),
         medical_status=MedicalStatus(status["status"]) if status else None,
         medical_since=int(status["since"]) if status else 0,
+        health_records=health_records, local_codes=local,
         visits=stays, levels={code: level_periods(found.get(code)) for code in needed},
         trips=trip_list, exposures=exposure_list, checkins=checkin_list)
 
@@ -114,6 +121,13 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
         except dynamo.ConditionFailed:
             continue  # someone wrote in between: read again and assess on top of theirs
     raise Conflict("The code is being changed by another request; try again.", code="concurrent_update")
+
+
+def preview(person: str, now: int) -> tuple[str, list[dict[str, Any]]]:
+    """The color and live reasons the person's sources give, for someone without a national code."""
+    assessed = assess(gather(person, {}, now), now)
+    reasons = [r for rs in assessed.values() for r in rs]
+    return live_color(reasons, now).value, [r.to_dict() for r in live_reasons(reasons, now)]
 
 
 def refresh_many(people: set[str], now: int, cause: str) -> int:

@@ -1,0 +1,81 @@
+"""The trust list: provinces register the public keys of their own code tokens."""
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.api.http import body, ok, route
+from chalicelib.api.http import principal as authorise
+from chalicelib.errors import NotFound
+from chalicelib.security.access import Role
+from chalicelib.services import provinces
+
+bp = Blueprint(__name__)
+CURVES = {("EC", "P-256"): "ES256", ("OKP", "Ed25519"): "EdDSA"}
+
+
+class PublicJwk(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    kid: str = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")
+    kty: str
+    crv: str
+    x: str = Field(min_length=1, max_length=200)
+    y: str | None = Field(default=None, max_length=200)
+    alg: str | None = None
+    use: str | None = Field(default=None, pattern=r"^sig$")
+    nbf: int | None = Field(default=None, description="not before, epoch seconds")
+    exp: int | None = Field(default=None, description="not after, epoch seconds")
+
+    def as_jwk(self) -> dict[str, Any]:
+        data = self.model_dump(exclude_none=True)
+        data["alg"] = CURVES[(self.kty, self.crv)]
+        return data
+
+    @field_validator("crv")
+    @classmethod
+    def _curve(cls, value: str) -> str:
+        if value not in ("P-256", "Ed25519"):
+            raise ValueError("keys are EC P-256 (ES256) or OKP Ed25519 (EdDSA)")
+        return value
+
+
+class KeySet(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    keys: list[PublicJwk] = Field(min_length=1, max_length=20)
+
+    @field_validator("keys")
+    @classmethod
+    def _usable(cls, keys: list[PublicJwk]) -> list[PublicJwk]:
+        for key in keys:
+            if (key.kty, key.crv) not in CURVES:
+                raise ValueError(f"{key.kid}: kty {key.kty} does not go with crv {key.crv}")
+            if key.alg is not None and key.alg != CURVES[(key.kty, key.crv)]:
+                raise ValueError(f"{key.kid}: alg must be {CURVES[(key.kty, key.crv)]}")
+            if key.nbf is not None and key.exp is not None and key.exp <= key.nbf:
+                raise ValueError(f"{key.kid}: exp must be after nbf")
+            try:
+                jwt.PyJWK({k: v for k, v in key.as_jwk().items() if k not in ("nbf", "exp")})
+            except (jwt.exceptions.PyJWKError, ValueError, TypeError):
+                raise ValueError(f"{key.kid}: not a valid public key") from None
+        if len({k.kid for k in keys}) != len(keys):
+            raise ValueError("kids must be unique")
+        return keys
+
+
+@route(bp, "/v1/provinces/{code}/keys", methods=["PUT"])
+def register_keys(code: str):
+    request = bp.current_request
+    caller = authorise(request, Role.PROVINCE)
+    key_set = body(request, KeySet)
+    return ok(provinces.register_keys(caller, code, [k.as_jwk() for k in key_set.keys]))
+
+
+@route(bp, "/v1/provinces/{code}/keys", methods=["GET"])
+def read_keys(code: str):
+    found = provinces.keys(code)
+    if found is None:
+        raise NotFound(f"Province {code} has registered no keys.", code="unknown_province")
+    return ok(found, headers={"Cache-Control": "public, max-age=60"})

@@ -1,0 +1,90 @@
+"""Provinces' back-end data sharing (docs/provinces.md): batches in, audited look-ups out."""
+from __future__ import annotations
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.api.fields import IdNumber
+from chalicelib.api.http import body, ok, principal, route
+from chalicelib.domain.colors import Color
+from chalicelib.domain.medical import MedicalStatus
+from chalicelib.security.access import Role
+from chalicelib.services import sync
+
+bp = Blueprint(__name__)
+MAX_BATCH = 500
+MAX_LOOKUP = 100
+SYNC_BODY_BYTES = 512 * 1024
+Province = Field(pattern=r"^\d{2}$", description="Two-digit GB/T 2260 province code of the pushing province")
+LocalId = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")
+Epoch = Field(ge=946684800, le=4102444800, description="Epoch seconds")
+
+
+class LocalCodeRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id_number: IdNumber
+    color: Color
+    local_code_id: str = LocalId
+    issued_at: int = Epoch
+    updated_at: int = Epoch
+    valid_until: int | None = Field(default=None, ge=946684800, le=4102444800)
+    version: int = Field(ge=1, le=2**53)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LocalCodeRecord":
+        if self.updated_at < self.issued_at:
+            raise ValueError("updated_at must not be before issued_at")
+        return self
+
+
+class LocalCodeBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    province: str = Province
+    records: list[LocalCodeRecord] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class HealthRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id_number: IdNumber
+    record_id: str = LocalId
+    status: MedicalStatus
+    institution: str = Field(min_length=1, max_length=100)
+    issued_at: int = Epoch
+    valid_until: int | None = Field(default=None, ge=946684800, le=4102444800)
+    version: int = Field(ge=1, le=2**53)
+
+
+class HealthRecordBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    province: str = Province
+    records: list[HealthRecord] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class LookupRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id_numbers: list[IdNumber] = Field(min_length=1, max_length=MAX_LOOKUP)
+    purpose: str = Field(min_length=4, max_length=200, description="Why: recorded and shown to the person")
+
+
+@route(bp, "/v1/sync/local-codes", methods=["POST"])
+def push_local_codes():
+    request = bp.current_request
+    caller = principal(request, Role.PROVINCE)
+    batch = body(request, LocalCodeBatch, limit=SYNC_BODY_BYTES)
+    return ok(sync.push_local_codes(caller, batch.province, batch.records))
+
+
+@route(bp, "/v1/sync/health-records", methods=["POST"])
+def push_health_records():
+    request = bp.current_request
+    caller = principal(request, Role.PROVINCE)
+    batch = body(request, HealthRecordBatch, limit=SYNC_BODY_BYTES)
+    return ok(sync.push_health_records(caller, batch.province, batch.records))
+
+
+@route(bp, "/v1/sync/lookups", methods=["POST"])
+def lookup():
+    request = bp.current_request
+    caller = principal(request, Role.PROVINCE)
+    asked = body(request, LookupRequest)
+    return ok(sync.lookup(caller, asked.id_numbers, asked.purpose))

@@ -1,0 +1,43 @@
+"""The trust list: provinces register the public keys that sign their own code tokens."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.errors import Conflict
+from chalicelib.security import province_tokens
+from chalicelib.security.access import Principal
+from chalicelib.services.sync import require_own_province
+from chalicelib.store import dynamo, provinces
+
+
+def describe(record: dict[str, Any]) -> dict[str, Any]:
+    return {"province": record["pk"],
+            "keys": [{k: v for k, v in key.items() if k in ("kid", "alg", "kty", "crv", "nbf", "exp")}
+                     for key in record.get("keys", [])],
+            "revoked": record.get("revoked", []), "version": record["version"], "updated_at": record["updated_at"]}
+
+
+def register_keys(principal: Principal, province: str, keys: list[dict[str, Any]]) -> dict[str, Any]:
+    """Replace the province's key set; a key left out is revoked and never verifies again."""
+    require_own_province(principal, province)
+    now = clock.now()
+    for _ in range(5):
+        current = provinces.get(province)
+        new_kids = {k["kid"] for k in keys}
+        revoked = [r for r in (current or {}).get("revoked", []) if r["kid"] not in new_kids]
+        revoked += [{"kid": k["kid"], "at": now} for k in (current or {}).get("keys", []) if k["kid"] not in new_kids]
+        record = {"pk": province, "keys": keys, "revoked": revoked, "updated_at": now, "updated_by": principal.subject,
+                  "version": (current["version"] + 1) if current else 1}
+        try:
+            provinces.save(record, current["version"] if current else None)
+        except dynamo.ConditionFailed:
+            continue
+        province_tokens.forget(province)
+        return describe(record)
+    raise Conflict("The key set is being changed by another request; try again.", code="concurrent_update")
+
+
+def keys(province: str) -> dict[str, Any] | None:
+    record = provinces.get(province)
+    return describe(record) if record else None

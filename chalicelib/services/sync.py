@@ -1,0 +1,134 @@
+"""Back-end data sharing with provinces: batches of local codes and health records, and audited look-ups.
+
+Uploads follow the all-or-nothing contract of docs/provinces.md: the whole batch
+is validated before anything is written. Writing then keeps only what is newer
+than what is stored (by `version`), so a replayed or reordered batch changes
+nothing; records go 99 at a time into one transaction with one event naming
+the people whose codes must be recomputed.
+"""
+from __future__ import annotations
+
+import secrets as random
+from typing import Any, Callable
+
+from chalicelib import clock
+from chalicelib.domain.local_codes import province_name
+from chalicelib.errors import Forbidden
+from chalicelib.security import pseudonyms
+from chalicelib.security.access import Principal
+from chalicelib.services import assessment, codes as code_views
+from chalicelib.store import audit, codes, dynamo, events, localcodes, medical
+
+CHUNK = 99  # + 1 event = DynamoDB's 100-item transaction limit
+
+
+def require_own_province(principal: Principal, province: str) -> None:
+    if principal.province != province:
+        raise Forbidden("A province pushes and registers only for its own province code.", code="outside_province")
+
+
+def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str, str]]], dict],
+                 write: Callable[[list[dict[str, Any]], dict[str, Any]], None], event_type: str,
+                 province: str, now: int) -> dict[str, Any]:
+    stored = versions(sorted({(i["pk"], i["sk"]) for i in items}))
+    newest: dict[tuple[str, str], int] = {}
+    for index, item in enumerate(items):
+        key = (item["pk"], item["sk"])
+        if item["version"] > stored.get(key, 0) and (key not in newest or item["version"] > items[newest[key]]["version"]):
+            newest[key] = index
+    fresh = sorted(newest.values())
+    stale = [{"index": i, "reason": "not newer than the stored version"} for i in range(len(items)) if i not in newest]
+
+    def event(indices: list[int]) -> dict[str, Any]:
+        return events.put_op(event_type, {"province": province,
+                                          "people": sorted({items[i]["pk"] for i in indices})}, now)
+
+    written = 0
+    for start in range(0, len(fresh), CHUNK):
+        chunk = fresh[start:start + CHUNK]
+        try:
+            write([items[i] for i in chunk], event(chunk))
+            written += len(chunk)
+        except dynamo.ConditionFailed:
+            # a concurrent push got in first: fall back to one record at a time
+            for i in chunk:
+                try:
+                    write([items[i]], event([i]))
+                    written += 1
+                except dynamo.ConditionFailed:
+                    stale.append({"index": i, "reason": "not newer than the stored version"})
+    return {"received": len(items), "written": written, "stale": sorted(stale, key=lambda s: s["index"])}
+
+
+def push_local_codes(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
+    require_own_province(principal, province)
+    now = clock.now()
+    items = [{"pk": pseudonyms.person_ref(r.id_number), "sk": province, "province": province,
+              "color": r.color.value, "local_code_id": r.local_code_id,
+              "province_local": f"{province}#{r.local_code_id}", "issued_at": r.issued_at,
+              "updated_at": r.updated_at, "valid_until": r.valid_until, "version": r.version,
+              "id_last4": r.id_number[-4:], "synced_at": now} for r in records]
+    return _write_newer(items, localcodes.current_versions, localcodes.write_batch, "local_codes.synced",
+                        province, now)
+
+
+def push_health_records(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
+    require_own_province(principal, province)
+    now = clock.now()
+    items = [{"pk": pseudonyms.person_ref(r.id_number), "sk": f"{medical.RECORD_PREFIX}{province}#{r.record_id}",
+              "province": province, "record_id": r.record_id, "status": r.status.value,
+              "institution": r.institution, "issued_at": r.issued_at, "valid_until": r.valid_until,
+              "version": r.version, "synced_at": now} for r in records]
+    return _write_newer(items, medical.record_versions, medical.write_records, "health_records.synced",
+                        province, now)
+
+
+def on_synced(data: dict[str, Any], now: int) -> int:
+    return assessment.refresh_many(set(data.get("people", [])), now, "province_sync")
+
+
+def public_local_code(item: dict[str, Any]) -> dict[str, Any]:
+    return {"province": item["province"], "province_name": province_name(item["province"]), "color": item["color"],
+            "local_code_id": item["local_code_id"], "issued_at": item["issued_at"], "updated_at": item["updated_at"],
+            "valid_until": item.get("valid_until")}
+
+
+def consolidated(person: str, now: int) -> dict[str, Any]:
+    """A person's live color and reasons by category: their national code, or an assessment of their sources."""
+    record = codes.get(pseudonyms.code_id(person))
+    if record is not None:
+        view = code_views.view(record, now)
+        color, reasons = view["color"], view["reasons"]
+    else:
+        color, reasons = assessment.preview(person, now)
+    by_category: dict[str, str] = {}
+    for reason in reasons:
+        by_category.setdefault(reason["source"], reason["color"])
+    return {"has_national_code": record is not None, "color": color, "reasons_by_category": by_category,
+            "reasons": [r["code"] for r in reasons]}
+
+
+def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[str, Any]:
+    """Audit first (insert-only, one entry per person), then answer: no look-up goes unrecorded."""
+    now = clock.now()
+    lookup_id = "lkp_" + random.token_hex(6)
+    people = [pseudonyms.person_ref(n) for n in id_numbers]
+    audit.append_many([{"pk": person, "sk": f"lookup#{now:010d}#{lookup_id}#{i}", "kind": "lookup",
+                        "province": principal.province, "client_id": principal.subject, "purpose": purpose,
+                        "lookup_id": lookup_id, "at": now}
+                       for i, person in enumerate(dict.fromkeys(people))])
+    results = []
+    for index, (id_number, person) in enumerate(zip(id_numbers, people)):
+        results.append({"index": index, "id_last4": id_number[-4:], **consolidated(person, now),
+                        "local_codes": [public_local_code(c) for c in localcodes.of_person(person)]})
+    return {"lookup_id": lookup_id, "purpose": purpose, "at": now, "results": results}
+
+
+def my_local_codes(person: str) -> dict[str, Any]:
+    return {"local_codes": [public_local_code(c) for c in localcodes.of_person(person)]}
+
+
+def my_lookups(person: str, limit: int) -> dict[str, Any]:
+    items, _ = audit.of_person(person, "lookup", limit)
+    return {"lookups": [{"province": i["province"], "province_name": province_name(i["province"]),
+                         "purpose": i["purpose"], "at": i["at"], "lookup_id": i["lookup_id"]} for i in items]}

@@ -1,0 +1,24 @@
+"""The audit table: an insert-only trail about each person."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.store import dynamo
+
+KIND = "audit"
+
+
+def put_op(entry: dict[str, Any]) -> dict[str, Any]:
+    return dynamo.put_op(KIND, entry, condition="attribute_not_exists(pk)")
+
+
+def append_many(entries: list[dict[str, Any]]) -> None:
+    """Insert entries (each conditional, so nothing is ever overwritten), 100 per transaction."""
+    for i in range(0, len(entries), 100):
+        dynamo.transact([put_op(e) for e in entries[i:i + 100]])
+
+
+def of_person(person: str, kind: str, limit: int, start: dict[str, Any] | None = None
+              ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    return dynamo.query(KIND, "pk = :p AND begins_with(sk, :k)", {":p": person, ":k": f"{kind}#"},
+                        forward=False, limit=limit, start=start)
