@@ -31,6 +31,11 @@ class Settings:
     idp_audience: str | None = None
     idp_jwks: str | None = None      # JSON Web Key Set of the identity provider
     max_body_bytes: int = 65536
+    webhook_timeout: float = 15.0
+
+    @property
+    def allows_loopback_webhooks(self) -> bool:
+        return self.stage in STAGES_WITH_SELF_ASSERTION
 
     @property
     def allows_self_assertion(self) -> bool:
@@ -62,6 +67,7 @@ def from_environment() -> Settings:
         idp_issuer=env("HEALTHCODE_IDP_ISSUER") or None,
         idp_audience=env("HEALTHCODE_IDP_AUDIENCE") or None,
         idp_jwks=env("HEALTHCODE_IDP_JWKS") or None,
+        webhook_timeout=float(env("HEALTHCODE_WEBHOOK_TIMEOUT") or Settings.webhook_timeout),
     )
 
 

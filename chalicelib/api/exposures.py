@@ -48,11 +48,11 @@ class ExposureRequest(BaseModel):
         except InvalidNumber as exc:
             raise ValueError(f"number: {exc}") from None
         if self.mode is Mode.FLIGHT and self.carriages:
-            raise ValueError("carriages are only for trains")
+            raise ValueError("carriages: only trains have carriages")
         if self.mode is Mode.TRAIN and self.rows:
-            raise ValueError("rows are only for flights")
+            raise ValueError("rows: only flights have seat rows")
         if any(not 1 <= c <= 30 for c in self.carriages):
-            raise ValueError("carriages are numbered 1-30")
+            raise ValueError("carriages: numbered 1-30")
         return self
 
 

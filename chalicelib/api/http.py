@@ -73,11 +73,16 @@ def raw_body(request: Request, limit: int | None = None) -> bytes:
     return raw
 
 
-def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+def validation_details(exc: ValidationError, model: type[BaseModel] | None = None) -> list[dict[str, str]]:
+    # a check across fields (a model validator) names the field it refuses as "field: message"
+    names = {n for name, f in (model.model_fields.items() if model else ()) for n in (name, f.alias) if n}
     details = []
     for err in exc.errors(include_url=False, include_input=False, include_context=False):
         field = ".".join(str(p) for p in err["loc"]) or "(body)"
         message = err["msg"].removeprefix("Value error, ")
+        named, _, rest = message.partition(": ")
+        if not err["loc"] and err["type"] == "value_error" and named in names and rest:
+            field, message = named, rest
         details.append({"field": field, "message": message, "type": err["type"]})
     return details
 
@@ -91,7 +96,7 @@ def parse(model: type[M], raw: bytes) -> M:
             raise MalformedRequest("The body is not valid JSON.", code="malformed_json") from None
         if "model_type" in kinds and not raw.strip().startswith(b"{"):
             raise MalformedRequest("The body must be a JSON object.", code="malformed_json") from None
-        raise ValidationFailed("The request has invalid fields.", validation_details(exc)) from None
+        raise ValidationFailed("The request has invalid fields.", validation_details(exc, model)) from None
 
 
 def body(request: Request, model: type[M], limit: int | None = None) -> M:
@@ -106,7 +111,7 @@ def query(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(dict(params))
     except ValidationError as exc:
-        raise ValidationFailed("The query has invalid parameters.", validation_details(exc)) from None
+        raise ValidationFailed("The query has invalid parameters.", validation_details(exc, model)) from None
 
 
 _CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",

@@ -30,15 +30,17 @@ class TripRequest(BaseModel):
     def _numbers(self) -> "TripRequest":
         if self.mode in NUMBERED:
             if not self.number:
-                raise ValueError(f"number is required for a {self.mode.value}")
+                raise ValueError(f"number: required for a {self.mode.value}")
             try:
                 self.number = normalise(self.mode, self.number)
             except InvalidNumber as exc:
                 raise ValueError(f"number: {exc}") from None
-        elif self.number or self.seat or self.carriage:
-            raise ValueError("number, seat and carriage are only for flights and trains")
+        else:
+            for name in ("number", "seat", "carriage"):
+                if getattr(self, name):
+                    raise ValueError(f"{name}: only flights and trains have one")
         if self.mode is Mode.FLIGHT and self.carriage is not None:
-            raise ValueError("carriage is only for trains")
+            raise ValueError("carriage: only trains have carriages")
         if self.mode is Mode.FLIGHT and self.seat and not is_flight_seat(self.seat):
             raise ValueError("seat: a flight seat is a row and a letter, e.g. 32A")
         return self

@@ -47,6 +47,8 @@ def risky_since(periods: Sequence[LevelPeriod], start: int, end: int) -> tuple[R
         period_end = ordered[i + 1].start if i + 1 < len(ordered) else None
         if period.start > end or (period_end is not None and period_end <= start):
             continue
+        if period_end is not None and period_end <= period.start:
+            continue  # replaced by a later setting with the same start: never in force
         if period.level.rank > worst.rank:
             worst = period.level
         if period.level is not RiskLevel.LOW:
@@ -60,23 +62,26 @@ def level_now(periods: Sequence[LevelPeriod], now: int) -> tuple[RiskLevel, int 
     current = [p for p in periods if p.start <= now]
     if not current:
         return RiskLevel.LOW, None
-    latest = max(current, key=lambda p: p.start)
+    # of settings with the same start the last one made counts (periods are kept in the order set)
+    latest = max(enumerate(current), key=lambda ip: (ip[1].start, ip[0]))[1]
     return latest.level, latest.start
 
 
 def visit_reasons(visits: Iterable[Visit], levels: Mapping[str, Sequence[LevelPeriod]], has_fever: bool,
                   now: int) -> list[Reason]:
     """A stay counts if its area (or prefecture) was medium or high at any time from the stay until now,
-    for 14 days after the stay: medium or high -> yellow; high with fever -> red. One reason per area."""
-    latest: dict[str, Visit] = {}
+    for 14 days after the stay: medium or high -> yellow; high with fever -> red.
+
+    Every stay in the window counts on its own (a later stay in the same area, after its level fell, does not
+    undo an earlier one). Per area the reason of the worst stay is kept, and beside it the reason of a milder
+    stay that lasts longer, so the color stays right when the worse one lapses."""
+    found: dict[str, list[tuple[RiskLevel, int, int]]] = {}
     for visit in visits:
-        if visit.day >= days.window_start(now) and (visit.area not in latest or visit.day > latest[visit.area].day):
-            latest[visit.area] = visit
-    reasons = []
-    for area, visit in sorted(latest.items()):
+        if visit.day < days.window_start(now):
+            continue
         start = days.start_of(visit.day)
         worst, since = RiskLevel.LOW, None
-        for governing in governing_areas(area):
+        for governing in governing_areas(visit.area):
             level, first = risky_since(levels.get(governing, ()), start, now)
             if level.rank > worst.rank:
                 worst = level
@@ -84,15 +89,23 @@ def visit_reasons(visits: Iterable[Visit], levels: Mapping[str, Sequence[LevelPe
                 since = first if since is None else min(since, first)
         if worst is RiskLevel.LOW or since is None:
             continue
+        found.setdefault(visit.area, []).append((worst, since, days.lapses_at(visit.day)))
+    reasons = []
+    for area, stays in sorted(found.items()):
+        worst = max(stays, key=lambda s: (s[0].rank, s[2], -s[1]))
+        kept = [worst]
+        longer = [s for s in stays if s[2] > worst[2]]
+        if longer:
+            kept.append(max(longer, key=lambda s: (s[2], s[0].rank, -s[1])))
         name = divisions.name_of(area) or area
-        until = days.lapses_at(visit.day)
-        if worst is RiskLevel.HIGH and has_fever:
-            reasons.append(Reason("area", "high_risk_stay_with_fever", Color.RED,
-                                  f"14天内到过高风险地区（{name}）且有发热", f"Stay in a high-risk area ({area}) within 14 days with fever",
-                                  since, until))
-        else:
-            label_zh, label_en = ("高", "high") if worst is RiskLevel.HIGH else ("中", "medium")
-            reasons.append(Reason("area", f"{label_en}_risk_stay", Color.YELLOW,
-                                  f"14天内到过{label_zh}风险地区（{name}）", f"Stay in a {label_en}-risk area ({area}) within 14 days",
-                                  since, until))
+        for level, since, until in kept:
+            if level is RiskLevel.HIGH and has_fever:
+                reasons.append(Reason("area", "high_risk_stay_with_fever", Color.RED,
+                                      f"14天内到过高风险地区（{name}）且有发热",
+                                      f"Stay in a high-risk area ({area}) within 14 days with fever", since, until))
+            else:
+                label_zh, label_en = ("高", "high") if level is RiskLevel.HIGH else ("中", "medium")
+                reasons.append(Reason("area", f"{label_en}_risk_stay", Color.YELLOW,
+                                      f"14天内到过{label_zh}风险地区（{name}）",
+                                      f"Stay in a {label_en}-risk area ({area}) within 14 days", since, until))
     return reasons

@@ -45,9 +45,24 @@ def new_events(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def on_event_records(records: Iterable[dict[str, Any]]) -> None:
+    """Recompute what each event affects, then fan it out to webhooks and make the first attempts.
+
+    If this raises midway, Lambda retries the batch: recomputes write nothing new, deliveries
+    already created are not created twice, and the retry sweeper sends any left pending.
+    """
+    from chalicelib.events import delivery
+
     now = clock.now()
-    for event in new_events(records):
+    found = new_events(records)
+    for event in found:
         handle_event(event, now)
+    delivery.attempt_many(delivery.fan_out(found, now), now)
+
+
+def retry_deliveries(now: int | None = None) -> int:
+    from chalicelib.events import delivery
+
+    return delivery.retry_due(clock.now() if now is None else now)
 
 
 def sweep(now: int | None = None) -> int:

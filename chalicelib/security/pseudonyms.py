@@ -23,3 +23,10 @@ def client_secret_hash(secret: str) -> str:
     # Client secrets are 256-bit random strings, so a keyed hash is as strong as a slow KDF
     # and keeps the token endpoint cheap.
     return hmac.new(secrets.bundle().client_key, secret.encode(), hashlib.sha256).hexdigest()
+
+
+def subject_for(province: str, ref: str) -> str:
+    """The id one province knows a person by in look-ups and webhooks: stable for that province,
+    useless to any other, and not the ID number."""
+    digest = hmac.new(secrets.bundle().code_key, f"subject:{province}:{ref}".encode(), hashlib.sha256).digest()[:15]
+    return "sub_" + base64.urlsafe_b64encode(digest).decode()

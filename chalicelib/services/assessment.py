@@ -111,9 +111,11 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
         previous = current.get("color") if current else None
         ops = []
         if previous != color:
+            # `version` orders a person's changes for receivers that get them out of order
             ops.append(events.put_op("person.color_changed",
                                      {"code_id": code_id, "color": color, "previous_color": previous,
-                                      "cause": cause, "reasons": [r["code"] for rs in sources.values() for r in rs]},
+                                      "version": record["version"], "cause": cause,
+                                      "reasons": [r["code"] for rs in sources.values() for r in rs]},
                                      now, subject=person))
         try:
             codes.save(record, current["version"] if current else None, ops)

@@ -37,8 +37,7 @@ def publish(principal: Principal, mode: Mode, number: str, day: dt.date, case_ty
             "carriages": carriages, "rows": rows, "note": note, "published_by": principal.subject,
             "province": principal.province, "published_at": now,
             "expires_at": days.start_of(day) + 60 * days.DAY}
-    exposures.publish(item, events.put_op("exposure.published", {"voyage": key, "mode": mode.value,
-                                                                  "exposure_id": exposure_id}, now))
+    exposures.publish(item, events.put_op("exposure.published", {"voyage": key, **public_exposure(item)}, now))
     return public_exposure(item)
 
 

@@ -119,7 +119,8 @@ def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[st
                        for i, person in enumerate(dict.fromkeys(people))])
     results = []
     for index, (id_number, person) in enumerate(zip(id_numbers, people)):
-        results.append({"index": index, "id_last4": id_number[-4:], **consolidated(person, now),
+        results.append({"index": index, "id_last4": id_number[-4:],
+                        "subject_id": pseudonyms.subject_for(principal.province, person), **consolidated(person, now),
                         "local_codes": [public_local_code(c) for c in localcodes.of_person(person)]})
     return {"lookup_id": lookup_id, "purpose": purpose, "at": now, "results": results}
 

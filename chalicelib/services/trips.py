@@ -1,10 +1,7 @@
 """14-day trip declaration and query, and daily health check-ins."""
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import secrets as random
 from typing import Any
 
@@ -13,7 +10,7 @@ from chalicelib.domain import days
 from chalicelib.domain.exposures import voyage
 from chalicelib.domain.transport import NUMBERED, Mode
 from chalicelib.errors import ValidationFailed
-from chalicelib.services import assessment
+from chalicelib.services import assessment, cursors
 from chalicelib.store import checkins, trips
 
 RETENTION_DAYS = 30     # kept a little past the 14-day window so a late exposure still finds the trip
@@ -57,28 +54,11 @@ def public_trip(item: dict[str, Any]) -> dict[str, Any]:
             "carriage": item.get("carriage"), "declared_at": item["created_at"]}
 
 
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def decode_cursor(cursor: str | None, person: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError):
-        key = None
-    if not isinstance(key, dict) or key.get("pk") != person or not isinstance(key.get("sk"), str):
-        raise ValidationFailed("The cursor is not one this endpoint gave you.",
-                               [{"field": "cursor", "message": "invalid cursor", "type": "cursor"}])
-    return {"pk": person, "sk": key["sk"]}
-
-
 def list_recent(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
     now = clock.now()
-    start = decode_cursor(cursor, person)
+    start = cursors.decode(cursor, person)
     items, last = trips.page(person, days.window_start(now).isoformat(), now, limit, start)
-    return {"trips": [public_trip(i) for i in items], "next_cursor": encode_cursor(last)}
+    return {"trips": [public_trip(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
 def check_in(person: str, area: str, temperature: float, symptoms: list[str]) -> dict[str, Any]:

@@ -83,7 +83,8 @@ class Pump:
                                                                   **kwargs)["ShardIterator"]
 
     def poll_once(self) -> int:
-        """One pass over every shard; returns how many records were handed to handlers."""
+        """One pass over every shard; returns how many records were handed to handlers (a failed
+        batch counts too: it is waiting to be retried)."""
         handled = 0
         for source in self.sources:
             self._discover(source, "TRIM_HORIZON")  # new shards are read from their start
@@ -106,6 +107,7 @@ class Pump:
                         self.failures += 1
                         log.exception("handler for %s failed; retrying the batch", source.table)
                         self._reposition(source, shard)
+                        handled += len(records)
                         continue
                     source.last_sequence[shard] = records[-1]["dynamodb"]["SequenceNumber"]
                     handled += len(records)
@@ -156,6 +158,7 @@ def scheduled_event() -> dict[str, Any]:
 
 
 def for_app(app_module: Any, dynamodb: Any, streams: Any, table_prefix: str) -> Pump:
-    """The pump for this app: the events table's stream, and the sweeper every minute."""
+    """The pump for this app: the events table's stream, the sweepers every few seconds (faster than
+    in AWS, so a local receiver sees retries without waiting minutes)."""
     return Pump(dynamodb, streams, [StreamSource(f"{table_prefix}-events", app_module.on_events)],
-                schedules=[(60.0, app_module.sweeper)])
+                schedules=[(60.0, app_module.sweeper), (5.0, app_module.webhook_retries)])

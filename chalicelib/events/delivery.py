@@ -1,0 +1,160 @@
+"""Webhook delivery: fan each event out to the subscriptions that may see it, send, retry, give up.
+
+Deliveries follow Standard Webhooks: `webhook-id` is the event id (the same on
+every retry), `webhook-timestamp` the send time, `webhook-signature` one
+`v1,<base64 HMAC-SHA256>` per live secret. Only 2xx is success; 410 disables the
+subscription; anything else is retried on the schedule in domain/retries.py,
+honouring Retry-After, until the last attempt marks the delivery dead.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterable
+
+from chalicelib.domain import days, retries
+from chalicelib.domain.local_codes import province_name
+from chalicelib.security import pseudonyms, sealing, urls, webhook_signing
+from chalicelib.settings import get_settings
+from chalicelib.store import audit, deliveries, localcodes, webhooks
+
+log = logging.getLogger("healthcode.webhooks")
+PERSON_EVENTS = {"person.color_changed", "correction.decided"}
+PUBLIC_EVENTS = {"area.level_changed", "exposure.published"}
+EVENT_TYPES = sorted(PERSON_EVENTS | PUBLIC_EVENTS)
+SENDERS = 8
+USER_AGENT = "healthcode-webhooks/1"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect could point anywhere, including our own network: treat it as a failure
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def live_secrets(subscription: dict[str, Any], now: int) -> list[str]:
+    return [sealing.unseal(s["sealed"], "webhook") for s in subscription.get("secrets", [])
+            if s.get("retire_at") is None or s["retire_at"] > now]
+
+
+def interested_provinces(person: str) -> dict[str, str | None]:
+    """Provinces that may see a person's changes: those holding a local code (-> its id) or that looked them up."""
+    found: dict[str, str | None] = {c["province"]: c["local_code_id"] for c in localcodes.of_person(person)}
+    start = None
+    while True:
+        items, start = audit.of_person(person, "lookup", 100, start)
+        for item in items:
+            found.setdefault(item["province"], None)
+        if start is None:
+            return found
+
+
+def render(event: dict[str, Any], province: str, local_code_id: str | None) -> dict[str, Any]:
+    data = dict(event.get("data") or {})
+    if event["type"] in PERSON_EVENTS:
+        data.pop("code_id", None)
+        data.pop("cause", None)
+        data = {"subject_id": pseudonyms.subject_for(province, event["subject"]), "local_code_id": local_code_id,
+                **data}
+    elif event["type"] == "area.level_changed":
+        data["province_name"] = province_name(data["area"][:2])
+    return {"type": event["type"], "timestamp": days.iso(int(event["created_at"])), "data": data}
+
+
+def fan_out(events: Iterable[dict[str, Any]], now: int) -> list[tuple[str, str]]:
+    """Create one pending delivery per (event, subscription that may see it); returns their keys."""
+    events = [e for e in events if e["type"] in PERSON_EVENTS | PUBLIC_EVENTS]
+    if not events:
+        return []
+    subscriptions = webhooks.active()
+    created = []
+    for event in events:
+        audience = interested_provinces(event["subject"]) if event["type"] in PERSON_EVENTS else None
+        for sub in subscriptions:
+            if event["type"] not in sub["event_types"] or (audience is not None and sub["province"] not in audience):
+                continue
+            body = render(event, sub["province"], audience.get(sub["province"]) if audience else None)
+            delivery = {"pk": sub["pk"], "sk": event["pk"], "event_type": event["type"], "province": sub["province"],
+                        "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")), "status": "pending",
+                        "attempts": 0, "claimed_until": 0, "next_attempt_at": now,
+                        "due_shard": deliveries.shard_of(sub["pk"], event["pk"]), "created_at": now,
+                        "expires_at": now + deliveries.KEEP_SECONDS}
+            if deliveries.create(delivery):
+                created.append((sub["pk"], event["pk"]))
+    return created
+
+
+def send(url: str, body: str, message_id: str, secrets: list[str], timeout: float) -> dict[str, Any]:
+    """One HTTP attempt; never raises. Returns status code (or None), latency, Retry-After and error."""
+    timestamp = int(time.time())  # the receiver checks it against its own wall clock (±5 min)
+    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": webhook_signing.header(secrets, message_id, timestamp, body)})
+    started = time.perf_counter()
+    status, retry_after, error = None, None, None
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+        retry_after = exc.headers.get("Retry-After")
+    except Exception as exc:  # refused, reset, timed out, TLS: all mean "try again later"
+        error = type(exc).__name__
+    latency = round((time.perf_counter() - started) * 1000, 1)
+    seconds = int(retry_after) if retry_after and retry_after.strip().isdigit() else None
+    return {"status_code": status, "latency_ms": latency, "retry_after": seconds, "error": error}
+
+
+def attempt(webhook_id: str, event_id: str, now: int) -> dict[str, Any] | None:
+    """Claim and make the next attempt of one delivery; None if another sender has it or it is not due."""
+    settings = get_settings()
+    delivery = deliveries.claim(webhook_id, event_id, now, int(settings.webhook_timeout) + 30)
+    if delivery is None:
+        return None
+    subscription = webhooks.get(webhook_id)
+    outcome: dict[str, Any]
+    if subscription is None or subscription["status"] != "active":
+        outcome = {"status_code": None, "latency_ms": 0, "retry_after": None, "error": "subscription_inactive"}
+    else:
+        try:
+            url = urls.check(subscription["url"], settings.allows_loopback_webhooks)
+        except urls.UnsafeUrl as exc:
+            outcome = {"status_code": None, "latency_ms": 0, "retry_after": None, "error": f"unsafe_url: {exc}"}
+        else:
+            outcome = send(url, delivery["body"], event_id, live_secrets(subscription, now), settings.webhook_timeout)
+    attempt_record = {"at": now, "attempt": int(delivery["attempts"]), **outcome}
+    code = outcome["status_code"]
+    if code is not None and 200 <= code < 300:
+        status, next_at = "delivered", None
+    elif code == 410:
+        webhooks.disable(webhook_id, "the endpoint answered 410 Gone", now)
+        status, next_at = "dead", None
+    elif outcome["error"] == "subscription_inactive":
+        status, next_at = "dead", None
+    else:
+        next_at = retries.next_attempt(int(delivery["attempts"]), now, outcome["retry_after"])
+        status = "pending" if next_at is not None else "dead"
+    deliveries.finish_attempt(webhook_id, event_id, attempt_record, status, next_at)
+    log.info("webhook attempt", extra={"webhook_id": webhook_id, "event_id": event_id, "status": status,
+                                        "status_code": code, "latency_ms": outcome["latency_ms"]})
+    return {**attempt_record, "status": status, "next_attempt_at": next_at}
+
+
+def attempt_many(keys: list[tuple[str, str]], now: int) -> list[dict[str, Any] | None]:
+    if len(keys) <= 1:
+        return [attempt(w, e, now) for w, e in keys]
+    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+        return list(pool.map(lambda key: attempt(key[0], key[1], now), keys))
+
+
+def retry_due(now: int) -> int:
+    """The sweeper: every pending delivery whose next attempt is due."""
+    keys = [key for shard in range(deliveries.SHARDS) for key in deliveries.due(f"due#{shard}", now)]
+    return sum(1 for result in attempt_many(keys, now) if result is not None)

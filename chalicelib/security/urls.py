@@ -1,0 +1,63 @@
+"""Webhook URLs a province may register: no server-side request forgery into our own network.
+
+prod: https only, and every address the host resolves to must be public
+(not loopback, private, link-local, cloud metadata, multicast or reserved). The
+check runs again before each delivery, so a DNS answer changed after
+registration (rebinding) is caught too. dev/test may allow loopback for local receivers.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+
+
+class UnsafeUrl(ValueError):
+    pass
+
+
+def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    if address in METADATA:
+        return "a cloud metadata address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_private:
+        return "a private address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast or address.is_reserved or address.is_unspecified:
+        return "a reserved address"
+    return None
+
+
+def resolve(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise UnsafeUrl(f"the host {host} does not resolve") from None
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+
+def check(url: str, allow_loopback: bool) -> str:
+    """The URL if a delivery may go there; raises UnsafeUrl with the reason."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise UnsafeUrl("the URL has no host")
+    if parts.username or parts.password:
+        raise UnsafeUrl("credentials in the URL are not allowed; we sign every request instead")
+    addresses = resolve(parts.hostname)
+    local_only = allow_loopback and all(a.is_loopback for a in addresses)
+    if parts.scheme != "https" and not (local_only and parts.scheme == "http"):
+        raise UnsafeUrl("the URL must use https")
+    if not local_only:
+        for address in addresses:
+            reason = _forbidden(address)
+            if reason:
+                raise UnsafeUrl(f"the host {parts.hostname} resolves to {reason} ({address})")
+    return url

@@ -1,0 +1,27 @@
+"""Opaque pagination cursors: the last key of a page, bound to the partition it came from."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from chalicelib.errors import ValidationFailed
+
+
+def encode(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
+
+
+def decode(cursor: str | None, partition: str) -> dict[str, Any] | None:
+    """The start key of the next page; refuses a cursor from another list (or another person's)."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = None
+    if not isinstance(key, dict) or key.get("pk") != partition or not isinstance(key.get("sk"), str):
+        raise ValidationFailed("The cursor is not one this endpoint gave you.",
+                               [{"field": "cursor", "message": "invalid cursor", "type": "cursor"}])
+    return {"pk": partition, "sk": key["sk"]}

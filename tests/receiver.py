@@ -1,0 +1,107 @@
+"""A province's webhook receiver on loopback, verifying every delivery with the `standardwebhooks`
+library as a province would, with faults we can script."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+# plan(message_id, attempt_number) -> ("ok" | "500" | "slow" | "429" | "drop" | "410", extra)
+Plan = Callable[[str, int], str]
+
+
+class Receiver:
+    def __init__(self, secret: str | None = None, plan: Plan | None = None, slow_seconds: float = 1.0):
+        self.secrets: list[str] = [secret] if secret else []
+        self.plan: Plan = plan or (lambda message_id, attempt: "ok")
+        self.slow_seconds = slow_seconds
+        self.attempts: dict[str, int] = defaultdict(int)
+        self.accepted: list[dict[str, Any]] = []     # verified bodies we answered 2xx to
+        self.rejected_signatures = 0
+        self.lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/healthcode"
+
+    def start(self) -> "Receiver":
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                headers = {k: v for k, v in self.headers.items()}
+                message_id = self.headers.get("webhook-id", "")
+                with receiver.lock:
+                    receiver.attempts[message_id] += 1
+                    attempt = receiver.attempts[message_id]
+                action = receiver.plan(message_id, attempt)
+                if action == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if action == "slow":
+                    time.sleep(receiver.slow_seconds)
+                verified = None
+                for secret in receiver.secrets:
+                    try:
+                        verified = Webhook(secret).verify(body, headers)
+                        break
+                    except WebhookVerificationError:
+                        continue
+                if verified is None:
+                    with receiver.lock:
+                        receiver.rejected_signatures += 1
+                    self._answer(401)
+                    return
+                if action == "ok" or action == "slow":
+                    with receiver.lock:
+                        receiver.accepted.append({"id": message_id, "body": verified, "attempt": attempt,
+                                                  "signatures": self.headers.get("webhook-signature", "")})
+                    self._answer(200)
+                elif action == "429":
+                    self._answer(429, {"Retry-After": "120"})
+                elif action == "410":
+                    self._answer(410)
+                else:
+                    self._answer(500)
+
+            def _answer(self, code: int, headers: dict[str, str] | None = None) -> None:
+                self.send_response(code)
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def unique(self) -> dict[str, dict[str, Any]]:
+        """What the province keeps after de-duplicating on webhook-id."""
+        kept: dict[str, dict[str, Any]] = {}
+        for delivery in self.accepted:
+            kept.setdefault(delivery["id"], delivery)
+        return kept
+
+    @staticmethod
+    def body_text(delivery: dict[str, Any]) -> str:
+        return json.dumps(delivery["body"], ensure_ascii=False)

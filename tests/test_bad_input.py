@@ -1,0 +1,227 @@
+"""Bad input from a mini-program, a gate scanner or a script: every refusal is a 4xx in the one error shape,
+names the field at fault, never writes anything, and never turns into a 5xx.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.idnumber import check_character
+from tests import people
+from tests.conftest import dump
+from tests.refusals import assert_refused, fields
+
+JSON = {"Content-Type": "application/json"}
+
+
+def declaration(**changes: Any) -> dict[str, Any]:
+    body = {"temperature": 36.5, "symptoms": [], "contact_with_cases": False, "stayed_in_high_risk_area": False,
+            "current_area": "510104", **changes}
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+def post_code(client: Any, person: Any, body: Any, headers: dict[str, str] | None = None) -> Any:
+    raw = body if isinstance(body, (str, bytes)) else dump(body)
+    return client.post("/v1/codes", headers={**person.headers, **(headers or {})}, body=raw)
+
+
+def assert_nothing_written(client: Any, person: Any) -> None:
+    assert_refused(client.get("/v1/codes/me", headers=person.headers), 404, "no_code")
+
+
+# --- the body is not JSON, or not an object -----------------------------------------------------------------
+
+@pytest.mark.parametrize("raw", ['{"temperature": 36.5,', "temperature=36.5", "", "{'temperature': 36.5}",
+                                 b"\xff\xfe{}"])
+def test_a_body_that_is_not_json_is_malformed(client, citizen, raw):
+    person = citizen()
+    assert_refused(post_code(client, person, raw), 400, "malformed_json")
+    assert_nothing_written(client, person)
+
+
+@pytest.mark.parametrize("raw", ["[]", dump([declaration()]), "null", "36.5", '"green"'])
+def test_a_json_body_that_is_not_an_object_is_refused(client, citizen, raw):
+    person = citizen()
+    assert_refused(post_code(client, person, raw), 400, "malformed_json")
+    assert_nothing_written(client, person)
+
+
+# --- the object has missing, extra or wrong fields ------------------------------------------------------------
+
+@pytest.mark.parametrize("missing", ["temperature", "contact_with_cases", "stayed_in_high_risk_area",
+                                     "current_area"])
+def test_a_missing_field_is_named(client, citizen, missing):
+    person = citizen()
+    error = assert_refused(post_code(client, person, declaration(**{missing: ...})), 422, "validation_failed")
+    assert fields(error) == {missing}
+    assert error["details"][0]["type"] == "missing"
+    assert_nothing_written(client, person)
+
+
+def test_an_extra_field_is_refused(client, citizen):
+    person = citizen()
+    error = assert_refused(post_code(client, person, declaration(color="green")), 422, "validation_failed")
+    assert fields(error) == {"color"}
+    assert_nothing_written(client, person)
+
+
+@pytest.mark.parametrize("field, value", [("temperature", "36.5"), ("temperature", None), ("temperature", True),
+                                          ("contact_with_cases", "yes"), ("contact_with_cases", 0),
+                                          ("stayed_in_high_risk_area", "false"), ("current_area", 510104),
+                                          ("symptoms", "cough")])
+def test_a_value_of_the_wrong_type_is_refused(client, citizen, field, value):
+    person = citizen()
+    error = assert_refused(post_code(client, person, declaration(**{field: value})), 422, "validation_failed")
+    assert fields(error) == {field}
+    assert_nothing_written(client, person)
+
+
+@pytest.mark.parametrize("temperature", ["33.9", "43.1", "-1", "365", "1e999"])
+def test_a_temperature_out_of_range_is_refused(client, citizen, temperature):
+    person = citizen()
+    raw = dump(declaration(temperature=0)).replace('"temperature": 0', f'"temperature": {temperature}')
+    assert temperature in raw
+    error = assert_refused(post_code(client, person, raw), 422, "validation_failed")
+    assert fields(error) == {"temperature"}
+    assert_nothing_written(client, person)
+
+
+def test_an_unknown_or_repeated_symptom_is_refused(client, citizen):
+    person = citizen()
+    error = assert_refused(post_code(client, person, declaration(symptoms=["cough", "headache"])), 422)
+    assert fields(error) == {"symptoms.1"}
+    error = assert_refused(post_code(client, person, declaration(symptoms=["cough", "cough"])), 422)
+    assert fields(error) == {"symptoms"}
+    assert_nothing_written(client, person)
+
+
+@pytest.mark.parametrize("area", ["999999", "51010", "5101040", "abcdef", "510199"])
+def test_an_unknown_area_is_refused(client, citizen, area):
+    person = citizen()
+    error = assert_refused(post_code(client, person, declaration(current_area=area)), 422, "validation_failed")
+    assert fields(error) == {"current_area"}
+    assert_nothing_written(client, person)
+
+
+def test_a_refused_reapply_leaves_the_code_as_it_was(client, citizen):
+    person = citizen()
+    first = person.apply(temperature=38.0).json_body
+    assert first["version"] == 1 and first["color"] == "yellow"
+    for bad in (declaration(current_area="999999"), declaration(temperature="36.5"), "{", "[]",
+                declaration(contact_with_cases="yes")):
+        assert post_code(client, person, bad).status_code in (400, 422)
+    now = client.get("/v1/codes/me", headers=person.headers).json_body
+    assert (now["version"], now["color"], now["updated_at"]) == (1, "yellow", first["updated_at"])
+
+
+# --- size, media type, method -------------------------------------------------------------------------------
+
+def test_a_body_over_64_kib_is_too_large(client, citizen):
+    person = citizen()
+    huge = dump(declaration(note="x" * (64 * 1024)))
+    assert_refused(post_code(client, person, huge), 413, "payload_too_large")
+    assert_nothing_written(client, person)
+    # just under the limit is parsed (and refused for the extra field, not for its size)
+    padded = dump(declaration(note=""))
+    just_under = dump(declaration(note="x" * (64 * 1024 - len(padded))))
+    assert len(just_under.encode()) == 64 * 1024
+    assert_refused(post_code(client, person, just_under), 422, "validation_failed")
+
+
+def test_a_body_that_is_not_json_by_content_type_gets_our_415(client, citizen):
+    person = citizen()
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "application/xml"):
+        response = post_code(client, person, declaration(), {"Content-Type": content_type})
+        assert_refused(response, 415, "unsupported_media_type")
+    assert_nothing_written(client, person)
+    # charset parameters are fine
+    ok = post_code(client, person, declaration(), {"Content-Type": "application/json; charset=utf-8"})
+    assert ok.status_code == 201
+
+
+def test_a_wrong_method_gets_our_405(client, citizen):
+    person = citizen()
+    for method in ("put", "delete", "patch"):
+        response = getattr(client, method)("/v1/codes", headers=person.headers, body=dump(declaration()))
+        assert_refused(response, 405, "method_not_allowed")
+        assert "POST" in response.headers.get("Allow", "")
+    assert_refused(client.post("/v1/codes/me", headers=person.headers, body=dump(declaration())), 405,
+                   "method_not_allowed")
+
+
+# --- logging in with a bad identity -------------------------------------------------------------------------
+
+def login(client: Any, **self_asserted: Any) -> Any:
+    body = {"name": people.name(), "id_number": people.id_number(), "phone": people.phone(), **self_asserted}
+    return client.post("/v1/sessions", headers=JSON, body=dump({"self_asserted": body}))
+
+
+def with_check(first17: str) -> str:
+    return first17 + check_character(first17)
+
+
+def test_a_good_self_assertion_logs_in(client):
+    # the positive control of the cases below
+    response = login(client, id_number=people.id_number().lower())
+    assert response.status_code == 201 and response.json_body["token_type"] == "Bearer"
+
+
+@pytest.mark.parametrize("id_number", [
+    people.with_wrong_check_digit(people.id_number()),
+    with_check("11010119900230123"),         # 30 February: only the birth date is wrong
+    with_check("11010119891301123"),         # month 13
+    with_check(f"110101{dt.date.today() + dt.timedelta(days=1):%Y%m%d}123"),  # born tomorrow
+    with_check("99999919900101123"),         # no such division
+    people.id_number()[:17],                 # 17 characters
+    people.id_number() + "1",                # 19 characters
+    "11010119900101123Y",
+    " ",
+], ids=["check-digit", "feb-30", "month-13", "born-tomorrow", "unknown-area", "17-chars", "19-chars",
+        "bad-check-char", "blank"])
+def test_an_invalid_id_number_is_refused(client, id_number):
+    error = assert_refused(login(client, id_number=id_number), 422, "validation_failed")
+    assert fields(error) == {"self_asserted.id_number"}
+
+
+@pytest.mark.parametrize("phone", ["12345", "02881234567", "1381234567", "138123456789", "+8613812345678",
+                                   "1381234567a"])
+def test_an_invalid_phone_is_refused(client, phone):
+    error = assert_refused(login(client, phone=phone), 422, "validation_failed")
+    assert fields(error) == {"self_asserted.phone"}
+
+
+@pytest.mark.parametrize("name", ["", "王小明123", "<script>", "1"])
+def test_an_invalid_name_is_refused(client, name):
+    error = assert_refused(login(client, name=name), 422, "validation_failed")
+    assert fields(error) == {"self_asserted.name"}
+
+
+def test_exactly_one_of_assertion_and_self_assertion(client):
+    me = {"name": people.name(), "id_number": people.id_number(), "phone": people.phone()}
+    both = client.post("/v1/sessions", headers=JSON, body=dump({"assertion": "eyJ" + "a" * 40, "self_asserted": me}))
+    assert_refused(both, 422, "validation_failed")
+    neither = client.post("/v1/sessions", headers=JSON, body=dump({}))
+    assert_refused(neither, 422, "validation_failed")
+
+
+# --- no 5xx anywhere ----------------------------------------------------------------------------------------
+
+NASTY_BODIES = ["", "{", "[]", "null", "0", '"x"', "{}", '{"a":' * 3000 + "1" + "}" * 3000, "[" * 5000,
+                '{"temperature": NaN}', '{"temperature": Infinity}', '{"token": {"$ne": null}}',
+                dump({"token": "x" * 5000, "checkpoint_id": "a"}), dump({"checkpoint_id": "../../etc/passwd"}),
+                dump({"self_asserted": None}), dump({"assertion": None}), dump({"grant_type": ["a"]}),
+                "\u0000", dump({"": ""}), '{"temperature": 36.5, "temperature": 99}']
+
+
+def test_no_body_turns_into_a_server_error(client, citizen, checkpoint):
+    person = citizen()
+    targets = [("/v1/codes", person.headers), ("/v1/verifications", checkpoint), ("/v1/sessions", JSON),
+               ("/v1/oauth/token", JSON)]
+    for path, headers in targets:
+        for raw in NASTY_BODIES:
+            response = client.post(path, headers=headers, body=raw)
+            assert 400 <= response.status_code < 500, (path, raw[:60], response.status_code, response.body[:300])
+            assert_refused(response, response.status_code)
+    assert_nothing_written(client, person)

@@ -1,0 +1,219 @@
+"""Sync webhooks: provinces receive every change, signed, retried, and never lost."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from chalicelib import clock, settings
+from chalicelib.domain import retries
+from chalicelib.events import delivery, handlers
+from chalicelib.security import urls
+from chalicelib.security.access import Role
+from chalicelib.store import deliveries as delivery_store
+from tests import people
+from tests.conftest import auth, client_token, dump
+from tests.receiver import Receiver
+
+HOUR = 3600
+
+
+@pytest.fixture
+def province(client):
+    return lambda code: auth(client_token(client, Role.PROVINCE, province=code))
+
+
+@pytest.fixture
+def fast_timeouts():
+    settings.override(webhook_timeout=0.5)
+
+
+def subscribe(client, headers, url, event_types):
+    response = client.post("/v1/webhooks", headers=headers,
+                           body=dump({"url": url, "event_types": event_types, "description": "test receiver"}))
+    assert response.status_code == 201, response.json_body
+    return response.json_body
+
+
+def run_retries_until_quiet(webhook_id: str, max_rounds: int = 12) -> None:
+    """Move the clock past each step of the schedule and run the sweeper, as the scheduled Lambda would."""
+    for _ in range(max_rounds):
+        items, _ = delivery_store.page(webhook_id, 1000, None, "pending")
+        if not items:
+            return
+        clock.shift(max(i["next_attempt_at"] for i in items) - clock.now() + 1)
+        handlers.retry_deliveries()
+
+
+def test_every_event_arrives_once_despite_faults(client, health_authority, province, pump, fast_timeouts):
+    faults = ["ok", "500", "slow", "429", "drop"]
+    receiver = Receiver(plan=lambda mid, attempt: faults[hash(mid) % len(faults)] if attempt == 1 else "ok").start()
+    hubei = province("42")
+    hook = subscribe(client, hubei, receiver.url, ["area.level_changed"])
+    receiver.secrets.append(hook["secret"])
+    authority = health_authority("42")
+    counties = [c for c in people.divisions.all_counties() if c.startswith("42")][:50]
+
+    def change_levels(rounds: range) -> None:
+        for i in rounds:
+            area = counties[i % len(counties)]
+            level = ["medium", "high", "low", "medium"][i // len(counties)]
+            assert client.put(f"/v1/areas/{area}", headers=authority,
+                              body=dump({"level": level})).status_code == 200
+
+    change_levels(range(0, 150))
+    pump.drain()
+    # the receiver goes down for the last 50 events: every first attempt is refused
+    receiver.stop()
+    change_levels(range(150, 200))
+    pump.drain()
+    receiver.start()  # back up on the same port
+
+    page, _ = delivery_store.page(hook["id"], 1000, None)
+    assert len(page) == 200
+    slowed = [d for d in page if d["status"] == "pending" and d["attempt_log"][0]["status_code"] == 429]
+    assert slowed and all(d["next_attempt_at"] - d["attempt_log"][0]["at"] >= 120 for d in slowed)
+
+    run_retries_until_quiet(hook["id"])
+    unique = receiver.unique()
+    assert len(unique) == 200 and receiver.rejected_signatures == 0
+    assert {d["body"]["type"] for d in unique.values()} == {"area.level_changed"}
+    assert all(d["body"]["data"]["area"].startswith("42") for d in unique.values())
+    hubei = province("42")  # the clock moved on past the retries: log in again
+    listed = client.get(f"/v1/webhooks/{hook['id']}/deliveries?limit=200", headers=hubei).json_body
+    assert len(listed["deliveries"]) == 200 and {d["status"] for d in listed["deliveries"]} == {"delivered"}
+    retried = [d for d in listed["deliveries"] if len(d["attempts"]) > 1]
+    assert retried and all(a["status_code"] != 200 for d in retried for a in d["attempts"][:-1])
+    receiver.stop()
+
+
+def test_a_crash_between_fan_out_and_send_loses_nothing(client, health_authority, province, pump, monkeypatch):
+    receiver = Receiver().start()
+    hook = subscribe(client, province("43"), receiver.url, ["area.level_changed"])
+    receiver.secrets.append(hook["secret"])
+    calls = {"n": 0}
+    real = delivery.attempt_many
+
+    def crash_once(keys, now):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the handler died after fanning out")
+        return real(keys, now)
+
+    monkeypatch.setattr(delivery, "attempt_many", crash_once)
+    client.put("/v1/areas/430102", headers=health_authority("43"), body=dump({"level": "high"}))
+    pump.drain()
+    assert pump.failures >= 1 and receiver.unique() == {}
+    handlers.retry_deliveries()
+    assert [d["body"]["data"]["area"] for d in receiver.unique().values()] == ["430102"]
+    receiver.stop()
+
+
+def test_a_dead_delivery_can_be_replayed_and_410_disables(client, health_authority, province, pump, fast_timeouts):
+    broken = Receiver(plan=lambda mid, attempt: "500").start()
+    henan = province("41")
+    hook = subscribe(client, henan, broken.url, ["area.level_changed"])
+    broken.secrets.append(hook["secret"])
+    client.put("/v1/areas/410102", headers=health_authority("41"), body=dump({"level": "medium"}))
+    pump.drain()
+    run_retries_until_quiet(hook["id"], max_rounds=retries.MAX_ATTEMPTS + 2)
+    henan = province("41")  # a day and a half has passed: log in again
+    listed = client.get(f"/v1/webhooks/{hook['id']}/deliveries?status=dead", headers=henan).json_body
+    dead = listed["deliveries"]
+    assert len(dead) == 1 and len(dead[0]["attempts"]) == retries.MAX_ATTEMPTS, listed
+
+    broken.plan = lambda mid, attempt: "ok"
+    replayed = client.post(f"/v1/webhooks/{hook['id']}/deliveries/{dead[0]['id']}/replay", headers=henan)
+    assert replayed.status_code == 200 and replayed.json_body["status"] == "delivered"
+    assert list(broken.unique()) == [dead[0]["id"]]  # the same webhook-id as every earlier attempt
+
+    broken.plan = lambda mid, attempt: "410"
+    client.put("/v1/areas/410103", headers=health_authority("41"), body=dump({"level": "high"}))
+    pump.drain()
+    described = client.get(f"/v1/webhooks/{hook['id']}", headers=henan).json_body
+    assert described["status"] == "disabled" and "410" in described["disabled_reason"]
+    broken.stop()
+
+
+def test_person_changes_go_only_to_provinces_that_know_the_person(client, citizen, province, pump):
+    worker = citizen(people.in_province("51"))
+    worker.apply()
+    pump.drain()  # the code's issue happened before anyone looked the worker up
+    looker, stranger = Receiver().start(), Receiver().start()
+    guangdong, beijing = province("44"), province("11")
+    for headers, receiver in ((guangdong, looker), (beijing, stranger)):
+        receiver.secrets.append(subscribe(client, headers, receiver.url, ["person.color_changed"])["secret"])
+    found = client.post("/v1/sync/lookups", headers=guangdong,
+                        body=dump({"id_numbers": [worker.id_number], "purpose": "返岗核验"})).json_body
+    subject = found["results"][0]["subject_id"]
+
+    worker.apply(temperature=38.4)
+    pump.drain()
+    bodies = [d["body"] for d in looker.unique().values()]
+    assert [(b["type"], b["data"]["subject_id"], b["data"]["color"], b["data"]["previous_color"])
+            for b in bodies] == [("person.color_changed", subject, "yellow", "green")]
+    text = Receiver.body_text(looker.accepted[0])
+    assert worker.id_number not in text and worker.name not in text and '"code_id"' not in text
+    assert stranger.unique() == {}
+    looker.stop(), stranger.stop()
+
+
+def test_rotated_secrets_both_sign_during_the_grace_period(client, health_authority, province, pump):
+    receiver = Receiver().start()
+    jilin = province("22")
+    hook = subscribe(client, jilin, receiver.url, ["area.level_changed"])
+    rotated = client.post(f"/v1/webhooks/{hook['id']}/rotate-secret", headers=jilin).json_body
+    assert rotated["secret"] != hook["secret"] and len(rotated["secrets"]) == 2
+    for secret in (hook["secret"], rotated["secret"]):
+        receiver.secrets = [secret]
+        pinged = client.post(f"/v1/webhooks/{hook['id']}/ping", headers=jilin).json_body
+        assert pinged["status"] == "delivered", pinged
+    assert all(len(d["signatures"].split(" ")) == 2 for d in receiver.accepted)
+    clock.shift(25 * HOUR)  # past the grace period: only the new secret signs
+    receiver.secrets = [hook["secret"]]
+    jilin = province("22")
+    assert client.post(f"/v1/webhooks/{hook['id']}/ping", headers=jilin).json_body["status"] == "pending"
+    assert receiver.rejected_signatures == 1
+    receiver.stop()
+
+
+def test_subscriptions_belong_to_their_province(client, province):
+    receiver_url = "http://127.0.0.1:9/hook"
+    own = subscribe(client, province("33"), receiver_url, ["exposure.published"])
+    other = province("34")
+    assert client.get(f"/v1/webhooks/{own['id']}", headers=other).status_code == 404
+    assert client.delete(f"/v1/webhooks/{own['id']}", headers=other).status_code == 404
+    assert own["id"] not in [w["id"] for w in client.get("/v1/webhooks", headers=other).json_body["webhooks"]]
+    listed = client.get("/v1/webhooks", headers=province("33")).json_body["webhooks"]
+    assert "whsec_" not in dump(listed) and all("secret" not in w for w in listed)
+    bad_type = client.post("/v1/webhooks", headers=other,
+                           body=dump({"url": receiver_url, "event_types": ["everything"]}))
+    assert bad_type.status_code == 422
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("http://healthcode.example.org/hook", "https"),
+    ("https://127.0.0.1/hook", "loopback"),
+    ("https://10.0.0.5/hook", "private"),
+    ("https://169.254.169.254/latest/meta-data", "metadata"),
+    ("https://intranet.example.org/hook", "private"),
+])
+def test_prod_refuses_urls_into_our_own_network(url, reason, monkeypatch):
+    real = socket.getaddrinfo
+
+    def fake_dns(host, *args, **kwargs):  # a name that resolves into a private network
+        if host in ("intranet.example.org", "healthcode.example.org"):
+            address = "10.20.30.40" if host.startswith("intranet") else "203.0.113.7"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, 443))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
+    with pytest.raises(urls.UnsafeUrl, match=reason):
+        urls.check(url, allow_loopback=False)
+
+
+def test_the_prod_stage_refuses_a_loopback_webhook(client, province):
+    settings.override(stage="prod")
+    refused = client.post("/v1/webhooks", headers=province("35"),
+                          body=dump({"url": "http://127.0.0.1:8080/hook", "event_types": ["area.level_changed"]}))
+    assert refused.status_code == 422 and refused.json_body["error"]["details"][0]["field"] == "url"
