@@ -86,7 +86,7 @@ def get_settings() -> Settings:
 def override(**changes: object) -> Settings:
     """Replace some settings (tests switch stage this way); returns the new settings."""
     global _override
-    _override = dataclasses.replace(_cached(), **changes)
+    _override = dataclasses.replace(_override or _cached(), **changes)
     return _override
 
 

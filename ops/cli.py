@@ -83,13 +83,16 @@ def keys() -> None:
 
 
 @keys.command("rotate")
-def rotate_keys() -> None:
-    """Start signing with a new key; old keys keep verifying until their last token expires."""
+@click.option("--publish-for", default=0, show_default=True, type=click.IntRange(0, 86400),
+              help="Seconds the new key is published in the JWKS before it signs. Use 600 or more in prod, "
+                   "so every container has loaded it before any token it signs is scanned.")
+def rotate_keys(publish_for: int) -> None:
+    """Add a new QR signing key; old keys keep verifying until their last token expires."""
     from chalicelib import clock
     from chalicelib.security import secrets
 
-    fresh = secrets.rotate_signing_key(clock.now())
-    click.echo(f"signing with new key {fresh.kid}")
+    fresh = secrets.rotate_signing_key(clock.now(), publish_for)
+    click.echo(f"new key {fresh.kid}: published now, signs from {fresh.signing_start}")
 
 
 @main.group()

@@ -48,9 +48,10 @@ def issue(principal: Principal, ttl: int) -> str:
 
 
 def authenticate(authorization: str | None) -> Principal:
-    if not authorization or not authorization.startswith("Bearer "):
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():  # the scheme name is case-insensitive (RFC 7235)
         raise Unauthenticated("Send an access token as `Authorization: Bearer <token>`.")
-    token = authorization[len("Bearer "):].strip()
+    token = token.strip()
     try:
         # exp is checked below against the platform clock; PyJWT's iat check uses the wall clock and
         # would refuse every token issued after the platform clock moved on, so it is off too

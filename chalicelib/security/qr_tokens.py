@@ -38,15 +38,18 @@ class KeyRing:
     public_keys: dict[str, Any]
     jwks: dict[str, Any]
     loaded_at: float
+    rebuild_at: int | None      # a scheduled key starts or stops signing then
 
 
 def _build_ring(bundle: secrets.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
     from cryptography.hazmat.primitives import serialization
 
-    active = [k for k in bundle.signing_keys if k.retired_at is None]
+    active = [k for k in bundle.signing_keys
+              if k.signing_start <= now and (k.retired_at is None or k.retired_at > now)]
     if not active:
         raise RuntimeError("no active QR signing key in the secret bundle")
-    current = max(active, key=lambda k: k.created_at)
+    current = max(active, key=lambda k: k.signing_start)
+    moments = [t for k in bundle.signing_keys for t in (k.signing_start, k.retired_at) if t is not None and t > now]
     public_keys: dict[str, Any] = {}
     jwks = []
     for record in bundle.signing_keys:
@@ -60,7 +63,7 @@ def _build_ring(bundle: secrets.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
         jwk.update({"kid": record.kid, "alg": ALGORITHM, "use": "sig"})
         jwks.append(jwk)
     signing = serialization.load_pem_private_key(current.private_pem.encode(), password=None)
-    return KeyRing(current.kid, signing, public_keys, {"keys": jwks}, bundle.loaded_at)
+    return KeyRing(current.kid, signing, public_keys, {"keys": jwks}, bundle.loaded_at, min(moments, default=None))
 
 
 _lock = threading.Lock()
@@ -72,9 +75,13 @@ def key_ring(qr_ttl: int, force: bool = False) -> KeyRing:
     global _ring
     bundle = secrets.reload() if force else secrets.bundle()
     ring = _ring
-    if ring is None or ring.loaded_at != bundle.loaded_at:
+
+    def stale(r: KeyRing | None) -> bool:
+        return r is None or r.loaded_at != bundle.loaded_at or (r.rebuild_at is not None and clock.now() >= r.rebuild_at)
+
+    if stale(ring):
         with _lock:
-            if _ring is None or _ring.loaded_at != bundle.loaded_at:
+            if stale(_ring):
                 _ring = _build_ring(bundle, qr_ttl, clock.now())
             ring = _ring
     return ring

@@ -29,7 +29,12 @@ class SigningKeyRecord:
     kid: str
     private_pem: str
     created_at: int
-    retired_at: int | None = None
+    retired_at: int | None = None   # stops signing then; verifies until its last token expires
+    signs_from: int | None = None   # published in the JWKS at once, signs from then (None: created_at)
+
+    @property
+    def signing_start(self) -> int:
+        return self.created_at if self.signs_from is None else self.signs_from
 
 
 @dataclass(frozen=True)
@@ -128,15 +133,20 @@ def reload() -> SecretBundle:
     return bundle(max_age=0)
 
 
-def rotate_signing_key(now: int) -> SigningKeyRecord:
-    """dev/test rotation: add a new signing key and retire the previous ones.
+def rotate_signing_key(now: int, publish_for: int = 0) -> SigningKeyRecord:
+    """dev/test rotation: add a new signing key, published at once, signing `publish_for` seconds later.
 
+    Every container re-reads the bundle within REFRESH_SECONDS, so a `publish_for` at least that
+    long means no verifier ever meets a token signed by a key it has not loaded yet. The keys it
+    replaces stop signing when it starts, and verify until their last token has expired.
     In prod the same shape is written to Secrets Manager by the ops CLI.
     """
     path = _dev_path()
     current = bundle(max_age=0)
     fresh = new_signing_key(now)
-    keys = tuple(k if k.retired_at else SigningKeyRecord(k.kid, k.private_pem, k.created_at, now)
+    fresh = SigningKeyRecord(fresh.kid, fresh.private_pem, now, None, now + publish_for)
+    keys = tuple(k if k.retired_at else SigningKeyRecord(k.kid, k.private_pem, k.created_at, now + publish_for,
+                                                         k.signs_from)
                  for k in current.signing_keys) + (fresh,)
     updated = SecretBundle(current.pepper, current.session_key, current.code_key, current.client_key, keys)
     tmp = path.with_suffix(".rotate.tmp")
