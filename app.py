@@ -7,15 +7,15 @@ import os
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import (areas, codes, exposures, keys, people, provinces, sessions, sync, trips, verifications,
-                            webhooks)
+from chalicelib.api import (areas, codes, corrections, exposures, keys, people, provinces, sessions, sync, trips,
+                            verifications, webhooks)
 from chalicelib.api.http import error_middleware
 
 app = Chalice(app_name="healthcode")
 app.register_middleware(error_middleware, "http")
 
 for blueprint in (sessions.bp, codes.bp, verifications.bp, keys.bp, trips.bp, areas.bp, exposures.bp, people.bp,
-                  sync.bp, provinces.bp, webhooks.bp):
+                  sync.bp, provinces.bp, webhooks.bp, corrections.bp):
     app.register_blueprint(blueprint)
 
 # The stream ARN is wired from the events table by the deployment template (infra/); locally the

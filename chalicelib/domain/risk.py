@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, Visit, visit_reasons
 from chalicelib.domain.colors import Color, Reason
+from chalicelib.domain.corrections import Override, apply_overrides
 from chalicelib.domain.declaration import FEVER_CELSIUS, Declaration, Symptom, declaration_reasons
 from chalicelib.domain.exposures import Exposure, Trip, exposure_reasons
 from chalicelib.domain.local_codes import LocalCode, local_code_reasons
@@ -46,6 +47,7 @@ class RiskInputs:
     trips: Sequence[Trip] = ()
     exposures: Sequence[Exposure] = ()
     checkins: Sequence[CheckIn] = ()
+    overrides: Sequence[Override] = ()                                    # approved corrections
     extra: Mapping[str, Sequence[Reason]] = field(default_factory=dict)   # sources assessed elsewhere
 
 
@@ -88,4 +90,5 @@ def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
     }
     for source, reasons in inputs.extra.items():
         sources[source] = list(reasons)
-    return {source: reasons for source, reasons in sources.items() if reasons}
+    sources = {source: reasons for source, reasons in sources.items() if reasons}
+    return apply_overrides(sources, inputs.overrides) if inputs.overrides else sources

@@ -51,7 +51,7 @@ def set_level(principal: Principal, code: str, level: RiskLevel, effective_from:
         record = {"pk": code, "periods": periods[-MAX_HISTORY:], "updated_at": now,
                   "version": (current["version"] + 1) if current else 1}
         event = events.put_op("area.level_changed", {"area": code, "level": level.value, "previous": previous.value,
-                                                      "effective_from": start}, now)
+                                                      "effective_from": start, "set_by": principal.subject}, now)
         try:
             areas.save(record, current["version"] if current else None, event)
             return describe(code, record, now)
@@ -68,4 +68,4 @@ def people_affected(code: str, now: int) -> set[str]:
 
 
 def on_level_changed(data: dict[str, Any], now: int) -> int:
-    return assessment.refresh_many(people_affected(data["area"], now), now, "area")
+    return assessment.refresh_many(people_affected(data["area"], now), now, "area", data.get("set_by"))

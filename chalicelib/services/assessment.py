@@ -14,6 +14,7 @@ from typing import Any, Callable
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, governing_areas
 from chalicelib.domain.colors import Color, live_color, live_reasons, next_change, reasons_from_sources
+from chalicelib.domain.corrections import Override
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.exposures import CaseType, Exposure, Trip, voyage
 from chalicelib.domain.local_codes import LocalCode
@@ -22,7 +23,8 @@ from chalicelib.domain.risk import CheckIn, RiskInputs, assess
 from chalicelib.domain.transport import NUMBERED, Mode
 from chalicelib.errors import Conflict
 from chalicelib.security import pseudonyms
-from chalicelib.store import areas, checkins, codes, dynamo, events, exposures, localcodes, medical, trips, visits
+from chalicelib.store import (areas, audit, checkins, codes, corrections, dynamo, events, exposures, localcodes, medical,
+                              trips, visits)
 
 # each lost attempt means another writer's version landed, so N concurrent writers all land within N attempts
 MAX_ATTEMPTS = 10
@@ -64,7 +66,11 @@ def gather(person: str, record: dict[str, Any], now: int) -> RiskInputs:
                       for r in medical.records_of(person)]
     local = [LocalCode(c["province"], Color(c["color"]), int(c["updated_at"]), c.get("valid_until"))
              for c in localcodes.of_person(person)]
+    state = corrections.state(person) or {}
+    overrides = [Override(o["correction_id"], o["source"], o.get("code"), int(o["approved_at"]), int(o["until"]),
+                          Color(o["color"]) if o.get("color") else None) for o in state.get("overrides", [])]
     return RiskInputs(
+        overrides=overrides,
         declaration=declaration, declared_at=record.get("declared_at"),
         medical_status=MedicalStatus(status["status"]) if status else None,
         medical_since=int(status["since"]) if status else 0,
@@ -80,8 +86,24 @@ def _due_fields(code_id: str, moment: int | None) -> dict[str, Any]:
     return {"due_day": f"{days.today(moment).isoformat()}#{shard}", "due_at": moment}
 
 
+def history_entry(person: str, before: dict[str, Any] | None, after: dict[str, Any], cause: str,
+                  actor: str | None, now: int) -> dict[str, Any]:
+    """The audit trail's record of one new version: what changed in which source, and why."""
+    def codes_of(record: dict[str, Any] | None) -> dict[str, set[str]]:
+        return {s: {r["code"] for r in rs} for s, rs in ((record or {}).get("sources") or {}).items()}
+
+    old, new = codes_of(before), codes_of(after)
+    changed = sorted(s for s in set(old) | set(new) if (before or {}).get("sources", {}).get(s)
+                     != after["sources"].get(s))
+    return {"pk": person, "sk": f"history#{now:010d}#{after['version']:08d}", "kind": "history", "at": now,
+            "version": after["version"], "cause": cause, "actor": actor or "system",
+            "color_before": (before or {}).get("color"), "color_after": after["color"], "sources_changed": changed,
+            "reasons_added": sorted(f"{s}:{c}" for s in new for c in new[s] - old.get(s, set())),
+            "reasons_removed": sorted(f"{s}:{c}" for s in old for c in old[s] - new.get(s, set()))}
+
+
 def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
-            create: dict[str, Any] | None = None) -> tuple[dict[str, Any] | None, bool]:
+            create: dict[str, Any] | None = None, actor: str | None = None) -> tuple[dict[str, Any] | None, bool]:
     """Recompute and store the person's code: (the record, whether a new version was written).
 
     The record is None when the person has no code (yet).
@@ -117,6 +139,7 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
                                       "version": record["version"], "cause": cause,
                                       "reasons": [r["code"] for rs in sources.values() for r in rs]},
                                      now, subject=person))
+        ops.append(audit.put_op(history_entry(person, current, record, cause, actor, now)))
         try:
             codes.save(record, current["version"] if current else None, ops)
             return record, True
@@ -132,6 +155,6 @@ def preview(person: str, now: int) -> tuple[str, list[dict[str, Any]]]:
     return live_color(reasons, now).value, [r.to_dict() for r in live_reasons(reasons, now)]
 
 
-def refresh_many(people: set[str], now: int, cause: str) -> int:
+def refresh_many(people: set[str], now: int, cause: str, actor: str | None = None) -> int:
     """Recompute everyone a fan-out found; returns how many codes were written."""
-    return sum(refresh(person, now, cause)[1] for person in sorted(people))
+    return sum(refresh(person, now, cause, actor=actor)[1] for person in sorted(people))

@@ -39,7 +39,7 @@ def apply(principal: Principal, declaration: Declaration) -> dict[str, Any]:
     def declare(record: dict[str, Any]) -> dict[str, Any]:
         return {**record, "declaration": declaration.model_dump(mode="json"), "declared_at": now}
 
-    record, _ = assessment.refresh(principal.subject, now, "declaration", mutate=declare,
+    record, _ = assessment.refresh(principal.subject, now, "declaration", mutate=declare, actor="citizen",
                                    create={"name_masked": principal.name_masked, "id_last4": principal.id_last4})
     assert record is not None
     return view(record, now)

@@ -25,3 +25,19 @@ def decode(cursor: str | None, partition: str) -> dict[str, Any] | None:
         raise ValidationFailed("The cursor is not one this endpoint gave you.",
                                [{"field": "cursor", "message": "invalid cursor", "type": "cursor"}])
     return {"pk": partition, "sk": key["sk"]}
+
+
+def decode_index(cursor: str | None, attribute: str, expected: str, attributes: tuple[str, ...]
+                 ) -> dict[str, Any] | None:
+    """Like `decode`, for a page of an index query: the key must belong to the same index partition."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        key = None
+    if (not isinstance(key, dict) or key.get(attribute) != expected or set(key) != set(attributes)
+            or not all(isinstance(v, str) for v in key.values())):
+        raise ValidationFailed("The cursor is not one this endpoint gave you.",
+                               [{"field": "cursor", "message": "invalid cursor", "type": "cursor"}])
+    return key

@@ -33,7 +33,7 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
     else:
         raise Conflict("The status is being changed by another request; try again.", code="concurrent_update")
     # recompute now so the authority sees the effect; the event handler repeats it if we crash here
-    code, _ = assessment.refresh(person, now, "medical_status")
+    code, _ = assessment.refresh(person, now, "medical_status", actor=principal.subject)
     return {"status": status.value, "since": now, "id_last4": id_number[-4:],
             "has_code": code is not None, "color": code["color"] if code else None}
 

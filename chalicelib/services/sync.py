@@ -84,7 +84,7 @@ def push_health_records(principal: Principal, province: str, records: list[Any])
 
 
 def on_synced(data: dict[str, Any], now: int) -> int:
-    return assessment.refresh_many(set(data.get("people", [])), now, "province_sync")
+    return assessment.refresh_many(set(data.get("people", [])), now, "province_sync", f"province:{data['province']}")
 
 
 def public_local_code(item: dict[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def declare(person: str, day: dt.date, origin: str, destination: str, mode: Mode
     stays = [_stay(person, day, origin, "trip", f"{trip_id}#from", now),
              _stay(person, day, destination, "trip", f"{trip_id}#to", now)]
     trips.declare(trip, stays)
-    assessment.refresh(person, now, "trip")
+    assessment.refresh(person, now, "trip", actor="citizen")
     return public_trip(trip)
 
 
@@ -68,5 +68,5 @@ def check_in(person: str, area: str, temperature: float, symptoms: list[str]) ->
                "symptoms": symptoms, "at": now, "expires_at": days.start_of(day) + RETENTION_DAYS * days.DAY}
     # one stay per day for check-ins: a second check-in that day moves it rather than adding one
     checkins.record(checkin, _stay(person, day, area, "checkin", "day", now))
-    assessment.refresh(person, now, "checkin")
+    assessment.refresh(person, now, "checkin", actor="citizen")
     return {"date": day.isoformat(), "area": area, "temperature": temperature, "symptoms": symptoms, "at": now}

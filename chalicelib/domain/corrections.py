@@ -1,0 +1,62 @@
+"""Approved corrections: a reviewer lifts or overrides a named source's reasons for a stated period."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from chalicelib.domain.colors import Color, Reason
+
+CORRECTABLE = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code")
+MAX_OPEN = 3
+
+
+@dataclass(frozen=True)
+class Override:
+    correction_id: str
+    source: str
+    code: str | None          # one reason code of the source, or None for all of it
+    approved_at: int
+    until: int
+    color: Color | None       # None lifts; a color replaces the lifted reasons
+
+
+def applies(override: Override, reason: Reason) -> bool:
+    """A correction covers the reasons that existed when it was approved, not later ones."""
+    return (reason.source == override.source and (override.code is None or reason.code == override.code)
+            and reason.since <= override.approved_at)
+
+
+def apply_overrides(sources: Mapping[str, Sequence[Reason]], overrides: Sequence[Override]
+                    ) -> dict[str, list[Reason]]:
+    """Reasons with overrides applied; lifted reasons come back when the period ends.
+
+    A lifted reason is cut to end when the correction starts, and resumes after the
+    correction's period if its own window is still open then.
+    """
+    result: dict[str, list[Reason]] = {}
+    replacements: list[Reason] = []
+    for source, reasons in sources.items():
+        kept: list[Reason] = []
+        for reason in reasons:
+            covering = [o for o in overrides if applies(o, reason)]
+            if not covering:
+                kept.append(reason)
+                continue
+            start = min(o.approved_at for o in covering)
+            end = max(o.until for o in covering)
+            if reason.since < start:
+                kept.append(Reason(reason.source, reason.code, reason.color, reason.message, reason.message_en,
+                                   reason.since, start))
+            if reason.until is None or reason.until > end:
+                kept.append(Reason(reason.source, reason.code, reason.color, reason.message, reason.message_en,
+                                   end, reason.until))
+        if kept:
+            result[source] = kept
+    for override in overrides:
+        if override.color is not None:
+            replacements.append(Reason("correction", f"corrected_{override.source}", override.color,
+                                       "经核实更正后的结果", "The result after a verified correction",
+                                       override.approved_at, override.until))
+    if replacements:
+        result["correction"] = replacements
+    return result

@@ -1,0 +1,128 @@
+"""'I want to correct an error': citizens file, reviewers of the person's province decide once."""
+from __future__ import annotations
+
+import secrets as random
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.domain import days
+from chalicelib.domain.colors import Color
+from chalicelib.domain.corrections import MAX_OPEN
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.security import pseudonyms
+from chalicelib.security.access import Principal
+from chalicelib.services import assessment, codes as code_views, cursors
+from chalicelib.store import audit, codes, corrections, dynamo, events
+
+QUEUE_KEYS = ("pk", "queue_key", "queue_sort")
+PERSON_KEYS = ("pk", "person", "queue_sort")
+
+
+def public(item: dict[str, Any]) -> dict[str, Any]:
+    return {"id": item["pk"], "status": item["status"], "source": item["source"], "reason_code": item["reason_code"],
+            "description": item["description"], "evidence": item.get("evidence"), "province": item["province"],
+            "created_at": item["created_at"], "decided_at": item.get("decided_at"),
+            "decision_reason": item.get("decision_reason"), "lifted_until": item.get("lifted_until"),
+            "override_color": item.get("override_color"), "name_masked": item.get("name_masked"),
+            "id_last4": item.get("id_last4")}
+
+
+def file(principal: Principal, source: str, reason_code: str, description: str, evidence: str | None
+         ) -> tuple[int, dict[str, Any]]:
+    """A new request (201), or the open one for the same reason (200): a retry makes no duplicate."""
+    person = principal.subject
+    record = codes.get(pseudonyms.code_id(person), consistent=True)
+    if record is None:
+        raise NotFound("You have no health code yet; apply with POST /v1/codes.", code="no_code")
+    now = clock.now()
+    live = {(r["source"], r["code"]) for r in code_views.view(record, now)["reasons"]}
+    if (source, reason_code) not in live:
+        raise ValidationFailed("The request has invalid fields.", [{
+            "field": "reason_code", "message": "not one of the reasons your code shows now (GET /v1/me/risk)",
+            "type": "unknown_reason"}])
+    mine, _ = corrections.of_person(person, 50)
+    for item in mine:
+        if item["status"] == "pending" and item["source"] == source and item["reason_code"] == reason_code:
+            return 200, public(item)
+    province = (record.get("declaration") or {}).get("current_area", "")[:2] or "00"
+    correction_id = "cor_" + random.token_hex(8)
+    item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
+            "reason_code": reason_code, "description": description, "evidence": evidence,
+            "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
+            "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
+    try:
+        corrections.file(item, MAX_OPEN)
+    except dynamo.ConditionFailed:
+        raise Conflict(f"You have {MAX_OPEN} open correction requests; wait for a decision first.",
+                       code="too_many_open_corrections") from None
+    return 201, public(item)
+
+
+def mine(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
+    items, last = corrections.of_person(principal.subject, limit,
+                                        cursors.decode_index(cursor, "person", principal.subject, PERSON_KEYS))
+    return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
+
+
+def review_queue(principal: Principal, status: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    queue_key = f"{principal.province}#{status}"
+    items, last = corrections.queue(principal.province, status, limit,
+                                    cursors.decode_index(cursor, "queue_key", queue_key, QUEUE_KEYS))
+    return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
+
+
+def reviewable(principal: Principal, correction_id: str) -> dict[str, Any]:
+    item = corrections.get(correction_id) if correction_id.startswith("cor_") else None
+    if item is None or item["province"] != principal.province:
+        raise NotFound("No such correction request in your province.", code="unknown_correction")
+    return item
+
+
+def decide(principal: Principal, correction_id: str, approve: bool, reason: str, period_days: int | None,
+           override_color: Color | None) -> dict[str, Any]:
+    item = reviewable(principal, correction_id)
+    if item["status"] != "pending":
+        raise Conflict("This request has been decided already.", code="already_decided")
+    now = clock.now()
+    person = item["person"]
+    decision: dict[str, Any] = {"status": "approved" if approve else "rejected", "decided_at": now,
+                                "decided_by": principal.subject, "decision_reason": reason,
+                                "queue_key": f"{item['province']}#{'approved' if approve else 'rejected'}"}
+    override = None
+    if approve:
+        until = now + (period_days or 14) * days.DAY
+        decision["lifted_until"] = until
+        if override_color is not None:
+            decision["override_color"] = override_color.value
+        override = {"correction_id": correction_id, "source": item["source"], "code": item["reason_code"],
+                    "approved_at": now, "until": until,
+                    "color": override_color.value if override_color else None}
+    event = events.put_op("correction.decided", {"correction_id": correction_id, "decision": decision["status"],
+                                                 "source": item["source"], "reason_code": item["reason_code"],
+                                                 "lifted_until": decision.get("lifted_until")}, now, subject=person)
+    entry = audit.put_op({"pk": person, "sk": f"correction#{now:010d}#{correction_id}", "kind": "correction",
+                          "correction_id": correction_id, "decision": decision["status"], "by": principal.subject,
+                          "province": principal.province, "reason": reason, "at": now})
+    try:
+        corrections.decide(correction_id, person, decision, override, [event, entry])
+    except dynamo.ConditionFailed:
+        raise Conflict("Another reviewer decided this request first.", code="already_decided") from None
+    code = None
+    if approve:
+        code, _ = assessment.refresh(person, now, "correction", actor=principal.subject)
+    return {**public({**item, **decision}), "color": code["color"] if code else None}
+
+
+def history_for_review(principal: Principal, correction_id: str, limit: int) -> dict[str, Any]:
+    item = reviewable(principal, correction_id)
+    return history(item["person"], limit, None)
+
+
+def history(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The person's append-only trail: every new version of the code, with what changed and why."""
+    start = cursors.decode(cursor, person) if cursor else None
+    items, last = audit.of_person(person, "history", limit, start)
+    entries = [{k: i.get(k) for k in ("at", "version", "cause", "actor", "color_before", "color_after",
+                                       "sources_changed", "reasons_added", "reasons_removed")} for i in items]
+    return {"history": entries, "next_cursor": cursors.encode(last)}
+
