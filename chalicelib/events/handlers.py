@@ -16,7 +16,7 @@ from chalicelib.store import codes, dynamo
 from chalicelib.store.codes import DUE_INDEX  # noqa: F401  (documents which index the sweeper reads)
 
 log = logging.getLogger("healthcode.events")
-SWEEP_DAYS_BACK = 3
+SWEEP_DAYS_BACK = 15  # every window is at most 15 days, so this also catches up after a long outage
 
 
 def handle_event(event: dict[str, Any], now: int) -> None:

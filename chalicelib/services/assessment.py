@@ -124,12 +124,17 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
         sources = {source: [r.to_dict() for r in reasons] for source, reasons in assessed.items()}
         reasons = reasons_from_sources(sources)
         color = live_color(reasons, now).value
+        due = _due_fields(code_id, next_change(reasons, now))
         if current is not None and mutate is None and sources == current.get("sources", {}) \
                 and color == current.get("color"):
-            return current, False  # nothing changed: no write, no event
+            if due.get("due_at") != current.get("due_at"):
+                try:  # nothing changed but the next due moment: no new version, no event
+                    codes.reschedule(code_id, current["version"], due)
+                except dynamo.ConditionFailed:
+                    continue
+            return current, False
         record = {k: v for k, v in base.items() if k not in ("due_day", "due_at")}
-        record.update(sources=sources, color=color, updated_at=now, version=base["version"] + 1,
-                      **_due_fields(code_id, next_change(reasons, now)))
+        record.update(sources=sources, color=color, updated_at=now, version=base["version"] + 1, **due)
         previous = current.get("color") if current else None
         ops = []
         if previous != color:

@@ -47,10 +47,11 @@ def query(caller: str, raw_number: str, day: dt.date) -> dict[str, Any]:
     if ratelimits.hit("exposures", caller, window, 60) > PUBLIC_QUERIES_PER_MINUTE:
         raise TooManyRequests(f"At most {PUBLIC_QUERIES_PER_MINUTE} co-passenger queries a minute; try again shortly.")
     found = []
-    for mode, number in candidates(raw_number):
+    meanings = candidates(raw_number)
+    for mode, number in meanings:
         found += [public_exposure(e) for e in exposures.on(voyage(number, day)) if e["mode"] == mode.value]
-    return {"number": raw_number.replace(" ", "").upper(), "date": day.isoformat(), "affected": bool(found),
-            "exposures": found}
+    return {"number": meanings[0][1] if meanings else raw_number.replace(" ", "").upper(), "date": day.isoformat(),
+            "affected": bool(found), "exposures": found}
 
 
 def on_published(data: dict[str, Any], now: int) -> int:

@@ -30,6 +30,16 @@ def save(record: dict[str, Any], expected_version: int | None, event_ops: list[d
                    values={":expected": expected_version} if expected_version is not None else None)
 
 
+def reschedule(code_id: str, version: int, due_fields: dict[str, Any]) -> None:
+    """Move (or clear) the next moment a code must be re-assessed, without a new version."""
+    if due_fields:
+        dynamo.update(KIND, {"pk": code_id}, "SET due_day = :d, due_at = :a",
+                      {":d": due_fields["due_day"], ":a": due_fields["due_at"], ":v": version},
+                      condition="version = :v")
+    else:
+        dynamo.update(KIND, {"pk": code_id}, "REMOVE due_day, due_at", {":v": version}, condition="version = :v")
+
+
 def due(day_shard: str, now: int) -> list[str]:
     """Code ids whose next reason change is due by now, in one day shard of the `due` index."""
     items = dynamo.query_all(KIND, "due_day = :d AND due_at <= :now", {":d": day_shard, ":now": now},
