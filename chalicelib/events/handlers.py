@@ -13,7 +13,6 @@ from chalicelib import clock
 from chalicelib.domain import days
 from chalicelib.services import areas, assessment, exposures, health_status, sync
 from chalicelib.store import codes, dynamo
-from chalicelib.store.codes import DUE_INDEX  # noqa: F401  (documents which index the sweeper reads)
 
 log = logging.getLogger("healthcode.events")
 SWEEP_DAYS_BACK = 15  # every window is at most 15 days, so this also catches up after a long outage

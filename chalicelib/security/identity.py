@@ -1,7 +1,6 @@
 """Who a citizen is: an identity provider's ID token (prod) or a self-assertion (dev/test only)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -54,6 +53,3 @@ def from_id_token(assertion: str) -> Identity:
         raise ValidationFailed("The ID token carries no valid name.", code="invalid_assertion")
     return Identity(name=name, id_number=id_number)
 
-
-def idp_jwks_json(keys: list[dict]) -> str:
-    return json.dumps({"keys": keys})

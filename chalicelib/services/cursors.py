@@ -1,4 +1,4 @@
-"""Opaque pagination cursors: the last key of a page, bound to the partition it came from."""
+"""Opaque pagination cursors: the last key of a page, bound to the list it came from."""
 from __future__ import annotations
 
 import base64
@@ -13,25 +13,7 @@ def encode(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
 
 
-def decode(cursor: str | None, partition: str) -> dict[str, Any] | None:
-    """The start key of the next page; refuses a cursor from another list (or another person's)."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        key = None
-    if not isinstance(key, dict) or key.get("pk") != partition or not isinstance(key.get("sk"), str):
-        raise ValidationFailed("The cursor is not one this endpoint gave you.",
-                               [{"field": "cursor", "message": "invalid cursor", "type": "cursor"}])
-    return {"pk": partition, "sk": key["sk"]}
-
-
-def decode_index(cursor: str | None, attribute: str, expected: str, attributes: tuple[str, ...]
-                 ) -> dict[str, Any] | None:
-    """Like `decode`, for a page of an index query: the key must belong to the same index partition."""
-    if not cursor:
-        return None
+def _key(cursor: str, attribute: str, expected: str, attributes: tuple[str, ...]) -> dict[str, Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
@@ -41,3 +23,14 @@ def decode_index(cursor: str | None, attribute: str, expected: str, attributes: 
         raise ValidationFailed("The cursor is not one this endpoint gave you.",
                                [{"field": "cursor", "message": "invalid cursor", "type": "cursor"}])
     return key
+
+
+def decode(cursor: str | None, partition: str) -> dict[str, Any] | None:
+    """The start key of a table query's next page; refuses a cursor from another list (or person)."""
+    return _key(cursor, "pk", partition, ("pk", "sk")) if cursor else None
+
+
+def decode_index(cursor: str | None, attribute: str, expected: str, attributes: tuple[str, ...]
+                 ) -> dict[str, Any] | None:
+    """Like `decode`, for an index query: the key must belong to the same index partition."""
+    return _key(cursor, attribute, expected, attributes) if cursor else None

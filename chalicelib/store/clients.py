@@ -22,11 +22,4 @@ def set_status(client_id: str, status: str, at: int) -> dict[str, Any] | None:
 
 
 def list_all() -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": dynamo.table(KIND)}
-    while True:
-        page = dynamo.client().scan(**request)
-        items += [dynamo.from_item(i) for i in page.get("Items", [])]  # type: ignore[misc]
-        if "LastEvaluatedKey" not in page:
-            return items
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return dynamo.scan_all(KIND)

@@ -88,13 +88,4 @@ def page(webhook_id: str, limit: int, start: dict[str, Any] | None,
 
 def dead() -> list[dict[str, Any]]:
     """Every dead delivery (ops): a filtered scan, as dead deliveries are few and this is not a request path."""
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": dynamo.table(KIND), "FilterExpression": "#s = :d",
-                               "ExpressionAttributeNames": {"#s": "status"},
-                               "ExpressionAttributeValues": dynamo.to_item({":d": "dead"})}
-    while True:
-        result = dynamo.client().scan(**request)
-        items += [dynamo.from_item(i) for i in result.get("Items", [])]  # type: ignore[misc]
-        if "LastEvaluatedKey" not in result:
-            return items
-        request["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+    return dynamo.scan_all(KIND, "#s = :d", {":d": "dead"}, {"#s": "status"})

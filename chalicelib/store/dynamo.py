@@ -105,6 +105,16 @@ def is_condition_failure(exc: Exception) -> bool:
     return False
 
 
+def _guarded(call: Any, **request: Any) -> Any:
+    """Run a conditional write; a lost condition becomes ConditionFailed."""
+    try:
+        return call(**request)
+    except Exception as exc:
+        if is_condition_failure(exc):
+            raise ConditionFailed(str(exc)) from exc
+        raise
+
+
 def put(kind: str, item: dict[str, Any], condition: str | None = None,
         values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> None:
     request: dict[str, Any] = {"TableName": table(kind), "Item": to_item(item)}
@@ -114,12 +124,7 @@ def put(kind: str, item: dict[str, Any], condition: str | None = None,
         request["ExpressionAttributeValues"] = to_item(values)
     if names:
         request["ExpressionAttributeNames"] = names
-    try:
-        client().put_item(**request)
-    except Exception as exc:
-        if is_condition_failure(exc):
-            raise ConditionFailed(str(exc)) from exc
-        raise
+    _guarded(client().put_item, **request)
 
 
 def get(kind: str, key: dict[str, Any], consistent: bool = False) -> dict[str, Any] | None:
@@ -134,12 +139,7 @@ def delete(kind: str, key: dict[str, Any], condition: str | None = None,
         request["ConditionExpression"] = condition
     if values:
         request["ExpressionAttributeValues"] = to_item(values)
-    try:
-        client().delete_item(**request)
-    except Exception as exc:
-        if is_condition_failure(exc):
-            raise ConditionFailed(str(exc)) from exc
-        raise
+    _guarded(client().delete_item, **request)
 
 
 def update(kind: str, key: dict[str, Any], expression: str, values: dict[str, Any],
@@ -150,12 +150,7 @@ def update(kind: str, key: dict[str, Any], expression: str, values: dict[str, An
         request["ConditionExpression"] = condition
     if names:
         request["ExpressionAttributeNames"] = names
-    try:
-        return from_item(client().update_item(**request).get("Attributes"))
-    except Exception as exc:
-        if is_condition_failure(exc):
-            raise ConditionFailed(str(exc)) from exc
-        raise
+    return from_item(_guarded(client().update_item, **request).get("Attributes"))
 
 
 def query(kind: str, key_condition: str, values: dict[str, Any], *, index: str | None = None,
@@ -184,12 +179,7 @@ def query(kind: str, key_condition: str, values: dict[str, Any], *, index: str |
 
 def transact(operations: list[dict[str, Any]]) -> None:
     """TransactWriteItems; a lost condition raises ConditionFailed."""
-    try:
-        client().transact_write_items(TransactItems=operations)
-    except Exception as exc:
-        if is_condition_failure(exc):
-            raise ConditionFailed(str(exc)) from exc
-        raise
+    _guarded(client().transact_write_items, TransactItems=operations)
 
 
 def put_op(kind: str, item: dict[str, Any], condition: str | None = None,
@@ -213,6 +203,26 @@ def batch_get(kind: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
             found += [from_item(item) for item in response.get("Responses", {}).get(name, [])]  # type: ignore[misc]
             pending = response.get("UnprocessedKeys") or {}
     return found
+
+
+def scan_all(kind: str, filter_expression: str | None = None, values: dict[str, Any] | None = None,
+             names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every item of a small table (clients, subscriptions) or an ops report; never on a request path
+    over a large table."""
+    request: dict[str, Any] = {"TableName": table(kind)}
+    if filter_expression:
+        request["FilterExpression"] = filter_expression
+    if values:
+        request["ExpressionAttributeValues"] = to_item(values)
+    if names:
+        request["ExpressionAttributeNames"] = names
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client().scan(**request)
+        items += [from_item(i) for i in page.get("Items", [])]  # type: ignore[misc]
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def query_all(kind: str, key_condition: str, values: dict[str, Any], **options: Any) -> list[dict[str, Any]]:

@@ -29,16 +29,7 @@ def of_province(province: str) -> list[dict[str, Any]]:
 
 
 def active() -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": dynamo.table(KIND), "FilterExpression": "#s = :a",
-                               "ExpressionAttributeNames": {"#s": "status"},
-                               "ExpressionAttributeValues": dynamo.to_item({":a": "active"})}
-    while True:
-        page = dynamo.client().scan(**request)
-        items += [dynamo.from_item(i) for i in page.get("Items", [])]  # type: ignore[misc]
-        if "LastEvaluatedKey" not in page:
-            return items
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return dynamo.scan_all(KIND, "#s = :a", {":a": "active"}, {"#s": "status"})
 
 
 def disable(webhook_id: str, reason: str, at: int) -> None:
