@@ -1,7 +1,7 @@
 """Domain errors, each carrying the HTTP status and the stable code clients act on.
 
 They are mapped to `{"error": {"code", "message", "details"}}` in one place
-(chalicelib/api/responses.py). The catalogue of codes is docs/errors.md.
+(chalicelib/api/http.py). The catalogue of codes is docs/errors.md.
 """
 from __future__ import annotations
 

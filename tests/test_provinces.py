@@ -112,7 +112,8 @@ def test_stale_versions_are_ignored_and_a_replay_changes_nothing(client, citizen
     person = citizen(people.in_province("51"))
     sichuan = province("51")
     batch = {"province": "51", "records": [local_code(person.id_number, "red", 5)]}
-    assert client.post("/v1/sync/local-codes", headers=sichuan, body=dump(batch)).json_body["written"] == 1
+    first = client.post("/v1/sync/local-codes", headers=sichuan, body=dump(batch)).json_body
+    assert (first["written"], first["stale"]) == (1, [])
     replay = client.post("/v1/sync/local-codes", headers=sichuan, body=dump(batch)).json_body
     assert replay["written"] == 0 and [s["index"] for s in replay["stale"]] == [0]
     older = {"province": "51", "records": [local_code(person.id_number, "green", 4)]}
@@ -188,3 +189,30 @@ def test_every_lookup_is_audited_and_bounded(client, citizen, province):
     citizen_token = a.headers
     assert client.post("/v1/sync/lookups", headers=citizen_token,
                        body=dump({"id_numbers": [b.id_number], "purpose": "curious"})).status_code == 403
+
+
+def test_a_local_code_id_names_one_person_for_good(client, citizen, checkpoint, province):
+    first, second = citizen(people.in_province("53")), citizen(people.in_province("53"))
+    yunnan = province("53")
+    pushed = client.post("/v1/sync/local-codes", headers=yunnan, body=dump(
+        {"province": "53", "records": [local_code(first.id_number, "green", 1, "yn-1")]})).json_body
+    assert pushed["written"] == 1
+    clash = client.post("/v1/sync/local-codes", headers=yunnan, body=dump({"province": "53", "records": [
+        local_code(second.id_number, "red", 1, "yn-2"), local_code(second.id_number, "red", 2, "yn-1")]}))
+    assert clash.status_code == 422
+    assert [d["field"] for d in clash.json_body["error"]["details"]] == ["records.1.local_code_id"]
+    assert client.get("/v1/me/local-codes", headers=second.headers).json_body["local_codes"] == []
+    private, jwk = ec_key("yn-k1")
+    client.put("/v1/provinces/53/keys", headers=yunnan, body=dump({"keys": [jwk]}))
+    shown = verify(client, checkpoint, provincial_token(private, "yn-k1", "53", "yn-1"))
+    assert shown["id_last4"] == first.id_number[-4:]
+
+
+def test_a_revoked_kid_cannot_come_back(client, province):
+    guizhou = province("52")
+    _, old = ec_key("gz-1")
+    _, new = ec_key("gz-2")
+    assert client.put("/v1/provinces/52/keys", headers=guizhou, body=dump({"keys": [old]})).status_code == 200
+    assert client.put("/v1/provinces/52/keys", headers=guizhou, body=dump({"keys": [new]})).status_code == 200
+    again = client.put("/v1/provinces/52/keys", headers=guizhou, body=dump({"keys": [old, new]}))
+    assert again.status_code == 422 and again.json_body["error"]["details"][0]["type"] == "revoked_kid"

@@ -1,6 +1,7 @@
 """Sync webhooks: provinces receive every change, signed, retried, and never lost."""
 from __future__ import annotations
 
+import email.utils
 import socket
 
 import pytest
@@ -196,6 +197,8 @@ def test_subscriptions_belong_to_their_province(client, province):
     ("https://127.0.0.1/hook", "loopback"),
     ("https://10.0.0.5/hook", "private"),
     ("https://169.254.169.254/latest/meta-data", "metadata"),
+    ("https://100.100.100.200/latest/meta-data", "metadata"),
+    ("https://100.64.1.1/hook", "non-public"),
     ("https://intranet.example.org/hook", "private"),
 ])
 def test_prod_refuses_urls_into_our_own_network(url, reason, monkeypatch):
@@ -217,3 +220,11 @@ def test_the_prod_stage_refuses_a_loopback_webhook(client, province):
     refused = client.post("/v1/webhooks", headers=province("35"),
                           body=dump({"url": "http://127.0.0.1:8080/hook", "event_types": ["area.level_changed"]}))
     assert refused.status_code == 422 and refused.json_body["error"]["details"][0]["field"] == "url"
+
+
+def test_retry_after_in_seconds_or_as_an_http_date():
+    now = 1_800_000_000.0
+    assert delivery.retry_after_seconds("120", now) == 120
+    date = email.utils.formatdate(now + 300, usegmt=True)
+    assert delivery.retry_after_seconds(date, now) == 300
+    assert delivery.retry_after_seconds("soon", now) is None

@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.fields import IdNumber, Note
-from chalicelib.api.http import body, ok, principal, route
+from chalicelib.api.http import body, ok, principal, query, route
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.security.access import Role
 from chalicelib.services import citizen_views, health_status, sync
 
 bp = Blueprint(__name__)
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=512)
 
 
 class HealthStatusRequest(BaseModel):
@@ -46,4 +52,7 @@ def my_local_codes():
 @route(bp, "/v1/me/lookups", methods=["GET"])
 def my_lookups():
     """Which provinces looked me up, when and why (the audit trail of cross-province look-ups)."""
-    return ok(sync.my_lookups(principal(bp.current_request, Role.CITIZEN).subject, limit=100))
+    request = bp.current_request
+    caller = principal(request, Role.CITIZEN)
+    params = query(request, PageQuery)
+    return ok(sync.my_lookups(caller.subject, params.limit, params.cursor))

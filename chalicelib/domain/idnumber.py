@@ -20,8 +20,14 @@ def check_character(first17: str) -> str:
 
 
 def area_is_known(area: str) -> bool:
-    """The six-digit prefix names a division at county, prefecture or province level."""
-    return divisions.is_division(area)
+    """The six-digit prefix names a division, current or historical.
+
+    An ID number keeps the county code of where it was issued, and counties have
+    since been merged and renumbered (Beijing's 110103 Chongwen, Chongqing's codes
+    under 51 before 1997), so a prefix that is not in today's list is accepted when
+    its province is; the bundled list holds current divisions only.
+    """
+    return divisions.is_division(area) or divisions.is_province(area[:2])
 
 
 def normalise(raw: str) -> str:
@@ -30,7 +36,8 @@ def normalise(raw: str) -> str:
     if not _SHAPE.match(value):
         raise InvalidIdNumber("must be 18 characters: 17 digits and a digit or X")
     if not area_is_known(value[:6]):
-        raise InvalidIdNumber("the first six digits are not a GB/T 2260 administrative division code")
+        raise InvalidIdNumber("the first six digits are not a GB/T 2260 administrative division code "
+                              "of any province")
     try:
         born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:

@@ -8,14 +8,18 @@ honouring Retry-After, until the last attempt marks the delivery dead.
 """
 from __future__ import annotations
 
+import email.utils
+import http.client
 import json
 import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
+from chalicelib import clock
 from chalicelib.domain import days, retries
 from chalicelib.domain.local_codes import province_name
 from chalicelib.security import pseudonyms, sealing, urls, webhook_signing
@@ -23,6 +27,8 @@ from chalicelib.settings import get_settings
 from chalicelib.store import audit, deliveries, localcodes, webhooks
 
 log = logging.getLogger("healthcode.webhooks")
+LOOKUP_INTEREST_DAYS = 30   # a look-up makes a province a recipient of the person's changes for this long
+INTERNAL_FIELDS = ("set_by", "voyage")   # who inside a health authority acted, our index key
 PERSON_EVENTS = {"person.color_changed", "correction.decided"}
 PUBLIC_EVENTS = {"area.level_changed", "exposure.published"}
 EVENT_TYPES = sorted(PERSON_EVENTS | PUBLIC_EVENTS)
@@ -30,12 +36,25 @@ SENDERS = 8
 USER_AGENT = "healthcode-webhooks/1"
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect could point anywhere, including our own network: treat it as a failure
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address the URL check approved, whatever DNS says now."""
+
+    def __init__(self, host: str, address: str, **kwargs: Any):
+        super().__init__(host, **kwargs)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, address: str, **kwargs: Any):
+        super().__init__(host, context=ssl.create_default_context(), **kwargs)
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # the certificate names the host
 
 
 def live_secrets(subscription: dict[str, Any], now: int) -> list[str]:
@@ -46,17 +65,13 @@ def live_secrets(subscription: dict[str, Any], now: int) -> list[str]:
 def interested_provinces(person: str) -> dict[str, str | None]:
     """Provinces that may see a person's changes: those holding a local code (-> its id) or that looked them up."""
     found: dict[str, str | None] = {c["province"]: c["local_code_id"] for c in localcodes.of_person(person)}
-    start = None
-    while True:
-        items, start = audit.of_person(person, "lookup", 100, start)
-        for item in items:
-            found.setdefault(item["province"], None)
-        if start is None:
-            return found
+    for item in audit.recent(person, "lookup", clock.now() - LOOKUP_INTEREST_DAYS * 86400):
+        found.setdefault(item["province"], None)
+    return found
 
 
 def render(event: dict[str, Any], province: str, local_code_id: str | None) -> dict[str, Any]:
-    data = dict(event.get("data") or {})
+    data = {k: v for k, v in (event.get("data") or {}).items() if k not in INTERNAL_FIELDS}
     if event["type"] in PERSON_EVENTS:
         data.pop("code_id", None)
         data.pop("cause", None)
@@ -90,26 +105,45 @@ def fan_out(events: Iterable[dict[str, Any]], now: int) -> list[tuple[str, str]]
     return created
 
 
-def send(url: str, body: str, message_id: str, secrets: list[str], timeout: float) -> dict[str, Any]:
-    """One HTTP attempt; never raises. Returns status code (or None), latency, Retry-After and error."""
+def retry_after_seconds(value: str | None, now: float) -> int | None:
+    """Retry-After as delay-seconds or as an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        return max(0, int(email.utils.parsedate_to_datetime(value).timestamp() - now))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def send(url: str, address: str, body: str, message_id: str, secrets: list[str], timeout: float) -> dict[str, Any]:
+    """One HTTP attempt to the pinned address; never raises. Redirects are not followed (a redirect could
+    point anywhere, including our own network). Returns status code (or None), latency, Retry-After, error."""
     timestamp = int(time.time())  # the receiver checks it against its own wall clock (±5 min)
-    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": webhook_signing.header(secrets, message_id, timestamp, body)})
+    parts = urlsplit(url)
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": message_id,
+               "webhook-timestamp": str(timestamp),
+               "webhook-signature": webhook_signing.header(secrets, message_id, timestamp, body)}
     started = time.perf_counter()
     status, retry_after, error = None, None, None
+    connection = connection_class(parts.hostname, address, port=parts.port, timeout=timeout)
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        retry_after = exc.headers.get("Retry-After")
+        connection.request("POST", path, body=body.encode(), headers=headers)
+        response = connection.getresponse()
+        status = response.status
+        retry_after = response.getheader("Retry-After")
+        response.read(65536)  # drain a little; the body is not kept (it may hold anything)
     except Exception as exc:  # refused, reset, timed out, TLS: all mean "try again later"
         error = type(exc).__name__
+    finally:
+        connection.close()
     latency = round((time.perf_counter() - started) * 1000, 1)
-    seconds = int(retry_after) if retry_after and retry_after.strip().isdigit() else None
-    return {"status_code": status, "latency_ms": latency, "retry_after": seconds, "error": error}
+    return {"status_code": status, "latency_ms": latency, "retry_after": retry_after_seconds(retry_after, time.time()),
+            "error": error}
 
 
 def attempt(webhook_id: str, event_id: str, now: int) -> dict[str, Any] | None:
@@ -124,11 +158,12 @@ def attempt(webhook_id: str, event_id: str, now: int) -> dict[str, Any] | None:
         outcome = {"status_code": None, "latency_ms": 0, "retry_after": None, "error": "subscription_inactive"}
     else:
         try:
-            url = urls.check(subscription["url"], settings.allows_loopback_webhooks)
+            url, address = urls.pinned(subscription["url"], settings.allows_loopback_webhooks)
         except urls.UnsafeUrl as exc:
             outcome = {"status_code": None, "latency_ms": 0, "retry_after": None, "error": f"unsafe_url: {exc}"}
         else:
-            outcome = send(url, delivery["body"], event_id, live_secrets(subscription, now), settings.webhook_timeout)
+            outcome = send(url, address, delivery["body"], event_id, live_secrets(subscription, now),
+                           settings.webhook_timeout)
     attempt_record = {"at": now, "attempt": int(delivery["attempts"]), **outcome}
     code = outcome["status_code"]
     if code is not None and 200 <= code < 300:

@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from chalicelib.security.qr_tokens import LEEWAY_SECONDS, TokenRejected
+from chalicelib.security.qr_tokens import TokenRejected, is_expired
 from chalicelib.store import provinces
 
 ALGORITHMS = ("ES256", "EdDSA")
@@ -100,7 +100,7 @@ def verify(token: str, now: int) -> tuple[str, str]:
         raise TokenRejected("bad_signature", "The token's signature does not verify.") from None
     except jwt.exceptions.InvalidTokenError:
         raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
-    if not isinstance(claims["exp"], int) or claims["exp"] + LEEWAY_SECONDS <= now:
+    if is_expired(claims["exp"], now):
         raise TokenRejected("expired", "The provincial code has expired; ask the holder to refresh it.")
     if not isinstance(claims["sub"], str):
         raise TokenRejected("malformed", "The token names no local code.")

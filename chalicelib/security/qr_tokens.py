@@ -87,6 +87,11 @@ def key_ring(qr_ttl: int, force: bool = False) -> KeyRing:
     return ring
 
 
+def is_expired(exp: object, now: int) -> bool:
+    """NumericDate may be an integer or not (RFC 7519); anything else counts as expired."""
+    return not isinstance(exp, (int, float)) or isinstance(exp, bool) or exp + LEEWAY_SECONDS <= now
+
+
 def issue(code_id: str, now: int, ttl: int) -> tuple[str, int]:
     ring = key_ring(ttl)
     expires = now + ttl
@@ -128,7 +133,7 @@ def verify(token: str, ttl: int, now: int) -> str:
         raise TokenRejected("bad_signature", "The token's signature does not verify.") from None
     except jwt.exceptions.InvalidTokenError:
         raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
-    if not isinstance(claims["exp"], int) or claims["exp"] + LEEWAY_SECONDS <= now:
+    if is_expired(claims["exp"], now):
         raise TokenRejected("expired", "The code has expired; ask the holder to refresh it.")
     if not isinstance(claims["sub"], str):
         raise TokenRejected("malformed", "The token names no code.")

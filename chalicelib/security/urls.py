@@ -1,9 +1,11 @@
 """Webhook URLs a province may register: no server-side request forgery into our own network.
 
-prod: https only, and every address the host resolves to must be public
-(not loopback, private, link-local, cloud metadata, multicast or reserved). The
-check runs again before each delivery, so a DNS answer changed after
-registration (rebinding) is caught too. dev/test may allow loopback for local receivers.
+prod: https only, and every address the host resolves to must be globally
+routable (not loopback, private, shared 100.64/10, link-local, cloud metadata,
+multicast or reserved). The check runs again before each delivery and returns the
+address it checked; the delivery connects to exactly that address, so a DNS answer
+changed in between (rebinding) cannot redirect it. dev/test may allow loopback for
+local receivers.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
+            ipaddress.ip_address("100.100.100.200")}  # AWS, AWS IPv6, Alibaba Cloud
 
 
 class UnsafeUrl(ValueError):
@@ -27,8 +30,8 @@ def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | 
         return "a private address"
     if address.is_link_local:
         return "a link-local address"
-    if address.is_multicast or address.is_reserved or address.is_unspecified:
-        return "a reserved address"
+    if address.is_multicast or address.is_reserved or address.is_unspecified or not address.is_global:
+        return "a reserved or non-public address"
     return None
 
 
@@ -46,6 +49,11 @@ def resolve(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
 
 def check(url: str, allow_loopback: bool) -> str:
     """The URL if a delivery may go there; raises UnsafeUrl with the reason."""
+    return pinned(url, allow_loopback)[0]
+
+
+def pinned(url: str, allow_loopback: bool) -> tuple[str, str]:
+    """(the URL, the checked address a delivery must connect to); raises UnsafeUrl with the reason."""
     parts = urlsplit(url)
     if not parts.hostname:
         raise UnsafeUrl("the URL has no host")
@@ -60,4 +68,4 @@ def check(url: str, allow_loopback: bool) -> str:
             reason = _forbidden(address)
             if reason:
                 raise UnsafeUrl(f"the host {parts.hostname} resolves to {reason} ({address})")
-    return url
+    return url, str(addresses[0])

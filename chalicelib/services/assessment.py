@@ -142,7 +142,7 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
             ops.append(events.put_op("person.color_changed",
                                      {"code_id": code_id, "color": color, "previous_color": previous,
                                       "version": record["version"], "cause": cause,
-                                      "reasons": [r["code"] for rs in sources.values() for r in rs]},
+                                      "reasons": list(dict.fromkeys(r.code for r in live_reasons(reasons, now)))},
                                      now, subject=person))
         ops.append(audit.put_op(history_entry(person, current, record, cause, actor, now)))
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.security import province_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services.sync import require_own_province
@@ -25,7 +25,11 @@ def register_keys(principal: Principal, province: str, keys: list[dict[str, Any]
     for _ in range(5):
         current = provinces.get(province)
         new_kids = {k["kid"] for k in keys}
-        revoked = [r for r in (current or {}).get("revoked", []) if r["kid"] not in new_kids]
+        revived = sorted(new_kids & {r["kid"] for r in (current or {}).get("revoked", [])})
+        if revived:
+            raise ValidationFailed("A revoked key never verifies again; register it under a new kid.", [
+                {"field": "keys", "message": f"kid {kid} was revoked", "type": "revoked_kid"} for kid in revived])
+        revoked = list((current or {}).get("revoked", []))
         revoked += [{"kid": k["kid"], "at": now} for k in (current or {}).get("keys", []) if k["kid"] not in new_kids]
         record = {"pk": province, "keys": keys, "revoked": revoked, "updated_at": now, "updated_by": principal.subject,
                   "version": (current["version"] + 1) if current else 1}

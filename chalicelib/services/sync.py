@@ -13,13 +13,14 @@ from typing import Any, Callable
 
 from chalicelib import clock
 from chalicelib.domain.local_codes import province_name
-from chalicelib.errors import Forbidden
+from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
-from chalicelib.services import assessment, codes as code_views
+from chalicelib.services import assessment, codes as code_views, cursors
 from chalicelib.store import audit, codes, dynamo, events, localcodes, medical
 
-CHUNK = 99  # + 1 event = DynamoDB's 100-item transaction limit
+TRANSACTION_ITEMS = 100  # DynamoDB's limit; one item of each transaction is the event
+LOOKUP_RETENTION_DAYS = 180   # how long a citizen can see a look-up (and the audit keeps it)
 
 
 def require_own_province(principal: Principal, province: str) -> None:
@@ -29,7 +30,7 @@ def require_own_province(principal: Principal, province: str) -> None:
 
 def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str, str]]], dict],
                  write: Callable[[list[dict[str, Any]], dict[str, Any]], None], event_type: str,
-                 province: str, now: int) -> dict[str, Any]:
+                 province: str, now: int, items_per_record: int = 1) -> dict[str, Any]:
     stored = versions(sorted({(i["pk"], i["sk"]) for i in items}))
     newest: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
@@ -37,15 +38,17 @@ def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str
         if item["version"] > stored.get(key, 0) and (key not in newest or item["version"] > items[newest[key]]["version"]):
             newest[key] = index
     fresh = sorted(newest.values())
-    stale = [{"index": i, "reason": "not newer than the stored version"} for i in range(len(items)) if i not in newest]
+    chosen = set(fresh)
+    stale = [{"index": i, "reason": "not newer than the stored version"} for i in range(len(items)) if i not in chosen]
 
     def event(indices: list[int]) -> dict[str, Any]:
         return events.put_op(event_type, {"province": province,
                                           "people": sorted({items[i]["pk"] for i in indices})}, now)
 
     written = 0
-    for start in range(0, len(fresh), CHUNK):
-        chunk = fresh[start:start + CHUNK]
+    chunk_size = (TRANSACTION_ITEMS - 1) // items_per_record
+    for start in range(0, len(fresh), chunk_size):
+        chunk = fresh[start:start + chunk_size]
         try:
             write([items[i] for i in chunk], event(chunk))
             written += len(chunk)
@@ -56,7 +59,8 @@ def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str
                     write([items[i]], event([i]))
                     written += 1
                 except dynamo.ConditionFailed:
-                    stale.append({"index": i, "reason": "not newer than the stored version"})
+                    stale.append({"index": i, "reason": "not newer than the stored version, or its local "
+                                                        "code id now names another person"})
     return {"received": len(items), "written": written, "stale": sorted(stale, key=lambda s: s["index"])}
 
 
@@ -64,12 +68,25 @@ def push_local_codes(principal: Principal, province: str, records: list[Any]) ->
     require_own_province(principal, province)
     now = clock.now()
     items = [{"pk": pseudonyms.person_ref(r.id_number), "sk": province, "province": province,
-              "color": r.color.value, "local_code_id": r.local_code_id,
-              "province_local": f"{province}#{r.local_code_id}", "issued_at": r.issued_at,
+              "color": r.color.value, "local_code_id": r.local_code_id, "issued_at": r.issued_at,
               "updated_at": r.updated_at, "valid_until": r.valid_until, "version": r.version,
               "id_last4": r.id_number[-4:], "synced_at": now} for r in records]
+    check_one_person_per_local_id(items, localcodes.aliases(province, [i["local_code_id"] for i in items]))
     return _write_newer(items, localcodes.current_versions, localcodes.write_batch, "local_codes.synced",
-                        province, now)
+                        province, now, items_per_record=2)
+
+
+def check_one_person_per_local_id(items: list[dict[str, Any]], named: dict[str, str]) -> None:
+    """A local code id names one person for good: a token naming it must never show someone else."""
+    details = []
+    in_batch: dict[str, str] = {}
+    for index, item in enumerate(items):
+        local_id, person = item["local_code_id"], item["pk"]
+        if named.get(local_id, person) != person or in_batch.setdefault(local_id, person) != person:
+            details.append({"field": f"records.{index}.local_code_id", "type": "conflict",
+                            "message": "this local code id already names another person"})
+    if details:
+        raise ValidationFailed("The batch has invalid records; nothing was written.", details)
 
 
 def push_health_records(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
@@ -115,7 +132,7 @@ def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[st
     people = [pseudonyms.person_ref(n) for n in id_numbers]
     audit.append_many([{"pk": person, "sk": f"lookup#{now:010d}#{lookup_id}#{i}", "kind": "lookup",
                         "province": principal.province, "client_id": principal.subject, "purpose": purpose,
-                        "lookup_id": lookup_id, "at": now}
+                        "lookup_id": lookup_id, "at": now, "expires_at": now + LOOKUP_RETENTION_DAYS * 86400}
                        for i, person in enumerate(dict.fromkeys(people))])
     results = []
     for index, (id_number, person) in enumerate(zip(id_numbers, people)):
@@ -129,7 +146,10 @@ def my_local_codes(person: str) -> dict[str, Any]:
     return {"local_codes": [public_local_code(c) for c in localcodes.of_person(person)]}
 
 
-def my_lookups(person: str, limit: int) -> dict[str, Any]:
-    items, _ = audit.of_person(person, "lookup", limit)
+def my_lookups(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    now = clock.now()
+    items, last = audit.of_person(person, "lookup", limit, cursors.decode(cursor, person))
     return {"lookups": [{"province": i["province"], "province_name": province_name(i["province"]),
-                         "purpose": i["purpose"], "at": i["at"], "lookup_id": i["lookup_id"]} for i in items]}
+                         "purpose": i["purpose"], "at": i["at"], "lookup_id": i["lookup_id"]}
+                        for i in items if i.get("expires_at", now + 1) > now],
+            "next_cursor": cursors.encode(last)}

@@ -54,7 +54,7 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
     local = localcodes.holder(province, local_code_id)
     if local is None:
         return _refusal("unknown_code", "The province has not shared this local code with the platform.", now)
-    person = local["pk"]
+    person = local["person"]
     code_id = pseudonyms.code_id(person)
     record = codes.get(code_id)
     if record is not None and record["status"] != "active":

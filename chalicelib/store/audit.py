@@ -22,3 +22,9 @@ def of_person(person: str, kind: str, limit: int, start: dict[str, Any] | None =
               ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     return dynamo.query(KIND, "pk = :p AND begins_with(sk, :k)", {":p": person, ":k": f"{kind}#"},
                         forward=False, limit=limit, start=start)
+
+
+def recent(person: str, kind: str, since: int) -> list[dict[str, Any]]:
+    """Entries of one kind since a moment (sort keys are <kind>#<zero-padded time>#...)."""
+    return dynamo.query_all(KIND, "pk = :p AND sk BETWEEN :from AND :to",
+                            {":p": person, ":from": f"{kind}#{since:010d}", ":to": f"{kind}#~"})

@@ -58,13 +58,18 @@ def finish_attempt(webhook_id: str, event_id: str, attempt: dict[str, Any], stat
 
 
 def replay(webhook_id: str, event_id: str, now: int) -> dict[str, Any] | None:
-    """Make a finished delivery pending again, with a fresh retry schedule."""
+    """Make a finished delivery pending again, with a fresh retry schedule; the attempt log keeps its
+    last MAX_LOG entries so replays cannot grow the item without bound."""
+    current = get(webhook_id, event_id)
+    if current is None:
+        return None
     try:
         return dynamo.update(
             KIND, {"pk": webhook_id, "sk": event_id},
-            "SET #s = :pending, next_attempt_at = :now, due_shard = :shard, attempts = :zero, claimed_until = :zero "
-            "ADD replays :one",
-            {":pending": "pending", ":now": now, ":shard": shard_of(webhook_id, event_id), ":zero": 0, ":one": 1},
+            "SET #s = :pending, next_attempt_at = :now, due_shard = :shard, attempts = :zero, claimed_until = :zero, "
+            "attempt_log = :log ADD replays :one",
+            {":pending": "pending", ":now": now, ":shard": shard_of(webhook_id, event_id), ":zero": 0, ":one": 1,
+             ":log": current.get("attempt_log", [])[-MAX_LOG:]},
             condition="attribute_exists(pk) AND #s <> :pending", names={"#s": "status"})
     except dynamo.ConditionFailed:
         return None

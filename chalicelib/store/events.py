@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.store import dynamo
 
 KIND = "events"
@@ -17,7 +18,8 @@ def new_id(now_ms: int) -> str:
 
 def put_op(event_type: str, data: dict[str, Any], now: int, subject: str | None = None) -> dict[str, Any]:
     """The Put of one event, to add to the transaction that makes the change."""
-    event = {"pk": new_id(now * 1000 + secrets.randbelow(1000)), "type": event_type, "data": data,
+    # the id's time is the platform clock in milliseconds, so a person's events sort in the order they happened
+    event = {"pk": new_id(int(clock.now_float() * 1000)), "type": event_type, "data": data,
              "subject": subject, "created_at": now, "expires_at": now + KEEP_SECONDS}
     return dynamo.put_op(KIND, event, condition="attribute_not_exists(pk)")
 

@@ -68,6 +68,7 @@ def bootstrap(client: Any, prefix: str, template_path: Path = TEMPLATE) -> list[
         else:
             created += add_missing_indexes(client, request)
         ttl = props.get("TimeToLiveSpecification")
-        if ttl and name in created:
+        if ttl and (name in created or client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+                                                    .get("TimeToLiveStatus") == "DISABLED"):
             client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
     return created
