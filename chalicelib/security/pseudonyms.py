@@ -14,9 +14,13 @@ def person_ref(id_number: str) -> str:
 
 
 def code_id(ref: str) -> str:
-    """The opaque id a QR token names: derived from the reference with its own key (96 bits)."""
-    digest = hmac.new(secrets.bundle().code_key, ref.encode(), hashlib.sha256).digest()[:12]
-    return base64.urlsafe_b64encode(digest).decode()
+    """The opaque id a QR token names: derived from the reference with its own key.
+
+    88 bits in 15 characters: a collision among a billion holders has odds of about 1 in 600
+    million, and every character saved keeps the token within QR version 9 (docs/BENCHMARKS.md).
+    """
+    digest = hmac.new(secrets.bundle().code_key, ref.encode(), hashlib.sha256).digest()[:11]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def client_secret_hash(secret: str) -> str:

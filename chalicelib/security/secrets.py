@@ -21,6 +21,7 @@ from typing import Any
 from chalicelib.settings import get_settings
 
 REFRESH_SECONDS = 300
+PRUNE_RETIRED_AFTER = 86400
 FILE_NAME = "secrets.json"
 
 
@@ -59,15 +60,19 @@ class SecretBundle:
                 "signing_keys": [k.__dict__ for k in self.signing_keys]}
 
 
-def new_signing_key(now: int) -> SigningKeyRecord:
+def new_signing_key(now: int, taken: frozenset[str] = frozenset()) -> SigningKeyRecord:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
-    # short kids keep the QR token short; 6 random url-safe characters is plenty for a key set
-    return SigningKeyRecord(kid=random.token_urlsafe(6)[:6], private_pem=pem, created_at=now)
+    # two url-safe characters name up to 4,096 keys, far more than ever live at once, and every
+    # character counts in the QR (version 9 holds 180 bytes at level M)
+    kid = random.token_urlsafe(3)[:2]
+    while kid in taken:
+        kid = random.token_urlsafe(3)[:2]
+    return SigningKeyRecord(kid=kid, private_pem=pem, created_at=now)
 
 
 def generate_bundle(now: int) -> SecretBundle:
@@ -104,10 +109,21 @@ def _read_dev() -> SecretBundle:
     return SecretBundle.from_json(json.loads(path.read_text()))
 
 
-def _read_secrets_manager(secret_id: str) -> SecretBundle:
-    import boto3
+_clients: dict[str, Any] = {}
 
-    response = boto3.client("secretsmanager", region_name=get_settings().region).get_secret_value(SecretId=secret_id)
+
+def _secrets_manager() -> Any:
+    """One Secrets Manager client per container and region, built on first use."""
+    region = get_settings().region
+    if region not in _clients:
+        import boto3
+
+        _clients[region] = boto3.session.Session().client("secretsmanager", region_name=region)
+    return _clients[region]
+
+
+def _read_secrets_manager(secret_id: str) -> SecretBundle:
+    response = _secrets_manager().get_secret_value(SecretId=secret_id)
     return SecretBundle.from_json(json.loads(response["SecretString"]))
 
 
@@ -133,25 +149,59 @@ def reload() -> SecretBundle:
     return bundle(max_age=0)
 
 
-def rotate_signing_key(now: int, publish_for: int = 0) -> SigningKeyRecord:
-    """dev/test rotation: add a new signing key, published at once, signing `publish_for` seconds later.
+def create_secret(secret_id: str, now: int) -> SecretBundle:
+    """prod set-up (ops CLI `secrets init`): a new bundle in a new Secrets Manager secret.
 
-    Every container re-reads the bundle within REFRESH_SECONDS, so a `publish_for` at least that
-    long means no verifier ever meets a token signed by a key it has not loaded yet. The keys it
-    replaces stop signing when it starts, and verify until their last token has expired.
-    In prod the same shape is written to Secrets Manager by the ops CLI.
-    """
+    Refuses to replace an existing secret: its pepper is what every stored person reference is
+    keyed with, so losing it loses them all."""
+    fresh = generate_bundle(now)
+    _secrets_manager().create_secret(Name=secret_id, SecretString=json.dumps(fresh.to_json()),
+                                     Description="healthcode secrets bundle: ID pepper, token keys, QR signing keys")
+    return fresh
+
+
+def _write(updated: SecretBundle, based_on: str | None) -> None:
+    """Store the bundle where it is read from: a new version of the prod secret, or the dev file."""
+    settings = get_settings()
+    if settings.secret_id:
+        client = _secrets_manager()
+        current = client.get_secret_value(SecretId=settings.secret_id)["VersionId"]
+        if current != based_on:  # another rotation landed since we read: redo ours on top of it
+            raise RuntimeError("The secret changed while rotating; run the rotation again.")
+        client.put_secret_value(SecretId=settings.secret_id, SecretString=json.dumps(updated.to_json()))
+        return
     path = _dev_path()
-    current = bundle(max_age=0)
-    fresh = new_signing_key(now)
-    fresh = SigningKeyRecord(fresh.kid, fresh.private_pem, now, None, now + publish_for)
-    keys = tuple(k if k.retired_at else SigningKeyRecord(k.kid, k.private_pem, k.created_at, now + publish_for,
-                                                         k.signs_from)
-                 for k in current.signing_keys) + (fresh,)
-    updated = SecretBundle(current.pepper, current.session_key, current.code_key, current.client_key, keys)
     tmp = path.with_suffix(".rotate.tmp")
     tmp.write_text(json.dumps(updated.to_json()))
     os.chmod(tmp, 0o600)
     tmp.replace(path)
+
+
+def rotate_signing_key(now: int, publish_for: int = 0) -> SigningKeyRecord:
+    """Add a new signing key, published at once, signing `publish_for` seconds later.
+
+    Every container re-reads the bundle within REFRESH_SECONDS, so a `publish_for` at least that
+    long means no verifier ever meets a token signed by a key it has not loaded yet. The keys it
+    replaces stop signing when it starts, and verify until their last token has expired.
+    dev/test rewrite the local file; prod writes a new version of the Secrets Manager secret, same JSON.
+    """
+    settings = get_settings()
+    based_on = None
+    if settings.secret_id:
+        response = _secrets_manager().get_secret_value(SecretId=settings.secret_id)
+        based_on = response["VersionId"]
+        current = SecretBundle.from_json(json.loads(response["SecretString"]))
+    else:
+        current = bundle(max_age=0)
+    fresh = new_signing_key(now, frozenset(k.kid for k in current.signing_keys))
+    fresh = SigningKeyRecord(fresh.kid, fresh.private_pem, now, None, now + publish_for)
+    keys = tuple(k if k.retired_at else SigningKeyRecord(k.kid, k.private_pem, k.created_at, now + publish_for,
+                                                         k.signs_from)
+                 for k in current.signing_keys
+                 # a key retired a day ago verifies nothing any more (QR tokens live minutes): drop it, so the
+                 # bundle stays far below Secrets Manager's 64 KB however often keys rotate
+                 if k.retired_at is None or k.retired_at + PRUNE_RETIRED_AFTER > now) + (fresh,)
+    updated = SecretBundle(current.pepper, current.session_key, current.code_key, current.client_key, keys)
+    _write(updated, based_on)
     reload()
     return fresh
