@@ -569,7 +569,7 @@ def test_the_co_passenger_query_answers_429_after_60_a_minute_from_one_source(cl
 # (g) the cities the caller has been to ------------------------------------------------------------
 
 def test_my_cities_lists_trip_check_in_and_checkpoint_scan_cities_with_their_level(
-        client, citizen, checkpoint, health_authority):
+        client, citizen, checkpoint, health_authority, pump):
     prefecture, county = fresh_prefecture("51")
     person = resident(citizen)
     declare(client, person, mode="train", number="G1", date=day(2), to=county)
@@ -578,6 +578,7 @@ def test_my_cities_lists_trip_check_in_and_checkpoint_scan_cities_with_their_lev
     scanned = client.post("/v1/verifications", headers=checkpoint,
                           body=dump({"token": person.qr_token(), "checkpoint_id": "gz-east-1"}))
     assert scanned.json_body["valid"] is True
+    pump.drain()  # the scan's row is written from the people table's stream
     start = clock.now() - 600
     set_level(client, health_authority("51"), prefecture, "medium", effective_from=start)
 

@@ -58,6 +58,30 @@ def on_event_records(records: Iterable[dict[str, Any]]) -> None:
     delivery.attempt_many(delivery.fan_out(found, now), now)
 
 
+def on_people_records(records: Iterable[dict[str, Any]]) -> int:
+    """Write the scans table's row for every scan a verification noted on a code (at least once:
+    a row already written is left alone)."""
+    from chalicelib.domain.colors import live_color, reasons_from_sources
+    from chalicelib.services.verifications import scan_row
+    from chalicelib.store import scans
+
+    written = 0
+    for record in records:
+        images = record.get("dynamodb", {})
+        new = dynamo.from_item(images.get("NewImage")) or {}
+        old = dynamo.from_item(images.get("OldImage")) or {}
+        scan = new.get("last_scan")
+        if not scan or scan == old.get("last_scan"):
+            continue
+        color = live_color(reasons_from_sources(new.get("sources", {})), int(scan["at"])).value
+        try:
+            scans.record(scan_row(new["pk"], scan, color))
+            written += 1
+        except dynamo.ConditionFailed:
+            pass  # a redelivered stream record
+    return written
+
+
 def retry_deliveries(now: int | None = None) -> int:
     from chalicelib.events import delivery
 

@@ -21,6 +21,8 @@ def _refusal(reason: str, message: str, now: int) -> dict[str, Any]:
 
 
 def verify(principal: Principal, token: str, checkpoint_id: str, temperature: float | None) -> dict[str, Any]:
+    """One token check and one DynamoDB round trip: the scan is noted on the code by the same
+    UpdateItem that reads it, and the scans table is filled from the stream."""
     settings = get_settings()
     now = clock.now()
     try:
@@ -30,16 +32,29 @@ def verify(principal: Principal, token: str, checkpoint_id: str, temperature: fl
         if rejected.reason in ("unknown_key", "bad_signature") and province_tokens.issuer_province(token):
             return verify_provincial(principal, token, checkpoint_id, temperature, now)
         return _refusal(rejected.reason, rejected.message, now)
-    # an eventually consistent read: half the cost, and a color change reaches it within a second
-    record = codes.get(code_id)
+    scan = new_scan(principal, checkpoint_id, temperature, now)
+    record = codes.record_scan(code_id, scan)
     if record is None:
         return _refusal("unknown_code", "No such code exists.", now)
     if record["status"] != "active":
         return _refusal("revoked", "This code has been revoked.", now)
     color = live_color(reasons_from_sources(record.get("sources", {})), now).value
-    scan_id, fever = _record_scan(principal, code_id, checkpoint_id, temperature, color, now)
     return {"valid": True, "color": color, "name_masked": record["name_masked"], "id_last4": record["id_last4"],
-            "fever": fever, "checked_at": now, "scan_id": scan_id, "issuer": "national"}
+            "fever": scan["fever"], "checked_at": now, "scan_id": scan["scan_id"], "issuer": "national"}
+
+
+def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None, now: int,
+             issuer: str = "national") -> dict[str, Any]:
+    return {"scan_id": random.token_urlsafe(8), "at": now, "checkpoint_id": checkpoint_id,
+            "client_id": principal.subject, "area": principal.area, "temperature": temperature,
+            "fever": temperature is not None and temperature >= FEVER_CELSIUS, "issuer": issuer}
+
+
+def scan_row(code_id: str, scan: dict[str, Any], color: str) -> dict[str, Any]:
+    """The scans table's row for a scan: kept for the retention period."""
+    scanned_at = dt.datetime.fromtimestamp(scan["at"], dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"pk": code_id, "sk": f"{scanned_at}#{scan['scan_id']}", **scan, "scanned_at": scan["at"], "color": color,
+            "expires_at": scan["at"] + get_settings().scan_retention_days * DAY}
 
 
 def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temperature: float | None,
@@ -57,24 +72,13 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
         return _refusal("unknown_code", "The province has not shared this local code with the platform.", now)
     person = local["person"]
     code_id = pseudonyms.code_id(person)
-    record = codes.get(code_id)
+    scan = new_scan(principal, checkpoint_id, temperature, now, issuer=f"province:{province}")
+    record = codes.record_scan(code_id, scan)
     if record is not None and record["status"] != "active":
         return _refusal("revoked", "This code has been revoked.", now)
     color = sync.consolidated(person, now)["color"]
-    scan_id, fever = _record_scan(principal, code_id, checkpoint_id, temperature, color, now, issuer=province)
+    if record is None:  # no national code to note the scan on: write its row directly
+        scans.record(scan_row(code_id, scan, color))
     return {"valid": True, "color": color, "name_masked": record["name_masked"] if record else None,
-            "id_last4": local["id_last4"], "fever": fever, "checked_at": now, "scan_id": scan_id,
+            "id_last4": local["id_last4"], "fever": scan["fever"], "checked_at": now, "scan_id": scan["scan_id"],
             "issuer": f"province:{province}"}
-
-
-def _record_scan(principal: Principal, code_id: str, checkpoint_id: str, temperature: float | None, color: str,
-                 now: int, issuer: str = "national") -> tuple[str, bool]:
-    settings = get_settings()
-    fever = temperature is not None and temperature >= FEVER_CELSIUS
-    scanned_at = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    scan_id = random.token_urlsafe(8)
-    scans.record({"pk": code_id, "sk": f"{scanned_at}#{scan_id}", "scan_id": scan_id, "scanned_at": now,
-                  "checkpoint_id": checkpoint_id, "client_id": principal.subject, "area": principal.area,
-                  "temperature": temperature, "fever": fever, "color": color, "issuer": issuer,
-                  "expires_at": now + settings.scan_retention_days * DAY})
-    return scan_id, fever

@@ -30,6 +30,18 @@ def save(record: dict[str, Any], expected_version: int | None, event_ops: list[d
                    values={":expected": expected_version} if expected_version is not None else None)
 
 
+def record_scan(code_id: str, scan: dict[str, Any]) -> dict[str, Any] | None:
+    """Note a scan on the code and read it back, in one round trip; None if there is no such code.
+
+    The scans table gets the row from this table's stream (events/handlers.on_people_records).
+    """
+    try:
+        return dynamo.update(KIND, {"pk": code_id}, "SET last_scan = :scan", {":scan": scan},
+                             condition="attribute_exists(pk)")
+    except dynamo.ConditionFailed:
+        return None
+
+
 def reschedule(code_id: str, version: int, due_fields: dict[str, Any]) -> None:
     """Move (or clear) the next moment a code must be re-assessed, without a new version."""
     if due_fields:

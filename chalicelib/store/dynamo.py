@@ -66,6 +66,8 @@ def to_attr(value: Any) -> dict[str, Any]:
 
 
 def from_attr(attr: dict[str, Any]) -> Any:
+    if not attr:
+        return {}  # DynamoDB Local's stream images render an empty map as {} rather than {"M": {}}
     (kind, value), = attr.items()
     if kind == "S":
         return value

@@ -158,7 +158,8 @@ def scheduled_event() -> dict[str, Any]:
 
 
 def for_app(app_module: Any, dynamodb: Any, streams: Any, table_prefix: str) -> Pump:
-    """The pump for this app: the events table's stream, the sweepers every few seconds (faster than
+    """The pump for this app: the events and people tables' streams, the sweepers every few seconds (faster than
     in AWS, so a local receiver sees retries without waiting minutes)."""
-    return Pump(dynamodb, streams, [StreamSource(f"{table_prefix}-events", app_module.on_events)],
+    return Pump(dynamodb, streams, [StreamSource(f"{table_prefix}-events", app_module.on_events),
+                                    StreamSource(f"{table_prefix}-people", app_module.on_people)],
                 schedules=[(60.0, app_module.sweeper), (5.0, app_module.webhook_retries)])
