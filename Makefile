@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PYDEPS := $(VENV)/.installed
 JSDEPS := node_modules/.installed
 
-.PHONY: run test bench deps java clean
+.PHONY: run test bench deps java browser screenshots clean
 
 deps: $(PYDEPS) $(JSDEPS) java
 
@@ -26,14 +26,51 @@ java:
 	  echo "Java 17+ is needed for DynamoDB Local. Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless; macOS: brew install openjdk@17"; \
 	  exit 1; }
 
+# Debian's Chromium, its chromedriver and a CJK font, for the web client's browser tests (tests/web).
+# Installed when missing and we are root; otherwise those tests skip, or fail when CI=true.
+CHROMIUM_PKGS := chromium chromium-driver fonts-wqy-microhei
+
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(CHROMIUM_PKGS) for the browser tests"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(CHROMIUM_PKGS) >/dev/null; } || echo "could not install $(CHROMIUM_PKGS): the browser tests will skip (fail under CI=true)"; \
+	else \
+	  echo "the browser tests need $(CHROMIUM_PKGS): sudo apt-get install -y $(CHROMIUM_PKGS) (until then they skip)"; \
+	fi
+
 run: deps
 	$(PY) -m infra.local.run
 
-test: deps
+test: deps browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: deps
 	$(PY) -m bench
+
+# Regenerate docs/openapi.json from the routes and models (tests/test_openapi.py fails while it is stale).
+.PHONY: openapi
+openapi: $(PYDEPS)
+	$(PY) -m chalicelib.api.openapi > docs/openapi.json
+
+# Re-take the README's screenshots of the web client (docs/screenshots/), through its browser tests.
+screenshots: deps browser
+	HEALTHCODE_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/web
+
+# The deployment template and Lambda bundle in out/, checked (infra/package.py), then linted;
+# docs/deploy.md deploys them. No AWS account needed; Lambda-platform wheels come from the package index.
+.PHONY: package lint
+package: $(PYDEPS)
+	$(PY) -m infra.package
+
+lint: package $(VENV)/sam/.installed
+	$(PY) -m infra.package --lint
+
+$(VENV)/sam/.installed: infra/requirements-sam.txt
+	$(PYTHON) -m venv $(VENV)/sam
+	$(VENV)/sam/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-sam.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

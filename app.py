@@ -5,18 +5,26 @@ chalicelib/events/. This file only wires them.
 """
 import os
 
-from chalice import Chalice, Rate
+from chalice import Chalice, CORSConfig, Rate
 
 from chalicelib.api import (areas, codes, corrections, exposures, keys, people, provinces, sessions, sync, trips,
-                            verifications, webhooks)
+                            verifications, web, webhooks)
 from chalicelib.api.http import error_middleware
+from chalicelib.api import openapi
+from chalicelib.logs import request_logging
 
-app = Chalice(app_name="healthcode")
+app = Chalice(app_name="healthcode", configure_logs=False)  # chalicelib/logs.py: JSON lines, request ids
+# Browsers call the API cross-origin with bearer tokens (no cookies); API Gateway's own error
+# responses carry the same headers (infra/package.py). Set before the blueprints register.
+app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"], expose_headers=["Idempotent-Replayed"],
+                          max_age=600)
 app.register_middleware(error_middleware, "http")
 
 for blueprint in (sessions.bp, codes.bp, verifications.bp, keys.bp, trips.bp, areas.bp, exposures.bp, people.bp,
-                  sync.bp, provinces.bp, webhooks.bp, corrections.bp):
+                  sync.bp, provinces.bp, webhooks.bp, corrections.bp, web.bp):
     app.register_blueprint(blueprint)
+app.register_blueprint(openapi.bp)  # GET /openapi.json, generated from the routes above
+app.register_middleware(request_logging, "all")  # JSON logs, a request id on every line
 
 # The stream ARN is wired from the events table by the deployment template (infra/); locally the
 # pump (infra/local/pump.py) reads DynamoDB Local's stream and calls these same functions.
@@ -33,6 +41,20 @@ def on_events(event):
     handlers.on_event_records(record.to_dict() for record in event)
 
 
+PEOPLE_STREAM_ARN = os.environ.get(
+    "HEALTHCODE_PEOPLE_STREAM_ARN",
+    "arn:aws:dynamodb:cn-north-1:000000000000:table/healthcode-prod-people/stream/wired-at-deploy")
+
+
+@app.on_dynamodb_record(stream_arn=PEOPLE_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON",
+                        name="scans")
+def on_people(event):
+    """Verifications note each scan on the code (one round trip); this writes the scans table's rows."""
+    from chalicelib.events import handlers
+
+    handlers.on_people_records(record.to_dict() for record in event)
+
+
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="sweeper")
 def sweeper(event):
     from chalicelib.events import handlers
@@ -45,3 +67,27 @@ def webhook_retries(event):
     from chalicelib.events import handlers
 
     handlers.retry_deliveries()
+
+
+# Applying, verifying, trips and sync/webhooks get Lambda functions of their own (own concurrency,
+# memory, error alarms, blast radius), each running this same app: the deployment template
+# (infra/package.py) points those paths' API Gateway integrations at them. Locally every route
+# is served by `app` itself.
+@app.lambda_function(name="apply")
+def apply_api(event, context):
+    return app(event, context)
+
+
+@app.lambda_function(name="verify")
+def verify_api(event, context):
+    return app(event, context)
+
+
+@app.lambda_function(name="trips")
+def trips_api(event, context):
+    return app(event, context)
+
+
+@app.lambda_function(name="sync")
+def sync_api(event, context):
+    return app(event, context)

@@ -1,33 +1,143 @@
 """The ops command line: `python -m ops --help`.
 
-It talks to the stage's tables directly: DynamoDB Local for dev (the endpoint
-in .chalice/config.json), AWS for prod with the usual AWS profile and region.
+It talks to the stage's tables and secrets directly, through the same services
+the API uses: DynamoDB Local for dev (the endpoint in .chalice/config.json), AWS
+for prod with the usual AWS profile and region (AWS_PROFILE / --profile,
+AWS_REGION / --region, or the profile's region). docs/deploy.md says which IAM
+permissions an operator needs.
 """
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import getpass
 import json
 import os
 import shlex
+from pathlib import Path
+from typing import Any, Iterable
 
 import click
 
 from infra.local import stage as stages
 
+STAGES = ["dev", "prod", "test"]
 
-def _use_stage(name: str) -> None:
+
+def _use_stage(name: str, profile: str | None, region: str | None, overrides: dict[str, Any]) -> None:
+    if profile:
+        os.environ["AWS_PROFILE"] = profile
     os.environ.update(stages.environment(name))
     from chalicelib import settings
 
     settings.reset()
+    current = settings.get_settings()
+    if region is None and not current.dynamodb_endpoint and not (os.environ.get("AWS_REGION")
+                                                                 or os.environ.get("AWS_DEFAULT_REGION")):
+        import boto3
+
+        region = boto3.session.Session().region_name  # the profile's region, as the AWS CLI would use
+    changes = {k: v for k, v in {**overrides, "region": region}.items() if v is not None}
+    if changes:
+        settings.override(**changes)
 
 
-@click.group()
-@click.option("--stage", default="dev", show_default=True, type=click.Choice(["dev", "prod"]),
-              help="Which stage's tables and secrets to use.")
-def main(stage: str) -> None:
-    """Operate the healthcode platform: tables, clients, keys."""
-    _use_stage(stage)
+def _settings() -> Any:
+    from chalicelib.settings import get_settings
 
+    return get_settings()
+
+
+def _is_aws() -> bool:
+    return not _settings().dynamodb_endpoint
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--stage", default="dev", show_default=True, type=click.Choice(STAGES),
+              help="Whose tables and secrets: dev (DynamoDB Local of `make run`), prod (AWS), or test "
+                   "(the environment as the test suite sets it).")
+@click.option("--profile", help="AWS profile (prod; default: AWS_PROFILE or the default profile).")
+@click.option("--region", help="AWS region (prod; default: AWS_REGION, AWS_DEFAULT_REGION or the profile's).")
+@click.option("--table-prefix", help="Table name prefix, if the stack's TablePrefix is not the stage's.")
+@click.option("--secret-id", help="Secrets Manager secret, if the stack's SecretName is not the stage's.")
+def main(stage: str, profile: str | None, region: str | None, table_prefix: str | None,
+         secret_id: str | None) -> None:
+    """Operate the healthcode platform: tables, clients, keys, secrets, area levels, webhooks."""
+    _use_stage(stage, profile, region, {"table_prefix": table_prefix, "secret_id": secret_id})
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+@main.group()
+def tables() -> None:
+    """The DynamoDB tables of infra/template.json."""
+
+
+def _bootstrap(verb: str) -> None:
+    from chalicelib.store import dynamo
+    from infra.local import bootstrap
+
+    names = list(bootstrap.table_resources())
+    aws = _is_aws()
+    with click.progressbar(length=len(names), label=f"{verb} {len(names)} tables", show_pos=True) as bar:
+        created = bootstrap.bootstrap(dynamo.client(), _settings().table_prefix, aws=aws,
+                                      progress=lambda name: bar.update(1))
+    click.echo(f"created: {', '.join(created) or 'nothing, every table and index exists'}")
+    if aws and created:
+        click.echo("with deletion protection, encryption and point-in-time recovery, as in infra/template.json")
+
+
+@tables.command("create")
+def create_tables() -> None:
+    """Create missing tables, indexes and TTL settings (idempotent).
+
+    In AWS the tables normally belong to the CloudFormation stack (docs/deploy.md); this is for a
+    stage deployed with `chalice deploy`, and applies the template's protection settings too."""
+    _bootstrap("checking")
+
+
+@tables.command("migrate")
+def migrate_tables() -> None:
+    """Bring existing tables up to infra/template.json: add missing global indexes (waiting for their
+    back-fill) and TTL settings, create missing tables."""
+    _bootstrap("migrating")
+
+
+@tables.command("counts")
+@click.option("--exact", is_flag=True, help="Count by scanning (reads every item: slow and billed on large "
+                                            "tables). Default: DynamoDB's own count, refreshed about every 6 h.")
+def count_tables(exact: bool) -> None:
+    """Items per table."""
+    from chalicelib.store import dynamo
+    from infra.local import bootstrap
+
+    prefix = _settings().table_prefix
+    names = [bootstrap.resolve_name(p["TableName"], prefix) for p in bootstrap.table_resources().values()]
+    client = dynamo.client()
+    counts: dict[str, Any] = {}
+    with click.progressbar(names, label="counting", show_pos=True) as bar:
+        for name in bar:
+            try:
+                counts[name] = (_scan_count(client, name) if exact
+                                else client.describe_table(TableName=name)["Table"]["ItemCount"])
+            except client.exceptions.ResourceNotFoundException:
+                counts[name] = "missing"
+    width = max(len(n) for n in names)
+    for name in names:
+        click.echo(f"{name:<{width}}  {counts[name]}")
+
+
+def _scan_count(client: Any, name: str) -> int:
+    total, request = 0, {"TableName": name, "Select": "COUNT"}
+    while True:
+        page = client.scan(**request)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# --- clients -----------------------------------------------------------------------------------------
 
 @main.group()
 def clients() -> None:
@@ -70,16 +180,18 @@ def revoke_client(client_id: str) -> None:
 
 @clients.command("list")
 def list_clients() -> None:
-    """List clients (never their secrets)."""
+    """List clients (never their secrets): id, role, status, province, name."""
     from chalicelib.store import clients as store
 
     for item in sorted(store.list_all(), key=lambda i: i["created_at"]):
         click.echo(f"{item['pk']}\t{item['role']}\t{item['status']}\t{item.get('province') or '-'}\t{item['name']}")
 
 
+# --- keys and secrets ------------------------------------------------------------------------------------
+
 @main.group()
 def keys() -> None:
-    """QR signing keys."""
+    """QR signing keys (in the secrets bundle)."""
 
 
 @keys.command("rotate")
@@ -87,25 +199,252 @@ def keys() -> None:
               help="Seconds the new key is published in the JWKS before it signs. Use 600 or more in prod, "
                    "so every container has loaded it before any token it signs is scanned.")
 def rotate_keys(publish_for: int) -> None:
-    """Add a new QR signing key; old keys keep verifying until their last token expires."""
+    """Add a new QR signing key; old keys keep verifying until their last token expires.
+
+    dev rewrites the local secrets file; prod writes a new version of the Secrets Manager secret."""
     from chalicelib import clock
     from chalicelib.security import secrets
 
-    fresh = secrets.rotate_signing_key(clock.now(), publish_for)
-    click.echo(f"new key {fresh.kid}: published now, signs from {fresh.signing_start}")
+    try:
+        fresh = secrets.rotate_signing_key(clock.now(), publish_for)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    where = f"secret {_settings().secret_id}" if _settings().secret_id else "the local secrets file"
+    click.echo(f"new key {fresh.kid} in {where}: published now, signs from {fresh.signing_start}")
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """The signing keys of the bundle: kid, created, signs from, retired (never the private keys)."""
+    from chalicelib.security import secrets
+
+    for key in secrets.reload().signing_keys:
+        click.echo(f"{key.kid}\tcreated {_when(key.created_at)}\tsigns from {_when(key.signing_start)}\t"
+                   f"retired {_when(key.retired_at) if key.retired_at else '-'}")
+
+
+def _when(moment: int) -> str:
+    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @main.group()
-def tables() -> None:
-    """The DynamoDB tables of infra/template.json."""
+def secrets() -> None:
+    """The secrets bundle: ID pepper, token keys, QR signing keys."""
 
 
-@tables.command("create")
-def create_tables() -> None:
-    """Create missing tables (idempotent)."""
-    from chalicelib.settings import get_settings
-    from chalicelib.store import dynamo
-    from infra.local import bootstrap
+@secrets.command("init")
+def init_secrets() -> None:
+    """Create the stage's secrets bundle: prod, a new Secrets Manager secret (before the first deploy);
+    dev, the local file. Never replaces an existing one (its pepper keys every stored person reference)."""
+    from chalicelib import clock
+    from chalicelib.security import secrets as bundles
 
-    created = bootstrap.bootstrap(dynamo.client(), get_settings().table_prefix)
-    click.echo(f"created: {', '.join(created) or 'nothing, all tables exist'}")
+    secret_id = _settings().secret_id
+    if secret_id:
+        from botocore.exceptions import ClientError
+
+        try:
+            bundles.create_secret(secret_id, clock.now())
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceExistsException":
+                raise click.ClickException(f"secret {secret_id} exists already; it is left as it is") from None
+            raise
+        click.echo(f"created secret {secret_id}")
+    else:
+        bundles.reload()  # generates the file if missing, never replaces it
+        click.echo(f"secrets file ready in {_settings().secrets_dir}")
+
+
+# --- area risk levels ---------------------------------------------------------------------------------------
+
+@main.group()
+def areas() -> None:
+    """Area risk levels."""
+
+
+def _moment(text: str) -> int:
+    """effective_from: epoch seconds, a date (its start in China Standard Time) or an ISO 8601 time."""
+    from chalicelib.domain import days
+
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if len(text) == 10:
+        return days.start_of(dt.date.fromisoformat(text))
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=days.CST)
+    return int(moment.timestamp())
+
+
+def _rows(path: Path) -> Iterable[tuple[int, list[str]]]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        for number, row in enumerate(csv.reader(fh), start=1):
+            cells = [c.strip() for c in row]
+            if not any(cells) or cells[0].startswith("#") or (number == 1 and cells[0].lower() == "code"):
+                continue
+            yield number, cells
+
+
+@areas.command("seed")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--note", help="Note stored with every level set, e.g. the notice it comes from.")
+@click.option("--operator", default=getpass.getuser, show_default="your login name",
+              help="Who is seeding: recorded as the setter of each level (ops:<operator>).")
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -> None:
+    """Set area risk levels from a CSV of code,level[,effective_from] (a header row is optional).
+
+    Each row goes through the same service as PUT /v1/areas/{code}, as an ops principal scoped to the
+    area's province: the same checks, history and `area.level_changed` event (which recomputes the
+    codes of everyone who stayed there and notifies subscribed provinces). Every row is checked
+    before anything is written. A row already in effect is skipped: undated, when the area is at
+    that level; dated, when its history has that level from that moment. Re-running a file is safe."""
+    from pydantic import ValidationError
+
+    from chalicelib import clock
+    from chalicelib.api.areas import LevelRequest
+    from chalicelib.api.http import validation_details
+    from chalicelib.domain import days, divisions
+    from chalicelib.errors import ApiError
+    from chalicelib.security.access import Principal, Role
+    from chalicelib.services import areas as service
+
+    planned, problems = [], []
+    for number, cells in _rows(csv_file):
+        if len(cells) not in (2, 3):
+            problems.append(f"line {number}: expected code,level[,effective_from]")
+            continue
+        code, level = cells[0], cells[1].lower()
+        try:
+            effective = _moment(cells[2]) if len(cells) == 3 and cells[2] else None
+            change = LevelRequest.model_validate_json(json.dumps({"level": level, "effective_from": effective,
+                                                                  "note": note}))
+            service.check_code(code)
+            now = clock.now()
+            if effective is not None and not now - days.WINDOW_DAYS * days.DAY <= effective <= now:
+                raise ValueError("must be between 14 days ago and now")  # as PUT /v1/areas answers
+        except ValueError as exc:
+            details = validation_details(exc) if isinstance(exc, ValidationError) else [{"message": str(exc)}]
+            problems.append(f"line {number}: " + "; ".join(f"{d.get('field', 'effective_from')}: {d['message']}"
+                                                            for d in details))
+            continue
+        except ApiError as exc:
+            problems.append(f"line {number}: {exc.message}")
+            continue
+        planned.append((number, code, change))
+    if problems:
+        raise click.ClickException("nothing written; fix these rows first:\n  " + "\n  ".join(problems))
+
+    changed = unchanged = 0
+    failures = []
+    label = "checking" if dry_run else "setting levels"
+    with click.progressbar(planned, label=label, show_pos=True) as bar:
+        for number, code, change in bar:
+            current = service.get(code)
+            if (current["level"] == change.level.value if change.effective_from is None else
+                    {"level": change.level.value, "from": change.effective_from} in current["history"]):
+                unchanged += 1
+                continue
+            if dry_run:
+                changed += 1
+                continue
+            principal = Principal(role=Role.OPS, subject=f"ops:{operator}", province=divisions.province_of(code))
+            try:
+                service.set_level(principal, code, change.level, change.effective_from, change.note)
+                changed += 1
+            except ApiError as exc:
+                failures.append(f"line {number} ({code}): {exc.message}")
+    verb = "would set" if dry_run else "set"
+    click.echo(f"{verb} {changed} levels, {unchanged} already at that level")
+    if failures:
+        raise click.ClickException("some rows failed (re-running the file is safe):\n  " + "\n  ".join(failures))
+
+
+# --- webhooks -------------------------------------------------------------------------------------------
+
+@main.group()
+def webhooks() -> None:
+    """Webhook deliveries to provinces."""
+
+
+def _dead(province: str | None) -> list[dict[str, Any]]:
+    from chalicelib.store import deliveries
+
+    found = [d for d in deliveries.dead() if province is None or d.get("province") == province]
+    return sorted(found, key=lambda d: (d.get("province", ""), d["created_at"]))
+
+
+@webhooks.command("dead")
+@click.option("--province", help="Only this province's (two-digit code).")
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json"]))
+def list_dead(province: str | None, fmt: str) -> None:
+    """Dead deliveries: refused through every retry, answered 410, or of a disabled subscription."""
+    from chalicelib.store import webhooks as subscriptions
+
+    dead = _dead(province)
+    status = {}
+    for webhook_id in {d["pk"] for d in dead}:
+        record = subscriptions.get(webhook_id)
+        status[webhook_id] = record["status"] if record else "deleted"
+    rows = []
+    for item in dead:
+        last = (item.get("attempt_log") or [{}])[-1]
+        rows.append({"webhook_id": item["pk"], "delivery_id": item["sk"], "province": item.get("province"),
+                     "event_type": item.get("event_type"), "attempts": len(item.get("attempt_log", [])),
+                     "last_status_code": last.get("status_code"), "last_error": last.get("error"),
+                     "created_at": item["created_at"], "subscription": status[item["pk"]]})
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['webhook_id']}\t{row['delivery_id']}\t{row['province']}\t{row['event_type']}\t"
+                   f"{row['attempts']} attempts, last {row['last_status_code'] or row['last_error']}\t"
+                   f"subscription {row['subscription']}")
+    click.echo(f"{len(rows)} dead deliveries")
+
+
+@webhooks.command("replay")
+@click.argument("webhook_id", required=False)
+@click.argument("delivery_id", required=False)
+@click.option("--all-dead", is_flag=True, help="Every dead delivery (of --province, if given).")
+@click.option("--province", help="With --all-dead: only this province's.")
+@click.option("--send-now", is_flag=True,
+              help="Send from this machine at once instead of leaving it to the retry schedule (every minute "
+                   "in AWS). Needs the secrets bundle and a route to the province's endpoint.")
+def replay(webhook_id: str | None, delivery_id: str | None, all_dead: bool, province: str | None,
+           send_now: bool) -> None:
+    """Replay dead (or delivered) deliveries: the same webhook-id, a fresh retry schedule.
+
+    By default each is made pending, due now, and the webhook-retries function sends it from AWS
+    within a minute, as every delivery is sent. Replay after the province has fixed its endpoint;
+    a delivery of a disabled subscription goes dead again at once."""
+    from chalicelib import clock
+    from chalicelib.errors import ApiError
+    from chalicelib.services import webhooks as service
+    from chalicelib.store import deliveries
+
+    if all_dead == bool(webhook_id and delivery_id):
+        raise click.UsageError("give WEBHOOK_ID DELIVERY_ID, or --all-dead")
+    targets = [(d["pk"], d["sk"]) for d in _dead(province)] if all_dead else [(webhook_id, delivery_id)]
+    outcomes: dict[str, int] = {}
+    problems = []
+    with click.progressbar(targets, label="replaying", show_pos=True) as bar:
+        for hook, event in bar:
+            if send_now:
+                try:
+                    result = service.replay_delivery(hook, event)
+                    outcome = result.get("status", "claimed by another sender")
+                except ApiError as exc:
+                    problems.append(f"{hook} {event}: {exc.message}")
+                    continue
+            elif deliveries.replay(hook, event, clock.now()) is None:
+                problems.append(f"{hook} {event}: " + ("no such delivery" if deliveries.get(hook, event) is None
+                                                       else "still pending: it is retried on its schedule"))
+                continue
+            else:
+                outcome = "queued"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    click.echo(", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "nothing replayed")
+    if problems:
+        raise click.ClickException("\n  ".join(["not replayed:", *problems]))

@@ -23,7 +23,10 @@ from chalicelib import clock, settings  # noqa: E402
 from chalicelib.security.access import Role  # noqa: E402
 from infra.local import bootstrap  # noqa: E402
 from infra.local.dynamodb_local import DynamoDBLocal  # noqa: E402
-from tests import people  # noqa: E402
+from tests import aws_calls, people  # noqa: E402
+from tests.aws_calls import pytest_collection_modifyitems, pytest_deselected, pytest_sessionfinish  # noqa: E402,F401
+
+aws_calls.install()  # records every AWS call of the session; tests/test_iam_policy.py checks them
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,12 +1,10 @@
 """Flights and trains with cases: health authorities publish, anyone asks (co-passenger query)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib.api.fields import Note
+from chalicelib.api.fields import IsoDate, Note
 from chalicelib.api.http import body, ok, principal, query, route
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.transport import InvalidNumber, Mode, candidates, normalise
@@ -32,7 +30,7 @@ class ExposureRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     mode: Mode
     number: str = Field(min_length=2, max_length=12)
-    date: dt.date
+    date: IsoDate
     case_type: CaseType
     inbound: bool = False
     carriages: list[int] = Field(default_factory=list, max_length=30)
@@ -59,7 +57,7 @@ class ExposureRequest(BaseModel):
 class CoPassengerQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: str = Field(min_length=2, max_length=16)
-    date: dt.date
+    date: IsoDate
 
     @model_validator(mode="after")
     def _known_shape(self) -> "CoPassengerQuery":

@@ -1,9 +1,11 @@
-"""Field types shared by request models: division codes, ID numbers."""
+"""Field types shared by request models: division codes, ID numbers, dates."""
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+import re
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from chalicelib.domain import divisions, idnumber
 
@@ -21,6 +23,22 @@ def _id_number(value: str) -> str:
         raise ValueError(f"not a valid resident ID number: {exc}") from None
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    # pydantic reads a string of digits as epoch seconds ("0" -> 1970-01-01); the API takes YYYY-MM-DD only
+    if not isinstance(value, str):
+        return value
+    if not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value)  # a date, which strict models take from here on
+    except ValueError:
+        raise ValueError("must be a real date") from None
+
+
 AreaCode = Annotated[str, Field(min_length=6, max_length=6), AfterValidator(_division)]
 IdNumber = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_id_number)]
 Note = Annotated[str, Field(max_length=500)]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]

@@ -1,12 +1,10 @@
 """14-day trip declaration and query; daily health check-ins (GB/T 38963: trip declaration)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib.api.fields import AreaCode
+from chalicelib.api.fields import AreaCode, IsoDate
 from chalicelib.api.http import body, ok, principal, query, raw_body, route
 from chalicelib.domain.declaration import Symptom
 from chalicelib.domain.transport import NUMBERED, InvalidNumber, Mode, is_flight_seat, normalise
@@ -18,7 +16,7 @@ bp = Blueprint(__name__)
 
 class TripRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
-    date: dt.date
+    date: IsoDate
     origin: AreaCode = Field(alias="from")
     destination: AreaCode = Field(alias="to")
     mode: Mode

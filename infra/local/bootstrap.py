@@ -3,13 +3,15 @@
 The CloudFormation file is the one definition of every table; this reads it and
 issues the matching CreateTable / UpdateTimeToLive calls. Options that DynamoDB
 Local ignores or rejects (point-in-time recovery, deletion protection, SSE) are
-AWS-only and skipped here.
+AWS-only: skipped here, applied with `aws=True` (the ops CLI against AWS; in prod the
+tables normally belong to the CloudFormation stack, docs/deploy.md).
 """
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.json"
 _CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
@@ -29,15 +31,35 @@ def resolve_name(value: Any, prefix: str) -> str:
     return str(value)
 
 
-def create_request(props: dict[str, Any], prefix: str) -> dict[str, Any]:
+def create_request(props: dict[str, Any], prefix: str, aws: bool = False) -> dict[str, Any]:
     request = {key: props[key] for key in _CREATE_KEYS if key in props}
     request["TableName"] = resolve_name(props["TableName"], prefix)
     if "StreamSpecification" in request:
         request["StreamSpecification"] = {"StreamEnabled": True, **request["StreamSpecification"]}
+    if aws:
+        if "DeletionProtectionEnabled" in props:
+            request["DeletionProtectionEnabled"] = props["DeletionProtectionEnabled"]
+        sse = props.get("SSESpecification")
+        if sse:  # CloudFormation says SSEEnabled where the API says Enabled
+            request["SSESpecification"] = {"Enabled": sse["SSEEnabled"],
+                                           **{k: sse[k] for k in ("SSEType", "KMSMasterKeyId") if k in sse}}
     return request
 
 
-def add_missing_indexes(client: Any, request: dict[str, Any]) -> list[str]:
+def wait_active(client: Any, name: str, aws: bool = False) -> None:
+    """Until the table and every index are ACTIVE: seconds locally, minutes in AWS (index back-fills)."""
+    delay, deadline = (5.0, time.monotonic() + 3600) if aws else (0.2, time.monotonic() + 20)
+    while True:
+        table = client.describe_table(TableName=name)["Table"]
+        if table["TableStatus"] == "ACTIVE" and all(g.get("IndexStatus", "ACTIVE") == "ACTIVE"
+                                                    for g in table.get("GlobalSecondaryIndexes", [])):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} is not ACTIVE yet ({table['TableStatus']})")
+        time.sleep(delay)
+
+
+def add_missing_indexes(client: Any, request: dict[str, Any], aws: bool = False) -> list[str]:
     """Migrate an existing table: create the template's global indexes it lacks, one at a time."""
     name = request["TableName"]
     have = {g["IndexName"] for g in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
@@ -47,28 +69,37 @@ def add_missing_indexes(client: Any, request: dict[str, Any]) -> list[str]:
             continue
         client.update_table(TableName=name, AttributeDefinitions=request["AttributeDefinitions"],
                             GlobalSecondaryIndexUpdates=[{"Create": index}])
-        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+        wait_active(client, name, aws)
         added.append(f"{name}.{index['IndexName']}")
     return added
 
 
-def bootstrap(client: Any, prefix: str, template_path: Path = TEMPLATE) -> list[str]:
-    """Create missing tables, TTL settings and indexes; return what was created."""
+def bootstrap(client: Any, prefix: str, template_path: Path = TEMPLATE, aws: bool = False,
+              progress: Callable[[str], None] | None = None) -> list[str]:
+    """Create missing tables, TTL settings and indexes; return what was created.
+
+    `aws`: also deletion protection, encryption and point-in-time recovery, and wait as long as AWS
+    takes. `progress` is called with each table's name once it is done."""
     existing: set[str] = set()
     for page in client.get_paginator("list_tables").paginate():
         existing.update(page["TableNames"])
     created = []
     for props in table_resources(template_path).values():
-        request = create_request(props, prefix)
+        request = create_request(props, prefix, aws)
         name = request["TableName"]
         if name not in existing:
             client.create_table(**request)
-            client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+            wait_active(client, name, aws)
             created.append(name)
+            pitr = props.get("PointInTimeRecoverySpecification")
+            if aws and pitr:
+                client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=pitr)
         else:
-            created += add_missing_indexes(client, request)
+            created += add_missing_indexes(client, request, aws)
         ttl = props.get("TimeToLiveSpecification")
         if ttl and (name in created or client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
                                                     .get("TimeToLiveStatus") == "DISABLED"):
             client.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        if progress:
+            progress(name)
     return created

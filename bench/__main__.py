@@ -1,0 +1,170 @@
+"""`python -m bench`: measure and print; ends with a Markdown summary for docs/BENCHMARKS.md.
+
+Options shrink or grow the run (defaults keep `make bench` near a minute on 2 cores):
+  --requests N   timed verify requests, and iterations of each floor (default 2000)
+  --citizens N   citizens who applied, whose QR tokens are verified round-robin (default 200)
+  --warmup N     untimed iterations of each kind before the timed rounds (default 300)
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from bench import cold_start, dynamo_calls, machine, qr_size, stack, verify_latency
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def section(title: str) -> None:
+    say()
+    say(f"== {title}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--citizens", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=300)
+    options = parser.parse_args(argv)
+    began = time.perf_counter()
+    interference = machine.Interference()
+
+    section("Machine")
+    host = machine.describe()
+    for key, value in host.items():
+        say(f"  {key:24} {value}")
+    load_at_start = machine.load()
+    say(f"  {'Load average at start':24} {load_at_start}"
+        + ("  (other processes are busy: figures will be noisy)" if machine.busy() else ""))
+
+    with stack.local_stack() as local:
+        section("Local stack")
+        say(f"  DynamoDB Local in memory on {local.ddb.endpoint}: answered after {local.started_in_s:.1f} s; "
+            f"tables bootstrapped with prefix {local.prefix}")
+        http = stack.http_client()
+        checkpoint = stack.checkpoint_headers(http)
+        t0 = time.perf_counter()
+        pool = stack.Pool.create(http, options.citizens)
+        setup_s = time.perf_counter() - t0
+        say(f"  {options.citizens} citizens: session + apply + QR token each, through the API, in {setup_s:.1f} s "
+            f"({3 * options.citizens / setup_s:.0f} requests/s)")
+
+        section("DynamoDB calls per API call")
+        calls = dynamo_calls.run(http, checkpoint)
+        for label, status, ops in calls:
+            say(f"  {label:56} {status}  {len(ops)}: {', '.join(ops) or '-'}")
+
+        section("QR token size")
+        qr = qr_size.run(pool.tokens)
+        say(f"  token {qr['token_chars']} characters (header.payload.signature = "
+            f"{'+'.join(map(str, qr['token_parts']))}; lengths seen {qr['token_lengths']}); header {qr['header']}")
+        say(f"  QR {qr['designator']} ({qr['mode']} mode, {qr['modules']}x{qr['modules']} modules); "
+            f"version {qr['version']}-M holds {qr['capacity_bytes']} bytes, {qr['spare_bytes']} to spare")
+
+        section(f"Verify hot path: {options.requests} sequential requests of each kind, "
+                f"{options.citizens} citizens' tokens round-robin")
+        verify = verify_latency.run(http, checkpoint, pool, local.ddb.endpoint, n=options.requests,
+                                    warmup=options.warmup, log=say)
+        labels = {"verify": "POST /v1/verifications", "floor_a": "floor (a) token + boto3 GetItem",
+                  "floor_b": "floor (b) token + raw HTTP GetItem", "token_verify": "QR token check alone"}
+        for key, label in labels.items():
+            say(f"  {label:36} {verify[key].row()}")
+        for key, (ok, total) in verify["checks"].items():
+            say(f"  {labels[key]:36} {ok}/{total} valid")
+        ratios = {f: (verify["verify"].p50_ms / verify[f].p50_ms, verify["verify"].mean_ms / verify[f].mean_ms)
+                  for f in ("floor_a", "floor_b")}
+        for f, (p50, mean) in ratios.items():
+            say(f"  verify / {f.replace('_', ' ')}: {p50:.1f}x at p50, {mean:.1f}x in mean latency")
+
+        section("Where a verify request's time goes (separate instrumented pass, mean ms per request)")
+        parts = verify_latency.breakdown(http, checkpoint, pool, n=min(500, options.requests))
+        for label, ms in parts.items():
+            say(f"  {label:84} {ms:7.3f}")
+
+        section("Cold start (fresh processes)")
+        pool.keep_fresh(max_age_s=0)
+        cold = cold_start.run(checkpoint, pool.tokens[0])
+        fr = cold["first_request"]
+        say(f"  import app              median {cold['import_app_s'] * 1000:7.0f} ms  "
+            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold['import_app_all'])})")
+        say(f"  import app, own modules compiled from source  median {cold['import_app_compiled_s'] * 1000:.0f} ms  "
+            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold['import_app_compiled_all'])})")
+        say(f"  import boto3            median {cold['import_boto3_s'] * 1000:7.0f} ms  "
+            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold['import_boto3_all'])})")
+        say(f"  import app + first POST /v1/verifications  median {cold['import_and_first_s'] * 1000:.0f} ms "
+            f"of {cold['first_request_runs']} processes (import {fr['import_app'] * 1000:.0f} ms, first request "
+            f"{fr['first'] * 1000:.0f} ms, second request {fr['second'] * 1000:.1f} ms; chalice.test harness "
+            f"import {fr['harness'] * 1000:.0f} ms not counted); all valid: {cold['first_request_ok']}")
+        say("  import app, self time by package (python -X importtime): "
+            + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
+
+    elapsed = time.perf_counter() - began
+    host["Load average (start, end)"] = f"{load_at_start}; {machine.load()}"
+    other, available, percent = interference.report()
+    host["Interference"] = (f"other processes used {other:.1f} of {available:.0f} CPU-seconds during the run "
+                            f"({percent:.0f} % of the machine)")
+    section("Interference")
+    say(f"  {host['Interference']}" + ("; figures are disturbed, run again on a quiet machine" if percent > 5 else ""))
+    summary(host, options, verify, ratios, parts, cold, calls, qr, elapsed)
+    return 0
+
+
+def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: dict[str, tuple[float, float]],
+            parts: dict[str, float], cold: dict[str, Any], calls: list[tuple[str, int, list[str]]],
+            qr: dict[str, Any], elapsed: float) -> None:
+    section("Summary (Markdown, paste into docs/BENCHMARKS.md)")
+    say()
+    say(f"Machine: {host['CPUs (nproc)']} CPUs ({host['CPU model']}), {host['Memory']}, {host['Python']}, "
+        f"{host['DynamoDB Local']}, {host['Java']}. Load average (1, 5, 15 min) at start and end: "
+        f"{host['Load average (start, end)']}; {host['Interference']}.")
+    say()
+    say(f"| Verify hot path, {options.requests} sequential | req/s | p50 ms | p99 ms | mean ms |")
+    say("|---|---:|---:|---:|---:|")
+    names = {"verify": "POST /v1/verifications (chalice.test.Client)",
+             "floor_a": "floor (a): QR token check + boto3 GetItem",
+             "floor_b": "floor (b): QR token check + raw HTTP GetItem",
+             "token_verify": "QR token check (ES256) alone"}
+    for key, label in names.items():
+        lat = verify[key]
+        say(f"| {label} | {lat.per_second:,.0f} | {lat.p50_ms:.2f} | {lat.p99_ms:.2f} | {lat.mean_ms:.2f} |")
+    say()
+    say(f"verify / floor (a): {ratios['floor_a'][0]:.1f}x (p50), {ratios['floor_a'][1]:.1f}x (mean); "
+        f"verify / floor (b): {ratios['floor_b'][0]:.1f}x (p50), {ratios['floor_b'][1]:.1f}x (mean).")
+    say()
+    say("| Verify request, mean ms per part | ms |")
+    say("|---|---:|")
+    for label, ms in parts.items():
+        cell = f"↳ {label.strip()}" if label.startswith(" ") else label
+        say(f"| {cell} | {ms:.2f} |")
+    say()
+    fr = cold["first_request"]
+    say("| Cold start (fresh process, bytecode cached unless said, median) | ms |")
+    say("|---|---:|")
+    say(f"| `import app` (of 5) | {cold['import_app_s'] * 1000:.0f} |")
+    say(f"| `import app`, the repo's own modules compiled from source (of 5) "
+        f"| {cold['import_app_compiled_s'] * 1000:.0f} |")
+    say(f"| `import boto3` alone (of 5) | {cold['import_boto3_s'] * 1000:.0f} |")
+    say(f"| `import app` + first POST /v1/verifications (of {cold['first_request_runs']}) "
+        f"| {cold['import_and_first_s'] * 1000:.0f} |")
+    say(f"| of which the first request | {fr['first'] * 1000:.0f} |")
+    say(f"| the second request in that process | {fr['second'] * 1000:.1f} |")
+    say()
+    say("| API call | DynamoDB calls | operations |")
+    say("|---|---:|---|")
+    for label, _, ops in calls:
+        say(f"| {label} | {len(ops)} | {', '.join(ops) or '-'} |")
+    say()
+    say(f"QR token: {qr['token_chars']} characters → QR version {qr['version']} at error correction "
+        f"{qr['error']} ({qr['modules']}×{qr['modules']} modules, byte mode; holds {qr['capacity_bytes']} "
+        f"bytes, {qr['spare_bytes']} to spare).")
+    say()
+    say(f"(bench ran in {elapsed:.0f} s)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

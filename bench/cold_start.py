@@ -1,0 +1,115 @@
+"""Cold start: a fresh Python process importing the app, and serving its first verification.
+
+Every figure is the median over fresh subprocesses (cwd = repo root, this venv's
+Python). Bytecode goes to a private PYTHONPYCACHEPREFIX (nothing is written into
+the repo) and one untimed run fills it first, so "cached" figures do not depend on
+the caller's PYTHONDONTWRITEBYTECODE. The "compiled" figure removes the cached
+bytecode of the app's own modules (app.py, chalicelib/) before each run: what a deployment package
+without .pyc files (or PYTHONDONTWRITEBYTECODE with no __pycache__) pays.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import stats
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPORT_APP = "import time;t=time.perf_counter();import app;print(time.perf_counter()-t)"
+IMPORT_BOTO3 = "import time;t=time.perf_counter();import boto3;print(time.perf_counter()-t)"
+
+# A Lambda-like first request: import the app, then serve one POST /v1/verifications
+# (first DynamoDB client, secrets file, key ring, first GetItem/PutItem), then a second one.
+FIRST_REQUEST = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import app
+t1 = time.perf_counter()
+from chalice.test import Client
+http = Client(app.app, stage_name="test", project_dir=".").http
+t2 = time.perf_counter()
+args = json.loads(sys.argv[1])
+first = http.post("/v1/verifications", headers=args["headers"], body=args["body"])
+t3 = time.perf_counter()
+second = http.post("/v1/verifications", headers=args["headers"], body=args["body"])
+t4 = time.perf_counter()
+print(json.dumps({"import_app": t1 - t0, "harness": t2 - t1, "first": t3 - t2, "second": t4 - t3,
+                  "ok": [r.status_code == 200 and r.json_body.get("valid") is True for r in (first, second)]}))
+"""
+
+
+class Runner:
+    def __init__(self, cache: Path):
+        self.cache = cache
+        self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        self.env["PYTHONPYCACHEPREFIX"] = str(cache)
+
+    def run(self, code: str, *args: str, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        done = subprocess.run([sys.executable, *flags, "-c", code, *args], cwd=ROOT, capture_output=True,
+                              text=True, env=self.env, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"subprocess failed ({done.returncode}): {done.stderr[-2000:]}")
+        return done
+
+    def seconds(self, code: str, runs: int, forget_app_bytecode: bool = False) -> list[float]:
+        self.run(code)  # untimed: fills the bytecode cache and the OS file cache
+        times = []
+        for _ in range(runs):
+            if forget_app_bytecode:
+                self.forget_app_bytecode()
+            times.append(float(self.run(code).stdout.strip()))
+        return times
+
+    def forget_app_bytecode(self) -> None:
+        """Drop the cached bytecode of app.py and chalicelib/ (not of the venv, which may live in the repo)."""
+        own = self.cache / str(ROOT).lstrip(os.sep)  # the cache mirrors absolute source paths
+        shutil.rmtree(own / "chalicelib", ignore_errors=True)
+        for pyc in own.glob("*.pyc"):
+            pyc.unlink()
+
+    def import_profile(self, top: int = 6) -> list[tuple[str, float]]:
+        """Self import time (ms) of `import app` by top-level package, from python -X importtime."""
+        done = self.run("import app", flags=("-X", "importtime"))
+        by_package: dict[str, float] = {}
+        for line in done.stderr.splitlines():
+            m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+            if m:
+                package = m.group(4).split(".")[0]
+                by_package[package] = by_package.get(package, 0.0) + int(m.group(1)) / 1000
+        return sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
+
+    def first_request(self, headers: dict[str, str], body: str, runs: int) -> list[dict[str, Any]]:
+        arg = json.dumps({"headers": headers, "body": body})
+        self.run(FIRST_REQUEST, arg)
+        return [json.loads(self.run(FIRST_REQUEST, arg).stdout) for _ in range(runs)]
+
+
+def run(checkpoint: dict[str, str], token: str, runs: int = 5, first_runs: int = 3) -> dict[str, Any]:
+    cache = Path(tempfile.mkdtemp(prefix="healthcode-bench-pycache-"))
+    try:
+        runner = Runner(cache)
+        app_s = runner.seconds(IMPORT_APP, runs)
+        boto3_s = runner.seconds(IMPORT_BOTO3, runs)
+        body = json.dumps({"token": token, "checkpoint_id": "bench-cold-gate", "temperature": 36.6})
+        firsts = runner.first_request(checkpoint, body, first_runs)
+        profile = runner.import_profile()
+        compiled_s = runner.seconds(IMPORT_APP, runs, forget_app_bytecode=True)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    med = {k: stats.median([f[k] for f in firsts]) for k in ("import_app", "harness", "first", "second")}
+    return {
+        "import_app_s": stats.median(app_s), "import_app_all": app_s,
+        "import_app_compiled_s": stats.median(compiled_s), "import_app_compiled_all": compiled_s,
+        "import_boto3_s": stats.median(boto3_s), "import_boto3_all": boto3_s,
+        "first_request": med, "first_request_runs": len(firsts),
+        "first_request_ok": all(all(f["ok"]) for f in firsts),
+        "import_and_first_s": stats.median([f["import_app"] + f["first"] for f in firsts]),
+        "profile": profile,
+    }

@@ -1,0 +1,80 @@
+"""Which DynamoDB operations each API call makes, seen by a botocore event handler on the shared client.
+
+`provide-client-params.dynamodb.*` fires once per client method call with the
+operation model and the caller's parameters (table, ConsistentRead); retries of
+the same call are not counted again.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from bench.stack import DECLARATION, Citizen, dump, new_citizen, refresh_qr
+
+HANDLER_ID = "bench-dynamo-calls"
+
+
+@contextmanager
+def recording() -> Iterator[list[str]]:
+    from chalicelib.settings import get_settings
+    from chalicelib.store import dynamo
+
+    prefix = get_settings().table_prefix + "-"
+    calls: list[str] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        what = model.name
+        table = params.get("TableName")
+        if table:
+            what += f" {table.removeprefix(prefix)}"
+        if params.get("ConsistentRead"):
+            what += " (consistent)"
+        if model.name == "TransactWriteItems":
+            what += f" x{len(params.get('TransactItems', []))}"
+        calls.append(what)
+
+    events = dynamo.client().meta.events
+    events.register("provide-client-params.dynamodb.*", record, unique_id=HANDLER_ID)
+    try:
+        yield calls
+    finally:
+        events.unregister("provide-client-params.dynamodb.*", unique_id=HANDLER_ID)
+
+
+def _count(label: str, status_expected: tuple[int, ...], call: Any) -> tuple[str, int, list[str]]:
+    with recording() as calls:
+        response = call()
+    if response.status_code not in status_expected:
+        raise RuntimeError(f"{label}: {response.status_code} {response.json_body}")
+    return label, response.status_code, list(calls)
+
+
+def run(http: Any, checkpoint: dict[str, str]) -> list[tuple[str, int, list[str]]]:
+    from tests import people
+
+    rows = []
+    identity = {"name": people.name(), "id_number": people.id_number(), "phone": people.phone()}
+    rows.append(_count("POST /v1/sessions (self-asserted, test stage)", (201,),
+                       lambda: http.post("/v1/sessions", headers={"Content-Type": "application/json"},
+                                         body=dump({"self_asserted": identity}))))
+    fresh = new_citizen(http, apply=False)
+    body = dump(DECLARATION)
+    rows.append(_count("POST /v1/codes (apply, first time, no Idempotency-Key)", (201,),
+                       lambda: http.post("/v1/codes", headers=fresh.headers, body=body)))
+    rows.append(_count("POST /v1/codes (apply again, no Idempotency-Key)", (200,),
+                       lambda: http.post("/v1/codes", headers=fresh.headers, body=body)))
+    keyed = new_citizen(http, apply=False)
+    headers = {**keyed.headers, "Idempotency-Key": "bench-apply-1"}
+    rows.append(_count("POST /v1/codes (apply, first time, Idempotency-Key)", (201,),
+                       lambda: http.post("/v1/codes", headers=headers, body=body)))
+    rows.append(_count("POST /v1/codes (same key replayed)", (201,),
+                       lambda: http.post("/v1/codes", headers=headers, body=body)))
+    rows.append(_count("GET /v1/codes/me/qr?format=text", (200,),
+                       lambda: http.get("/v1/codes/me/qr?format=text", headers=keyed.headers)))
+    citizen = Citizen(keyed.headers, "")
+    refresh_qr(http, citizen)
+    scan = json.dumps({"token": citizen.qr_token, "checkpoint_id": "bench-gate-1", "temperature": 36.6})
+    rows.append(_count("POST /v1/verifications (valid token)", (200,),
+                       lambda: http.post("/v1/verifications", headers=checkpoint, body=scan)))
+    return rows

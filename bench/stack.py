@@ -1,0 +1,163 @@
+"""The local stack a bench run owns: DynamoDB Local in memory, a test-stage environment, the API harness.
+
+The environment is the one tests/conftest.py sets: stage "test", a unique table
+prefix, a temporary secrets directory and dummy AWS credentials. Citizens and the
+checkpoint client are created through the HTTP API, as the platform's users would.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from chalicelib import settings  # noqa: E402
+from infra.local import bootstrap  # noqa: E402
+from infra.local.dynamodb_local import DynamoDBLocal  # noqa: E402
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+DECLARATION = {"temperature": 36.5, "symptoms": [], "contact_with_cases": False,
+               "stayed_in_high_risk_area": False, "current_area": "510104"}
+
+
+@dataclass
+class Stack:
+    ddb: DynamoDBLocal
+    prefix: str
+    secrets_dir: str
+    started_in_s: float
+
+
+@contextmanager
+def local_stack() -> Iterator[Stack]:
+    t0 = time.perf_counter()
+    with DynamoDBLocal() as ddb, tempfile.TemporaryDirectory(prefix="healthcode-bench-") as tmp:
+        started = time.perf_counter() - t0
+        prefix = f"b{secrets.token_hex(3)}"
+        secrets_dir = str(Path(tmp) / "secrets")
+        os.environ.update({
+            "HEALTHCODE_STAGE": "test",
+            "HEALTHCODE_DYNAMODB_ENDPOINT": ddb.endpoint,
+            "HEALTHCODE_TABLE_PREFIX": prefix,
+            "HEALTHCODE_SECRETS_DIR": secrets_dir,
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "cn-north-1",
+        })
+        for inherited in ("AWS_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN", "HEALTHCODE_SECRET_ID"):
+            os.environ.pop(inherited, None)
+        settings.reset()
+        from chalicelib.store import dynamo
+
+        bootstrap.bootstrap(dynamo.client(), prefix)
+        yield Stack(ddb, prefix, secrets_dir, started)
+
+
+def _logs_to_devnull() -> None:
+    """Keep the app's per-request log lines (where it writes them) out of the bench's output.
+
+    They are still formatted and written, as in production, only to os.devnull: the console
+    handlers the app installed on the root logger keep their formatter and get a new stream.
+    """
+    import logging
+
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream in (sys.stderr, sys.stdout):
+            handler.setStream(devnull)
+
+
+def http_client() -> Any:
+    """The Chalice test client's HTTP side for the app at the repo root, stage "test"."""
+    import app
+    from chalice.test import Client
+
+    _logs_to_devnull()
+    return Client(app.app, stage_name="test", project_dir=str(ROOT)).http
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+def dump(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
+@dataclass
+class Citizen:
+    headers: dict[str, str]
+    code_id: str
+    qr_token: str = ""
+
+
+def new_citizen(http: Any, apply: bool = True) -> Citizen:
+    """A generated person who logs in, applies for a code and fetches its QR token."""
+    from tests import people
+
+    identity = {"name": people.name(), "id_number": people.id_number(), "phone": people.phone()}
+    response = http.post("/v1/sessions", headers=JSON_HEADERS, body=dump({"self_asserted": identity}))
+    if response.status_code != 201:
+        raise RuntimeError(f"POST /v1/sessions: {response.status_code} {response.json_body}")
+    citizen = Citizen(auth(response.json_body["access_token"]), "")
+    if apply:
+        applied = http.post("/v1/codes", headers=citizen.headers, body=dump(DECLARATION))
+        if applied.status_code not in (200, 201):
+            raise RuntimeError(f"POST /v1/codes: {applied.status_code} {applied.json_body}")
+        citizen.code_id = applied.json_body["code_id"]
+        refresh_qr(http, citizen)
+    return citizen
+
+
+def refresh_qr(http: Any, citizen: Citizen) -> None:
+    response = http.get("/v1/codes/me/qr?format=text", headers=citizen.headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET /v1/codes/me/qr: {response.status_code} {response.json_body}")
+    citizen.qr_token = response.json_body["token"]
+
+
+@dataclass
+class Pool:
+    """Citizens who applied, with QR tokens young enough to verify (the QR TTL is minutes)."""
+    http: Any
+    citizens: list[Citizen]
+    issued_at: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def create(cls, http: Any, size: int) -> "Pool":
+        return cls(http, [new_citizen(http) for _ in range(size)])
+
+    @property
+    def tokens(self) -> list[str]:
+        return [c.qr_token for c in self.citizens]
+
+    def keep_fresh(self, max_age_s: float = 90.0) -> bool:
+        """Re-issue every QR token when they are older than max_age_s; True if it did."""
+        if time.monotonic() - self.issued_at < max_age_s:
+            return False
+        for citizen in self.citizens:
+            refresh_qr(self.http, citizen)
+        self.issued_at = time.monotonic()
+        return True
+
+
+def checkpoint_headers(http: Any, area: str = "440106") -> dict[str, str]:
+    """A checkpoint client (created as ops would) that logs in with client credentials."""
+    from chalicelib.security.access import Role
+    from chalicelib.services.sessions import create_client
+
+    created = create_client(Role.CHECKPOINT, "bench gate", area=area)
+    response = http.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         body=f"grant_type=client_credentials&client_id={created['client_id']}"
+                              f"&client_secret={created['client_secret']}")
+    if response.status_code != 200:
+        raise RuntimeError(f"POST /v1/oauth/token: {response.status_code} {response.json_body}")
+    return auth(response.json_body["access_token"])

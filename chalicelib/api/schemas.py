@@ -1,0 +1,122 @@
+"""Response bodies as pydantic models, for the OpenAPI document only (chalicelib/api/openapi.py).
+
+Views build their bodies as dicts in the services; these models describe the stable ones so the
+document can give clients (and schemathesis) a schema to hold responses to. Success bodies allow
+properties beyond the listed ones (adding a field is not a breaking change); the error envelope is
+closed, as it is one shape everywhere (docs/errors.md).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.colors import Color
+
+Epoch = int
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="ErrorBody")
+    code: str = Field(description="Stable machine code, catalogued in docs/errors.md")
+    message: str = Field(description="Human-readable; never carries personal data or a stack trace")
+    details: list[dict[str, Any]] = Field(description="e.g. one {field, message, type} per invalid field")
+
+
+class Error(BaseModel):
+    """Every refusal: `{"error": {"code", "message", "details"}}`."""
+    model_config = ConfigDict(extra="forbid")
+    error: ErrorBody
+
+
+class CitizenSession(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="Seconds")
+    name_masked: str = Field(description="e.g. 王*明")
+    id_last4: str
+
+
+class ClientToken(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="Seconds")
+    scope: str = Field(description="The client's role: checkpoint, province, health_authority or ops")
+
+
+class CodeReason(BaseModel):
+    source: str = Field(description="declaration, medical_status, local_code, trip, checkin, exposure, area, "
+                                    "correction ...")
+    code: str = Field(description="Stable machine code, e.g. declared_fever")
+    color: Color
+    message: str = Field(description="Plain Chinese a mini-program can show as is")
+    message_en: str
+    since: Epoch
+    until: Optional[Epoch] = Field(description="Exclusive; null until a source lifts it")
+
+
+class HealthCode(BaseModel):
+    code_id: str = Field(description="Opaque; never derived visibly from the ID number")
+    color: Color
+    reasons: list[CodeReason] = Field(description="Live reasons, most severe first")
+    status: str = Field(description="active, or revoked")
+    name_masked: str
+    id_last4: str
+    declared_at: Optional[Epoch]
+    updated_at: Epoch
+    next_change_at: Optional[Epoch] = Field(description="When the color may next change on its own")
+    version: int
+
+
+class QrToken(BaseModel):
+    token: str = Field(description="A signed token (ES256 JWS) valid for a few minutes; see /.well-known/jwks.json")
+    expires_at: Epoch
+    color: Color
+    name_masked: str
+
+
+class VerificationAccepted(BaseModel):
+    valid: Literal[True]
+    color: Color
+    name_masked: Optional[str]
+    id_last4: str
+    fever: bool = Field(description="The measured temperature is 37.3 °C or above")
+    checked_at: Epoch
+    scan_id: str
+    issuer: str = Field(description="`national`, or `province:NN` for a province's own token (mutual recognition)")
+
+
+class VerificationRefused(BaseModel):
+    valid: Literal[False]
+    reason: str = Field(description="malformed, bad_signature, unknown_key, expired, unknown_code, revoked, ... "
+                                    "(docs/errors.md)")
+    message: str
+    checked_at: Epoch
+
+
+class Trip(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    trip_id: str
+    date: dt.date
+    origin: str = Field(alias="from", description="GB/T 2260 code")
+    destination: str = Field(alias="to", description="GB/T 2260 code")
+    mode: str
+    number: Optional[str]
+    seat: Optional[str]
+    carriage: Optional[int]
+    declared_at: Epoch
+
+
+class TripPage(BaseModel):
+    trips: list[Trip]
+    next_cursor: Optional[str] = Field(description="Pass as `cursor` for the next page; null on the last")
+
+
+class CheckIn(BaseModel):
+    date: dt.date
+    area: str
+    temperature: float
+    symptoms: list[str]
+    at: Epoch
+

@@ -1,0 +1,542 @@
+/* The citizen's pages: log in, declare, show the code, the risk prompt, trips, check-ins, queries, corrections. */
+"use strict";
+
+(() => {
+  const {api, getJson, showError, el, COLORS, LEVELS, SYMPTOMS, cst, cstDate, today, randomKey, load, save, areaHint} = HC;
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const KEY = "hc.citizen";
+  const SCREENS = ["login", "apply", "code", "risk", "trips", "checkin", "copassenger", "cities", "localcodes",
+                   "corrections"];
+  const TITLES = {
+    login: ["健康码", "Health code"], apply: ["健康申报", "Declaration"], code: ["健康码", "Health code"],
+    risk: ["风险提示", "Risk prompt"], trips: ["行程申报", "Trips"], checkin: ["每日打卡", "Check-in"],
+    copassenger: ["同乘查询", "Co-passengers"], cities: ["到访城市", "Cities"], localcodes: ["省级健康码", "Local codes"],
+    corrections: ["我要纠错", "Corrections"],
+  };
+  const MODES = {flight: "飞机 Flight", train: "火车 Train", bus: "客车 Bus", car: "自驾 Car", ship: "轮船 Ship",
+                 other: "其他 Other"};
+  const SOURCES = {trip: "行程 trip", checkin: "打卡 check-in", scan: "扫码 scan", declaration: "申报 declaration"};
+  const CASES = {confirmed: "确诊病例 confirmed case", suspected: "疑似病例 suspected case"};
+  const CORRECTION_STATUS = {pending: ["处理中", "Pending"], approved: ["已通过", "Approved"],
+                             rejected: ["未通过", "Rejected"]};
+  const CORRECTABLE = ["declaration", "medical_status", "area", "exposure", "checkin", "local_code"];
+
+  let session = load(KEY);          // {token, expires_at (ms), name_masked, id_last4}
+  let code = null;                  // GET /v1/codes/me
+  let risk = null;                  // GET /v1/me/risk
+  let correctionsAvailable = null;  // whether this deployment has POST/GET /v1/corrections
+  const qr = {url: null, expiresAt: 0, ttl: 0, skew: 0, timer: null, ticker: null};
+  const keys = {};                  // an Idempotency-Key per form, kept across retries of the same submission
+
+  function now() { return (Date.now() + qr.skew) / 1000; }
+  function auth() { return {token: session && session.token}; }
+
+  function show(name) {
+    for (const screen of SCREENS) $(`#screen-${screen}`).hidden = screen !== name;
+    const [zh, en] = TITLES[name];
+    $("#title").replaceChildren(zh + " ", el("span.en", {text: en}));
+    $("#back").hidden = name === "login" || name === "code" || (name === "apply" && !code);
+    $("#logout").hidden = name === "login";
+    document.body.dataset.screen = name;
+    if (name !== "code") stopQr();
+    window.scrollTo(0, 0);
+  }
+
+  function fail(err) {
+    if (err && err.status === 401) return logout(err);
+    showError($("#page-error"), err);
+  }
+
+  function logout(reason) {
+    stopQr();
+    session = null; code = null; risk = null;
+    save(KEY, null);
+    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    show("login");
+    showError($("#screen-login .error"), reason || null);
+  }
+
+  // --- routing: #code (default), #risk, #trips ... ------------------------------------------------------------
+  async function route() {
+    showError($("#page-error"), null);
+    if (!session || session.expires_at <= Date.now()) return logout(session ? "登录已过期，请重新登录。" : null);
+    const name = location.hash.slice(1) || "code";
+    try {
+      if (!code) {
+        try {
+          code = await getJson("v1/codes/me", auth());
+        } catch (e) {
+          if (e.code !== "no_code") throw e;
+          return showApply(true);
+        }
+      }
+      if (name === "apply") return showApply(false);
+      if (!SCREENS.includes(name) || name === "login") return showCode();
+      const screens = {code: showCode, risk: showRisk, trips: showTrips, checkin: showCheckin,
+                       copassenger: showCopassenger, cities: showCities, localcodes: showLocalCodes,
+                       corrections: showCorrections};
+      await screens[name]();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  // --- log in (dev self-assertion) -----------------------------------------------------------------------------
+  $("#login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target, box = $(".error", form), data = new FormData(form);
+    showError(box, null);
+    form.classList.add("busy");
+    try {
+      const body = await getJson("v1/sessions", {method: "POST", json: {self_asserted: {
+        name: data.get("name").trim(), id_number: data.get("id_number").trim().toUpperCase(),
+        phone: data.get("phone").trim()}}});
+      session = {token: body.access_token, expires_at: Date.now() + (body.expires_in - 30) * 1000,
+                 name_masked: body.name_masked, id_last4: body.id_last4};
+      save(KEY, session);
+      form.reset();
+      await route();
+    } catch (e) {
+      showError(box, e);
+    } finally {
+      form.classList.remove("busy");
+    }
+  });
+  $("#logout").addEventListener("click", () => logout());
+
+  // --- the health declaration ----------------------------------------------------------------------------------
+  function symptomBoxes(fieldset) {
+    for (const [value, zh, en] of SYMPTOMS) {
+      fieldset.append(el("label.inline", {}, el("input", {type: "checkbox", name: "symptoms", value}), ` ${zh} `,
+                         el("span.en", {text: en})));
+    }
+  }
+  document.querySelectorAll("fieldset.symptoms").forEach(symptomBoxes);
+
+  function showApply(first) {
+    $("#apply-note").hidden = !first;
+    const area = $("#apply-form [name=current_area]");
+    if (!area.value) area.value = localStorage.getItem("hc.area") || "";
+    show("apply");
+    if (first) $("#title").replaceChildren("申领健康码 ", el("span.en", {text: "Apply"}));
+  }
+
+  $("#apply-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target, box = $(".error", form), data = new FormData(form);
+    showError(box, null);
+    const declaration = {
+      temperature: Number(data.get("temperature")),
+      symptoms: data.getAll("symptoms"),
+      contact_with_cases: data.get("contact_with_cases") === "true",
+      stayed_in_high_risk_area: data.get("stayed_in_high_risk_area") === "true",
+      current_area: data.get("current_area").trim(),
+    };
+    keys.apply = keys.apply || randomKey();
+    form.classList.add("busy");
+    try {
+      code = await getJson("v1/codes", {method: "POST", json: declaration, ...auth(),
+                                        headers: {"Idempotency-Key": keys.apply}});
+      keys.apply = null;
+      localStorage.setItem("hc.area", declaration.current_area);
+      risk = null;
+      qr.expiresAt = 0;
+      if (location.hash && location.hash !== "#code") location.hash = "#code"; else await showCode();
+    } catch (e) {
+      if (e.status === 401) return fail(e);
+      showError(box, e);
+    } finally {
+      form.classList.remove("busy");
+    }
+  });
+  $("#apply-form").addEventListener("input", () => { keys.apply = null; });
+
+  // --- the code: a QR in its color, refreshed before its token expires ---------------------------------------
+  function paintCode() {
+    const card = $("#code-card"), color = code.color, words = COLORS[color];
+    card.dataset.color = color;
+    document.querySelector("meta[name=theme-color]").setAttribute("content", getComputedStyle(card).backgroundColor);
+    $("#code-name").textContent = code.name_masked;
+    $("#code-id").textContent = `****${code.id_last4.slice(-4)}`;
+    $("#color-word").replaceChildren(words.zh + " ", el("span.en", {text: words.en}));
+  }
+
+  async function showCode() {
+    show("code");
+    paintCode();
+    startTicker();
+    if (!qr.url || qr.expiresAt - now() < margin(qr.ttl)) await refreshQr(); else scheduleQr();
+    loadRisk().then(paintRiskSummary).catch(() => {});
+    detectCorrections();
+  }
+
+  function margin(ttl) { return Math.min(30, Math.max(3, ttl * 0.15)); }
+
+  function scheduleQr() {
+    clearTimeout(qr.timer);
+    const wait = Math.max(1, qr.expiresAt - margin(qr.ttl) - now());
+    qr.timer = setTimeout(refreshQr, wait * 1000);
+  }
+
+  function stopQr() {
+    clearTimeout(qr.timer);
+    clearInterval(qr.ticker);
+    qr.timer = qr.ticker = null;
+  }
+
+  async function refreshQr() {
+    clearTimeout(qr.timer);
+    const blocked = $("#qr-blocked");
+    try {
+      const res = await api("v1/codes/me/qr?format=svg", {...auth(), headers: {Accept: "image/svg+xml"}});
+      const svg = await res.text();
+      const served = Date.parse(res.headers.get("Date") || "");
+      if (!Number.isNaN(served)) qr.skew = served - Date.now();
+      qr.expiresAt = Number(res.headers.get("X-Token-Expires-At")) || now() + 60;
+      qr.ttl = qr.expiresAt - now();
+      const url = URL.createObjectURL(new Blob([svg], {type: "image/svg+xml"}));
+      const img = $("#qr");
+      img.src = url;
+      img.dataset.expiresAt = String(qr.expiresAt);
+      if (qr.url) URL.revokeObjectURL(qr.url);
+      qr.url = url;
+      blocked.hidden = true;
+      const color = res.headers.get("X-Code-Color");
+      if (color && code && color !== code.color) {
+        code.color = color;
+        risk = null;
+        loadRisk().then(paintRiskSummary).catch(() => {});
+      }
+      if (code) paintCode();
+      if (!$("#screen-code").hidden) scheduleQr();
+      tick();
+    } catch (e) {
+      if (e.status === 401) return fail(e);
+      blocked.hidden = false;
+      showError(blocked, e);
+      qr.expiresAt = 0;
+      if (e.code !== "code_revoked" && !$("#screen-code").hidden) qr.timer = setTimeout(refreshQr, 10000);
+    }
+  }
+  $("#qr-refresh").addEventListener("click", async () => {
+    qr.expiresAt = 0;
+    try { code = await getJson("v1/codes/me", auth()); } catch (e) { return fail(e); }
+    risk = null;
+    await refreshQr();
+    loadRisk().then(paintRiskSummary).catch(() => {});
+  });
+
+  function tick() {
+    const t = now();
+    const d = new Date((t + 8 * 3600) * 1000);
+    $("#clock").textContent = `${cstDate(t)} ${HC.pad(d.getUTCHours())}:${HC.pad(d.getUTCMinutes())}:${HC.pad(d.getUTCSeconds())}`;
+    const left = Math.max(0, Math.round(qr.expiresAt - t));
+    const countdown = $("#countdown");
+    countdown.dataset.left = String(left);
+    countdown.textContent = qr.expiresAt
+      ? `${Math.floor(left / 60)}:${HC.pad(left % 60)} 后自动刷新 · auto-refresh`
+      : "";
+    if (qr.expiresAt && left === 0 && !$("#screen-code").hidden && !qr.timer) refreshQr();
+  }
+
+  function startTicker() {
+    clearInterval(qr.ticker);
+    tick();
+    qr.ticker = setInterval(tick, 1000);
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && !$("#screen-code").hidden && qr.expiresAt - now() < margin(qr.ttl)) {
+      refreshQr();
+    }
+  });
+
+  // --- the risk prompt -----------------------------------------------------------------------------------------
+  async function loadRisk() {
+    if (!risk) risk = await getJson("v1/me/risk", auth());
+    return risk;
+  }
+
+  function paintRiskSummary(r) {
+    const summary = $("#risk-summary");
+    summary.dataset.color = r.color;
+    $("#risk-headline").textContent = r.headline;
+  }
+
+  async function showRisk() {
+    show("risk");
+    risk = null;
+    const r = await loadRisk();
+    const head = $("#risk-head");
+    head.dataset.color = r.color;
+    head.replaceChildren(el("strong", {text: `${COLORS[r.color].zh} ${COLORS[r.color].en}`}),
+                         el("p", {text: r.headline}), el("p.en", {text: r.headline_en}));
+    await detectCorrections();
+    const list = $("#risk-reasons");
+    list.replaceChildren(...r.reasons.map((reason) => el("li", {data: {color: reason.color, code: reason.code}},
+      el("span.dot", {"aria-hidden": "true"}),
+      el("div", {},
+        el("p.message", {text: reason.message}),
+        el("p.en", {text: reason.message_en}),
+        el("p.meta", {text: `${reason.source_name} · ${cst(reason.since)}` +
+                             (reason.until ? ` 至 until ${cst(reason.until)}` : "")}),
+        correctionsAvailable && CORRECTABLE.includes(reason.source)
+          ? el("a.link", {href: `#corrections`, text: "申请纠错 Request a correction",
+                          on: {click: () => { keys.preselect = `${reason.source}|${reason.code}`; }}})
+          : null))));
+    if (!r.reasons.length) list.append(el("li.empty", {text: "暂无风险提示。No risk found."}));
+    $("#risk-next").textContent = r.next_change_at
+      ? `预计 ${cst(r.next_change_at)} 起颜色可能变化 · The color may change from ${cst(r.next_change_at)} (CST).` : "";
+  }
+
+  // --- trips ---------------------------------------------------------------------------------------------------
+  const names = new Map();
+  function areaName(codeValue) {
+    if (!names.has(codeValue)) names.set(codeValue, getJson(`v1/areas/${codeValue}`).then((a) => a.name, () => codeValue));
+    return names.get(codeValue);
+  }
+  function place(codeValue) {
+    const span = el("span", {text: codeValue});
+    areaName(codeValue).then((name) => { span.textContent = name; span.title = codeValue; });
+    return span;
+  }
+
+  function datesWithinWindow(input) {
+    input.max = today();
+    input.min = today(13);
+    if (!input.value) input.value = today();
+  }
+
+  const tripForm = $("#trip-form");
+  function modeFields() {
+    const mode = tripForm.mode.value;
+    tripForm.querySelectorAll("[data-for]").forEach((label) => {
+      label.hidden = !label.dataset.for.split(" ").includes(mode);
+    });
+  }
+  tripForm.mode.addEventListener("change", modeFields);
+  areaHint(tripForm.from);
+  areaHint(tripForm.to);
+
+  async function showTrips() {
+    show("trips");
+    datesWithinWindow(tripForm.date);
+    modeFields();
+    const body = await getJson("v1/trips?limit=50", auth());
+    $("#trip-list").replaceChildren(...body.trips.map((t) => el("li", {},
+      el("strong", {text: t.date}), " ", place(t.from), " → ", place(t.to),
+      el("p.meta", {text: [MODES[t.mode] || t.mode, t.number, t.carriage ? `${t.carriage}车 carriage` : null,
+                           t.seat ? `座 seat ${t.seat}` : null].filter(Boolean).join(" · ")}))));
+    if (!body.trips.length) $("#trip-list").append(el("li.empty", {text: "近14天没有申报行程。No trips declared."}));
+  }
+
+  tripForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target, box = $(".error", form), done = $(".ok", form), data = new FormData(form);
+    showError(box, null);
+    done.hidden = true;
+    const mode = data.get("mode");
+    const trip = {date: data.get("date"), from: data.get("from").trim(), to: data.get("to").trim(), mode};
+    if (mode === "flight" || mode === "train") {
+      trip.number = data.get("number").trim();
+      if (data.get("seat").trim()) trip.seat = data.get("seat").trim().toUpperCase();
+      if (mode === "train" && data.get("carriage")) trip.carriage = Number(data.get("carriage"));
+    }
+    keys.trip = keys.trip || randomKey();
+    form.classList.add("busy");
+    try {
+      const saved = await getJson("v1/trips", {method: "POST", json: trip, ...auth(), headers: {"Idempotency-Key": keys.trip}});
+      keys.trip = null;
+      done.textContent = `已申报 ${saved.date} ${saved.number || ""} · Trip declared.`;
+      done.hidden = false;
+      form.number.value = form.seat.value = form.carriage.value = "";
+      risk = null;
+      await showTrips();
+      done.hidden = false;
+    } catch (e) {
+      if (e.status === 401) return fail(e);
+      showError(box, e);
+    } finally {
+      form.classList.remove("busy");
+    }
+  });
+  tripForm.addEventListener("input", () => { keys.trip = null; });
+
+  // --- daily check-in ------------------------------------------------------------------------------------------
+  const checkinForm = $("#checkin-form");
+  areaHint(checkinForm.area);
+
+  async function showCheckin() {
+    show("checkin");
+    if (!checkinForm.area.value) {
+      checkinForm.area.value = localStorage.getItem("hc.area") || "";
+      checkinForm.area.dispatchEvent(new Event("change"));
+    }
+  }
+
+  checkinForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target, box = $(".error", form), done = $(".ok", form), data = new FormData(form);
+    showError(box, null);
+    done.hidden = true;
+    form.classList.add("busy");
+    try {
+      const saved = await getJson("v1/checkins", {method: "POST", ...auth(), json: {
+        area: data.get("area").trim(), temperature: Number(data.get("temperature")), symptoms: data.getAll("symptoms")}});
+      risk = null;
+      done.textContent = `${saved.date} 已打卡 ${await areaName(saved.area)} ${saved.temperature}℃ · Checked in.`;
+      done.hidden = false;
+    } catch (e) {
+      if (e.status === 401) return fail(e);
+      showError(box, e);
+    } finally {
+      form.classList.remove("busy");
+    }
+  });
+
+  // --- co-passenger query --------------------------------------------------------------------------------------
+  const copassengerForm = $("#copassenger-form");
+  async function showCopassenger() {
+    show("copassenger");
+    copassengerForm.date.max = today();
+    if (!copassengerForm.date.value) copassengerForm.date.value = today();
+  }
+
+  copassengerForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target, box = $(".error", form), out = $("#copassenger-result"), data = new FormData(form);
+    showError(box, null);
+    out.replaceChildren();
+    form.classList.add("busy");
+    try {
+      const query = new URLSearchParams({number: data.get("number").trim(), date: data.get("date")});
+      const found = await getJson(`v1/exposures?${query}`);
+      out.dataset.affected = String(found.affected);
+      out.append(found.affected
+        ? el("p.alert", {text: `${found.date} ${found.number} 有已公布的病例同乘信息，请按当地要求报备。 ` +
+                               "Cases were published for this trip: report to local epidemic prevention staff."})
+        : el("p.ok", {text: `${found.date} ${found.number} 暂未发现公布的病例。No cases published for this trip.`}));
+      out.append(el("ul.list", {}, found.exposures.map((x) => el("li", {},
+        el("strong", {text: `${MODES[x.mode] || x.mode} ${x.number} · ${x.date}`}),
+        el("p.meta", {text: [CASES[x.case_type] || x.case_type,
+                             x.carriages.length ? `车厢 carriages ${x.carriages.join(", ")}` : null,
+                             x.rows ? `座位排 rows ${x.rows.from}–${x.rows.to}` : null,
+                             x.inbound ? "入境 inbound" : null].filter(Boolean).join(" · ")})))));
+    } catch (e) {
+      showError(box, e);
+    } finally {
+      form.classList.remove("busy");
+    }
+  });
+
+  // --- cities and local codes ----------------------------------------------------------------------------------
+  async function showCities() {
+    show("cities");
+    const body = await getJson("v1/me/cities", auth());
+    $("#city-list").replaceChildren(...body.cities.map((c) => {
+      const [zh, en] = LEVELS[c.level] || [c.level, ""];
+      return el("li", {data: {level: c.level}},
+        el("strong", {text: c.name || c.area}), " ", el("span.chip", {data: {level: c.level}, text: `${zh} ${en}`}),
+        el("p.meta", {text: `最近到访 last visited ${c.last_visited} · ${c.sources.map((s) => SOURCES[s] || s).join("、")}`}));
+    }));
+    if (!body.cities.length) $("#city-list").append(el("li.empty", {text: "14天内没有到访记录。Nothing in 14 days."}));
+  }
+
+  async function showLocalCodes() {
+    show("localcodes");
+    const body = await getJson("v1/me/local-codes", auth());
+    $("#localcode-list").replaceChildren(...body.local_codes.map((c) => el("li", {},
+      el("strong", {text: c.province_name || c.province}), " ",
+      el("span.chip", {data: {color: c.color}, text: `${COLORS[c.color].zh} ${COLORS[c.color].en}`}),
+      el("p.meta", {text: `更新于 updated ${cst(c.updated_at)}` + (c.valid_until ? ` · 有效至 valid until ${cst(c.valid_until)}` : "")}))));
+    if (!body.local_codes.length) {
+      $("#localcode-list").append(el("li.empty", {text: "各省尚未共享您的省级健康码。No provincial codes shared."}));
+    }
+  }
+
+  // --- corrections (shown only where the deployment has POST/GET /v1/corrections) -----------------------------
+  async function detectCorrections() {
+    if (correctionsAvailable === null) {
+      try {
+        await api("v1/corrections?limit=1", auth());
+        correctionsAvailable = true;
+      } catch (e) {
+        if (e.status === 401) throw e;
+        // no such route here (API Gateway says 403, chalice local 404); anything else: ask again later
+        if ([403, 404, 405].includes(e.status)) correctionsAvailable = false;
+      }
+    }
+    $("#tile-corrections").hidden = !correctionsAvailable;
+    return Boolean(correctionsAvailable);
+  }
+
+  const correctionForm = $("#correction-form");
+  async function showCorrections() {
+    if (!(await detectCorrections())) return showCode();
+    show("corrections");
+    risk = null;
+    const r = await loadRisk();
+    const options = r.reasons.filter((x) => CORRECTABLE.includes(x.source)).map((x) =>
+      el("option", {value: `${x.source}|${x.code}`, text: `${x.message} (${x.source_name})`}));
+    correctionForm.reason.replaceChildren(...options);
+    if (keys.preselect) correctionForm.reason.value = keys.preselect;
+    keys.preselect = null;
+    const none = !options.length;
+    correctionForm.reason.disabled = correctionForm.querySelector("button").disabled = none;
+    if (none) correctionForm.reason.append(el("option", {text: "当前没有可纠错的原因 No reason to correct"}));
+    await listCorrections();
+  }
+
+  // a pending request is looked at again every 30 s while its list is on screen (and on Refresh)
+  let correctionsPoll = null;
+  async function listCorrections() {
+    clearTimeout(correctionsPoll);
+    const body = await getJson("v1/corrections?limit=20", auth());
+    if (body.corrections.some((c) => c.status === "pending")) {
+      correctionsPoll = setTimeout(() => {
+        if (!$("#screen-corrections").hidden) listCorrections().catch(fail);
+      }, 30000);
+    }
+    $("#correction-list").replaceChildren(...body.corrections.map((c) => {
+      const [zh, en] = CORRECTION_STATUS[c.status] || [c.status, ""];
+      return el("li", {data: {status: c.status}},
+        el("span.chip", {data: {status: c.status}, text: `${zh} ${en}`}), " ", el("strong", {text: c.reason_code}),
+        el("p", {text: c.description}),
+        el("p.meta", {text: `提交于 filed ${cst(c.created_at)}` + (c.decided_at ? ` · 处理于 decided ${cst(c.decided_at)}` : "")}),
+        c.decision_reason ? el("p.decision", {text: `处理意见 Decision: ${c.decision_reason}`}) : null,
+        c.lifted_until ? el("p.meta", {text: `更正有效至 corrected until ${cst(c.lifted_until)}`}) : null);
+    }));
+    if (!body.corrections.length) $("#correction-list").append(el("li.empty", {text: "暂无申请。No requests yet."}));
+  }
+
+  correctionForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target, box = $(".error", form), done = $(".ok", form), data = new FormData(form);
+    showError(box, null);
+    done.hidden = true;
+    const [source, reasonCode] = String(data.get("reason") || "").split("|");
+    const request = {source, reason_code: reasonCode, description: data.get("description").trim()};
+    if (data.get("evidence").trim()) request.evidence = data.get("evidence").trim();
+    keys.correction = keys.correction || randomKey();
+    form.classList.add("busy");
+    try {
+      await getJson("v1/corrections", {method: "POST", json: request, ...auth(),
+                                       headers: {"Idempotency-Key": keys.correction}});
+      keys.correction = null;
+      form.description.value = form.evidence.value = "";
+      done.textContent = "已提交，请留意处理结果。Submitted: follow its status below.";
+      done.hidden = false;
+      await listCorrections();
+    } catch (e) {
+      if (e.status === 401) return fail(e);
+      showError(box, e);
+    } finally {
+      form.classList.remove("busy");
+    }
+  });
+  correctionForm.addEventListener("input", () => { keys.correction = null; });
+  $("#corrections-refresh").addEventListener("click", () => listCorrections().catch(fail));
+
+  window.addEventListener("hashchange", route);
+  route();
+})();

@@ -1,0 +1,558 @@
+"""`make package`: the deployable CloudFormation (SAM) template and Lambda bundle in out/, checked.
+
+    python -m infra.package [--out out] [--no-build]
+
+1. Builds the merge template out/merge-template.json from three parts:
+   - infra/template.json: every table (the one definition, also used by the local bootstrap);
+   - infra/deploy.json: deploy-only resources and parameters (secret name, identity provider,
+     alarm topic, dead-delivery and API 5xx alarms);
+   - what follows from the app itself (imported, not parsed): for each Lambda function, its name,
+     environment (table prefix, secret name... from the template's parameters), log group with
+     retention, error alarm and dead-delivery metric filter; the events function's stream wired from
+     table's StreamArn (EventsTable's for `events`); the paths served by the split functions (FUNCTION_ROUTES) pointed at
+     them, each with its own invoke permission; API Gateway's own error responses in our error shape
+     with the app's CORS headers; the role's policy from .chalice/policy-prod.json, made to follow
+     the template's parameters.
+2. Runs `chalice package --stage prod --merge-template out/merge-template.json out/`.
+3. Checks the result (`check`): what step 1 meant to wire is wired in out/sam.json, nothing is left
+   pointing at a placeholder, and the bundle fits Lambda's size limits. `make lint` then runs cfn-lint.
+
+Chalice serves every route from one function (APIHandler) and has no notion of splitting them; the
+split functions are `@app.lambda_function`s that call the same app (app.py), and this file moves the
+API Gateway integrations of their paths over to them. Locally and in tests the app serves every path.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLES = ROOT / "infra" / "template.json"
+DEPLOY = ROOT / "infra" / "deploy.json"
+CONFIG = ROOT / ".chalice" / "config.json"
+STAGE = "prod"
+
+# Which split function serves which routes: (HTTP method or "*", path pattern; "*" matches anything).
+# Every other route stays on the API handler. A rule that matches no route fails the build.
+FUNCTION_ROUTES: dict[str, list[tuple[str, str]]] = {
+    "apply": [("POST", "/v1/codes")],
+    "verify": [("POST", "/v1/verifications")],
+    "trips": [("*", "/v1/trips"), ("POST", "/v1/checkins")],
+    "sync": [("*", "/v1/sync/*"), ("*", "/v1/webhooks"), ("*", "/v1/webhooks/*")],
+}
+API_HANDLER = "APIHandler"
+API_FUNCTION_NAME = "api"
+# With `autogen_policy: false` Chalice gives each function a role of its own ("<name>_role"), all with the
+# stage's policy file: one role per function, so each can later be narrowed on its own.
+ROLE_OF_API_HANDLER = "api_handler"
+
+# Lambda's limits for a function's code (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
+MAX_ZIPPED = 50 * 1024 * 1024        # a .zip uploaded directly
+MAX_UNZIPPED = 250 * 1024 * 1024     # unzipped, layers included (we use none)
+MAX_INLINE_POLICY = 10240            # characters of a role's inline policies, whitespace not counted
+MAX_TEMPLATE_BYTES = 1_000_000       # a CloudFormation template read from S3 (as `aws cloudformation deploy` does)
+MAX_RESOURCES = 500                  # resources in one stack, after the SAM transform
+
+# Parameters of the template -> the environment variable each one becomes in every function.
+ENVIRONMENT = {
+    "HEALTHCODE_TABLE_PREFIX": {"Ref": "TablePrefix"},
+    "HEALTHCODE_SECRET_ID": {"Ref": "SecretName"},
+    "HEALTHCODE_ISSUER": {"Ref": "Issuer"},
+    "HEALTHCODE_IDP_ISSUER": {"Ref": "IdpIssuer"},
+    "HEALTHCODE_IDP_AUDIENCE": {"Ref": "IdpAudience"},
+    "HEALTHCODE_IDP_JWKS": {"Ref": "IdpJwks"},
+}
+
+# The log line chalicelib/events/delivery.py writes after each attempt, as chalicelib/logs.py formats it.
+DEAD_DELIVERY_PATTERN = '{ $.message = "webhook attempt" && $.status = "dead" }'
+
+# API Gateway's own answers (no Lambda involved), in our error shape: type -> (status, code, message).
+# A message of None is API Gateway's own message. docs/deploy.md lists them.
+GATEWAY_RESPONSES: dict[str, tuple[int | None, str, str | None]] = {
+    "DEFAULT_4XX": (None, "bad_request", None),
+    "DEFAULT_5XX": (None, "internal_error", "An internal error occurred."),
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not_found", "No such resource, or not with this method."),
+    "ACCESS_DENIED": (403, "forbidden", None),
+    "WAF_FILTERED": (403, "forbidden", "The request was refused by the firewall."),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request is too large."),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "unsupported_media_type", None),
+    "THROTTLED": (429, "too_many_requests", "Too many requests; retry after a short wait."),
+    "QUOTA_EXCEEDED": (429, "too_many_requests", "Too many requests; retry later."),
+    "INTEGRATION_FAILURE": (502, "internal_error", "An internal error occurred."),
+    "INTEGRATION_TIMEOUT": (504, "gateway_timeout", "The request took too long; retry it (with the same "
+                                                    "Idempotency-Key where the operation takes one)."),
+}
+
+
+# --- reading the app -------------------------------------------------------------------------------
+
+def load_app() -> Any:
+    sys.path.insert(0, str(ROOT))
+    import app as app_module
+
+    return app_module.app
+
+
+def cfn_name(name: str) -> str:
+    from chalice.utils import to_cfn_resource_name
+
+    return to_cfn_resource_name(name)
+
+
+def role_of(resource: str, name: str) -> str:
+    return cfn_name(f"{ROLE_OF_API_HANDLER if resource == API_HANDLER else name}_role")
+
+
+def functions(app: Any) -> dict[str, str]:
+    """CloudFormation resource name -> the function's short name (its FunctionName after the stack name)."""
+    found = {API_HANDLER: API_FUNCTION_NAME} if app.routes else {}
+    for item in [*app.pure_lambda_functions, *app.event_sources]:
+        found[cfn_name(item.name)] = item.name
+    return found
+
+
+def routes(app: Any) -> list[tuple[str, str]]:
+    """(METHOD, path) of every route, as Chalice writes them in the API definition."""
+    return sorted((method.upper(), path) for path, methods in app.routes.items() for method in methods)
+
+
+def route_owners(app: Any) -> dict[tuple[str, str], str]:
+    """(METHOD, path) -> resource name of the function serving it."""
+    owners = {route: API_HANDLER for route in routes(app)}
+    for name, rules in FUNCTION_ROUTES.items():
+        for method, pattern in rules:
+            matched = [r for r in owners if method in ("*", r[0]) and fnmatch.fnmatchcase(r[1], pattern)]
+            if not matched:
+                raise SystemExit(f"FUNCTION_ROUTES: {name} {method} {pattern} matches no route of the app")
+            for route in matched:
+                if owners[route] != API_HANDLER and owners[route] != cfn_name(name):
+                    raise SystemExit(f"FUNCTION_ROUTES: {route} is claimed by two functions")
+                owners[route] = cfn_name(name)
+    known = {item.name for item in app.pure_lambda_functions}
+    missing = set(FUNCTION_ROUTES) - known
+    if missing:
+        raise SystemExit(f"FUNCTION_ROUTES names functions app.py does not define: {sorted(missing)}")
+    return owners
+
+
+def stream_triggers(app: Any) -> dict[str, str]:
+    """Resource name of each DynamoDB stream handler -> the table resource whose stream it reads.
+
+    app.py names the table in a placeholder ARN (`...:table/healthcode-prod-<kind>/stream/...`), which
+    `chalice deploy` replaces from the environment; the template names it by reference instead."""
+    prefix = stage_config()["environment_variables"]["HEALTHCODE_TABLE_PREFIX"]
+    tables = {props["Properties"]["TableName"]["Fn::Sub"].removeprefix("${TablePrefix}-"): name
+              for name, props in json.loads(TABLES.read_text())["Resources"].items()
+              if props["Type"] == "AWS::DynamoDB::Table"}
+    found = {}
+    for source in app.event_sources:
+        arn = getattr(source, "stream_arn", None) or ""
+        if ":dynamodb:" not in arn:
+            continue
+        match = re.search(r":table/" + re.escape(prefix) + r"-([^/]+)/stream/", arn)
+        if not match or match.group(1) not in tables:
+            raise SystemExit(f"stream handler {source.name}: cannot tell which table of infra/template.json "
+                             f"{arn} names")
+        found[cfn_name(source.name)] = tables[match.group(1)]
+    return found
+
+
+def cors_headers(app: Any) -> dict[str, str]:
+    cors = app.api.cors
+    return cors.get_access_control_headers() if cors and cors is not True else {}
+
+
+# --- the merge template ------------------------------------------------------------------------------
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        elif key in merged and merged[key] != value and key != "Description":
+            raise SystemExit(f"infra/deploy.json redefines {key} of infra/template.json")
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def stage_config() -> dict[str, Any]:
+    return json.loads(CONFIG.read_text())["stages"][STAGE]
+
+
+def execute_api_arn(method: str, path: str) -> dict[str, Any]:
+    """The SourceArn of one route: any stage, this method, path parameters as wildcards."""
+    path = re.sub(r"\{[^}]+\}", "*", path)
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{RestAPI}}/*/"
+                       f"{method}{path}"}
+
+
+def integration_uri(resource: str) -> dict[str, Any]:
+    return {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                       f"${{{resource}.Arn}}/invocations"}
+
+
+def permission_name(resource: str, method: str, path: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", path.replace("{", "By/").replace("}", ""))
+    return f"{resource}Invoke{method.title()}" + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def role_policy(document: dict[str, Any], table_prefix: str, secret_id: str) -> dict[str, Any]:
+    """.chalice/policy-prod.json (literal names, any region and account, usable by `chalice deploy`),
+    made to follow the stack: partition, region, account, TablePrefix, SecretName, the functions' names."""
+    replacements = [
+        (re.compile(r"^arn:\*:(\w+):\*:\*:"), r"arn:${AWS::Partition}:\1:${AWS::Region}:${AWS::AccountId}:"),
+        (re.compile(r":table/" + re.escape(table_prefix) + "-"), ":table/${TablePrefix}-"),
+        (re.compile(r":secret:" + re.escape(secret_id) + "-"), ":secret:${SecretName}-"),
+        (re.compile(r":log-group:/aws/lambda/" + re.escape(table_prefix) + r"\*"),
+         ":log-group:/aws/lambda/${AWS::StackName}-*"),
+    ]
+
+    def resource(value: str) -> Any:
+        if value == "*":
+            return value
+        new = value
+        for pattern, replacement in replacements:
+            new = pattern.sub(lambda m: m.expand(replacement), new)
+        if new.startswith("arn:*") or table_prefix in new or secret_id in new:
+            raise SystemExit(f".chalice/policy-prod.json: cannot make {value} follow the stack's parameters")
+        return {"Fn::Sub": new}
+
+    policy = copy.deepcopy(document)
+    for statement in policy["Statement"]:
+        values = statement["Resource"]
+        statement["Resource"] = [resource(v) for v in values] if isinstance(values, list) else resource(values)
+    return policy
+
+
+def gateway_responses(app: Any) -> dict[str, Any]:
+    headers = {name: f"'{value}'" for name, value in cors_headers(app).items()
+               if name in ("Access-Control-Allow-Origin", "Access-Control-Allow-Headers")}
+    headers["Cache-Control"] = "'no-store'"
+    found = {}
+    for kind, (status, code, message) in GATEWAY_RESPONSES.items():
+        text = "$context.error.messageString" if message is None else json.dumps(message)
+        response: dict[str, Any] = {
+            "ResponseParameters": {"Headers": dict(headers)},
+            "ResponseTemplates": {"application/json":
+                                  f'{{"error": {{"code": "{code}", "message": {text}, "details": []}}}}'},
+        }
+        if status is not None:
+            response["StatusCode"] = str(status)
+        found[kind] = response
+    return found
+
+
+def merge_template(app: Any) -> dict[str, Any]:
+    template = deep_merge(json.loads(TABLES.read_text()), json.loads(DEPLOY.read_text()))
+    config = stage_config()
+    env = config["environment_variables"]
+    table_prefix, secret_id = env["HEALTHCODE_TABLE_PREFIX"], env["HEALTHCODE_SECRET_ID"]
+    params = template["Parameters"]
+    if params["TablePrefix"]["Default"] != table_prefix or params["SecretName"]["Default"] != secret_id:
+        raise SystemExit("the template's TablePrefix / SecretName defaults differ from the prod stage's "
+                         "HEALTHCODE_TABLE_PREFIX / HEALTHCODE_SECRET_ID in .chalice/config.json")
+    resources = template["Resources"]
+
+    for resource, name in functions(app).items():
+        log_group = f"{resource}LogGroup"
+        resources[resource] = {
+            "DependsOn": [log_group],
+            "Properties": {
+                "FunctionName": {"Fn::Sub": f"${{AWS::StackName}}-{name}"},
+                "Environment": {"Variables": dict(ENVIRONMENT)},
+            },
+        }
+        resources[log_group] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{name}"},
+                           "RetentionInDays": {"Ref": "LogRetentionDays"}},
+        }
+        resources[f"{resource}DeadDeliveries"] = {
+            "Type": "AWS::Logs::MetricFilter",
+            "Properties": {"LogGroupName": {"Ref": log_group}, "FilterPattern": DEAD_DELIVERY_PATTERN,
+                           "MetricTransformations": [{"MetricNamespace": {"Fn::Sub": "healthcode/${AWS::StackName}"},
+                                                      "MetricName": "WebhookDeliveriesDead", "MetricValue": "1",
+                                                      "Unit": "Count"}]},
+        }
+        resources[f"{resource}ErrorsAlarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": f"The {name} function failed (an unhandled error, a timeout or running out "
+                                    "of memory; errors the app answers as 4xx/5xx are not counted here).",
+                "Namespace": "AWS/Lambda", "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": resource}}],
+                "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}], "OKActions": [{"Ref": "AlarmTopic"}],
+            },
+        }
+
+    for resource, table in stream_triggers(app).items():
+        resources[resource]["Properties"]["Events"] = {
+            f"{resource}DynamodbEventSource": {"Properties": {"Stream": {"Fn::GetAtt": [table, "StreamArn"]}}}}
+        resources[f"{resource}IteratorAgeAlarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": f"The {resource} function is more than 5 minutes behind {table}'s stream: a "
+                                    "batch keeps failing (it is retried until it succeeds) or it cannot keep up.",
+                "Namespace": "AWS/Lambda", "MetricName": "IteratorAge",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": resource}}],
+                "Statistic": "Maximum", "Period": 60, "EvaluationPeriods": 5, "Threshold": 300000,
+                "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "AlarmTopic"}], "OKActions": [{"Ref": "AlarmTopic"}],
+            },
+        }
+
+    paths: dict[str, Any] = {}
+    for (method, path), owner in route_owners(app).items():
+        if owner == API_HANDLER:
+            continue
+        paths.setdefault(path, {})[method.lower()] = {"x-amazon-apigateway-integration": {"uri": integration_uri(owner)}}
+        resources[permission_name(owner, method, path)] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": owner},
+                           "Principal": "apigateway.amazonaws.com", "SourceArn": execute_api_arn(method, path)},
+        }
+    resources["RestAPI"] = {"Properties": {
+        "Name": {"Ref": "AWS::StackName"},
+        "DefinitionBody": {"paths": paths},
+        "GatewayResponses": gateway_responses(app),
+    }}
+
+    policy = role_policy(json.loads((ROOT / ".chalice" / config["iam_policy_file"]).read_text()),
+                         table_prefix, secret_id)
+    for resource, name in functions(app).items():
+        role = role_of(resource, name)
+        resources[role] = {"Properties": {"Policies": [{"PolicyName": f"{role}Policy", "PolicyDocument": policy}]}}
+    return template
+
+
+# --- checking the packaged template ---------------------------------------------------------------------
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
+    """Every promise of merge_template, verified on what `chalice package` wrote. Returns the figures."""
+    problems: list[str] = []
+    resources = template["Resources"]
+    by_type: dict[str, list[str]] = {}
+    for name, resource in resources.items():
+        by_type.setdefault(resource["Type"], []).append(name)
+
+    # tables: exactly infra/template.json's, unchanged (streams, TTL, PITR, deletion protection, SSE)
+    tables = json.loads(TABLES.read_text())["Resources"]
+    for name, table in tables.items():
+        if resources.get(name) != table:
+            problems.append(f"table {name} differs from infra/template.json")
+        props = table["Properties"]
+        for key in ("StreamSpecification", "PointInTimeRecoverySpecification", "SSESpecification"):
+            if key not in props:
+                problems.append(f"table {name} has no {key}")
+        if props.get("DeletionProtectionEnabled") is not True or table.get("DeletionPolicy") != "Retain":
+            problems.append(f"table {name} is not protected from deletion")
+    if set(by_type.get("AWS::DynamoDB::Table", [])) != set(tables):
+        problems.append("the template has tables infra/template.json does not define")
+
+    # functions: one per app function, named after the stack, with the stack's environment and role
+    wanted = functions(app)
+    if set(by_type.get("AWS::Serverless::Function", [])) != set(wanted):
+        problems.append(f"functions {sorted(by_type.get('AWS::Serverless::Function', []))} != {sorted(wanted)}")
+    stage_env = stage_config()["environment_variables"]
+    for resource, name in wanted.items():
+        props = resources.get(resource, {}).get("Properties", {})
+        variables = props.get("Environment", {}).get("Variables", {})
+        for key, value in {**stage_env, **ENVIRONMENT}.items():
+            expected = ENVIRONMENT.get(key, value)
+            if variables.get(key) != expected:
+                problems.append(f"{resource}: {key} is {variables.get(key)!r}, not {expected!r}")
+        role = role_of(resource, name)
+        if props.get("Role") != {"Fn::GetAtt": [role, "Arn"]}:
+            problems.append(f"{resource} does not run as {role}")
+        else:
+            # the hand-written policy, following the parameters, within IAM's size limit
+            policies = resources[role]["Properties"]["Policies"]
+            document = policies[0]["PolicyDocument"]
+            if len(policies) != 1 or any("healthcode-prod" in s or s.startswith("arn:*") for s in _strings(document)):
+                problems.append(f"{role}'s policy names prod's resources literally instead of following the stack")
+            inline = len(re.sub(r"\s", "", json.dumps(document)))
+            if inline > MAX_INLINE_POLICY:
+                problems.append(f"{role}'s inline policy is {inline} characters, over IAM's {MAX_INLINE_POLICY}")
+    if set(by_type.get("AWS::IAM::Role", [])) != {role_of(r, n) for r, n in wanted.items()}:
+        problems.append(f"roles {sorted(by_type.get('AWS::IAM::Role', []))} are not one per function")
+        if props.get("FunctionName") != {"Fn::Sub": f"${{AWS::StackName}}-{name}"}:
+            problems.append(f"{resource} is not named after the stack")
+        for suffix in ("LogGroup", "ErrorsAlarm", "DeadDeliveries"):
+            if f"{resource}{suffix}" not in resources:
+                problems.append(f"{resource} has no {suffix}")
+
+    # each stream trigger reads its table's stream, named by reference; no placeholder survives
+    for resource, table in stream_triggers(app).items():
+        events = resources.get(resource, {}).get("Properties", {}).get("Events", {})
+        streams = [e["Properties"].get("Stream") for e in events.values() if e.get("Type") == "DynamoDB"]
+        if streams != [{"Fn::GetAtt": [table, "StreamArn"]}]:
+            problems.append(f"{resource}'s trigger reads {streams}, not {table}'s StreamArn")
+        if f"{resource}IteratorAgeAlarm" not in resources:
+            problems.append(f"{resource} has no IteratorAgeAlarm")
+    if any("wired-at-deploy" in s or ":000000000000:" in s for s in _strings(template)):
+        problems.append("a placeholder ARN is left in the template")
+
+    # schedules, as app.py declares them
+    schedules = {}
+    for resource in wanted:
+        for event in resources[resource]["Properties"].get("Events", {}).values():
+            if event["Type"] == "Schedule":
+                schedules[resource] = event["Properties"]["Schedule"]
+    if schedules != {"Sweeper": "rate(10 minutes)", "WebhookRetries": "rate(1 minute)"}:
+        problems.append(f"schedules are {schedules}")
+
+    # routes: each (method, path) integrates with the function FUNCTION_ROUTES gives it, which may be invoked
+    api_paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    owners = route_owners(app)
+    for (method, path), owner in owners.items():
+        integration = api_paths.get(path, {}).get(method.lower(), {}).get("x-amazon-apigateway-integration", {})
+        if integration.get("uri") != integration_uri(owner) or integration.get("type") != "aws_proxy":
+            problems.append(f"{method} {path} is not integrated with {owner}")
+        if owner != API_HANDLER:
+            permission = resources.get(permission_name(owner, method, path), {}).get("Properties", {})
+            if permission.get("FunctionName") != {"Ref": owner} or \
+                    permission.get("SourceArn") != execute_api_arn(method, path):
+                problems.append(f"API Gateway may not invoke {owner} for {method} {path}")
+    integrated = {(m.upper(), p) for p, ms in api_paths.items() for m in ms if m != "options"}
+    if integrated != set(owners):
+        problems.append(f"API paths without a route or routes without a path: {sorted(integrated ^ set(owners))}")
+    handler_permission = resources.get("APIHandlerInvokePermission", {}).get("Properties", {})
+    if handler_permission.get("FunctionName") != {"Ref": API_HANDLER}:
+        problems.append("API Gateway may not invoke the API handler")
+
+    # API Gateway's own answers: our error shape, CORS headers
+    responses = resources["RestAPI"]["Properties"].get("GatewayResponses", {})
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        if kind not in responses:
+            problems.append(f"no gateway response {kind}")
+    for kind, response in responses.items():
+        body = response["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"m"')
+        shape = json.loads(body)
+        if set(shape) != {"error"} or set(shape["error"]) != {"code", "message", "details"}:
+            problems.append(f"gateway response {kind} is not our error shape")
+        if response["ResponseParameters"]["Headers"].get("Access-Control-Allow-Origin") != \
+                f"'{cors_headers(app).get('Access-Control-Allow-Origin')}'":
+            problems.append(f"gateway response {kind} lacks the CORS headers")
+
+    # alarms go somewhere
+    for name in by_type.get("AWS::CloudWatch::Alarm", []):
+        if resources[name]["Properties"].get("AlarmActions") != [{"Ref": "AlarmTopic"}]:
+            problems.append(f"alarm {name} notifies nobody")
+    if "DeadWebhookDeliveriesAlarm" not in resources:
+        problems.append("no alarm on dead webhook deliveries")
+
+    # the bundle fits Lambda's limits
+    zipped = bundle.stat().st_size
+    with zipfile.ZipFile(bundle) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist())
+        files = len(archive.infolist())
+    if zipped > MAX_ZIPPED:
+        problems.append(f"the bundle is {zipped} bytes zipped, over the {MAX_ZIPPED} of a direct upload")
+    if unzipped > MAX_UNZIPPED:
+        problems.append(f"the bundle is {unzipped} bytes unzipped, over Lambda's {MAX_UNZIPPED}")
+    if len(json.dumps(template, indent=2)) > MAX_TEMPLATE_BYTES:
+        problems.append(f"the template is over CloudFormation's {MAX_TEMPLATE_BYTES} bytes")
+    if problems:
+        raise SystemExit("out/sam.json is not what infra/package.py meant:\n  " + "\n  ".join(problems))
+    return {"zipped": zipped, "unzipped": unzipped, "files": files, "functions": len(wanted),
+            "routes": len(owners), "split_routes": sum(1 for o in owners.values() if o != API_HANDLER),
+            "resources": len(resources)}
+
+
+def inline_policy_chars(template: dict[str, Any]) -> int:
+    return max(len(re.sub(r"\s", "", json.dumps(r["Properties"]["Policies"]))) for r in template["Resources"].values()
+               if r["Type"] == "AWS::IAM::Role")
+
+
+# --- main ---------------------------------------------------------------------------------------------
+
+SAM_PYTHON = ROOT / ".venv" / "sam" / "bin" / "python"   # made by `make lint` from infra/requirements-sam.txt
+
+
+def translate(out: Path, app: Any) -> Path:
+    """out/sam.json after the SAM transform (infra/sam_translate.py), checked where it matters."""
+    path = out / "cloudformation.json"
+    subprocess.run([str(SAM_PYTHON), str(ROOT / "infra" / "sam_translate.py"), str(out / "sam.json"), str(path)],
+                   check=True)
+    translated = json.loads(path.read_text())
+    mappings = [r for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    wanted = sorted(json.dumps({"Fn::GetAtt": [t, "StreamArn"]}) for t in stream_triggers(app).values())
+    if sorted(json.dumps(m["Properties"]["EventSourceArn"]) for m in mappings) != wanted:
+        raise SystemExit("after the SAM transform, the stream mappings do not read the tables' streams")
+    if len(translated["Resources"]) > MAX_RESOURCES:
+        raise SystemExit(f"after the SAM transform the stack has {len(translated['Resources'])} resources, "
+                         f"over CloudFormation's {MAX_RESOURCES}")
+    body = translated["Resources"]["RestAPI"]["Properties"]["Body"]
+    if set(body.get("x-amazon-apigateway-gateway-responses", {})) != set(GATEWAY_RESPONSES):
+        raise SystemExit("after the SAM transform, the API definition lacks our gateway responses")
+    return path
+
+
+def lint(out: Path) -> None:
+    started = time.monotonic()
+    translated = translate(out, load_app())
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run([str(cfn_lint), str(out / "sam.json"), str(translated)], cwd=ROOT)
+    if result.returncode != 0:  # errors, and warnings too: 0 is "no finding at all"
+        raise SystemExit(f"cfn-lint found problems (exit {result.returncode})")
+    print(f"cfn-lint: out/sam.json and out/cloudformation.json (after the SAM transform) clean; "
+          f"{time.monotonic() - started:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "out"), help="output folder (default: out/)")
+    parser.add_argument("--no-build", action="store_true", help="check an existing out/ without packaging again")
+    parser.add_argument("--lint", action="store_true", help="only lint an existing out/ (SAM transform + cfn-lint)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if args.lint:
+        lint(out)
+        return 0
+    app = load_app()
+    started = time.monotonic()
+    if not args.no_build:
+        out.mkdir(parents=True, exist_ok=True)
+        merge = out / "merge-template.json"
+        merge.write_text(json.dumps(merge_template(app), indent=2, ensure_ascii=False) + "\n")
+        env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "cn-north-1")}
+        chalice = Path(sys.executable).with_name("chalice")
+        subprocess.run([str(chalice), "package", "--stage", STAGE, "--merge-template", str(merge), str(out)],
+                       cwd=ROOT, env=env, check=True)
+    template = json.loads((out / "sam.json").read_text())
+    figures = check(app, template, out / "deployment.zip")
+    mb = 1024 * 1024
+    print(f"out/sam.json: {figures['resources']} resources, {figures['functions']} functions, "
+          f"{figures['split_routes']} of {figures['routes']} routes on split functions; "
+          f"role policy {inline_policy_chars(template)} of {MAX_INLINE_POLICY} characters")
+    print(f"out/deployment.zip: {figures['zipped'] / mb:.1f} MB zipped (limit {MAX_ZIPPED // mb}), "
+          f"{figures['unzipped'] / mb:.1f} MB unzipped (limit {MAX_UNZIPPED // mb}), {figures['files']} files; "
+          f"{time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

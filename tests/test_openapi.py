@@ -1,0 +1,238 @@
+"""The OpenAPI document: generated from the route table, served at GET /openapi.json, committed at
+docs/openapi.json (and current), valid OpenAPI 3.1, and true to real responses."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import pytest
+import schemathesis
+from chalice import Blueprint, Chalice
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.api import openapi
+from chalicelib.api.http import body, ok, principal, query, route
+from chalicelib.security.access import Role
+from tests.conftest import auth, client_token, dump
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "docs" / "openapi.json"
+REGENERATE = "make openapi  (or: .venv/bin/python -m chalicelib.api.openapi > docs/openapi.json)"
+
+
+@pytest.fixture(scope="module")
+def document(app_module: Any) -> dict[str, Any]:
+    return openapi.build(app_module.app)
+
+
+def test_the_committed_copy_is_current(document: dict[str, Any]) -> None:
+    assert COMMITTED.exists(), f"docs/openapi.json is missing; generate it: {REGENERATE}"
+    assert COMMITTED.read_text(encoding="utf-8") == openapi.render(document), \
+        f"docs/openapi.json is stale; regenerate it: {REGENERATE}"
+
+
+def test_it_is_served_without_a_token(client: Any, document: dict[str, Any]) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(response.body) == json.loads(openapi.render(document))
+
+
+def test_it_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    from schemathesis.specs.openapi.definitions import OPENAPI_31
+
+    assert document["openapi"].startswith("3.1.")
+    # the published OpenAPI 3.1 schema, applied as JSON Schema 2020-12 applies it: `format` annotates (a relative
+    # tokenUrl is allowed: OpenAPI 3.1 lets every URL be a relative reference, resolved against the server)
+    validator = jsonschema_rs.Draft202012Validator(OPENAPI_31, validate_formats=False)
+    assert [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(document)] == []
+    for name, schema in document["components"]["schemas"].items():
+        jsonschema_rs.meta.validate(schema)  # each schema is itself valid JSON Schema 2020-12
+    schemathesis.openapi.from_dict(document)  # and schemathesis, which fuzzes it, takes it
+
+
+def test_every_api_route_is_documented(app_module: Any, document: dict[str, Any]) -> None:
+    routes = {(path, method.lower()) for path, methods in app_module.app.routes.items() for method in methods
+              if path.startswith(openapi.API_PREFIXES)}
+    documented = {(path, method) for path, methods in document["paths"].items() for method in methods}
+    assert routes == documented
+    for path, method in routes:
+        operation = document["paths"][path][method]
+        facts = openapi.read_view(app_module.app.routes[path][method.upper()].view_function)
+        assert bool(operation["security"]) == facts.authorises, (method, path)
+        assert ("requestBody" in operation) == bool(facts.bodies or (method.upper(), path) == ("POST", openapi.TOKEN_URL))
+        for status, response in operation["responses"].items():
+            assert status.isdigit(), (method, path, status)  # no `default`: every status is named
+
+
+def test_security_schemes_and_roles(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert schemes[openapi.BEARER] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                       "description": schemes[openapi.BEARER]["description"]}
+    flow = schemes[openapi.CLIENT]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/v1/oauth/token"
+    assert set(flow["scopes"]) == {"checkpoint", "province", "health_authority", "ops"}
+    paths = document["paths"]
+    assert paths["/v1/codes"]["post"]["security"] == [{openapi.BEARER: []}]
+    assert paths["/v1/verifications"]["post"]["security"] == [{openapi.CLIENT: ["checkpoint"]}]
+    assert paths["/v1/sync/lookups"]["post"]["security"] == [{openapi.CLIENT: ["province"]}]
+    assert paths["/v1/webhooks"]["post"]["security"] == [{openapi.CLIENT: ["province"]}]  # through a helper
+    assert paths["/v1/areas/{code}"]["put"]["security"] == [{openapi.CLIENT: ["health_authority"]}]
+    for public in (("/v1/sessions", "post"), ("/v1/oauth/token", "post"), ("/.well-known/jwks.json", "get"),
+                   ("/openapi.json", "get"), ("/v1/areas/{code}", "get")):
+        assert paths[public[0]][public[1]]["security"] == [], public
+
+
+def test_operations_carry_their_gbt_38963_names(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    assert paths["/v1/codes"]["post"]["tags"] == ["health declaration", "code generation"]
+    assert paths["/v1/trips"]["post"]["tags"] == ["trip declaration"]
+    assert paths["/v1/codes/me"]["get"]["tags"] == ["health information query"]
+    assert paths["/v1/codes/me/qr"]["get"]["tags"] == ["code generation"]
+    assert paths["/v1/verifications"]["post"]["tags"] == ["code verification"]
+    assert paths["/v1/verifications"]["post"]["x-gbt-38963"] == ["6.7 健康码验码请求"]
+    corrections = [op for path, ops in paths.items() if path.startswith("/v1/corrections") for op in ops.values()]
+    assert corrections and all(op["tags"] == ["error correction"] for op in corrections)
+    names = {tag["name"]: tag.get("description", "") for tag in document["tags"]}
+    assert names["error correction"] == "GB/T 38963-2020 6.8 用户健康信息纠错"
+
+
+def test_stable_bodies_have_schemas_and_errors_share_one(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+
+    def ref(path: str, method: str, status: str, media: str = "application/json") -> Any:
+        return paths[path][method]["responses"][status]["content"][media]["schema"]
+
+    assert ref("/v1/codes", "post", "201") == {"$ref": "#/components/schemas/HealthCode"}
+    assert ref("/v1/codes/me", "get", "200") == {"$ref": "#/components/schemas/HealthCode"}
+    assert ref("/v1/sessions", "post", "201") == {"$ref": "#/components/schemas/CitizenSession"}
+    assert ref("/v1/oauth/token", "post", "200") == {"$ref": "#/components/schemas/ClientToken"}
+    assert ref("/v1/trips", "post", "201") == {"$ref": "#/components/schemas/Trip"}
+    assert ref("/v1/trips", "get", "200") == {"$ref": "#/components/schemas/TripPage"}
+    assert ref("/v1/verifications", "post", "200") == {"oneOf": [
+        {"$ref": "#/components/schemas/VerificationAccepted"}, {"$ref": "#/components/schemas/VerificationRefused"}]}
+    assert paths["/v1/codes"]["post"]["responses"]["422"] == {"$ref": "#/components/responses/ValidationFailed"}
+    for name, response in document["components"]["responses"].items():
+        assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, name
+
+
+# --- real responses hold to the document -----------------------------------------------------------
+
+def conforms(document: dict[str, Any], path: str, method: str, response: Any) -> None:
+    """The response's status is documented and its body holds to that status's schema."""
+    responses = document["paths"][path][method]["responses"]
+    assert str(response.status_code) in responses, (path, method, response.status_code)
+    documented = responses[str(response.status_code)]
+    if "$ref" in documented:
+        documented = document["components"]["responses"][documented["$ref"].rsplit("/", 1)[-1]]
+    schema = {**documented["content"]["application/json"]["schema"], "components": document["components"]}
+    errors = [e.message for e in jsonschema_rs.validator_for(schema).iter_errors(json.loads(response.body))]
+    assert not errors, (path, method, errors)
+    assert response.headers.get("X-Request-Id")
+
+
+def test_a_walkthrough_holds_to_the_document(client: Any, citizen: Any, checkpoint: dict[str, str],
+                                            document: dict[str, Any]) -> None:
+    """What fuzzing cannot reach (a fresh QR token is valid for minutes): a real apply, QR and verify."""
+    person = citizen()
+    conforms(document, "/v1/codes", "post", person.apply())
+    conforms(document, "/v1/codes", "post", person.apply(temperature=38.2))  # an update: 200, yellow
+    conforms(document, "/v1/codes/me", "get", client.get("/v1/codes/me", headers=person.headers))
+    conforms(document, "/v1/codes/me/qr", "get", client.get("/v1/codes/me/qr?format=text", headers=person.headers))
+    scan = client.post("/v1/verifications", headers=checkpoint,
+                       body=dump({"token": person.qr_token(), "checkpoint_id": "gate-3", "temperature": 37.5}))
+    assert scan.json_body["valid"] is True
+    conforms(document, "/v1/verifications", "post", scan)
+    refused = client.post("/v1/verifications", headers=checkpoint,
+                          body=dump({"token": "not-a-token", "checkpoint_id": "gate-3"}))
+    assert refused.json_body["valid"] is False
+    conforms(document, "/v1/verifications", "post", refused)
+    conforms(document, "/v1/me/risk", "get", client.get("/v1/me/risk", headers=person.headers))
+    conforms(document, "/v1/trips", "get", client.get("/v1/trips", headers=person.headers))
+    conforms(document, "/v1/codes", "post", client.post("/v1/codes", headers=person.headers, body="{"))
+    conforms(document, "/v1/codes", "post", client.post("/v1/codes", headers=auth(client_token(
+        client, Role.PROVINCE, province="44")), body=dump({})))
+
+
+def test_a_trip_and_a_client_token_hold_to_the_document(client: Any, citizen: Any,
+                                                         document: dict[str, Any]) -> None:
+    import datetime as dt
+
+    from chalicelib import clock
+
+    person = citizen()
+    today = dt.datetime.fromtimestamp(clock.now(), dt.timezone(dt.timedelta(hours=8))).date()
+    trip = client.post("/v1/trips", headers=person.headers, body=dump({
+        "date": (today - dt.timedelta(days=2)).isoformat(), "from": "440106", "to": "510104", "mode": "train",
+        "number": "G1234", "carriage": 5, "seat": "12F"}))
+    assert trip.status_code == 201, trip.json_body
+    conforms(document, "/v1/trips", "post", trip)
+    conforms(document, "/v1/trips", "get", client.get("/v1/trips?limit=1", headers=person.headers))
+    from chalicelib.services.sessions import create_client
+
+    created = create_client(Role.CHECKPOINT, "openapi test", area="440106")
+    token = client.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                        body=f"grant_type=client_credentials&client_id={created['client_id']}"
+                             f"&client_secret={created['client_secret']}")
+    conforms(document, "/v1/oauth/token", "post", token)
+
+
+# --- a new route documents itself --------------------------------------------------------------------
+
+class ThingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str = Field(min_length=1, max_length=10)
+
+
+class ThingQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=5, ge=1, le=9, description="How many")
+    cursor: str | None = None
+
+
+things = Blueprint(__name__)
+
+
+def _reviewer():
+    return principal(things.current_request, Role.HEALTH_AUTHORITY, Role.PROVINCE)
+
+
+@route(things, "/v1/things/{thing_id}", methods=["POST"])
+def make_thing(thing_id: str):
+    """Make a thing."""
+    _reviewer()
+    request = body(things.current_request, ThingRequest)
+    query(things.current_request, ThingQuery)
+    return ok({"id": thing_id, "name": request.name}, 201)
+
+
+def test_a_route_added_anywhere_documents_itself() -> None:
+    app = Chalice(app_name="elsewhere")
+    app.register_blueprint(things)
+    operation = openapi.build(app)["paths"]["/v1/things/{thing_id}"]["post"]
+    assert operation["summary"] == "Make a thing."
+    assert operation["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ThingRequest"}
+    assert operation["security"] == [{openapi.CLIENT: ["province"]}, {openapi.CLIENT: ["health_authority"]}]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert parameters["thing_id"]["in"] == "path"
+    assert parameters["limit"] == {"name": "limit", "in": "query", "required": False, "description": "How many",
+                                   "schema": {"type": "integer", "minimum": 1, "maximum": 9, "default": 5}}
+    assert parameters["cursor"]["schema"] == {"type": "string"}  # a query value is never JSON null
+    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "413", "415", "422"}
+    assert operation["responses"]["201"]["content"]["application/json"]["schema"] == openapi.PERMISSIVE
+
+
+# --- what fuzzing found ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("date", ["0", "00", "86400", "2026-1-5", "20260105"])
+def test_a_date_is_yyyy_mm_dd_and_nothing_else(client: Any, citizen: Any, date: str) -> None:
+    """The document says `format: date`; pydantic alone also read a number as epoch seconds (0 -> 1970-01-01)."""
+    query = client.get(f"/v1/exposures?number=CA1234&date={date}")
+    assert query.status_code == 422 and query.json_body["error"]["details"][0]["field"] == "date", query.json_body
+    person = citizen()
+    trip = client.post("/v1/trips", headers=person.headers,
+                       body=dump({"date": date, "from": "440106", "to": "510104", "mode": "car"}))
+    assert trip.status_code == 422 and trip.json_body["error"]["details"][0]["field"] == "date", trip.json_body
