@@ -22,6 +22,7 @@ from chalicelib.store import codes, dynamo
 from infra.local.pump import scheduled_event
 from tests.conftest import auth, client_token, dump
 from tests.refusals import assert_refused, fields
+from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
 
 HOME, SHANGHAI = "110101", "310101"      # Beijing Dongcheng, Shanghai Huangpu: never raised
 RESERVED_PREFECTURES = {"440100", "510100"}  # the checkpoint fixture's Guangzhou, the walkthrough's Chengdu
@@ -59,26 +60,6 @@ def fresh_prefecture(province: str) -> tuple[str, str]:
     return prefecture, _rng.choice([c for c in counties if c.startswith(prefecture[:4])])
 
 
-@pytest.fixture(autouse=True)
-def _leave_no_events_behind(pump: Any) -> Iterator[None]:
-    """Hand this test's events to the stream handler before the next test, on the real clock, so that no
-    later test's drain (or webhook receiver) gets them."""
-    yield
-    clock.reset()
-    pump.drain()
-
-
-@pytest.fixture(autouse=True)
-def _clear_of_midnight() -> None:
-    """Trips and exposures are dated in CST days: never let a test straddle midnight."""
-    now = clock.now()
-    to_midnight = days.start_of(days.today(now) + dt.timedelta(days=1)) - now
-    if to_midnight < 120:
-        clock.shift(to_midnight + 1)
-
-
-def day(back: int = 0) -> str:
-    return (days.today(clock.now()) - dt.timedelta(days=back)).isoformat()
 
 
 def resident(citizen: Any, **declaration: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -17,31 +17,12 @@ from chalicelib.domain import days
 from chalicelib.security.access import Role
 from tests.conftest import auth, client_token, dump
 from tests.refusals import assert_refused, fields
+from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
 
 HOME, OFFICE = "110101", "110105"          # Beijing Dongcheng, Chaoyang
 SHANGHAI, XUHUI = "310101", "310104"
 
 
-@pytest.fixture(autouse=True)
-def _leave_no_events_behind(pump: Any) -> Iterator[None]:
-    """Hand this test's events to the stream handler before the next test, on the real clock, so that no
-    later test's drain (or webhook receiver) gets them."""
-    yield
-    clock.reset()
-    pump.drain()
-
-
-@pytest.fixture(autouse=True)
-def _clear_of_midnight() -> None:
-    """Trips are dated in CST days: never let a test straddle midnight (start just after it instead)."""
-    now = clock.now()
-    to_midnight = days.start_of(days.today(now) + dt.timedelta(days=1)) - now
-    if to_midnight < 120:
-        clock.shift(to_midnight + 1)
-
-
-def day(back: int = 0) -> str:
-    return (days.today(clock.now()) - dt.timedelta(days=back)).isoformat()
 
 
 def trip(**fields_: Any) -> dict[str, Any]:
