@@ -46,18 +46,21 @@ class SecretBundle:
     client_key: bytes       # HMAC key for client secrets
     signing_keys: tuple[SigningKeyRecord, ...] = field(default=())
     loaded_at: float = 0.0
+    retired_kids: tuple[str, ...] = ()   # kids of dropped keys: never issued again, so no verifier that
+                                         # cached an old key by its kid meets a new token under that kid
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "SecretBundle":
         raw = lambda name: base64.b64decode(data[name])  # noqa: E731
         keys = tuple(SigningKeyRecord(**k) for k in data.get("signing_keys", []))
-        return cls(raw("pepper"), raw("session_key"), raw("code_key"), raw("client_key"), keys, time.time())
+        return cls(raw("pepper"), raw("session_key"), raw("code_key"), raw("client_key"), keys, time.time(),
+                   tuple(data.get("retired_kids", [])))
 
     def to_json(self) -> dict[str, Any]:
         enc = lambda b: base64.b64encode(b).decode()  # noqa: E731
         return {"pepper": enc(self.pepper), "session_key": enc(self.session_key), "code_key": enc(self.code_key),
                 "client_key": enc(self.client_key),
-                "signing_keys": [k.__dict__ for k in self.signing_keys]}
+                "signing_keys": [k.__dict__ for k in self.signing_keys], "retired_kids": list(self.retired_kids)}
 
 
 def new_signing_key(now: int, taken: frozenset[str] = frozenset()) -> SigningKeyRecord:
@@ -67,11 +70,12 @@ def new_signing_key(now: int, taken: frozenset[str] = frozenset()) -> SigningKey
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
-    # two url-safe characters name up to 4,096 keys, far more than ever live at once, and every
-    # character counts in the QR (version 9 holds 180 bytes at level M)
-    kid = random.token_urlsafe(3)[:2]
+    # two url-safe characters name 4,096 keys, ten years of daily rotation, and every character
+    # counts in the QR (version 9 holds 180 bytes at level M); past 3,000 used kids, three characters
+    length = 2 if len(taken) < 3000 else 3
+    kid = random.token_urlsafe(3)[:length]
     while kid in taken:
-        kid = random.token_urlsafe(3)[:2]
+        kid = random.token_urlsafe(3)[:length]
     return SigningKeyRecord(kid=kid, private_pem=pem, created_at=now)
 
 
@@ -193,7 +197,7 @@ def rotate_signing_key(now: int, publish_for: int = 0) -> SigningKeyRecord:
         current = SecretBundle.from_json(json.loads(response["SecretString"]))
     else:
         current = bundle(max_age=0)
-    fresh = new_signing_key(now, frozenset(k.kid for k in current.signing_keys))
+    fresh = new_signing_key(now, frozenset(k.kid for k in current.signing_keys) | frozenset(current.retired_kids))
     fresh = SigningKeyRecord(fresh.kid, fresh.private_pem, now, None, now + publish_for)
     keys = tuple(k if k.retired_at else SigningKeyRecord(k.kid, k.private_pem, k.created_at, now + publish_for,
                                                          k.signs_from)
@@ -201,7 +205,9 @@ def rotate_signing_key(now: int, publish_for: int = 0) -> SigningKeyRecord:
                  # a key retired a day ago verifies nothing any more (QR tokens live minutes): drop it, so the
                  # bundle stays far below Secrets Manager's 64 KB however often keys rotate
                  if k.retired_at is None or k.retired_at + PRUNE_RETIRED_AFTER > now) + (fresh,)
-    updated = SecretBundle(current.pepper, current.session_key, current.code_key, current.client_key, keys)
+    dropped = tuple(k.kid for k in current.signing_keys if k not in keys)
+    updated = SecretBundle(current.pepper, current.session_key, current.code_key, current.client_key, keys,
+                           retired_kids=current.retired_kids + dropped)
     _write(updated, based_on)
     reload()
     return fresh
