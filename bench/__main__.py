@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from bench import cold_start, dynamo_calls, machine, qr_size, stack, verify_latency
+from bench import cold_start, dynamo_calls, machine, qr_size, sources, stack, verify_latency
 
 
 def say(line: str = "") -> None:
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--citizens", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--trips", type=int, default=100_000, help="stored trips for the exposure recompute")
+    parser.add_argument("--events", type=int, default=1000, help="events for the webhook delivery run")
     options = parser.parse_args(argv)
     began = time.perf_counter()
     interference = machine.Interference()
@@ -102,6 +104,26 @@ def main(argv: list[str] | None = None) -> int:
             f"import {fr['harness'] * 1000:.0f} ms not counted); all valid: {cold['first_request_ok']}")
         say("  import app, self time by package (python -X importtime): "
             + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
+
+        section(f"Exposure recompute (issue 3): 1,000 passengers among {options.trips:,} stored trips")
+        recompute = sources.exposure_recompute(options.trips, 1000)
+        say(f"  seeded {recompute['stored']:,} trips and 1,000 codes in {recompute['seeded_s']:.1f} s (BatchWriteItem)")
+        say(f"  index (trips.by_voyage) + recompute: {recompute['indexed_s']:.2f} s, {recompute['index_calls']:,} "
+            f"DynamoDB calls ({recompute['index_queries']} index queries), {recompute['written']} codes written")
+        say(f"  baseline full scan to find them: {recompute['scan_s']:.2f} s, {recompute['scan_calls']} Scan pages, "
+            f"{recompute['scan_found']} found (before any recompute)")
+
+        section("Province sync (issue 4): 500-record batches of new local codes")
+        sync = sources.sync_throughput(http, batches=4)
+        say(f"  {sync['written']} records written; {sync['records_per_s']:.0f} records/s; per batch "
+            f"{sync['batch_ms']} ms and {sync['calls_per_batch']} DynamoDB calls")
+
+        section(f"Webhooks (issue 5): {options.events:,} events x 5 subscriptions, local pump, loopback receivers")
+        hooks = sources.webhook_delivery(options.events, 5)
+        say(f"  {hooks['delivered']:,} of {hooks['expected']:,} deliveries received ({hooks['unique']:,} unique) "
+            f"in {hooks['total_s']:.1f} s: {hooks['deliveries_per_s']:.0f} deliveries/s; events produced in "
+            f"{hooks['produced_s']:.1f} s")
+        say(f"  delay from change to receipt: p50 {hooks['delay_p50_ms']:.0f} ms, p99 {hooks['delay_p99_ms']:.0f} ms")
 
     elapsed = time.perf_counter() - began
     host["Load average (start, end)"] = f"{load_at_start}; {machine.load()}"

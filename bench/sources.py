@@ -1,0 +1,169 @@
+"""Benchmarks of the sources' fan-outs: an exposure's recompute (issue 3), province sync (issue 4),
+webhook delivery (issue 5). Each returns a dict of figures; nothing is asserted."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bench.dynamo_calls import recording
+from bench.stack import auth, dump
+from bench.stats import latency
+
+DAY = 86400
+
+
+def _batch_write(kind: str, items: list[dict[str, Any]], threads: int = 4) -> None:
+    from chalicelib.store import dynamo
+
+    name = dynamo.table(kind)
+
+    def write(chunk: list[dict[str, Any]]) -> None:
+        pending = {name: [{"PutRequest": {"Item": dynamo.to_item(i)}} for i in chunk]}
+        while pending:
+            pending = dynamo.client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+    chunks = [items[i:i + 25] for i in range(0, len(items), 25)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(write, chunks))
+
+
+def exposure_recompute(stored_trips: int, matching: int) -> dict[str, Any]:
+    """Publish an exposure for a flight with `matching` passengers among `stored_trips` trips; time the
+    handler that finds them through the `by_voyage` index and recomputes their codes, beside a full scan."""
+    from chalicelib import clock
+    from chalicelib.domain import days
+    from chalicelib.domain.exposures import CaseType, voyage
+    from chalicelib.domain.transport import Mode
+    from chalicelib.security import pseudonyms
+    from chalicelib.security.access import Principal, Role
+    from chalicelib.services import exposures
+    from chalicelib.store import dynamo
+
+    now = clock.now()
+    day = days.today(now) - dt.timedelta(days=3)
+    flight = "MU" + str(1000 + secrets.randbelow(8999))
+    t0 = time.perf_counter()
+    trips, people = [], []
+    for i in range(stored_trips):
+        person = secrets.token_hex(16)
+        ours = i < matching
+        number = flight if ours else f"CZ{i % 9000 + 1}"
+        trips.append({"pk": person, "sk": f"{day.isoformat()}#trp_{i:06d}", "trip_id": f"trp_{i:06d}",
+                      "date": day.isoformat(), "from": "310101", "to": "440106", "mode": "flight",
+                      "number": number, "seat": f"{i % 40 + 1}C", "voyage": voyage(number, day), "created_at": now,
+                      "expires_at": now + 30 * DAY})
+        if ours:
+            people.append({"pk": pseudonyms.code_id(person), "person": person, "status": "active", "sources": {},
+                           "color": "green", "version": 1, "name_masked": "*明", "id_last4": "0000",
+                           "created_at": now, "updated_at": now})
+    _batch_write("trips", trips)
+    _batch_write("people", people)
+    seeded_s = time.perf_counter() - t0
+
+    authority = Principal(Role.HEALTH_AUTHORITY, "bench-authority", province="31")
+    published = exposures.publish(authority, Mode.FLIGHT, flight, day, CaseType.CONFIRMED, False, [], None, None)
+    data = {"voyage": voyage(flight, day), **published}
+    with recording() as calls:
+        t0 = time.perf_counter()
+        written = exposures.on_published(data, clock.now())
+        indexed_s = time.perf_counter() - t0
+    index_calls = list(calls)
+
+    with recording() as calls:
+        t0 = time.perf_counter()
+        found = dynamo.scan_all("trips", "voyage = :v", {":v": data["voyage"]})
+        scan_s = time.perf_counter() - t0
+    return {"stored": stored_trips, "matching": matching, "seeded_s": seeded_s, "written": written,
+            "indexed_s": indexed_s, "index_calls": len(index_calls),
+            "index_queries": sum(1 for c in index_calls if c.startswith("Query trips")),
+            "scan_s": scan_s, "scan_calls": len(calls), "scan_found": len(found)}
+
+
+def sync_throughput(http: Any, batches: int, size: int = 500) -> dict[str, Any]:
+    """POST /v1/sync/local-codes with `batches` batches of `size` new records."""
+    from chalicelib import clock
+    from chalicelib.security.access import Role
+    from chalicelib.services.sessions import create_client
+    from tests import people
+
+    created = create_client(Role.PROVINCE, "bench province", province="51")
+    token = http.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                      body=f"grant_type=client_credentials&client_id={created['client_id']}"
+                           f"&client_secret={created['client_secret']}").json_body["access_token"]
+    headers = auth(token)
+    bodies = []
+    for b in range(batches):
+        now = clock.now()
+        bodies.append(dump({"province": "51", "records": [
+            {"id_number": people.in_province("51"), "color": "green", "local_code_id": f"bench-{b}-{i}",
+             "issued_at": now - 60, "updated_at": now, "version": 1} for i in range(size)]}))
+    seconds, call_counts, written = [], [], 0
+    for body in bodies:
+        with recording() as calls:
+            t0 = time.perf_counter()
+            response = http.post("/v1/sync/local-codes", headers=headers, body=body)
+            seconds.append(time.perf_counter() - t0)
+        written += response.json_body.get("written", 0)
+        call_counts.append(len(calls))
+    total = sum(seconds)
+    return {"batches": batches, "size": size, "written": written, "records_per_s": batches * size / total,
+            "batch_ms": [round(s * 1000) for s in seconds], "calls_per_batch": call_counts}
+
+
+def webhook_delivery(events_n: int, subscriptions: int) -> dict[str, Any]:
+    """`events_n` area changes, each delivered to `subscriptions` loopback receivers by the local pump."""
+    import app as app_module
+    from chalicelib.domain import divisions
+    from chalicelib.domain.areas import RiskLevel
+    from chalicelib.security.access import Principal, Role
+    from chalicelib.services import areas, webhooks
+    from chalicelib.settings import get_settings
+    from chalicelib.store import dynamo
+    from infra.local import pump as pumps
+    from tests.receiver import Receiver
+
+    received: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    receivers = [Receiver().start() for _ in range(subscriptions)]
+    for receiver in receivers:
+        province = Principal(Role.PROVINCE, f"bench-province-{receiver.port}", province="45")
+        hook = webhooks.create(province, receiver.url, ["area.level_changed"], "bench")
+        receiver.secrets.append(hook["secret"])
+        original = receiver.plan
+
+        def plan(message_id: str, attempt: int, _original: Any = original) -> str:
+            with lock:
+                received.append((message_id, time.time()))
+            return _original(message_id, attempt)
+        receiver.plan = plan
+    pump = pumps.for_app(app_module, dynamo.client(), dynamo.streams_client(),
+                         get_settings().table_prefix).start_at_latest()
+    runner = threading.Thread(target=pump.run_forever, kwargs={"poll_seconds": 0.05}, daemon=True)
+    runner.start()
+    authority = Principal(Role.HEALTH_AUTHORITY, "bench-authority", province="45")
+    counties = [c for c in divisions.all_counties() if c.startswith("45")]
+    levels = [RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.LOW]
+    t0 = time.time()
+    for i in range(events_n):
+        areas.set_level(authority, counties[i % len(counties)], levels[(i // len(counties)) % 3], None, None)
+    produced_s = time.time() - t0
+    expected = events_n * subscriptions
+    deadline = time.time() + 300
+    while len(received) < expected and time.time() < deadline:
+        time.sleep(0.1)
+    done = time.time()
+    pump.stop()
+    runner.join(timeout=5)
+    for receiver in receivers:
+        receiver.stop()
+    delays_ns = [int((at - int(mid[4:17]) / 1000) * 1e9) for mid, at in received]
+    lat = latency(delays_ns, done - t0)
+    unique = len({(r.port, d) for r in receivers for d in r.unique()})
+    return {"events": events_n, "subscriptions": subscriptions, "delivered": len(received), "unique": unique,
+            "expected": expected, "produced_s": produced_s, "total_s": done - t0,
+            "deliveries_per_s": len(received) / (done - t0), "delay_p50_ms": lat.p50_ms, "delay_p99_ms": lat.p99_ms}
