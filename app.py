@@ -16,8 +16,8 @@ from chalicelib.logs import request_logging
 app = Chalice(app_name="healthcode", configure_logs=False)  # chalicelib/logs.py: JSON lines, request ids
 # Browsers call the API cross-origin with bearer tokens (no cookies); API Gateway's own error
 # responses carry the same headers (infra/package.py). Set before the blueprints register.
-app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"], expose_headers=["Idempotent-Replayed"],
-                          max_age=600)
+app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"],
+                          expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 app.register_middleware(error_middleware, "http")
 
 for blueprint in (sessions.bp, codes.bp, verifications.bp, keys.bp, trips.bp, areas.bp, exposures.bp, people.bp,
