@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from chalicelib.security.qr_tokens import TokenRejected, is_expired
+from chalicelib.security.qr_tokens import TokenRejected, checked_subject
 from chalicelib.store import provinces
 
 ALGORITHMS = ("ES256", "EdDSA")
@@ -93,15 +93,4 @@ def verify(token: str, now: int) -> tuple[str, str]:
         raise TokenRejected("key_not_yet_valid", "The province's key is not valid yet.")
     if not_after is not None and now >= not_after:
         raise TokenRejected("key_expired", "The province's key has expired.")
-    try:
-        claims = jwt.decode(token, key, algorithms=[algorithm], options={"require": ["exp", "sub", "iss"],
-                                                                         "verify_exp": False})
-    except jwt.exceptions.InvalidSignatureError:
-        raise TokenRejected("bad_signature", "The token's signature does not verify.") from None
-    except jwt.exceptions.InvalidTokenError:
-        raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
-    if is_expired(claims["exp"], now):
-        raise TokenRejected("expired", "The provincial code has expired; ask the holder to refresh it.")
-    if not isinstance(claims["sub"], str):
-        raise TokenRejected("malformed", "The token names no local code.")
-    return province, claims["sub"]
+    return province, checked_subject(token, key, algorithm, ["exp", "sub", "iss"], now, "provincial code")

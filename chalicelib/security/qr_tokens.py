@@ -125,18 +125,24 @@ def verify(token: str, ttl: int, now: int) -> str:
         raise TokenRejected("unknown_key", "The token is signed by a key the platform does not know.")
     if header.get("alg") != ALGORITHM:
         raise TokenRejected("bad_signature", f"The token is not signed with {ALGORITHM}.")
+    return checked_subject(token, key, ALGORITHM, ["exp", "sub"], now, "code")
+
+
+def checked_subject(token: str, key: Any, algorithm: str, required: list[str], now: int, what: str) -> str:
+    """The `sub` of a token whose signature, shape and expiry all check out; TokenRejected otherwise.
+
+    Expiry is checked against the platform clock, the one every rule uses, not PyJWT's wall clock.
+    """
     try:
-        # expiry is checked below against the platform clock, the one every rule uses
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM],
-                            options={"require": ["exp", "sub"], "verify_exp": False})
+        claims = jwt.decode(token, key, algorithms=[algorithm], options={"require": required, "verify_exp": False})
     except jwt.exceptions.InvalidSignatureError:
         raise TokenRejected("bad_signature", "The token's signature does not verify.") from None
     except jwt.exceptions.InvalidTokenError:
         raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
     if is_expired(claims["exp"], now):
-        raise TokenRejected("expired", "The code has expired; ask the holder to refresh it.")
+        raise TokenRejected("expired", f"The {what} has expired; ask the holder to refresh it.")
     if not isinstance(claims["sub"], str):
-        raise TokenRejected("malformed", "The token names no code.")
+        raise TokenRejected("malformed", f"The token names no {what}.")
     return claims["sub"]
 
 
