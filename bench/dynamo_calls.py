@@ -1,4 +1,5 @@
-"""Which DynamoDB operations each API call makes, seen by a botocore event handler on the shared client.
+"""Which DynamoDB operations each API call makes, seen by a botocore event handler on the shared client
+and by wrapping the botocore-free hot-path call (chalicelib/store/wire.py).
 
 `provide-client-params.dynamodb.*` fires once per client method call with the
 operation model and the caller's parameters (table, ConsistentRead); retries of
@@ -34,12 +35,22 @@ def recording() -> Iterator[list[str]]:
             what += f" x{len(params.get('TransactItems', []))}"
         calls.append(what)
 
+    from chalicelib.store import wire
+
+    def direct(self: Any, operation: str, request: dict[str, Any]) -> Any:
+        table = request.get("TableName", "").removeprefix(prefix)
+        calls.append(f"{operation} {table} (direct HTTP, no botocore)".replace("  ", " "))
+        return sent(self, operation, request)
+
     events = dynamo.client().meta.events
     events.register("provide-client-params.dynamodb.*", record, unique_id=HANDLER_ID)
+    sent = wire.Wire.call
+    wire.Wire.call = direct  # type: ignore[method-assign]
     try:
         yield calls
     finally:
         events.unregister("provide-client-params.dynamodb.*", unique_id=HANDLER_ID)
+        wire.Wire.call = sent  # type: ignore[method-assign]
 
 
 def _count(label: str, status_expected: tuple[int, ...], call: Any) -> tuple[str, int, list[str]]:

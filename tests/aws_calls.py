@@ -1,7 +1,7 @@
 """Record every AWS API call made while the tests run, and check IAM policies against them.
 
 `install()` (tests/conftest.py calls it once per session) wraps botocore's
-`Session.create_client`, so every client anyone builds — the DynamoDB and
+`Session.create_client` (and the botocore-free `chalicelib.store.wire.Wire.call`), so every client anyone builds — the DynamoDB and
 Streams clients of chalicelib/store/dynamo.py, a Secrets Manager client, the
 ops CLI's — gets a `before-parameter-build` hook. Each call is recorded as
 (who, service, operation, resources), where `who` says whose credentials would
@@ -120,6 +120,19 @@ def _inherit_in_pools() -> None:
     ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
 
 
+def _record_wire_calls() -> None:
+    """The verify hot path calls DynamoDB without botocore (chalicelib/store/wire.py): same record."""
+    from chalicelib.store import wire
+
+    original = wire.Wire.call
+
+    def call(self: Any, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        RECORDER.record("dynamodb", operation, request)
+        return original(self, operation, request)
+
+    wire.Wire.call = call  # type: ignore[method-assign]
+
+
 def iam_requests(service: str, operation: str, params: dict[str, Any]) -> Iterable[tuple[str, str]]:
     """The (IAM action, resource) pairs one API call is authorised against."""
     if service == "dynamodb":
@@ -165,6 +178,7 @@ def install() -> Recorder:
         return client
 
     botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+    _record_wire_calls()
     _inherit_in_pools()
     RECORDER.installed = True
     return RECORDER

@@ -37,7 +37,7 @@ def record_scan(code_id: str, scan: dict[str, Any]) -> dict[str, Any] | None:
     """
     try:
         return dynamo.update(KIND, {"pk": code_id}, "SET last_scan = :scan", {":scan": scan},
-                             condition="attribute_exists(pk)")
+                             condition="attribute_exists(pk)", hot=True)
     except dynamo.ConditionFailed:
         return None
 

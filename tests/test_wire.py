@@ -1,0 +1,180 @@
+"""The botocore-free DynamoDB call of the verify hot path (chalicelib/store/wire.py).
+
+Its signature must be the one botocore would send (DynamoDB Local does not check signatures, so
+botocore's signer is the reference), its answers and errors those of DynamoDB Local, and its retries
+those of botocore's standard mode: faults are injected by a loopback proxy in front of DynamoDB Local.
+"""
+from __future__ import annotations
+
+import http.client
+import http.server
+import json
+import threading
+from datetime import datetime, timezone
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from chalicelib import settings
+from chalicelib.store import dynamo, wire
+
+MOMENT = datetime(2026, 11, 28, 6, 45, 12, tzinfo=timezone.utc)
+
+
+def botocore_authorization(monkeypatch: pytest.MonkeyPatch, region: str, host: str, target: str, payload: bytes,
+                           token: str | None) -> tuple[str, str]:
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: MOMENT.replace(tzinfo=None))
+    request = AWSRequest(method="POST", url=f"https://{host}/", data=payload,
+                         headers={"Content-Type": wire.CONTENT_TYPE, "X-Amz-Target": target})
+    botocore.auth.SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token),
+                            "dynamodb", region).add_auth(request)
+    return request.headers["Authorization"], request.headers.get("X-Amz-Security-Token")
+
+
+@pytest.mark.parametrize("token", [None, "FQoGZXIvYXdzEXAMPLESESSIONTOKEN//+=="])
+@pytest.mark.parametrize("region", ["cn-north-1", "us-east-1"])
+def test_the_signature_is_the_one_botocore_computes(monkeypatch, region, token):
+    host = urlsplit(wire.endpoint_url(region, None)).netloc
+    payload = json.dumps({"TableName": "healthcode-prod-people", "Key": {"pk": {"S": "código ✓"}}}).encode()
+    target = "DynamoDB_20120810.UpdateItem"
+    ours = wire.Signer(region).headers(host, target, payload,
+                                       ("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token), MOMENT)
+    theirs, their_token = botocore_authorization(monkeypatch, region, host, target, payload, token)
+    assert ours["Authorization"] == theirs
+    assert ours.get("X-Amz-Security-Token") == their_token
+    assert ours["X-Amz-Date"] == "20261128T064512Z"
+
+
+def test_regional_endpoints_include_china():
+    assert wire.endpoint_url("cn-northwest-1", None) == "https://dynamodb.cn-northwest-1.amazonaws.com.cn"
+    assert wire.endpoint_url("ap-east-1", None) == "https://dynamodb.ap-east-1.amazonaws.com"
+    assert wire.endpoint_url("cn-north-1", "http://127.0.0.1:8001") == "http://127.0.0.1:8001"
+
+
+def test_an_update_answers_as_botocore_does(dynamodb):
+    key = {"pk": f"wire-{id(object())}"}
+    dynamo.put("people", {**key, "version": 1, "color": "green"})
+    via_wire = dynamo.update("people", key, "SET last_scan = :s", {":s": {"at": 1, "fever": False}},
+                             condition="attribute_exists(pk)", hot=True)
+    via_boto = dynamo.get("people", key, consistent=True)
+    assert via_wire == via_boto == {**key, "version": 1, "color": "green", "last_scan": {"at": 1, "fever": False}}
+
+
+def test_a_lost_condition_is_a_condition_failure(dynamodb):
+    with pytest.raises(dynamo.ConditionFailed):
+        dynamo.update("people", {"pk": "wire-no-such-code"}, "SET last_scan = :s", {":s": 1},
+                      condition="attribute_exists(pk)", hot=True)
+    assert dynamo.get("people", {"pk": "wire-no-such-code"}, consistent=True) is None
+
+
+def test_a_refused_request_is_not_retried(proxy):
+    with pytest.raises(wire.WireError) as refused:
+        wire.call("UpdateItem", {"TableName": dynamo.table("people"), "Key": {"pk": {"S": "x"}},
+                                 "UpdateExpression": "SET = nonsense"})
+    assert refused.value.code == "ValidationException"
+    assert proxy.forwarded == 1
+
+
+class Proxy:
+    """Forwards to DynamoDB Local, after failing the first requests as `plan` says."""
+
+    def __init__(self, upstream: str):
+        self.upstream = urlsplit(upstream)
+        self.plan: list[str] = []
+        self.forwarded = 0
+        self.seen = 0
+
+    def start(self) -> "Proxy":
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                proxy.seen += 1
+                fault = proxy.plan.pop(0) if proxy.plan else None
+                if fault == "reset":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                if fault == "500":
+                    return self.reply(500, b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",'
+                                           b'"message":"injected"}')
+                if fault == "throttle":
+                    return self.reply(400, b'{"__type":"com.amazonaws.dynamodb.v20120810#'
+                                           b'ProvisionedThroughputExceededException","message":"injected"}')
+                upstream = http.client.HTTPConnection(proxy.upstream.netloc, timeout=10)
+                upstream.request("POST", "/", body=body, headers=dict(self.headers))
+                answer = upstream.getresponse()
+                data = answer.read()
+                upstream.close()
+                proxy.forwarded += 1
+                crc = answer.getheader("x-amz-crc32")
+                if fault == "crc":
+                    crc = str((int(crc) + 1) % 2**32) if crc else "1"
+                self.reply(answer.status, data, crc)
+
+            def reply(self, status: int, data: bytes, crc: str | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", wire.CONTENT_TYPE)
+                self.send_header("Content-Length", str(len(data)))
+                if crc is not None:
+                    self.send_header("x-amz-crc32", crc)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy(dynamodb, monkeypatch) -> Iterator[Proxy]:
+    running = Proxy(dynamodb.endpoint).start()
+    settings.override(dynamodb_endpoint=running.url)
+    monkeypatch.setattr(wire, "BACKOFF_BASE", 0.001)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _scan_note(code: str) -> dict[str, Any] | None:
+    return dynamo.update("people", {"pk": code}, "SET last_scan = :s", {":s": {"at": 2}},
+                         condition="attribute_exists(pk)", hot=True)
+
+
+@pytest.mark.parametrize("faults", [["reset"], ["500"], ["throttle"], ["crc"], ["reset", "500"]])
+def test_transient_faults_are_retried(proxy, faults):
+    code = f"wire-retry-{'-'.join(faults)}"
+    dynamo.put("people", {"pk": code, "version": 1})
+    _scan_note(code)  # opens the kept-alive connection first, so a reset hits a reused one
+    proxy.plan = list(faults)
+    seen = proxy.seen
+    assert _scan_note(code) == {"pk": code, "version": 1, "last_scan": {"at": 2}}
+    assert proxy.seen - seen == len(faults) + 1
+
+
+def test_three_failures_give_up_with_the_last_error(proxy):
+    proxy.plan = ["throttle", "throttle", "throttle", "throttle"]
+    with pytest.raises(wire.WireError) as failed:
+        _scan_note("wire-never")
+    assert failed.value.code == "ProvisionedThroughputExceededException"
+    assert proxy.plan == ["throttle"]  # three attempts, not four
