@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from chalicelib.api.http import NO_STORE, body, ok, principal, query, raw_body, route
 from chalicelib.domain.declaration import Declaration
 from chalicelib.errors import ValidationFailed
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import codes, idempotency
 
@@ -33,7 +34,7 @@ def my_code():
     return ok(codes.mine(principal(bp.current_request, Role.CITIZEN)))
 
 
-class QrQuery(BaseModel):
+class QrQuery(Model):
     model_config = ConfigDict(extra="forbid")
     format: str = "text"
 

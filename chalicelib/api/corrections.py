@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.http import body, ok, principal, query, raw_body, route
 from chalicelib.domain.colors import Color
 from chalicelib.domain.corrections import CORRECTABLE
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import corrections, idempotency
 
@@ -17,7 +18,7 @@ Source = Literal["declaration", "medical_status", "area", "exposure", "checkin",
 assert sorted(Source.__args__) == sorted(CORRECTABLE)  # type: ignore[attr-defined]
 
 
-class CorrectionRequest(BaseModel):
+class CorrectionRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     source: Source = Field(description="The `source` of the reason that is wrong, as GET /v1/me/risk shows it")
     reason_code: str = Field(min_length=1, max_length=64, description="The reason's `code` from GET /v1/me/risk")
@@ -25,7 +26,7 @@ class CorrectionRequest(BaseModel):
     evidence: str | None = Field(default=None, max_length=2000, description="Optional supporting text")
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     decision: Literal["approve", "reject"]
     reason: str = Field(min_length=2, max_length=500, description="Shown to the citizen")
@@ -39,7 +40,7 @@ class DecisionRequest(BaseModel):
         return self
 
 
-class ListQuery(BaseModel):
+class ListQuery(Model):
     model_config = ConfigDict(extra="forbid")
     status: Literal["pending", "approved", "rejected"] | None = None
     limit: int = Field(default=20, ge=1, le=100)

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.fields import IsoDate, Note
 from chalicelib.api.http import body, ok, principal, query, route
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.transport import InvalidNumber, Mode, candidates, normalise
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import exposures
 
 bp = Blueprint(__name__)
 
 
-class SeatRows(BaseModel):
+class SeatRows(Model):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
     first: int = Field(alias="from", ge=1, le=99)
     last: int = Field(alias="to", ge=1, le=99)
@@ -26,7 +27,7 @@ class SeatRows(BaseModel):
         return self
 
 
-class ExposureRequest(BaseModel):
+class ExposureRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     mode: Mode
     number: str = Field(min_length=2, max_length=12)
@@ -54,7 +55,7 @@ class ExposureRequest(BaseModel):
         return self
 
 
-class CoPassengerQuery(BaseModel):
+class CoPassengerQuery(Model):
     model_config = ConfigDict(extra="forbid")
     number: str = Field(min_length=2, max_length=16)
     date: IsoDate

@@ -2,24 +2,25 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.fields import IdNumber, Note
 from chalicelib.api.http import body, ok, principal, query, route
 from chalicelib.domain.medical import MedicalStatus
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import citizen_views, health_status, sync
 
 bp = Blueprint(__name__)
 
 
-class PageQuery(BaseModel):
+class PageQuery(Model):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=50, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=512)
 
 
-class HealthStatusRequest(BaseModel):
+class HealthStatusRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_number: IdNumber
     status: MedicalStatus

@@ -5,11 +5,12 @@ from typing import Any
 
 import jwt
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.api.http import body, ok, route
 from chalicelib.api.http import principal as authorise
 from chalicelib.errors import NotFound
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import provinces
 
@@ -17,7 +18,7 @@ bp = Blueprint(__name__)
 CURVES = {("EC", "P-256"): "ES256", ("OKP", "Ed25519"): "EdDSA"}
 
 
-class PublicJwk(BaseModel):
+class PublicJwk(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     kid: str = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")
     kty: str
@@ -42,7 +43,7 @@ class PublicJwk(BaseModel):
         return value
 
 
-class KeySet(BaseModel):
+class KeySet(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     keys: list[PublicJwk] = Field(min_length=1, max_length=20)
 

@@ -10,27 +10,28 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain.colors import Color
+from chalicelib.models import Model
 
 Epoch = int
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     model_config = ConfigDict(extra="forbid", title="ErrorBody")
     code: str = Field(description="Stable machine code, catalogued in docs/errors.md")
     message: str = Field(description="Human-readable; never carries personal data or a stack trace")
     details: list[dict[str, Any]] = Field(description="e.g. one {field, message, type} per invalid field")
 
 
-class Error(BaseModel):
+class Error(Model):
     """Every refusal: `{"error": {"code", "message", "details"}}`."""
     model_config = ConfigDict(extra="forbid")
     error: ErrorBody
 
 
-class CitizenSession(BaseModel):
+class CitizenSession(Model):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int = Field(description="Seconds")
@@ -38,14 +39,14 @@ class CitizenSession(BaseModel):
     id_last4: str
 
 
-class ClientToken(BaseModel):
+class ClientToken(Model):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int = Field(description="Seconds")
     scope: str = Field(description="The client's role: checkpoint, province, health_authority or ops")
 
 
-class CodeReason(BaseModel):
+class CodeReason(Model):
     source: str = Field(description="declaration, medical_status, local_code, trip, checkin, exposure, area, "
                                     "correction ...")
     code: str = Field(description="Stable machine code, e.g. declared_fever")
@@ -56,7 +57,7 @@ class CodeReason(BaseModel):
     until: Optional[Epoch] = Field(description="Exclusive; null until a source lifts it")
 
 
-class HealthCode(BaseModel):
+class HealthCode(Model):
     code_id: str = Field(description="Opaque; never derived visibly from the ID number")
     color: Color
     reasons: list[CodeReason] = Field(description="Live reasons, most severe first")
@@ -69,14 +70,14 @@ class HealthCode(BaseModel):
     version: int
 
 
-class QrToken(BaseModel):
+class QrToken(Model):
     token: str = Field(description="A signed token (ES256 JWS) valid for a few minutes; see /.well-known/jwks.json")
     expires_at: Epoch
     color: Color
     name_masked: str
 
 
-class VerificationAccepted(BaseModel):
+class VerificationAccepted(Model):
     valid: Literal[True]
     color: Color
     name_masked: Optional[str]
@@ -87,7 +88,7 @@ class VerificationAccepted(BaseModel):
     issuer: str = Field(description="`national`, or `province:NN` for a province's own token (mutual recognition)")
 
 
-class VerificationRefused(BaseModel):
+class VerificationRefused(Model):
     valid: Literal[False]
     reason: str = Field(description="malformed, bad_signature, unknown_key, expired, unknown_code, revoked, ... "
                                     "(docs/errors.md)")
@@ -95,7 +96,7 @@ class VerificationRefused(BaseModel):
     checked_at: Epoch
 
 
-class Trip(BaseModel):
+class Trip(Model):
     model_config = ConfigDict(populate_by_name=True)
     trip_id: str
     date: dt.date
@@ -108,12 +109,12 @@ class Trip(BaseModel):
     declared_at: Epoch
 
 
-class TripPage(BaseModel):
+class TripPage(Model):
     trips: list[Trip]
     next_cursor: Optional[str] = Field(description="Pass as `cursor` for the next page; null on the last")
 
 
-class CheckIn(BaseModel):
+class CheckIn(Model):
     date: dt.date
     area: str
     temperature: float

@@ -7,11 +7,12 @@ import json
 from urllib.parse import parse_qs, unquote
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.api.http import body, ok, raw_body, route
 from chalicelib.domain import idnumber, names
 from chalicelib.errors import MalformedRequest, UnsupportedMediaType, ValidationFailed
+from chalicelib.models import Model
 from chalicelib.security import identity
 from chalicelib.services import sessions
 
@@ -19,7 +20,7 @@ bp = Blueprint(__name__)
 FORM = "application/x-www-form-urlencoded"
 
 
-class SelfAsserted(BaseModel):
+class SelfAsserted(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=1, max_length=32)
@@ -48,7 +49,7 @@ class SelfAsserted(BaseModel):
         return value
 
 
-class SessionRequest(BaseModel):
+class SessionRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     assertion: str | None = Field(default=None, min_length=10, max_length=8192,
                                   description="ID token from the identity provider (prod)")

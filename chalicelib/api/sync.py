@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.fields import IdNumber
 from chalicelib.api.http import body, ok, principal, route
 from chalicelib.domain.colors import Color
 from chalicelib.domain.medical import MedicalStatus
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import sync
 
@@ -20,7 +21,7 @@ LocalId = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")
 Epoch = Field(ge=946684800, le=4102444800, description="Epoch seconds")
 
 
-class LocalCodeRecord(BaseModel):
+class LocalCodeRecord(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_number: IdNumber
     color: Color
@@ -37,13 +38,13 @@ class LocalCodeRecord(BaseModel):
         return self
 
 
-class LocalCodeBatch(BaseModel):
+class LocalCodeBatch(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     province: str = Province
     records: list[LocalCodeRecord] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class HealthRecord(BaseModel):
+class HealthRecord(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_number: IdNumber
     record_id: str = LocalId
@@ -54,13 +55,13 @@ class HealthRecord(BaseModel):
     version: int = Field(ge=1, le=2**53)
 
 
-class HealthRecordBatch(BaseModel):
+class HealthRecordBatch(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     province: str = Province
     records: list[HealthRecord] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class LookupRequest(BaseModel):
+class LookupRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_numbers: list[IdNumber] = Field(min_length=1, max_length=MAX_LOOKUP)
     purpose: str = Field(min_length=4, max_length=200, description="Why: recorded and shown to the person")

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.fields import AreaCode, IsoDate
 from chalicelib.api.http import body, ok, principal, query, raw_body, route
 from chalicelib.domain.declaration import Symptom
 from chalicelib.domain.transport import NUMBERED, InvalidNumber, Mode, is_flight_seat, normalise
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import idempotency, trips
 
 bp = Blueprint(__name__)
 
 
-class TripRequest(BaseModel):
+class TripRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
     date: IsoDate
     origin: AreaCode = Field(alias="from")
@@ -44,13 +45,13 @@ class TripRequest(BaseModel):
         return self
 
 
-class TripsQuery(BaseModel):
+class TripsQuery(Model):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=512)
 
 
-class CheckInRequest(BaseModel):
+class CheckInRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     area: AreaCode
     temperature: float = Field(ge=34.0, le=43.0)

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.http import body, ok, principal, route
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import verifications
 
 bp = Blueprint(__name__)
 
 
-class VerificationRequest(BaseModel):
+class VerificationRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     token: str = Field(min_length=1, max_length=4096, description="The scanned QR token")
     checkpoint_id: str = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$", description="Which gate or lane scanned it")

@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Literal
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.http import body, ok, principal, query, route
 from chalicelib.events.delivery import EVENT_TYPES
+from chalicelib.models import Model
 from chalicelib.security.access import Role
 from chalicelib.services import cursors, webhooks
 
@@ -16,14 +17,14 @@ EventType = Literal["person.color_changed", "correction.decided", "area.level_ch
 assert sorted(EventType.__args__) == EVENT_TYPES  # type: ignore[attr-defined]
 
 
-class WebhookRequest(BaseModel):
+class WebhookRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     url: str = Field(min_length=8, max_length=2048)
     event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES))
     description: str | None = Field(default=None, max_length=200)
 
 
-class WebhookChange(BaseModel):
+class WebhookChange(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     url: str | None = Field(default=None, min_length=8, max_length=2048)
     event_types: list[EventType] | None = Field(default=None, min_length=1)
@@ -31,7 +32,7 @@ class WebhookChange(BaseModel):
     status: Literal["active", "disabled"] | None = None
 
 
-class DeliveriesQuery(BaseModel):
+class DeliveriesQuery(Model):
     model_config = ConfigDict(extra="forbid")
     status: Literal["pending", "delivered", "dead"] | None = None
     limit: int = Field(default=50, ge=1, le=200)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.domain import divisions
 from chalicelib.domain.colors import Color, Reason
+from chalicelib.models import Model
 
 FEVER_CELSIUS = 37.3
 DAY = 86400
@@ -23,7 +24,7 @@ class Symptom(str, Enum):
     LOSS_OF_TASTE_OR_SMELL = "loss_of_taste_or_smell"
 
 
-class Declaration(BaseModel):
+class Declaration(Model):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     temperature: float = Field(ge=34.0, le=43.0, description="Body temperature in °C")
