@@ -3,15 +3,25 @@
 Routes live in chalicelib/api/ (one blueprint per resource); event handlers in
 chalicelib/events/. This file only wires them.
 """
+import importlib
 import os
 
 from chalice import Chalice, CORSConfig, Rate
 
-from chalicelib.api import (areas, codes, corrections, exposures, keys, people, provinces, sessions, sync, trips,
-                            verifications, web, webhooks)
 from chalicelib.api.http import error_middleware
-from chalicelib.api import openapi
 from chalicelib.logs import request_logging
+
+# Every blueprint (chalicelib/api/<name>.py); the API handler, `chalice local` and the tests serve them all.
+BLUEPRINTS = ("sessions", "codes", "verifications", "keys", "trips", "areas", "exposures", "people", "sync",
+              "provinces", "webhooks", "corrections", "web", "docs")
+# A split function below gets only its own paths from API Gateway (infra/package.py FUNCTION_ROUTES, which
+# fails the build if these do not serve them), and the stream and schedule functions get none: each loads
+# only the blueprints it serves, so a verify cold start does not import the other twelve modules and their
+# models. The deployment template names the function in HEALTHCODE_FUNCTION.
+FUNCTION_BLUEPRINTS = {"verify": ("verifications",), "apply": ("codes",), "trips": ("trips",),
+                       "sync": ("sync", "webhooks"), "events": (), "scans": (), "sweeper": (),
+                       "webhook-retries": ()}
+FUNCTION = os.environ.get("HEALTHCODE_FUNCTION", "")
 
 app = Chalice(app_name="healthcode", configure_logs=False)  # chalicelib/logs.py: JSON lines, request ids
 # Browsers call the API cross-origin with bearer tokens (no cookies); API Gateway's own error
@@ -20,10 +30,8 @@ app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"],
                           expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
 app.register_middleware(error_middleware, "http")
 
-for blueprint in (sessions.bp, codes.bp, verifications.bp, keys.bp, trips.bp, areas.bp, exposures.bp, people.bp,
-                  sync.bp, provinces.bp, webhooks.bp, corrections.bp, web.bp):
-    app.register_blueprint(blueprint)
-app.register_blueprint(openapi.bp)  # GET /openapi.json, generated from the routes above
+for name in FUNCTION_BLUEPRINTS.get(FUNCTION, BLUEPRINTS):
+    app.register_blueprint(importlib.import_module(f"chalicelib.api.{name}").bp)
 app.register_middleware(request_logging, "all")  # JSON logs, a request id on every line
 
 # The stream ARN is wired from the events table by the deployment template (infra/); locally the

@@ -142,7 +142,20 @@ def route_owners(app: Any) -> dict[tuple[str, str], str]:
     missing = set(FUNCTION_ROUTES) - known
     if missing:
         raise SystemExit(f"FUNCTION_ROUTES names functions app.py does not define: {sorted(missing)}")
+    loads = function_blueprints()
+    for route, owner in owners.items():
+        name = next((n for n in FUNCTION_ROUTES if cfn_name(n) == owner), None)
+        module = app.routes[route[1]][route[0]].view_function.__module__.rpartition(".")[2]
+        if name is not None and module not in loads.get(name, (module,)):
+            raise SystemExit(f"app.FUNCTION_BLUEPRINTS: the {name} function serves {route} but does not load "
+                             f"chalicelib/api/{module}.py")
     return owners
+
+
+def function_blueprints() -> dict[str, tuple[str, ...]]:
+    """app.py's FUNCTION_BLUEPRINTS: the blueprints each function loads (HEALTHCODE_FUNCTION names it)."""
+    load_app()
+    return sys.modules["app"].FUNCTION_BLUEPRINTS
 
 
 def stream_triggers(app: Any) -> dict[str, str]:
@@ -270,7 +283,7 @@ def merge_template(app: Any) -> dict[str, Any]:
             "DependsOn": [log_group],
             "Properties": {
                 "FunctionName": {"Fn::Sub": f"${{AWS::StackName}}-{name}"},
-                "Environment": {"Variables": dict(ENVIRONMENT)},
+                "Environment": {"Variables": {**ENVIRONMENT, "HEALTHCODE_FUNCTION": name}},
             },
         }
         resources[log_group] = {
@@ -384,6 +397,8 @@ def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
             expected = ENVIRONMENT.get(key, value)
             if variables.get(key) != expected:
                 problems.append(f"{resource}: {key} is {variables.get(key)!r}, not {expected!r}")
+        if variables.get("HEALTHCODE_FUNCTION") != name:  # which blueprints it loads (app.FUNCTION_BLUEPRINTS)
+            problems.append(f"{resource}: HEALTHCODE_FUNCTION is {variables.get('HEALTHCODE_FUNCTION')!r}, not {name!r}")
         role = role_of(resource, name)
         if props.get("Role") != {"Fn::GetAtt": [role, "Arn"]}:
             problems.append(f"{resource} does not run as {role}")

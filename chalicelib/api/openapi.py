@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 document of the API, generated from the Chalice route table and the pydantic models.
 
-`GET /openapi.json` serves it; docs/openapi.json is the committed copy and tests/test_openapi.py fails
+`GET /openapi.json` serves it (chalicelib/api/docs.py, which imports this module only when asked); docs/openapi.json is the committed copy and tests/test_openapi.py fails
 when that copy is stale. Regenerate it with `make openapi`, i.e.
 `.venv/bin/python -m chalicelib.api.openapi > docs/openapi.json`.
 
@@ -28,15 +28,13 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from chalice import Blueprint, Response
+from chalice import Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import http, schemas
 from chalicelib.security.access import SYSTEM_ROLES, Role
 from chalicelib.services import idempotency
-
-bp = Blueprint(__name__)
 
 API_PREFIXES = ("/v1/", "/.well-known/", "/openapi.json")
 BEARER, CLIENT = "citizenBearer", "systemClient"
@@ -458,14 +456,9 @@ def render(document: dict[str, Any]) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached(app: Any) -> dict[str, Any]:
+def cached(app: Any) -> dict[str, Any]:
+    """The document GET /openapi.json serves (chalicelib/api/docs.py), built once per app."""
     return build(app)
-
-
-@bp.route("/openapi.json", methods=["GET"])
-def openapi_document():
-    return Response(body=_cached(bp.current_app), status_code=200,
-                    headers={"Content-Type": http.JSON, "Cache-Control": "public, max-age=300"})
 
 
 def main() -> int:

@@ -1,0 +1,84 @@
+"""Each Lambda function loads only what it serves (app.FUNCTION_BLUEPRINTS, named by HEALTHCODE_FUNCTION).
+
+Every check runs `import app` in a fresh process, as a cold Lambda container would, with the session's
+DynamoDB Local and secrets in its environment.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import package
+from tests.conftest import dump
+
+ROOT = Path(__file__).resolve().parents[1]
+
+LOADS = r"""
+import json, sys
+import app
+routes = sorted(f"{m} {p}" for p, methods in app.app.routes.items() for m in methods)
+print(json.dumps({"routes": routes, "modules": sorted(sys.modules)}))
+"""
+
+# A cold verify container: import, then one verification through the verify function's handler, as
+# Lambda calls it.
+SERVES = r"""
+import json, sys
+import app
+from tests.lambda_events import Context, json_body, rest_event
+args = json.loads(sys.argv[1])
+response = app.verify_api(rest_event("POST", "/v1/verifications", args["headers"], args["body"]), Context())
+print(json.dumps({"status": response["statusCode"], "body": json_body(response), "modules": sorted(sys.modules)}))
+"""
+
+# Not for checking a code: QR rendering, the OpenAPI generator and its response models, webhook
+# delivery, the risk rules of applying, botocore.
+NOT_FOR_VERIFY = {"segno", "chalicelib.services.qr_images", "chalicelib.api.openapi", "chalicelib.api.schemas",
+                  "chalicelib.events.delivery", "chalicelib.services.assessment", "chalicelib.api.codes",
+                  "chalicelib.api.web", "boto3", "botocore"}
+
+
+def run(code: str, function: str | None, *args: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if k != "HEALTHCODE_FUNCTION"}
+    if function is not None:
+        env["HEALTHCODE_FUNCTION"] = function
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_api_handler_serves_every_route(app_module):
+    everything = sorted(f"{m} {p}" for p, methods in app_module.app.routes.items() for m in methods)
+    assert run(LOADS, None)["routes"] == everything
+    assert run(LOADS, "api")["routes"] == everything
+
+
+@pytest.mark.parametrize("function", sorted(package.FUNCTION_ROUTES))
+def test_a_split_function_serves_the_routes_api_gateway_sends_it(app_module, function):
+    loaded = run(LOADS, function)
+    owners = package.route_owners(app_module.app)
+    sent_to_it = sorted(f"{m} {p}" for (m, p), owner in owners.items() if owner == package.cfn_name(function))
+    assert sent_to_it and set(sent_to_it) <= set(loaded["routes"])
+    assert len(loaded["routes"]) < len(owners)
+
+
+@pytest.mark.parametrize("function", ["events", "scans", "sweeper", "webhook-retries"])
+def test_event_functions_load_no_routes(function):
+    assert run(LOADS, function)["routes"] == []
+
+
+def test_a_cold_verify_container_checks_a_code_without_the_rest_of_the_app(citizen, checkpoint):
+    holder = citizen()
+    assert holder.apply().status_code == 201
+    body = dump({"token": holder.qr_token(), "checkpoint_id": "cold-gate-1", "temperature": 36.4})
+    served = run(SERVES, "verify", json.dumps({"headers": checkpoint, "body": body}))
+    assert served["status"] == 200 and served["body"]["valid"] is True, served["body"]
+    assert served["body"]["color"] == "green"
+    assert NOT_FOR_VERIFY.isdisjoint(served["modules"]), NOT_FOR_VERIFY & set(served["modules"])
