@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         ratios = {f: (verify["verify"].p50_ms / verify[f].p50_ms, verify["verify"].mean_ms / verify[f].mean_ms)
                   for f in ("floor_a", "floor_b")}
         for f, (p50, mean) in ratios.items():
-            say(f"  verify / {f.replace('_', ' ')}: {p50:.1f}x at p50, {mean:.1f}x in mean latency")
+            say(f"  verify / {f.replace('_', ' ')}: {p50:.2f}x at p50, {mean:.2f}x in mean latency")
 
         section("Where a verify request's time goes (separate instrumented pass, mean ms per request)")
         parts = verify_latency.breakdown(http, checkpoint, pool, n=min(500, options.requests))
@@ -94,17 +94,20 @@ def main(argv: list[str] | None = None) -> int:
         pool.keep_fresh(max_age_s=0)
         cold = cold_start.run(checkpoint, pool.tokens[0])
         fr = cold["first_request"]
-        say(f"  import app              median {cold['import_app_s'] * 1000:7.0f} ms  "
-            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold['import_app_all'])})")
-        say(f"  import app, own modules compiled from source  median {cold['import_app_compiled_s'] * 1000:.0f} ms  "
-            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold['import_app_compiled_all'])})")
-        say(f"  import boto3            median {cold['import_boto3_s'] * 1000:7.0f} ms  "
-            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold['import_boto3_all'])})")
-        say(f"  import app + first POST /v1/verifications  median {cold['import_and_first_s'] * 1000:.0f} ms "
+        for key, label in (("import_app", "import app (verify function)"),
+                           ("import_whole_app", "import app (API handler, every route)"),
+                           ("import_app_compiled", "import app (verify), own modules compiled from source"),
+                           ("import_boto3", "import boto3")):
+            say(f"  {label:56} median {cold[key + '_s'] * 1000:4.0f} ms  "
+                f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold[key + '_all'])})")
+        say(f"  verify function: import app + first verification  median {cold['import_and_first_s'] * 1000:.0f} ms "
             f"of {cold['first_request_runs']} processes (import {fr['import_app'] * 1000:.0f} ms, first request "
-            f"{fr['first'] * 1000:.0f} ms, second request {fr['second'] * 1000:.1f} ms; chalice.test harness "
-            f"import {fr['harness'] * 1000:.0f} ms not counted); all valid: {cold['first_request_ok']}")
-        say("  import app, self time by package (python -X importtime): "
+            f"{fr['first'] * 1000:.0f} ms, second request {fr['second'] * 1000:.1f} ms); all valid: "
+            f"{cold['first_request_ok']}; botocore imported: {cold['first_request_botocore']}")
+        say(f"  import app / import boto3: {cold['import_app_s'] / cold['import_boto3_s']:.2f}x (verify function), "
+            f"{cold['import_whole_app_s'] / cold['import_boto3_s']:.2f}x (API handler); import + first verification "
+            f"/ import boto3: {cold['import_and_first_s'] / cold['import_boto3_s']:.2f}x")
+        say("  import app (verify), self time by package (python -X importtime): "
             + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
 
         if not options.quick:
@@ -163,8 +166,8 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
         lat = verify[key]
         say(f"| {label} | {lat.per_second:,.0f} | {lat.p50_ms:.2f} | {lat.p99_ms:.2f} | {lat.mean_ms:.2f} |")
     say()
-    say(f"verify / floor (a): {ratios['floor_a'][0]:.1f}x (p50), {ratios['floor_a'][1]:.1f}x (mean); "
-        f"verify / floor (b): {ratios['floor_b'][0]:.1f}x (p50), {ratios['floor_b'][1]:.1f}x (mean).")
+    say(f"verify / floor (a): {ratios['floor_a'][0]:.2f}x (p50), {ratios['floor_a'][1]:.2f}x (mean); "
+        f"verify / floor (b): {ratios['floor_b'][0]:.2f}x (p50), {ratios['floor_b'][1]:.2f}x (mean).")
     say()
     say("| Verify request, mean ms per part | ms |")
     say("|---|---:|")
@@ -175,14 +178,17 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
     fr = cold["first_request"]
     say("| Cold start (fresh process, bytecode cached unless said, median) | ms |")
     say("|---|---:|")
-    say(f"| `import app` (of 5) | {cold['import_app_s'] * 1000:.0f} |")
-    say(f"| `import app`, the repo's own modules compiled from source (of 5) "
-        f"| {cold['import_app_compiled_s'] * 1000:.0f} |")
-    say(f"| `import boto3` alone (of 5) | {cold['import_boto3_s'] * 1000:.0f} |")
-    say(f"| `import app` + first POST /v1/verifications (of {cold['first_request_runs']}) "
-        f"| {cold['import_and_first_s'] * 1000:.0f} |")
-    say(f"| of which the first request | {fr['first'] * 1000:.0f} |")
-    say(f"| the second request in that process | {fr['second'] * 1000:.1f} |")
+    boto3_ms = cold['import_boto3_s'] * 1000
+    say(f"| `import boto3` alone (of 5) | {boto3_ms:.0f} |")
+    for key, label in (("import_app", "`import app`, verify function (of 5)"),
+                       ("import_whole_app", "`import app`, API handler with every route (of 5)"),
+                       ("import_app_compiled", "`import app`, verify function, own modules compiled from source (of 5)"),
+                       ("import_and_first", f"verify function: `import app` + first verification "
+                                            f"(of {cold['first_request_runs']})")):
+        ms = cold[key + "_s"] * 1000
+        say(f"| {label} | {ms:.0f} ({ms / boto3_ms:.2f}x boto3) |")
+    say(f"| of which the first verification | {fr['first'] * 1000:.0f} |")
+    say(f"| the second verification in that process | {fr['second'] * 1000:.1f} |")
     say()
     say("| API call | DynamoDB calls | operations |")
     say("|---|---:|---|")

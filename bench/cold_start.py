@@ -1,5 +1,8 @@
 """Cold start: a fresh Python process importing the app, and serving its first verification.
 
+"import app" is timed as the verify function imports it (HEALTHCODE_FUNCTION=verify: only the blueprints
+it serves, see app.FUNCTION_BLUEPRINTS) and as the API handler does (every blueprint).
+
 Every figure is the median over fresh subprocesses (cwd = repo root, this venv's
 Python). Bytecode goes to a private PYTHONPYCACHEPREFIX (nothing is written into
 the repo) and one untimed run fills it first, so "cached" figures do not depend on
@@ -25,46 +28,50 @@ ROOT = Path(__file__).resolve().parents[1]
 IMPORT_APP = "import time;t=time.perf_counter();import app;print(time.perf_counter()-t)"
 IMPORT_BOTO3 = "import time;t=time.perf_counter();import boto3;print(time.perf_counter()-t)"
 
-# A Lambda-like first request: import the app, then serve one POST /v1/verifications
-# (first DynamoDB client, secrets file, key ring, first GetItem/PutItem), then a second one.
+# A cold verify container: import the app as the verify function (HEALTHCODE_FUNCTION=verify), then
+# hand its handler two API Gateway events as Lambda would (first DynamoDB connection, secrets file,
+# key ring, first UpdateItem). No chalice.test harness: it imports botocore itself.
 FIRST_REQUEST = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import app
 t1 = time.perf_counter()
-from chalice.test import Client
-http = Client(app.app, stage_name="test", project_dir=".").http
+from tests.lambda_events import Context, json_body, rest_event
 t2 = time.perf_counter()
 args = json.loads(sys.argv[1])
-first = http.post("/v1/verifications", headers=args["headers"], body=args["body"])
+first = app.verify_api(rest_event("POST", "/v1/verifications", args["headers"], args["body"]), Context())
 t3 = time.perf_counter()
-second = http.post("/v1/verifications", headers=args["headers"], body=args["body"])
+second = app.verify_api(rest_event("POST", "/v1/verifications", args["headers"], args["body"]), Context())
 t4 = time.perf_counter()
 print(json.dumps({"import_app": t1 - t0, "harness": t2 - t1, "first": t3 - t2, "second": t4 - t3,
-                  "ok": [r.status_code == 200 and r.json_body.get("valid") is True for r in (first, second)]}))
+                  "ok": [r["statusCode"] == 200 and json_body(r).get("valid") is True for r in (first, second)],
+                  "boto3": "boto3" in sys.modules or "botocore" in sys.modules}))
 """
+VERIFY_FUNCTION = {"HEALTHCODE_FUNCTION": "verify"}
 
 
 class Runner:
     def __init__(self, cache: Path):
         self.cache = cache
-        self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        self.env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "HEALTHCODE_FUNCTION")}
         self.env["PYTHONPYCACHEPREFIX"] = str(cache)
 
-    def run(self, code: str, *args: str, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    def run(self, code: str, *args: str, flags: tuple[str, ...] = (),
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         done = subprocess.run([sys.executable, *flags, "-c", code, *args], cwd=ROOT, capture_output=True,
-                              text=True, env=self.env, timeout=120)
+                              text=True, env={**self.env, **(env or {})}, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"subprocess failed ({done.returncode}): {done.stderr[-2000:]}")
         return done
 
-    def seconds(self, code: str, runs: int, forget_app_bytecode: bool = False) -> list[float]:
-        self.run(code)  # untimed: fills the bytecode cache and the OS file cache
+    def seconds(self, code: str, runs: int, forget_app_bytecode: bool = False,
+                env: dict[str, str] | None = None) -> list[float]:
+        self.run(code, env=env)  # untimed: fills the bytecode cache and the OS file cache
         times = []
         for _ in range(runs):
             if forget_app_bytecode:
                 self.forget_app_bytecode()
-            times.append(float(self.run(code).stdout.strip()))
+            times.append(float(self.run(code, env=env).stdout.strip()))
         return times
 
     def forget_app_bytecode(self) -> None:
@@ -75,8 +82,8 @@ class Runner:
             pyc.unlink()
 
     def import_profile(self, top: int = 6) -> list[tuple[str, float]]:
-        """Self import time (ms) of `import app` by top-level package, from python -X importtime."""
-        done = self.run("import app", flags=("-X", "importtime"))
+        """Self import time (ms) of the verify function's `import app` by top-level package (-X importtime)."""
+        done = self.run("import app", flags=("-X", "importtime"), env=VERIFY_FUNCTION)
         by_package: dict[str, float] = {}
         for line in done.stderr.splitlines():
             m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
@@ -87,29 +94,33 @@ class Runner:
 
     def first_request(self, headers: dict[str, str], body: str, runs: int) -> list[dict[str, Any]]:
         arg = json.dumps({"headers": headers, "body": body})
-        self.run(FIRST_REQUEST, arg)
-        return [json.loads(self.run(FIRST_REQUEST, arg).stdout) for _ in range(runs)]
+        self.run(FIRST_REQUEST, arg, env=VERIFY_FUNCTION)
+        return [json.loads(self.run(FIRST_REQUEST, arg, env=VERIFY_FUNCTION).stdout.strip().splitlines()[-1])
+                for _ in range(runs)]
 
 
 def run(checkpoint: dict[str, str], token: str, runs: int = 5, first_runs: int = 3) -> dict[str, Any]:
     cache = Path(tempfile.mkdtemp(prefix="healthcode-bench-pycache-"))
     try:
         runner = Runner(cache)
-        app_s = runner.seconds(IMPORT_APP, runs)
+        app_s = runner.seconds(IMPORT_APP, runs, env=VERIFY_FUNCTION)
+        whole_s = runner.seconds(IMPORT_APP, runs)
         boto3_s = runner.seconds(IMPORT_BOTO3, runs)
         body = json.dumps({"token": token, "checkpoint_id": "bench-cold-gate", "temperature": 36.6})
         firsts = runner.first_request(checkpoint, body, first_runs)
         profile = runner.import_profile()
-        compiled_s = runner.seconds(IMPORT_APP, runs, forget_app_bytecode=True)
+        compiled_s = runner.seconds(IMPORT_APP, runs, forget_app_bytecode=True, env=VERIFY_FUNCTION)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     med = {k: stats.median([f[k] for f in firsts]) for k in ("import_app", "harness", "first", "second")}
     return {
         "import_app_s": stats.median(app_s), "import_app_all": app_s,
+        "import_whole_app_s": stats.median(whole_s), "import_whole_app_all": whole_s,
         "import_app_compiled_s": stats.median(compiled_s), "import_app_compiled_all": compiled_s,
         "import_boto3_s": stats.median(boto3_s), "import_boto3_all": boto3_s,
         "first_request": med, "first_request_runs": len(firsts),
         "first_request_ok": all(all(f["ok"]) for f in firsts),
+        "first_request_botocore": any(f["boto3"] for f in firsts),
         "import_and_first_s": stats.median([f["import_app"] + f["first"] for f in firsts]),
         "profile": profile,
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -36,6 +37,8 @@ class RawDynamo:
     def __init__(self, endpoint: str):
         url = urlparse(endpoint)
         self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+        self.conn.connect()
+        self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as urllib3 and store/wire.py do
 
     def get_item(self, table: str, key: dict[str, Any]) -> dict[str, Any]:
         self.conn.request("POST", "/", body=json.dumps({"TableName": table, "Key": key}), headers=RAW_HEADERS)

@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import threading
 import time
 import zlib
@@ -131,6 +132,10 @@ class Wire:
         if conn is None:
             kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
             conn = kind(self.host, timeout=CONNECT_TIMEOUT)
+            conn.connect()
+            # http.client writes the headers and the body separately; as urllib3 (botocore) does, do not
+            # let Nagle's algorithm hold the body back waiting for the headers' ACK
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._local.conn = conn
         return conn
 
@@ -157,9 +162,9 @@ class Wire:
 
     def _attempt(self, target: str, payload: bytes) -> dict[str, Any]:
         headers = self.signer.headers(self.host, target, payload, credentials(), datetime.now(timezone.utc))
-        conn = self._connection()
         try:
-            conn.request("POST", "/", body=payload, headers=headers)  # connects within CONNECT_TIMEOUT
+            conn = self._connection()
+            conn.request("POST", "/", body=payload, headers=headers)
             if conn.sock is not None:
                 conn.sock.settimeout(READ_TIMEOUT)
             response = conn.getresponse()
