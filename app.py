@@ -27,7 +27,7 @@ app = Chalice(app_name="healthcode", configure_logs=False)  # chalicelib/logs.py
 # Browsers call the API cross-origin with bearer tokens (no cookies); API Gateway's own error
 # responses carry the same headers (infra/package.py). Set before the blueprints register.
 app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"],
-                          expose_headers=["Idempotent-Replayed", "X-Request-Id"], max_age=600)
+                          expose_headers=["Idempotent-Replayed", "X-Request-Id", "Retry-After"], max_age=600)
 app.register_middleware(error_middleware, "http")
 
 for name in FUNCTION_BLUEPRINTS.get(FUNCTION, BLUEPRINTS):

@@ -221,7 +221,7 @@ def test_a_route_added_anywhere_documents_itself() -> None:
     assert parameters["limit"] == {"name": "limit", "in": "query", "required": False, "description": "How many",
                                    "schema": {"type": "integer", "minimum": 1, "maximum": 9, "default": 5}}
     assert parameters["cursor"]["schema"] == {"type": "string"}  # a query value is never JSON null
-    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "413", "415", "422"}
+    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "413", "415", "422", "503"}
     assert operation["responses"]["201"]["content"]["application/json"]["schema"] == openapi.PERMISSIVE
 
 

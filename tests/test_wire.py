@@ -1,4 +1,5 @@
-"""The botocore-free DynamoDB call of the verify hot path (chalicelib/store/wire.py).
+"""The botocore-free DynamoDB call of the verify hot path (chalicelib/store/wire.py), and what callers see
+when DynamoDB stays overloaded.
 
 Its signature must be the one botocore would send (DynamoDB Local does not check signatures, so
 botocore's signer is the reference), its answers and errors those of DynamoDB Local, and its retries
@@ -178,3 +179,31 @@ def test_three_failures_give_up_with_the_last_error(proxy):
         _scan_note("wire-never")
     assert failed.value.code == "ProvisionedThroughputExceededException"
     assert proxy.plan == ["throttle"]  # three attempts, not four
+
+
+THROTTLED = ["throttle"] * 3  # every attempt the clients make
+
+
+def test_an_overloaded_database_answers_503_and_points_checkpoints_to_offline_keys(proxy, client, citizen,
+                                                                                  checkpoint):
+    holder = citizen()
+    assert holder.apply().status_code == 201
+    scan = json.dumps({"token": holder.qr_token(), "checkpoint_id": "busy-gate-1", "temperature": 36.5})
+    proxy.plan = list(THROTTLED)
+    busy = client.post("/v1/verifications", headers=checkpoint, body=scan)
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "1"
+    assert busy.json_body["error"]["code"] == "overloaded"
+    assert "/.well-known/jwks.json" in busy.json_body["error"]["message"]
+    assert proxy.plan == []
+    again = client.post("/v1/verifications", headers=checkpoint, body=scan)
+    assert again.status_code == 200 and again.json_body["valid"] is True
+
+
+def test_botocore_calls_that_stay_throttled_answer_503_too(proxy, client, citizen):
+    holder = citizen()
+    assert holder.apply().status_code == 201
+    proxy.plan = list(THROTTLED)
+    busy = client.get("/v1/codes/me", headers=holder.headers)
+    assert busy.status_code == 503 and busy.json_body["error"]["code"] == "overloaded"
+    assert client.get("/v1/codes/me", headers=holder.headers).status_code == 200

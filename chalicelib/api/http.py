@@ -16,10 +16,12 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import ApiError, MalformedRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType,
+                               ValidationFailed)
 from chalicelib.security import access
 from chalicelib.security.access import Principal, Role
 from chalicelib.settings import get_settings
+from chalicelib.store.dynamo import is_overload
 
 log = logging.getLogger("healthcode.api")
 M = TypeVar("M", bound=BaseModel)
@@ -31,10 +33,15 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details if details is not None else []}}
 
 
+RETRY_AFTER_SECONDS = "1"
+
+
 def error_response(error: ApiError) -> Response:
     headers = {"Content-Type": JSON, **NO_STORE}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="healthcode"'
+    if error.status == 503:
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
     return Response(body=error_body(error.code, error.message, error.details), status_code=error.status,
                     headers=headers)
 
@@ -52,6 +59,14 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable[[Callable[..., R
                 return view(*args, **kwargs)
             except ApiError as error:
                 return error_response(error)
+            except Exception as exc:
+                if not is_overload(exc):
+                    raise
+                log.warning("database overloaded or unreachable", extra={"error_code": type(exc).__name__})
+                return error_response(ServiceUnavailable(
+                    "The service is busy; try again in a moment. Checkpoints can verify codes offline with the "
+                    "published keys (/.well-known/jwks.json) meanwhile.", code="overloaded"))
+        handled.answers_overload = True  # type: ignore[attr-defined]  # for the OpenAPI document's 503
         bp.route(path, **options)(handled)
         return view
     return register

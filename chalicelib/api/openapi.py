@@ -67,8 +67,15 @@ ERRORS = {  # status -> (component name, when)
                                   "/v1/oauth/token), on any method"),
     422: ("ValidationFailed", "Invalid fields or query parameters; `details` names each"),
     429: ("TooManyRequests", "Too many requests; try again shortly"),
+    503: ("Overloaded", "The database stayed throttled or unreachable (`overloaded`); retry after `Retry-After` "
+                        "seconds. Checkpoints verify QR tokens offline with /.well-known/jwks.json meanwhile"),
 }
 BODY_ERRORS = {400, 413, 415, 422}
+OVERLOADED = {"description": ERRORS[503][1],
+              "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"},
+                          "Retry-After": {"description": "Seconds to wait before retrying", "required": True,
+                                          "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+              "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -345,7 +352,7 @@ def build(app: Any) -> dict[str, Any]:
             "responses": {name: {"description": when, "headers": {"X-Request-Id": {"$ref": "#/components/headers/"
                                                                                           "RequestId"}},
                                  "content": {http.JSON: {"schema": refs[schemas.Error]}}}
-                          for name, when in ERRORS.values()},
+                          for name, when in ERRORS.values()} | {"Overloaded": OVERLOADED},
             "headers": {"RequestId": {"description": "The request id: on every log line of this request",
                                       "required": True, "schema": {"type": "string", "minLength": 1}}},
             "securitySchemes": {
@@ -412,6 +419,8 @@ def _operation(path: str, method: str, entry: Any, facts: ViewFacts, op: Op, ref
         errors.add(404)
     if facts.idempotent:
         errors |= {409, 422}
+    if getattr(entry.view_function, "answers_overload", False):  # chalicelib/api/http.py route()
+        errors.add(503)
 
     security = []
     for role in facts.roles:

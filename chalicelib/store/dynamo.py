@@ -33,7 +33,7 @@ def client() -> Any:
 
                 kwargs: dict[str, Any] = {
                     "region_name": settings.region,
-                    "config": Config(retries={"max_attempts": 3, "mode": "standard"},
+                    "config": Config(retries={"total_max_attempts": 3, "mode": "standard"},  # as store/wire.py
                                      connect_timeout=2, read_timeout=5,
                                      max_pool_connections=32),
                 }
@@ -106,6 +106,17 @@ def is_condition_failure(exc: Exception) -> bool:
         reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
     return False
+
+
+# botocore's exceptions for a connection that failed or timed out, by name (botocore is not imported here)
+_UNREACHABLE = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"})
+
+
+def is_overload(exc: Exception) -> bool:
+    """DynamoDB throttled us or could not be reached, even after the clients' own retries: a moment to
+    tell the caller to come back (or a checkpoint to verify offline), not an internal error."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return code in wire.RETRYABLE_CODES or code == "ConnectionError" or type(exc).__name__ in _UNREACHABLE
 
 
 def _guarded(call: Any, **request: Any) -> Any:
