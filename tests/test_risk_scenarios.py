@@ -16,6 +16,7 @@ import pytest
 
 from chalicelib import clock
 from chalicelib.domain import days, divisions
+from chalicelib.errors import Conflict
 from chalicelib.security.access import Role
 from chalicelib.services.exposures import PUBLIC_QUERIES_PER_MINUTE
 from chalicelib.store import codes, dynamo
@@ -180,6 +181,35 @@ def test_a_suspected_case_makes_even_a_close_seat_only_yellow(client, citizen, h
     publish(client, health_authority("11"), mode="flight", number=number, rows={"from": 12, "to": 12})
     drain(pump)
     assert color(client, near) == "red"
+
+
+def test_a_recompute_that_fails_in_a_fan_out_leaves_the_others_done_and_the_retried_batch_finishes(
+        client, citizen, health_authority, pump, monkeypatch):
+    from chalicelib.services import assessment
+
+    number = flight()
+    passengers = [resident(citizen) for _ in range(5)]
+    for passenger in passengers:
+        declare(client, passenger, mode="flight", number=number)
+    failed: list[str] = []
+    calls: list[str] = []
+    real = assessment.refresh
+
+    def flaky(person: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(person)
+        if not failed:  # the first recompute of the fan-out fails once
+            failed.append(person)
+            raise Conflict("injected", code="concurrent_update")
+        return real(person, *args, **kwargs)
+
+    monkeypatch.setattr(assessment, "refresh", flaky)
+    publish(client, health_authority("11"), mode="flight", number=number)
+    failures = pump.failures
+    pump.drain()  # the first pass raises (as a Lambda invocation would) and the batch is read again
+    assert failed and pump.failures == failures + 1
+    retried_at = calls.index(failed[0], 1)
+    assert len(set(calls[:retried_at])) == 5  # the failing pass recomputed the other four too
+    assert [color(client, p) for p in passengers] == ["yellow"] * 5
 
 
 def test_a_passenger_of_the_same_number_on_another_date_is_unaffected(client, citizen, health_authority, pump):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from chalicelib.domain import days
@@ -28,6 +29,7 @@ from chalicelib.store import (areas, audit, checkins, codes, corrections, dynamo
 
 # each lost attempt means another writer's version landed, so N concurrent writers all land within N attempts
 MAX_ATTEMPTS = 10
+RECOMPUTE_WORKERS = 8   # concurrent recomputes of one fan-out (refresh_many)
 DUE_SHARDS = 8
 Mutation = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -161,5 +163,15 @@ def preview(person: str, now: int) -> tuple[str, list[dict[str, Any]]]:
 
 
 def refresh_many(people: set[str], now: int, cause: str, actor: str | None = None) -> int:
-    """Recompute everyone a fan-out found; returns how many codes were written."""
-    return sum(refresh(person, now, cause, actor=actor)[1] for person in sorted(people))
+    """Recompute everyone a fan-out found; returns how many codes were written.
+
+    A recompute is about ten DynamoDB round trips, mostly waiting, and people are independent (each
+    code's version guards it), so RECOMPUTE_WORKERS run at once. If one fails, the others still finish
+    and the error is raised: the stream batch is retried, and the codes already written recompute as
+    unchanged."""
+    ordered = sorted(people)
+    if len(ordered) < 2:
+        return sum(refresh(person, now, cause, actor=actor)[1] for person in ordered)
+    with ThreadPoolExecutor(max_workers=min(RECOMPUTE_WORKERS, len(ordered))) as pool:
+        written = list(pool.map(lambda person: refresh(person, now, cause, actor=actor)[1], ordered))
+    return sum(written)
