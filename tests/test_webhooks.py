@@ -12,6 +12,7 @@ from chalicelib.events import delivery, handlers
 from chalicelib.security import urls
 from chalicelib.security.access import Role
 from chalicelib.store import deliveries as delivery_store
+from chalicelib.store import dynamo
 from tests import people
 from tests.conftest import auth, client_token, dump
 from tests.receiver import Receiver
@@ -134,6 +135,34 @@ def test_a_dead_delivery_can_be_replayed_and_410_disables(client, health_authori
     described = client.get(f"/v1/webhooks/{hook['id']}", headers=henan).json_body
     assert described["status"] == "disabled" and "410" in described["disabled_reason"]
     broken.stop()
+
+
+def test_a_batch_of_deliveries_reads_its_subscription_once(client, health_authority, province, pump):
+    receiver = Receiver(plan=lambda mid, attempt: "ok").start()
+    shaanxi = province("61")
+    hook = subscribe(client, shaanxi, receiver.url, ["area.level_changed"])
+    receiver.secrets.append(hook["secret"])
+    authority = health_authority("61")
+    areas = ("610102", "610103", "610104", "610111", "610112", "610113")
+    for area in areas:
+        assert client.put(f"/v1/areas/{area}", headers=authority, body=dump({"level": "medium"})).status_code == 200
+    reads: list[str] = []
+
+    def count(params, **_):
+        if params.get("TableName", "").endswith("-webhooks") and params["Key"]["pk"]["S"] == hook["id"]:
+            reads.append(hook["id"])  # (earlier tests' subscriptions get these public events too)
+
+    events = dynamo.client().meta.events
+    events.register("provide-client-params.dynamodb.GetItem", count, unique_id="count-webhook-reads")
+    try:
+        pump.drain()
+    finally:
+        events.unregister("provide-client-params.dynamodb.GetItem", unique_id="count-webhook-reads")
+    page, _ = delivery_store.page(hook["id"], 1000, None)
+    assert len(page) == len(areas) and {d["status"] for d in page} == {"delivered"}
+    assert len(receiver.unique()) == len(areas)
+    assert len(reads) == 1, reads  # six deliveries, one read of their subscription
+    receiver.stop()
 
 
 def test_person_changes_go_only_to_provinces_that_know_the_person(client, citizen, province, pump):

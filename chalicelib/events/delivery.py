@@ -14,6 +14,7 @@ import json
 import logging
 import socket
 import ssl
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
@@ -146,13 +147,35 @@ def send(url: str, address: str, body: str, message_id: str, secrets: list[str],
             "error": error}
 
 
-def attempt(webhook_id: str, event_id: str, now: int) -> dict[str, Any] | None:
+class Subscriptions:
+    """Subscriptions read once per batch of attempts, not once per delivery (a batch of a thousand events
+    to five provinces reads five items, not five thousand). Shared by the batch's sender threads."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, dict[str, Any] | None] = {}
+        self._lock = threading.Lock()
+
+    def get(self, webhook_id: str) -> dict[str, Any] | None:
+        with self._lock:  # held while reading, so senders starting together make one read, not eight
+            if webhook_id not in self._found:
+                self._found[webhook_id] = webhooks.get(webhook_id)
+            return self._found[webhook_id]
+
+    def forget(self, webhook_id: str) -> None:
+        """It changed (disabled after a 410): the batch's later attempts read it again."""
+        with self._lock:
+            self._found.pop(webhook_id, None)
+
+
+def attempt(webhook_id: str, event_id: str, now: int, subscriptions: Subscriptions | None = None
+            ) -> dict[str, Any] | None:
     """Claim and make the next attempt of one delivery; None if another sender has it or it is not due."""
     settings = get_settings()
     delivery = deliveries.claim(webhook_id, event_id, now, int(settings.webhook_timeout) + 30)
     if delivery is None:
         return None
-    subscription = webhooks.get(webhook_id)
+    subscriptions = subscriptions or Subscriptions()
+    subscription = subscriptions.get(webhook_id)
     outcome: dict[str, Any]
     if subscription is None or subscription["status"] != "active":
         outcome = {"status_code": None, "latency_ms": 0, "retry_after": None, "error": "subscription_inactive"}
@@ -170,6 +193,7 @@ def attempt(webhook_id: str, event_id: str, now: int) -> dict[str, Any] | None:
         status, next_at = "delivered", None
     elif code == 410:
         webhooks.disable(webhook_id, "the endpoint answered 410 Gone", now)
+        subscriptions.forget(webhook_id)
         status, next_at = "dead", None
     elif outcome["error"] == "subscription_inactive":
         status, next_at = "dead", None
@@ -183,10 +207,11 @@ def attempt(webhook_id: str, event_id: str, now: int) -> dict[str, Any] | None:
 
 
 def attempt_many(keys: list[tuple[str, str]], now: int) -> list[dict[str, Any] | None]:
+    subscriptions = Subscriptions()
     if len(keys) <= 1:
-        return [attempt(w, e, now) for w, e in keys]
+        return [attempt(w, e, now, subscriptions) for w, e in keys]
     with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-        return list(pool.map(lambda key: attempt(key[0], key[1], now), keys))
+        return list(pool.map(lambda key: attempt(key[0], key[1], now, subscriptions), keys))
 
 
 def retry_due(now: int) -> int:
