@@ -179,10 +179,12 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
     say("| Cold start (fresh process, bytecode cached unless said, median) | ms |")
     say("|---|---:|")
     boto3_ms = cold['import_boto3_s'] * 1000
-    say(f"| `import boto3` alone (of 5) | {boto3_ms:.0f} |")
-    for key, label in (("import_app", "`import app`, verify function (of 5)"),
-                       ("import_whole_app", "`import app`, API handler with every route (of 5)"),
-                       ("import_app_compiled", "`import app`, verify function, own modules compiled from source (of 5)"),
+    runs = len(cold["import_boto3_all"])
+    say(f"| `import boto3` alone (of {runs}) | {boto3_ms:.0f} |")
+    for key, label in (("import_app", f"`import app`, verify function (of {runs})"),
+                       ("import_whole_app", f"`import app`, API handler with every route (of {runs})"),
+                       ("import_app_compiled", f"`import app`, verify function, own modules compiled from source "
+                                               f"(of {runs})"),
                        ("import_and_first", f"verify function: `import app` + first verification "
                                             f"(of {cold['first_request_runs']})")):
         ms = cold[key + "_s"] * 1000
