@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         say("  import app (verify), self time by package (python -X importtime): "
             + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
 
-        if not options.quick:
-            fan_outs(http, options)
+    if not options.quick:
+        fan_outs(options)
 
     elapsed = time.perf_counter() - began
     host["Load average (start, end)"] = f"{load_at_start}; {machine.load()}"
@@ -124,27 +124,31 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def fan_outs(http: Any, options: Any) -> None:
-    """The slow event-driven paths, measured after the verify path so they cannot disturb it."""
-    section("Province sync (issue 4): 500-record batches of new local codes")
-    sync = sources.sync_throughput(http, batches=4)
-    say(f"  {sync['written']} records written; {sync['records_per_s']:.0f} records/s; per batch "
-        f"{sync['batch_ms']} ms and {sync['calls_per_batch']} DynamoDB calls")
+def fan_outs(options: Any) -> None:
+    """The slow event-driven paths, after the verify path so they cannot disturb it, each on a DynamoDB
+    Local of its own: an instance slows down as stream records pile up (docs/BENCHMARKS.md)."""
+    with stack.local_stack():
+        section("Province sync (issue 4): 500-record batches of new local codes")
+        sync = sources.sync_throughput(stack.http_client(), batches=4)
+        say(f"  {sync['written']} records written; {sync['records_per_s']:.0f} records/s; per batch "
+            f"{sync['batch_ms']} ms and {sync['calls_per_batch']} DynamoDB calls")
 
-    section(f"Webhooks (issue 5): {options.events:,} events x 5 subscriptions, local pump, loopback receivers")
-    hooks = sources.webhook_delivery(options.events, 5)
-    say(f"  {hooks['delivered']:,} of {hooks['expected']:,} deliveries received ({hooks['unique']:,} unique) "
-        f"in {hooks['total_s']:.1f} s: {hooks['deliveries_per_s']:.0f} deliveries/s; events produced in "
-        f"{hooks['produced_s']:.1f} s")
-    say(f"  delay from change to receipt: p50 {hooks['delay_p50_ms']:.0f} ms, p99 {hooks['delay_p99_ms']:.0f} ms")
-    # last: seeding 100,000 trips slows DynamoDB Local for whatever runs after it
-    section(f"Exposure recompute (issue 3): 1,000 passengers among {options.trips:,} stored trips")
-    recompute = sources.exposure_recompute(options.trips, 1000)
-    say(f"  seeded {recompute['stored']:,} trips and 1,000 codes in {recompute['seeded_s']:.1f} s (BatchWriteItem)")
-    say(f"  index (trips.by_voyage) + recompute: {recompute['indexed_s']:.2f} s, {recompute['index_calls']:,} "
-        f"DynamoDB calls ({recompute['index_queries']} index queries), {recompute['written']} codes written")
-    say(f"  baseline full scan to find them: {recompute['scan_s']:.2f} s, {recompute['scan_calls']} Scan pages, "
-        f"{recompute['scan_found']} found (before any recompute)")
+    with stack.local_stack():
+        section(f"Webhooks (issue 5): {options.events:,} events x 5 subscriptions, local pump, loopback receivers")
+        hooks = sources.webhook_delivery(options.events, 5)
+        say(f"  {hooks['delivered']:,} of {hooks['expected']:,} deliveries received ({hooks['unique']:,} unique) "
+            f"in {hooks['total_s']:.1f} s: {hooks['deliveries_per_s']:.0f} deliveries/s; events produced in "
+            f"{hooks['produced_s']:.1f} s")
+        say(f"  delay from change to receipt: p50 {hooks['delay_p50_ms']:.0f} ms, p99 {hooks['delay_p99_ms']:.0f} ms")
+
+    with stack.local_stack():
+        section(f"Exposure recompute (issue 3): 1,000 passengers among {options.trips:,} stored trips")
+        recompute = sources.exposure_recompute(options.trips, 1000)
+        say(f"  seeded {recompute['stored']:,} trips and 1,000 codes in {recompute['seeded_s']:.1f} s (BatchWriteItem)")
+        say(f"  index (trips.by_voyage) + recompute: {recompute['indexed_s']:.2f} s, {recompute['index_calls']:,} "
+            f"DynamoDB calls ({recompute['index_queries']} index queries), {recompute['written']} codes written")
+        say(f"  baseline full scan to find them: {recompute['scan_s']:.2f} s, {recompute['scan_calls']} Scan pages, "
+            f"{recompute['scan_found']} found (before any recompute)")
 
 
 def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: dict[str, tuple[float, float]],
