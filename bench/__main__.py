@@ -69,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{'+'.join(map(str, qr['token_parts']))}; lengths seen {qr['token_lengths']}); header {qr['header']}")
         say(f"  QR {qr['designator']} ({qr['mode']} mode, {qr['modules']}x{qr['modules']} modules); "
             f"version {qr['version']}-M holds {qr['capacity_bytes']} bytes, {qr['spare_bytes']} to spare")
+        say("  the same facts (code id, expiry, signing key), signed and verified back, at error correction M:")
+        for alt in qr["alternatives"]:
+            say(f"    {alt['name']:78} {alt['chars']:4} characters  version {alt['version']:2} "
+                f"({alt['modules']}x{alt['modules']}, {alt['mode']})")
 
         section(f"Verify hot path: {options.requests} sequential requests of each kind, "
                 f"{options.citizens} citizens' tokens round-robin")
@@ -204,6 +208,11 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
     say(f"QR token: {qr['token_chars']} characters → QR version {qr['version']} at error correction "
         f"{qr['error']} ({qr['modules']}×{qr['modules']} modules, byte mode; holds {qr['capacity_bytes']} "
         f"bytes, {qr['spare_bytes']} to spare).")
+    say()
+    say("| The same facts as a QR, error correction M | characters | QR version | modules |")
+    say("|---|---:|---:|---:|")
+    for alt in qr["alternatives"]:
+        say(f"| {alt['name']} | {alt['chars']} | {alt['version']} ({alt['mode']}) | {alt['modules']}×{alt['modules']} |")
     say()
     say(f"(bench ran in {elapsed:.0f} s)")
 
