@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any
 
-from bench import cold_start, dynamo_calls, machine, qr_size, sources, stack, verify_latency
+from bench import cold_start, dynamo_calls, machine, qr_size, signatures, sources, stack, verify_latency
 
 
 def say(line: str = "") -> None:
@@ -74,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
             say(f"    {alt['name']:78} {alt['chars']:4} characters  version {alt['version']:2} "
                 f"({alt['modules']}x{alt['modules']}, {alt['mode']})")
 
+        section("QR token signature: ES256 beside EdDSA (Ed25519), PyJWT, keys parsed once")
+        import jwt as pyjwt
+
+        algorithms = signatures.run(pyjwt.decode(pool.tokens[0], options={"verify_signature": False}))
+        for algorithm, figures in algorithms.items():
+            say(f"  {algorithm:6} token {figures['chars']} characters; verify p50 {figures['verify'].p50_ms * 1000:5.0f} µs "
+                f"(mean {figures['verify'].mean_ms * 1000:.0f}); sign p50 {figures['sign'].p50_ms * 1000:5.0f} µs")
+
         section(f"Verify hot path: {options.requests} sequential requests of each kind, "
                 f"{options.citizens} citizens' tokens round-robin")
         verify = verify_latency.run(http, checkpoint, pool, local.ddb.endpoint, n=options.requests,
@@ -124,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                             f"({percent:.0f} % of the machine)")
     section("Interference")
     say(f"  {host['Interference']}" + ("; figures are disturbed, run again on a quiet machine" if percent > 5 else ""))
-    summary(host, options, verify, ratios, parts, cold, calls, qr, elapsed)
+    summary(host, options, verify, ratios, parts, cold, calls, qr, algorithms, elapsed)
     return 0
 
 
@@ -157,7 +165,7 @@ def fan_outs(options: Any) -> None:
 
 def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: dict[str, tuple[float, float]],
             parts: dict[str, float], cold: dict[str, Any], calls: list[tuple[str, int, list[str]]],
-            qr: dict[str, Any], elapsed: float) -> None:
+            qr: dict[str, Any], algorithms: dict[str, dict[str, Any]], elapsed: float) -> None:
     section("Summary (Markdown, paste into docs/BENCHMARKS.md)")
     say()
     say(f"Machine: {host['CPUs (nproc)']} CPUs ({host['CPU model']}), {host['Memory']}, {host['Python']}, "
@@ -208,6 +216,12 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
     say(f"QR token: {qr['token_chars']} characters → QR version {qr['version']} at error correction "
         f"{qr['error']} ({qr['modules']}×{qr['modules']} modules, byte mode; holds {qr['capacity_bytes']} "
         f"bytes, {qr['spare_bytes']} to spare).")
+    say()
+    say("| QR token signature (PyJWT, keys parsed once) | token characters | verify p50 µs | sign p50 µs |")
+    say("|---|---:|---:|---:|")
+    for algorithm, figures in algorithms.items():
+        say(f"| {algorithm} | {figures['chars']} | {figures['verify'].p50_ms * 1000:.0f} | "
+            f"{figures['sign'].p50_ms * 1000:.0f} |")
     say()
     say("| The same facts as a QR, error correction M | characters | QR version | modules |")
     say("|---|---:|---:|---:|")
