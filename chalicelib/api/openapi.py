@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of the API, generated from the Chalice route table and the pydantic models.
 
-`GET /openapi.json` serves it (chalicelib/api/docs.py, which imports this module only when asked); docs/openapi.json is the committed copy and tests/test_openapi.py fails
+`GET /openapi.json` serves it (chalicelib/api/docs.py, which imports this module only when asked);
+docs/openapi.json is the committed copy and tests/test_openapi.py fails
 when that copy is stale. Regenerate it with `make openapi`, i.e.
 `.venv/bin/python -m chalicelib.api.openapi > docs/openapi.json`.
 
