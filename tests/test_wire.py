@@ -51,6 +51,18 @@ def test_the_signature_is_the_one_botocore_computes(monkeypatch, region, token):
     assert ours["X-Amz-Date"] == "20261128T064512Z"
 
 
+def test_credentials_come_from_the_environment_or_else_botocore_s_chain(monkeypatch, tmp_path):
+    assert wire.credentials() == ("local", "local", None)  # the test session's, from the environment
+    shared = tmp_path / "credentials"
+    shared.write_text("[default]\naws_access_key_id = AKIDFROMFILE\naws_secret_access_key = secretfromfile\n")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(shared))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setattr(wire, "_chain", None)
+    assert wire.credentials() == ("AKIDFROMFILE", "secretfromfile", None)
+
+
 def test_regional_endpoints_include_china():
     assert wire.endpoint_url("cn-northwest-1", None) == "https://dynamodb.cn-northwest-1.amazonaws.com.cn"
     assert wire.endpoint_url("ap-east-1", None) == "https://dynamodb.ap-east-1.amazonaws.com"

@@ -63,17 +63,22 @@ def endpoint_url(region: str, configured: str | None) -> str:
     return f"https://dynamodb.{region}.{suffix}"
 
 
+_chain: Any = None   # botocore's credentials, found once and refreshed by botocore as they expire
+
+
 def credentials() -> tuple[str, str, str | None]:
     """Lambda puts its role's credentials in the environment; elsewhere botocore's chain finds them."""
+    global _chain
     key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
     if key and secret:
         return key, secret, os.environ.get("AWS_SESSION_TOKEN") or None
-    import botocore.session  # only off Lambda, without credentials in the environment
+    if _chain is None:
+        import botocore.session  # only off Lambda, without credentials in the environment
 
-    found = botocore.session.get_session().get_credentials()
-    if found is None:
-        raise WireError("NoCredentials", "No AWS credentials were found.", 0)
-    frozen = found.get_frozen_credentials()
+        _chain = botocore.session.get_session().get_credentials()
+        if _chain is None:
+            raise WireError("NoCredentials", "No AWS credentials were found.", 0)
+    frozen = _chain.get_frozen_credentials()
     return frozen.access_key, frozen.secret_key, frozen.token
 
 
