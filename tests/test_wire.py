@@ -122,6 +122,8 @@ class Proxy:
                 if fault == "500":
                     return self.reply(500, b'{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError",'
                                            b'"message":"injected"}')
+                if fault == "html502":
+                    return self.reply(502, b"<html><body>Bad Gateway</body></html>")
                 if fault == "throttle":
                     return self.reply(400, b'{"__type":"com.amazonaws.dynamodb.v20120810#'
                                            b'ProvisionedThroughputExceededException","message":"injected"}')
@@ -174,7 +176,7 @@ def _scan_note(code: str) -> dict[str, Any] | None:
                          condition="attribute_exists(pk)", hot=True)
 
 
-@pytest.mark.parametrize("faults", [["reset"], ["500"], ["throttle"], ["crc"], ["reset", "500"]])
+@pytest.mark.parametrize("faults", [["reset"], ["500"], ["throttle"], ["crc"], ["html502"], ["reset", "500"]])
 def test_transient_faults_are_retried(proxy, faults):
     code = f"wire-retry-{'-'.join(faults)}"
     dynamo.put("people", {"pk": code, "version": 1})

@@ -183,9 +183,13 @@ class Wire:
         if expected is not None and zlib.crc32(raw) != int(expected):
             self._drop_connection()
             raise _Retry() from WireError("CRC32CheckFailed", "The response was damaged in transit.", response.status)
-        body = json.loads(raw) if raw else {}
-        if response.status == 200:
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:  # not DynamoDB answering (a proxy's error page): judged by its status alone
+            body = None
+        if response.status == 200 and isinstance(body, dict):
             return body
+        body = body if isinstance(body, dict) else {}
         code = str(body.get("__type", "")).rpartition("#")[2] or f"HTTP{response.status}"
         message = body.get("message") or body.get("Message") or ""
         error = WireError(code, message, response.status,
