@@ -120,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  import app / import boto3: {cold['import_app_s'] / cold['import_boto3_s']:.2f}x (verify function), "
             f"{cold['import_whole_app_s'] / cold['import_boto3_s']:.2f}x (API handler); import + first verification "
             f"/ import boto3: {cold['import_and_first_s'] / cold['import_boto3_s']:.2f}x")
+        if cold["bundle"]:
+            say(f"  the Lambda bundle (out/deployment.zip), unpacked read-only, verify function's import app: "
+                f"{cold['bundle']['with'] * 1000:.0f} ms with its bytecode, {cold['bundle']['without'] * 1000:.0f} ms "
+                f"without (median of 7)")
+        else:
+            say("  (no out/deployment.zip: `make package` first to time the Lambda bundle itself)")
         say("  import app (verify), self time by package (python -X importtime): "
             + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
 
@@ -208,6 +214,10 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
         say(f"| {label} | {ms:.0f} ({ms / boto3_ms:.2f}x boto3) |")
     say(f"| of which the first verification | {fr['first'] * 1000:.0f} |")
     say(f"| the second verification in that process | {fr['second'] * 1000:.1f} |")
+    if cold["bundle"]:
+        for kind in ("with", "without"):
+            say(f"| `import app`, verify function, from the Lambda bundle unpacked read-only, {kind} its bytecode "
+                f"(of 7) | {cold['bundle'][kind] * 1000:.0f} |")
     say()
     say("| API call | DynamoDB calls | operations |")
     say("|---|---:|---|")

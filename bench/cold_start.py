@@ -109,6 +109,39 @@ class Runner:
                 for _ in range(runs)]
 
 
+def packaged(runs: int = 7) -> dict[str, list[float]] | None:
+    """`import app` (verify function) from the Lambda bundle `make package` built, unpacked read-only as
+    Lambda does, with the bytecode infra/bytecode.py adds and with it removed; None if there is no bundle."""
+    import stat
+    import zipfile
+
+    bundle = ROOT / "out" / "deployment.zip"
+    if not bundle.exists():
+        return None
+    tmp = Path(tempfile.mkdtemp(prefix="healthcode-bench-bundle-"))
+    try:
+        for kind in ("with", "without"):
+            with zipfile.ZipFile(bundle) as archive:
+                members = [n for n in archive.namelist() if kind == "with" or not n.endswith(".pyc")]
+                archive.extractall(tmp / kind, members)
+            for path in (tmp / kind).rglob("*"):
+                path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(VERIFY_FUNCTION, PYTHONDONTWRITEBYTECODE="1")
+        times: dict[str, list[float]] = {"with": [], "without": []}
+        for _ in range(runs):
+            for kind in times:
+                done = subprocess.run([sys.executable, "-c", IMPORT_APP], cwd=tmp / kind, env=env,
+                                      capture_output=True, text=True, timeout=120, check=True)
+                times[kind].append(float(done.stdout.strip()))
+        return times
+    finally:
+        for path in tmp.rglob("*"):
+            if path.is_dir():
+                path.chmod(0o755)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run(checkpoint: dict[str, str], token: str, runs: int = 9, first_runs: int = 5) -> dict[str, Any]:
     cache = Path(tempfile.mkdtemp(prefix="healthcode-bench-pycache-"))
     try:
@@ -120,6 +153,7 @@ def run(checkpoint: dict[str, str], token: str, runs: int = 9, first_runs: int =
         firsts = runner.first_request(checkpoint, body, first_runs)
         profile = runner.import_profile()
         compiled_s = runner.seconds(IMPORT_APP, runs, forget_app_bytecode=True, env=VERIFY_FUNCTION)
+        bundle = packaged()
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     med = {k: stats.median([f[k] for f in firsts]) for k in ("import_app", "harness", "first", "second")}
@@ -133,4 +167,5 @@ def run(checkpoint: dict[str, str], token: str, runs: int = 9, first_runs: int =
         "first_request_botocore": any(f["boto3"] for f in firsts),
         "import_and_first_s": stats.median([f["import_app"] + f["first"] for f in firsts]),
         "profile": profile,
+        "bundle": {kind: stats.median(times) for kind, times in bundle.items()} if bundle else None,
     }

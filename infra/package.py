@@ -36,6 +36,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from infra import bytecode
+
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ROOT / "infra" / "template.json"
 DEPLOY = ROOT / "infra" / "deploy.json"
@@ -479,11 +481,22 @@ def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
     if "DeadWebhookDeliveriesAlarm" not in resources:
         problems.append("no alarm on dead webhook deliveries")
 
+    # the bundle carries bytecode for the functions' runtime, so cold starts do not compile it
+    runtimes = {resources[r]["Properties"].get("Runtime") for r in wanted if r in resources}
+    if runtimes != {bytecode.runtime()}:
+        problems.append(f"the functions run {sorted(map(str, runtimes))} but the bundle's bytecode is for "
+                        f"{bytecode.runtime()}: package with that Python")
+    uncompiled = bytecode.missing_bytecode(bundle)
+    if uncompiled:
+        problems.append(f"{len(uncompiled)} modules of the bundle have no unchecked-hash bytecode, e.g. "
+                        f"{uncompiled[:3]}")
+
     # the bundle fits Lambda's limits
     zipped = bundle.stat().st_size
     with zipfile.ZipFile(bundle) as archive:
         unzipped = sum(info.file_size for info in archive.infolist())
         files = len(archive.infolist())
+        compiled = sum(1 for info in archive.infolist() if info.filename.endswith(".pyc"))
     if zipped > MAX_ZIPPED:
         problems.append(f"the bundle is {zipped} bytes zipped, over the {MAX_ZIPPED} of a direct upload")
     if unzipped > MAX_UNZIPPED:
@@ -493,6 +506,7 @@ def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
     if problems:
         raise SystemExit("out/sam.json is not what infra/package.py meant:\n  " + "\n  ".join(problems))
     return {"zipped": zipped, "unzipped": unzipped, "files": files, "functions": len(wanted),
+            "bytecode": compiled,
             "routes": len(owners), "split_routes": sum(1 for o in owners.values() if o != API_HANDLER),
             "resources": len(resources)}
 
@@ -557,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
         chalice = Path(sys.executable).with_name("chalice")
         subprocess.run([str(chalice), "package", "--stage", STAGE, "--merge-template", str(merge), str(out)],
                        cwd=ROOT, env=env, check=True)
+        bytecode.compile_bundle(out / "deployment.zip")
     template = json.loads((out / "sam.json").read_text())
     figures = check(app, template, out / "deployment.zip")
     mb = 1024 * 1024
@@ -564,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{figures['split_routes']} of {figures['routes']} routes on split functions; "
           f"role policy {inline_policy_chars(template)} of {MAX_INLINE_POLICY} characters")
     print(f"out/deployment.zip: {figures['zipped'] / mb:.1f} MB zipped (limit {MAX_ZIPPED // mb}), "
-          f"{figures['unzipped'] / mb:.1f} MB unzipped (limit {MAX_UNZIPPED // mb}), {figures['files']} files; "
+          f"{figures['unzipped'] / mb:.1f} MB unzipped (limit {MAX_UNZIPPED // mb}), {figures['files']} files "
+          f"({figures['bytecode']} compiled modules); "
           f"{time.monotonic() - started:.1f} s")
     return 0
 
