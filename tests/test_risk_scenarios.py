@@ -270,6 +270,19 @@ def test_a_raised_area_level_turns_its_visitors_yellow(client, citizen, health_a
     assert divisions.name_of(county) in reason["message"]
 
 
+def test_a_big_citys_visitors_are_spread_over_index_shards_and_all_found(client, citizen, health_authority, pump):
+    prefecture, county = fresh_prefecture("32")
+    visitors = [resident(citizen) for _ in range(24)]
+    for person in visitors:
+        declare(client, person, mode="car", to=county)
+    shards = {item["city_shard"] for item in dynamo.scan_all("visits", "city = :c", {":c": prefecture})}
+    assert len(shards) >= 8 and all(s.startswith(prefecture + "#") for s in shards)  # not one hot key
+
+    set_level(client, health_authority("32"), prefecture, "high")
+    drain(pump)
+    assert [color(client, p) for p in visitors] == ["yellow"] * len(visitors)
+
+
 def test_a_raised_prefecture_reaches_its_counties_and_a_high_risk_stay_with_fever_is_red(
         client, citizen, health_authority, pump):
     prefecture, county = fresh_prefecture("51")
