@@ -48,14 +48,16 @@ def create_request(props: dict[str, Any], prefix: str, aws: bool = False) -> dic
 
 def wait_active(client: Any, name: str, aws: bool = False) -> None:
     """Until the table and every index are ACTIVE: seconds locally, minutes in AWS (index back-fills)."""
-    delay, deadline = (5.0, time.monotonic() + 3600) if aws else (0.2, time.monotonic() + 20)
+    # DynamoDB Local on disk can take half a minute to report a new index of a stored table ACTIVE
+    delay, deadline = (5.0, time.monotonic() + 3600) if aws else (0.2, time.monotonic() + 120)
     while True:
         table = client.describe_table(TableName=name)["Table"]
-        if table["TableStatus"] == "ACTIVE" and all(g.get("IndexStatus", "ACTIVE") == "ACTIVE"
-                                                    for g in table.get("GlobalSecondaryIndexes", [])):
+        pending = {g["IndexName"]: g.get("IndexStatus") for g in table.get("GlobalSecondaryIndexes", [])
+                   if g.get("IndexStatus", "ACTIVE") != "ACTIVE"}
+        if table["TableStatus"] == "ACTIVE" and not pending:
             return
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{name} is not ACTIVE yet ({table['TableStatus']})")
+            raise TimeoutError(f"{name} is not ACTIVE yet (table {table['TableStatus']}, indexes {pending})")
         time.sleep(delay)
 
 
@@ -72,6 +74,24 @@ def add_missing_indexes(client: Any, request: dict[str, Any], aws: bool = False)
         wait_active(client, name, aws)
         added.append(f"{name}.{index['IndexName']}")
     return added
+
+
+def index_drift(client: Any, prefix: str, template_path: Path = TEMPLATE) -> dict[str, tuple[list[str], list[str]]]:
+    """Existing tables whose global indexes differ from the template: name -> (missing, no longer defined)."""
+    existing: set[str] = set()
+    for page in client.get_paginator("list_tables").paginate():
+        existing.update(page["TableNames"])
+    drift = {}
+    for props in table_resources(template_path).values():
+        request = create_request(props, prefix)
+        name = request["TableName"]
+        if name not in existing:
+            continue
+        wanted = {g["IndexName"] for g in request.get("GlobalSecondaryIndexes", [])}
+        have = {g["IndexName"] for g in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
+        if wanted != have:
+            drift[name] = (sorted(wanted - have), sorted(have - wanted))
+    return drift
 
 
 def bootstrap(client: Any, prefix: str, template_path: Path = TEMPLATE, aws: bool = False,

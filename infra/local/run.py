@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -17,10 +18,32 @@ from infra.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 
 ROOT = Path(__file__).resolve().parents[2]
 API_PORT = int(os.environ.get("HEALTHCODE_API_PORT", "8000"))
+DATA = ROOT / ".data" / "dynamodb"
 
 
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
+
+
+def _fresh_if_indexes_changed(ddb: DynamoDBLocal, prefix: str) -> DynamoDBLocal:
+    """Start from empty tables when the stored ones have other indexes than infra/template.json.
+
+    DynamoDB Local cannot change the indexes of a table stored on disk: a created or deleted index
+    stays CREATING or DELETING and queries on it fail. So the old database is moved aside, not changed,
+    and the tables are created anew. Local data is test data; nothing is deleted."""
+    from chalicelib.store import dynamo
+
+    drift = bootstrap.index_drift(dynamo.client(), prefix)
+    if not drift:
+        return ddb
+    ddb.stop()
+    kept = DATA.with_name(f"dynamodb-before-{time.strftime('%Y%m%d-%H%M%S')}")
+    DATA.rename(kept)
+    for table, (missing, dropped) in drift.items():
+        print(f"{table}: the template now has indexes {missing} and no longer {dropped}")
+    print(f"DynamoDB Local cannot change a stored table's indexes: the old data is kept in {kept.relative_to(ROOT)} "
+          "and the tables start empty (log in and apply again; `.venv/bin/python -m ops clients create` makes clients again)")
+    return DynamoDBLocal(port=ddb.port, db_path=DATA).start()
 
 
 def main() -> int:
@@ -30,9 +53,10 @@ def main() -> int:
     env = stage.environment("dev")
     os.environ.update(env)
     port = urlparse(env["HEALTHCODE_DYNAMODB_ENDPOINT"]).port
-    ddb = DynamoDBLocal(port=port, db_path=ROOT / ".data" / "dynamodb")
+    ddb = DynamoDBLocal(port=port, db_path=DATA)
     try:
         ddb.start()
+        ddb = _fresh_if_indexes_changed(ddb, env["HEALTHCODE_TABLE_PREFIX"])
     except DynamoDBLocalError as exc:
         print(exc, file=sys.stderr)
         return 1
