@@ -72,11 +72,8 @@ ERRORS = {  # status -> (component name, when)
                         "seconds. Checkpoints verify QR tokens offline with /.well-known/jwks.json meanwhile"),
 }
 BODY_ERRORS = {400, 413, 415, 422}
-OVERLOADED = {"description": ERRORS[503][1],
-              "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"},
-                          "Retry-After": {"description": "Seconds to wait before retrying", "required": True,
-                                          "schema": {"type": "string", "pattern": "^[0-9]+$"}}},
-              "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+RETRY_AFTER = {"description": "Seconds to wait before retrying", "required": True,
+               "schema": {"type": "string", "pattern": "^[0-9]+$"}}
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -350,10 +347,7 @@ def build(app: Any) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": components_schemas,
-            "responses": {name: {"description": when, "headers": {"X-Request-Id": {"$ref": "#/components/headers/"
-                                                                                          "RequestId"}},
-                                 "content": {http.JSON: {"schema": refs[schemas.Error]}}}
-                          for name, when in ERRORS.values()} | {"Overloaded": OVERLOADED},
+            "responses": error_responses(refs[schemas.Error]),
             "headers": {"RequestId": {"description": "The request id: on every log line of this request",
                                       "required": True, "schema": {"type": "string", "minLength": 1}}},
             "securitySchemes": {
@@ -453,6 +447,15 @@ def _operation(path: str, method: str, entry: Any, facts: ViewFacts, op: Op, ref
         responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
     result["responses"] = responses
     return result
+
+
+def error_responses(error_schema: dict[str, Any]) -> dict[str, Any]:
+    """The shared error responses, each in the one error shape; a 503 also says when to come back."""
+    responses = {name: {"description": when, "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}},
+                        "content": {http.JSON: {"schema": error_schema}}}
+                 for name, when in ERRORS.values()}
+    responses[ERRORS[503][0]]["headers"]["Retry-After"] = RETRY_AFTER
+    return responses
 
 
 def components_schema_of(model: type[BaseModel], refs: dict[type[BaseModel], Any],
