@@ -4,9 +4,11 @@ On the machines we measured, botocore spends about 1 ms of CPU on each call (eve
 serialisation), more than DynamoDB itself takes to answer, and `import boto3` is most of a cold
 start. The checkpoint's verification makes exactly one call, so that call goes out as one signed
 HTTPS request on a kept-alive connection: SigV4 (checked against botocore's own signer in the
-tests), botocore's standard retry policy (3 attempts; throttling, 5xx, broken connections and
-CRC32 mismatches are retried with full-jitter backoff) and its error shape (`exc.response["Error"]
-["Code"]`), so `dynamo.is_condition_failure` reads both. Everything else keeps using boto3.
+tests), the retries of botocore's standard mode (3 attempts; throttling codes, 5xx, broken
+connections and CRC32 mismatches are retried, with full-jitter backoff from the 25 ms base botocore
+uses for DynamoDB: a checkpoint is waiting, standard mode's 1 s base would be too long) and
+botocore's error shape (`exc.response["Error"]["Code"]`), so `dynamo.is_condition_failure` reads
+both. Everything else keeps using boto3.
 """
 from __future__ import annotations
 
@@ -30,10 +32,10 @@ API_VERSION = "DynamoDB_20120810"
 SERVICE = "dynamodb"
 CONTENT_TYPE = "application/x-amz-json-1.0"
 MAX_ATTEMPTS = 3
-BACKOFF_BASE = 0.025   # seconds; DynamoDB's own SDK default
+BACKOFF_BASE = 0.025   # seconds
 BACKOFF_CAP = 1.0
 CONNECT_TIMEOUT, READ_TIMEOUT = 2.0, 5.0
-# as botocore's standard retry mode treats them for DynamoDB
+# the throttling and transient codes of botocore's standard retry mode that DynamoDB answers with
 RETRYABLE_CODES = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
                              "TransactionInProgressException", "InternalServerError", "ServiceUnavailable",
                              "RequestThrottled", "RequestThrottledException", "LimitExceededException"})
