@@ -1,8 +1,10 @@
-"""One DynamoDB Local per test session (in memory, its own port), tables from infra/template.json.
+"""One DynamoDB Local per test session (a scratch database, its own port), tables from infra/template.json.
 
-Tables are created once and never dropped: DynamoDB Local slows down each time a
-stream-enabled table is re-created. Tests stay independent by using fresh
-generated identities and clients instead of clearing tables.
+Tables are created once and never dropped, and tests stay independent by using fresh
+generated identities and clients instead of clearing tables. (Re-creating stream-enabled
+tables used to slow DynamoDB Local down for the rest of the session; the index
+infra/local/dynamodb_local.py adds to its stream records removed that, but dropping
+tables would still throw away what a failing test leaves to look at.)
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A data restart keeps codes: DynamoDB Local with its files on disk (as `make run` uses it) is stopped and
 started again, and a citizen finds the same code, at the same version.
 
-This test starts its own DynamoDB Local next to the session's in-memory one and points the
+This test starts its own DynamoDB Local next to the session's scratch one and points the
 app at it through the settings; chalicelib/store/dynamo.py rebuilds its client when the
 endpoint changes, and the autouse fixture in conftest points it back afterwards.
 """

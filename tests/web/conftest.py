@@ -1,7 +1,7 @@
 """The web client's end-to-end set-up: a live local stack like `make run`'s, and Debian's Chromium.
 
 - `live_api`: `chalice local` on a free port, in its own process, against the session's DynamoDB
-  Local (tests/conftest.py starts it in memory and sets the environment); the pages are served by the
+  Local (tests/conftest.py starts it and sets the environment); the pages are served by the
   app itself, so the browser talks to exactly what a phone would.
 - `pump_thread`: the pump (infra/local/pump.py) polling the events stream in a thread while these
   tests run, as `make run` does, so a published exposure reaches the citizen's code on its own.

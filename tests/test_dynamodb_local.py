@@ -1,0 +1,54 @@
+"""The DynamoDB Local the project starts carries the index on its stream records that the emulator
+lacks (infra/local/dynamodb_local.py says why), and SQLite uses it for the lookup every request to
+a stream-enabled table makes."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from infra.local.dynamodb_local import STREAM_RECORDS_INDEX, DynamoDBLocal, index_stream_records, stream_records_plan
+
+
+def indexes_on_stream_records(db_file: Path) -> list[str]:
+    db = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'us'")]
+    finally:
+        db.close()
+
+
+def test_the_session_database_looks_up_a_streams_oldest_record_by_index(dynamodb: DynamoDBLocal, pump):
+    assert STREAM_RECORDS_INDEX in indexes_on_stream_records(dynamodb.db_file)
+    plan = stream_records_plan(dynamodb.db_file)
+    assert f"USING COVERING INDEX {STREAM_RECORDS_INDEX}" in plan, plan
+
+
+def test_the_index_goes_onto_a_running_emulator_whose_streams_keep_working(tmp_path: Path):
+    import boto3
+
+    with DynamoDBLocal(db_path=tmp_path / "stock", stream_index=False) as ddb:
+        options = {"endpoint_url": ddb.endpoint, "region_name": "cn-north-1",
+                   "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+        tables = boto3.client("dynamodb", **options)
+        tables.create_table(TableName="notes", BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        tables.put_item(TableName="notes", Item={"pk": {"S": "before"}})
+        # as shipped, the lookup walks the records in sequence order until it meets the stream's first
+        assert "INDEX" not in stream_records_plan(ddb.db_file)
+        assert indexes_on_stream_records(ddb.db_file) == []
+
+        index_stream_records(ddb.endpoint, ddb.db_file)
+        index_stream_records(ddb.endpoint, ddb.db_file)  # again: a restart of `make run` does this
+        assert indexes_on_stream_records(ddb.db_file) == [STREAM_RECORDS_INDEX]
+        assert f"USING COVERING INDEX {STREAM_RECORDS_INDEX}" in stream_records_plan(ddb.db_file)
+
+        tables.put_item(TableName="notes", Item={"pk": {"S": "after"}})
+        streams = boto3.client("dynamodbstreams", **options)
+        arn = tables.describe_table(TableName="notes")["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = streams.get_records(ShardIterator=iterator)["Records"]
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["before", "after"]
