@@ -1,4 +1,4 @@
-"""The local stack a bench run owns: DynamoDB Local in memory, a test-stage environment, the API harness.
+"""The local stack a bench run owns: DynamoDB Local on a scratch database, a test-stage environment, the API harness.
 
 The environment is the one tests/conftest.py sets: stage "test", a unique table
 prefix, a temporary secrets directory and dummy AWS credentials. Citizens and the
