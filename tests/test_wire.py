@@ -93,6 +93,15 @@ def test_a_refused_request_is_not_retried(proxy):
     assert proxy.forwarded == 1
 
 
+@pytest.mark.parametrize("token", ["token\r\nX-Amz-Target: DynamoDB_20120810.DeleteTable", "tok\u00e9n"])
+def test_a_credential_that_would_break_the_headers_is_never_sent(proxy, monkeypatch, token):
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    with pytest.raises(wire.WireError) as refused:
+        wire.call("GetItem", {"TableName": dynamo.table("people"), "Key": {"pk": {"S": "x"}}})
+    assert refused.value.code == "InvalidHeader"
+    assert proxy.forwarded == 0
+
+
 class Proxy:
     """Forwards to DynamoDB Local, after failing the first requests as `plan` says."""
 

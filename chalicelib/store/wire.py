@@ -124,6 +124,17 @@ class Signer:
         return headers
 
 
+def _request(headers: dict[str, str], payload: bytes) -> bytes:
+    """The whole HTTP/1.1 request as one buffer. http.client sends the headers and the body in two
+    writes, and each costs a segment and a wake-up of the server: about 25 us of a 0.5 ms GetItem on
+    loopback. The connection (TCP, TLS) stays http.client's."""
+    lines = ["POST / HTTP/1.1", *(f"{name}: {value}" for name, value in headers.items()),
+             f"Content-Length: {len(payload)}", "", ""]
+    if any(c in value for value in headers.values() for c in "\r\n\0") or not all(v.isascii() for v in headers.values()):
+        raise WireError("InvalidHeader", "A header value is not printable ASCII.", 0)  # e.g. a corrupt secret
+    return "\r\n".join(lines).encode("ascii") + payload
+
+
 class Wire:
     """One endpoint, one kept-alive connection per thread."""
 
@@ -140,9 +151,9 @@ class Wire:
             kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
             conn = kind(self.host, timeout=CONNECT_TIMEOUT)
             conn.connect()
-            # http.client writes the headers and the body separately; as urllib3 (botocore) does, do not
-            # let Nagle's algorithm hold the body back waiting for the headers' ACK
+            # as urllib3 (botocore) does: a request goes out as soon as it is written
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.sock.settimeout(READ_TIMEOUT)
             self._local.conn = conn
         return conn
 
@@ -170,11 +181,10 @@ class Wire:
     def _attempt(self, target: str, payload: bytes) -> dict[str, Any]:
         headers = self.signer.headers(self.host, target, payload, credentials(), datetime.now(timezone.utc))
         try:
-            conn = self._connection()
-            conn.request("POST", "/", body=payload, headers=headers)
-            if conn.sock is not None:
-                conn.sock.settimeout(READ_TIMEOUT)
-            response = conn.getresponse()
+            sock = self._connection().sock
+            sock.sendall(_request(headers, payload))
+            response = http.client.HTTPResponse(sock, method="POST")
+            response.begin()
             raw = response.read()
         except (OSError, http.client.HTTPException) as broken:  # reset, timeout, closed keep-alive
             self._drop_connection()
