@@ -3,7 +3,9 @@
 Options shrink or grow the run (defaults keep `make bench` near a minute on 2 cores):
   --requests N   timed verify requests, and iterations of each floor (default 2000)
   --citizens N   citizens who applied, whose QR tokens are verified round-robin (default 200)
-  --warmup N     untimed iterations of each kind before the timed rounds (default 300)
+  --warmup N     untimed iterations of each kind before the timed rounds (default 1500: DynamoDB
+                 Local's JIT is still compiling its UpdateItem path after a few hundred, and the
+                 verify's p50 kept falling by 0.2 ms until about a thousand)
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--citizens", type=int, default=200)
-    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=1500)
     parser.add_argument("--trips", type=int, default=100_000, help="stored trips for the exposure recompute")
     parser.add_argument("--events", type=int, default=1000, help="events for the webhook delivery run")
     parser.add_argument("--quick", action="store_true",
