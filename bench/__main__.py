@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{options.citizens} citizens' tokens round-robin")
         verify = verify_latency.run(http, checkpoint, pool, local.ddb.endpoint, n=options.requests,
                                     warmup=options.warmup, log=say)
-        labels = {"verify": "POST /v1/verifications", "floor_a": "floor (a) token + boto3 GetItem",
+        labels = {"verify": "POST /v1/verifications", "verify_lambda": "the same, as Lambda runs it",
+                  "floor_a": "floor (a) token + boto3 GetItem",
                   "floor_b": "floor (b) token + raw HTTP GetItem", "token_verify": "QR token check alone"}
         for key, label in labels.items():
             say(f"  {label:36} {verify[key].row()}")
@@ -99,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                   for f in ("floor_a", "floor_b")}
         for f, (p50, mean) in ratios.items():
             say(f"  verify / {f.replace('_', ' ')}: {p50:.2f}x at p50, {mean:.2f}x in mean latency")
+        lam = verify["verify_lambda"].p50_ms
+        say(f"  verify as Lambda runs it / floor a: {lam / verify['floor_a'].p50_ms:.2f}x at p50; "
+            f"/ floor b: {lam / verify['floor_b'].p50_ms:.2f}x")
 
         section("Where a verify request's time goes (separate instrumented pass, mean ms per request)")
         parts = verify_latency.breakdown(http, checkpoint, pool, n=min(500, options.requests))
@@ -192,6 +196,7 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
     say(f"| Verify hot path, {options.requests} sequential | req/s | p50 ms | p99 ms | mean ms |")
     say("|---|---:|---:|---:|---:|")
     names = {"verify": "POST /v1/verifications (chalice.test.Client)",
+             "verify_lambda": "the same request as Lambda runs it (`app.verify_api`, API Gateway event)",
              "floor_a": "floor (a): QR token check + boto3 GetItem",
              "floor_b": "floor (b): QR token check + raw HTTP GetItem",
              "token_verify": "QR token check (ES256) alone"}
@@ -200,7 +205,9 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
         say(f"| {label} | {lat.per_second:,.0f} | {lat.p50_ms:.2f} | {lat.p99_ms:.2f} | {lat.mean_ms:.2f} |")
     say()
     say(f"verify / floor (a): {ratios['floor_a'][0]:.2f}x (p50), {ratios['floor_a'][1]:.2f}x (mean); "
-        f"verify / floor (b): {ratios['floor_b'][0]:.2f}x (p50), {ratios['floor_b'][1]:.2f}x (mean).")
+        f"verify / floor (b): {ratios['floor_b'][0]:.2f}x (p50), {ratios['floor_b'][1]:.2f}x (mean). "
+        f"As Lambda runs it: {verify['verify_lambda'].p50_ms / verify['floor_a'].p50_ms:.2f}x floor (a), "
+        f"{verify['verify_lambda'].p50_ms / verify['floor_b'].p50_ms:.2f}x floor (b) (p50).")
     say()
     say("| Verify request, mean ms per part | ms |")
     say("|---|---:|")

@@ -1,7 +1,10 @@
 """The verify hot path (POST /v1/verifications) beside its floors, interleaved in rounds.
 
 verify   : the whole request through chalice.test.Client: access token, body, ES256 QR token,
-           GetItem (people, eventually consistent), PutItem (scans), JSON response.
+           one UpdateItem (people: notes the scan, returns the code), JSON response.
+verify as Lambda runs it: the same request as an API Gateway event handed to `app.verify_api`, the
+           verify function's handler, in-process: without chalice.test's local gateway (which copies
+           os.environ and matches the route against every route on each request).
 floor (a): what verify cannot avoid, in-process: qr_tokens.verify + one boto3 GetItem on the
            reused client (chalicelib.store.dynamo.client()).
 floor (b): the same with the GetItem as a raw HTTP request on a kept-alive http.client
@@ -87,6 +90,14 @@ class Steps:
         response = self.http.post("/v1/verifications", headers=self.checkpoint, body=self.bodies[i % len(self.bodies)])
         return response.status_code, response.body
 
+    def verify_lambda(self, i: int) -> Any:
+        import app
+        from tests.lambda_events import Context, rest_event
+
+        event = rest_event("POST", "/v1/verifications", self.checkpoint, self.bodies[i % len(self.bodies)])
+        response = app.verify_api(event, Context())
+        return response["statusCode"], response["body"]
+
     def floor_a(self, i: int) -> Any:
         from chalicelib import clock
         from chalicelib.security import qr_tokens
@@ -117,7 +128,8 @@ def _check_verify(outcomes: list[Any]) -> tuple[int, int]:
 def run(http: Any, checkpoint: dict[str, str], pool: Pool, endpoint: str, *, n: int = 2000,
         warmup: int = 300, rounds: int = 4, log: Callable[[str], None] = print) -> dict[str, Any]:
     steps = Steps(http, checkpoint, pool, endpoint)
-    kinds = {"verify": steps.verify, "floor_a": steps.floor_a, "floor_b": steps.floor_b}
+    kinds = {"verify": steps.verify, "verify_lambda": steps.verify_lambda, "floor_a": steps.floor_a,
+             "floor_b": steps.floor_b}
     for name, step in kinds.items():
         _loop(step, 0, warmup)
     log(f"  warm-up: {warmup} of each kind")
@@ -133,7 +145,7 @@ def run(http: Any, checkpoint: dict[str, str], pool: Pool, endpoint: str, *, n: 
             got, wall, outcomes = _loop(step, r * per_round, per_round)
             samples[name] += got
             walls[name] += wall
-            if name == "verify":
+            if name.startswith("verify"):
                 ok, total = _check_verify(outcomes)
             else:
                 ok, total = sum(1 for o in outcomes if o is True), len(outcomes)
