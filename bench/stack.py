@@ -39,9 +39,9 @@ class Stack:
 
 
 @contextmanager
-def local_stack() -> Iterator[Stack]:
+def local_stack(in_memory: bool = False) -> Iterator[Stack]:
     t0 = time.perf_counter()
-    with DynamoDBLocal() as ddb, tempfile.TemporaryDirectory(prefix="healthcode-bench-") as tmp:
+    with DynamoDBLocal(in_memory=in_memory) as ddb, tempfile.TemporaryDirectory(prefix="healthcode-bench-") as tmp:
         started = time.perf_counter() - t0
         prefix = f"b{secrets.token_hex(3)}"
         secrets_dir = str(Path(tmp) / "secrets")

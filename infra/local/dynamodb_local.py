@@ -79,11 +79,13 @@ class DynamoDBLocal:
     """
 
     def __init__(self, port: int | None = None, db_path: Path | None = None, quiet: bool = True,
-                 stream_index: bool = True):
+                 stream_index: bool = True, in_memory: bool = False):
         self.port = port or free_port()
         self.db_path = db_path
         self.quiet = quiet
-        self.stream_index = stream_index  # False only to measure the emulator as shipped (bench)
+        # both only to measure the emulator as shipped (bench): in memory, its writes cost ~0.13 ms less
+        self.stream_index = stream_index and not in_memory
+        self.in_memory = in_memory
         self.process: subprocess.Popen | None = None
         self._scratch: tempfile.TemporaryDirectory | None = None
         self.files: Path | None = db_path
@@ -111,7 +113,8 @@ class DynamoDBLocal:
             self.files = self.db_path
             self.files.mkdir(parents=True, exist_ok=True)
         args = [java, f"-Djava.library.path={lib / 'DynamoDBLocal_lib'}", "-jar", str(lib / "DynamoDBLocal.jar"),
-                "-port", str(self.port), "-sharedDb", "-dbPath", str(self.files)]
+                "-port", str(self.port), "-sharedDb",
+                *(["-inMemory"] if self.in_memory else ["-dbPath", str(self.files)])]
         out = subprocess.DEVNULL if self.quiet else None
         self.process = subprocess.Popen(args, cwd=lib, stdout=out, stderr=out)
         deadline = time.monotonic() + timeout
