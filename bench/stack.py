@@ -77,6 +77,10 @@ def _logs_to_devnull() -> None:
             handler.setStream(devnull)
 
 
+def endpoint() -> str:
+    return os.environ["HEALTHCODE_DYNAMODB_ENDPOINT"]
+
+
 def http_client() -> Any:
     """The Chalice test client's HTTP side for the app at the repo root, stage "test"."""
     import app
