@@ -17,7 +17,7 @@ def indexes_on_stream_records(db_file: Path) -> list[str]:
         db.close()
 
 
-def test_the_session_database_looks_up_a_streams_oldest_record_by_index(dynamodb: DynamoDBLocal, pump):
+def test_the_session_database_looks_up_a_streams_oldest_record_by_index(dynamodb: DynamoDBLocal):
     assert STREAM_RECORDS_INDEX in indexes_on_stream_records(dynamodb.db_file)
     plan = stream_records_plan(dynamodb.db_file)
     assert f"USING COVERING INDEX {STREAM_RECORDS_INDEX}" in plan, plan

