@@ -12,31 +12,13 @@ import time
 from typing import Any
 
 from bench import stats
-from bench.verify_latency import RAW_HEADERS
+from bench.verify_latency import RawDynamo
 from infra.local.dynamodb_local import DynamoDBLocal
 
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
-class _Raw:
-    def __init__(self, endpoint: str):
-        from bench.verify_latency import RawDynamo
-
-        self.conn = RawDynamo(endpoint).conn
-
-    def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        import json
-
-        headers = {**RAW_HEADERS, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
-        self.conn.request("POST", "/", body=json.dumps(body), headers=headers)
-        response = self.conn.getresponse()
-        payload = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{operation}: {response.status} {payload[:200]!r}")
-        return json.loads(payload)
-
-
-def _table(raw: _Raw, name: str) -> None:
+def _table(raw: RawDynamo, name: str) -> None:
     raw.call("CreateTable", {"TableName": name, "BillingMode": "PAY_PER_REQUEST", "StreamSpecification": STREAM,
                              "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
                              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]})
@@ -54,7 +36,7 @@ def _timed(step: Any, n: int) -> stats.Latency:
 
 def measure(stream_index: bool, records: int, n: int) -> dict[str, stats.Latency]:
     with DynamoDBLocal(stream_index=stream_index) as ddb:
-        raw = _Raw(ddb.endpoint)
+        raw = RawDynamo(ddb.endpoint)
         for name in ("first", "second"):
             _table(raw, name)
             for i in range(records):

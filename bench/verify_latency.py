@@ -23,15 +23,10 @@ from urllib.parse import urlparse
 
 from bench import stats
 from bench.stack import Pool
+from infra.local.dynamodb_local import ANY_SIGNATURE
 
 CHECKPOINT_ID = "bench-gate-1"
-RAW_HEADERS = {
-    # DynamoDB Local checks that a SigV4-shaped header is there, not the signature
-    "Authorization": "AWS4-HMAC-SHA256 Credential=local/20200101/cn-north-1/dynamodb/aws4_request, "
-                     "SignedHeaders=host, Signature=x",
-    "X-Amz-Target": "DynamoDB_20120810.GetItem",
-    "Content-Type": "application/x-amz-json-1.0",
-}
+RAW_HEADERS = {"Authorization": ANY_SIGNATURE, "Content-Type": "application/x-amz-json-1.0"}
 
 
 class RawDynamo:
@@ -44,11 +39,15 @@ class RawDynamo:
         self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as urllib3 and store/wire.py do
 
     def get_item(self, table: str, key: dict[str, Any]) -> dict[str, Any]:
-        self.conn.request("POST", "/", body=json.dumps({"TableName": table, "Key": key}), headers=RAW_HEADERS)
+        return self.call("GetItem", {"TableName": table, "Key": key})
+
+    def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {**RAW_HEADERS, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+        self.conn.request("POST", "/", body=json.dumps(body), headers=headers)
         response = self.conn.getresponse()
         payload = response.read()
         if response.status != 200:
-            raise RuntimeError(f"raw GetItem: {response.status} {payload[:200]!r}")
+            raise RuntimeError(f"raw {operation}: {response.status} {payload[:200]!r}")
         return json.loads(payload)
 
     def close(self) -> None:
