@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from bench import cold_start, dynamo_calls, emulator, machine, qr_size, signatures, sources, stack, verify_latency
+from bench import apply_latency, cold_start, dynamo_calls, emulator, machine, qr_size, signatures, sources, stack, verify_latency
 
 
 def say(line: str = "") -> None:
@@ -70,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         calls = dynamo_calls.run(http, checkpoint)
         for label, status, ops in calls:
             say(f"  {label:56} {status}  {len(ops)}: {', '.join(ops) or '-'}")
+
+        section("Apply again with 5 ms added to every DynamoDB call (a stand-in for AWS's network)")
+        applies = apply_latency.run(http, pool.citizens)
+        for kind, lat in applies.items():
+            say(f"  sources read {kind:18} {lat.row()}")
 
         section("QR token size")
         qr = qr_size.run(pool.tokens)
@@ -171,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                             f"({percent:.0f} % of the machine)")
     section("Interference")
     say(f"  {host['Interference']}" + ("; figures are disturbed, run again on a quiet machine" if percent > 5 else ""))
-    summary(host, options, verify, ratios, parts, cold, calls, qr, algorithms, emu, elapsed, again, storages)
+    summary(host, options, verify, ratios, parts, cold, calls, qr, algorithms, emu, elapsed, again, storages,
+            applies)
     return 0
 
 
@@ -205,7 +211,8 @@ def fan_outs(options: Any) -> None:
 def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: dict[str, tuple[float, float]],
             parts: dict[str, float], cold: dict[str, Any], calls: list[tuple[str, int, list[str]]],
             qr: dict[str, Any], algorithms: dict[str, dict[str, Any]], emu: dict[str, dict[str, Any]],
-            elapsed: float, again: dict[str, Any], storages: dict[str, str]) -> None:
+            elapsed: float, again: dict[str, Any], storages: dict[str, str],
+            applies: dict[str, Any]) -> None:
     section("Summary (Markdown, paste into docs/BENCHMARKS.md)")
     say()
     say(f"Machine: {host['CPUs (nproc)']} CPUs ({host['CPU model']}), {host['Memory']}, {host['Python']}, "
@@ -270,6 +277,11 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
     say("|---|---:|---|")
     for label, _, ops in calls:
         say(f"| {label} | {len(ops)} | {', '.join(ops) or '-'} |")
+    say()
+    say("| Apply again, 5 ms added to every DynamoDB call | p50 ms | p99 ms | mean ms |")
+    say("|---|---:|---:|---:|")
+    for kind, lat in applies.items():
+        say(f"| sources read {kind} | {lat.p50_ms:.1f} | {lat.p99_ms:.1f} | {lat.mean_ms:.1f} |")
     say()
     say(f"QR token: {qr['token_chars']} characters → QR version {qr['version']} at error correction "
         f"{qr['error']} ({qr['modules']}×{qr['modules']} modules, byte mode; holds {qr['capacity_bytes']} "
