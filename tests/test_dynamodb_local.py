@@ -52,3 +52,41 @@ def test_the_index_goes_onto_a_running_emulator_whose_streams_keep_working(tmp_p
                                               ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         records = streams.get_records(ShardIterator=iterator)["Records"]
         assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["before", "after"]
+
+
+def test_scratch_databases_of_killed_runs_are_removed_and_live_ones_kept(tmp_path: Path, monkeypatch):
+    import os
+    import subprocess
+    import time
+
+    from infra.local import dynamodb_local
+
+    monkeypatch.setattr(dynamodb_local, "SCRATCH_PARENT", tmp_path)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    old = time.time() - 3600
+
+    def scratch(name: str, pid: int | None, mtime: float) -> Path:
+        folder = tmp_path / f"{dynamodb_local.SCRATCH_PREFIX}{name}"
+        folder.mkdir()
+        (folder / dynamodb_local.DB_FILE).write_bytes(b"x" * 1024)
+        if pid is not None:
+            (folder / dynamodb_local.JAVA_PID).write_text(str(pid))
+        os.utime(folder, (mtime, mtime))
+        return folder
+
+    killed = scratch("killed", gone.pid, old)
+    no_pid = scratch("no-pid", None, old)
+    running = scratch("running", os.getpid(), old)
+    starting = scratch("starting", None, time.time())
+    other = tmp_path / "someone-elses"
+    other.mkdir()
+    os.utime(other, (old, old))
+
+    with DynamoDBLocal() as ddb:
+        assert ddb.files is not None and ddb.files.parent == tmp_path
+        assert int((ddb.files / dynamodb_local.JAVA_PID).read_text()) == ddb.process.pid
+        assert not killed.exists() and not no_pid.exists()
+        assert running.exists() and starting.exists() and other.exists()
+        mine = ddb.files
+    assert not mine.exists()

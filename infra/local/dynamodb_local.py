@@ -6,6 +6,7 @@ Python owns the process and can stop it with the tests or with Ctrl-C.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import sqlite3
@@ -42,6 +43,10 @@ class DynamoDBLocalError(RuntimeError):
 STREAM_RECORDS_INDEX = "healthcode_us_stream_sequence"
 _STREAM_RECORDS_DDL = f"CREATE INDEX IF NOT EXISTS {STREAM_RECORDS_INDEX} ON us (StreamID, SequenceNumber)"
 DB_FILE = "shared-local-instance.db"  # the one file -sharedDb uses
+SCRATCH_PARENT = Path("/dev/shm")      # RAM-backed where Linux has it; the system temp directory elsewhere
+SCRATCH_PREFIX = "dynamodb-local-"
+JAVA_PID = "java.pid"
+STALE_AFTER_S = 60
 ANY_SIGNATURE = ("AWS4-HMAC-SHA256 Credential=local/20200101/cn-north-1/dynamodb/aws4_request, "
                   "SignedHeaders=host, Signature=x")  # DynamoDB Local checks the shape, not the signature
 
@@ -109,9 +114,9 @@ class DynamoDBLocal:
         if self.in_memory:
             self.files = None
         elif self.db_path is None:
-            shm = Path("/dev/shm")
-            self._scratch = tempfile.TemporaryDirectory(prefix="dynamodb-local-",
-                                                        dir=shm if shm.is_dir() else None)
+            parent = SCRATCH_PARENT if SCRATCH_PARENT.is_dir() else Path(tempfile.gettempdir())
+            remove_stale_scratch(parent)
+            self._scratch = tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=parent)
             self.files = Path(self._scratch.name)
         else:
             self.files = self.db_path
@@ -121,6 +126,8 @@ class DynamoDBLocal:
                 *(["-dbPath", str(self.files)] if self.files else ["-inMemory"])]
         out = subprocess.DEVNULL if self.quiet else None
         self.process = subprocess.Popen(args, cwd=lib, stdout=out, stderr=out)
+        if self._scratch is not None:  # so that a later start can tell this directory is still in use
+            (self.files / JAVA_PID).write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout
         while not _answers(self.endpoint):
             if self.process.poll() is not None:
@@ -156,6 +163,35 @@ class DynamoDBLocal:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_scratch(parent: Path) -> list[Path]:
+    """Remove the scratch databases of runs that were killed before they could clean up (a test run
+    stopped with SIGKILL): in /dev/shm each would hold its memory until a reboot. A directory is left
+    alone while its Java process lives, or while it is younger than a minute (still starting)."""
+    removed = []
+    for scratch in parent.glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            if time.time() - scratch.stat().st_mtime < STALE_AFTER_S:
+                continue
+            pid_file = scratch / JAVA_PID
+            if pid_file.exists() and _alive(int(pid_file.read_text() or 0)):
+                continue
+        except (OSError, ValueError):
+            continue
+        shutil.rmtree(scratch, ignore_errors=True)
+        removed.append(scratch)
+    return removed
 
 
 def index_stream_records(endpoint: str, db_file: Path) -> None:
