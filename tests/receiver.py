@@ -16,7 +16,12 @@ Plan = Callable[[str, int], str]
 
 
 class Receiver:
-    def __init__(self, secret: str | None = None, plan: Plan | None = None, slow_seconds: float = 1.0):
+    def __init__(self, secret: str | None = None, plan: Plan | None = None, slow_seconds: float = 1.0,
+                 keep_alive: bool = False, idle_seconds: float | None = None):
+        """keep_alive: answer HTTP/1.1 and keep connections open (closing idle ones after idle_seconds),
+        as most web servers do; without it, HTTP/1.0 and one connection per request."""
+        self.keep_alive, self.idle_seconds = keep_alive, idle_seconds
+        self.connections = 0                          # TCP connections accepted
         self.secrets: list[str] = [secret] if secret else []
         self.plan: Plan = plan or (lambda message_id, attempt: "ok")
         self.slow_seconds = slow_seconds
@@ -35,6 +40,14 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if receiver.keep_alive else "HTTP/1.0"
+            timeout = receiver.idle_seconds  # an idle kept-alive connection is closed after this
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver.lock:
+                    receiver.connections += 1
+
             def log_message(self, *args: Any) -> None:
                 pass
 

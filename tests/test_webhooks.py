@@ -257,3 +257,37 @@ def test_retry_after_in_seconds_or_as_an_http_date():
     date = email.utils.formatdate(now + 300, usegmt=True)
     assert delivery.retry_after_seconds(date, now) == 300
     assert delivery.retry_after_seconds("soon", now) is None
+
+
+def test_deliveries_to_one_endpoint_reuse_a_kept_alive_connection(client, health_authority, province, pump):
+    # a province and areas no other test uses: its subscriptions get these events, and the levels stay raised
+    receiver = Receiver(keep_alive=True, idle_seconds=0.3).start()
+    hook = subscribe(client, province("63"), receiver.url, ["area.level_changed"])
+    receiver.secrets.append(hook["secret"])
+    for area in ("630102", "630103", "630104"):  # one event, so one send, per drain: sent one after another
+        client.put(f"/v1/areas/{area}", headers=health_authority("63"), body=dump({"level": "high"}))
+        pump.drain()
+    assert len(receiver.unique()) == 3 and receiver.connections == 1
+
+    # the receiver closes the idle connection; the next send notices and opens a new one instead of failing
+    import time
+
+    time.sleep(0.6)
+    client.put("/v1/areas/630105", headers=health_authority("63"), body=dump({"level": "high"}))
+    pump.drain()
+    assert len(receiver.unique()) == 4 and receiver.connections == 2
+    assert all(d["attempt"] == 1 for d in receiver.accepted)
+    receiver.stop()
+
+
+def test_a_receiver_that_closes_each_connection_gets_a_new_one_each_time(client, health_authority, province, pump):
+    receiver = Receiver().start()  # HTTP/1.0: the connection ends with each answer
+    hook = subscribe(client, province("15"), receiver.url, ["area.level_changed"])
+    receiver.secrets.append(hook["secret"])
+    for area in ("150102", "150103"):
+        client.put(f"/v1/areas/{area}", headers=health_authority("15"), body=dump({"level": "high"}))
+        pump.drain()
+    assert len(receiver.unique()) == 2 and receiver.connections == 2
+    assert not any(delivery._idle.get(key) for key in delivery._idle if key[1] == "127.0.0.1"
+                   and key[3] == receiver.port)
+    receiver.stop()

@@ -12,6 +12,7 @@ import email.utils
 import http.client
 import json
 import logging
+import select
 import socket
 import ssl
 import threading
@@ -56,6 +57,47 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # the certificate names the host
+
+
+# Kept-alive connections, per endpoint: a TLS handshake with a province costs more round trips than the
+# POST itself. Keyed by the address the URL check approved, so a connection is only ever reused for
+# the same scheme, host, port and pinned address; at most one idle connection per sender.
+_Endpoint = tuple[str, str, str, "int | None"]
+_idle: dict[_Endpoint, list[http.client.HTTPConnection]] = {}
+_idle_lock = threading.Lock()
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """An idle connection the receiver closed (or wrote to unasked) cannot carry a request: a readable
+    socket with nothing requested means end of stream. The check urllib3 makes before reusing one."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _checkout(endpoint: _Endpoint, timeout: float) -> http.client.HTTPConnection | None:
+    with _idle_lock:
+        waiting = _idle.get(endpoint, [])
+        while waiting:
+            connection = waiting.pop()
+            if not _dropped(connection):
+                connection.sock.settimeout(timeout)
+                return connection
+            connection.close()
+    return None
+
+
+def _checkin(endpoint: _Endpoint, connection: http.client.HTTPConnection) -> None:
+    with _idle_lock:
+        waiting = _idle.setdefault(endpoint, [])
+        if len(waiting) < SENDERS:
+            waiting.append(connection)
+            return
+    connection.close()
 
 
 def live_secrets(subscription: dict[str, Any], now: int) -> list[str]:
@@ -130,18 +172,25 @@ def send(url: str, address: str, body: str, message_id: str, secrets: list[str],
                "webhook-timestamp": str(timestamp),
                "webhook-signature": webhook_signing.header(secrets, message_id, timestamp, body)}
     started = time.perf_counter()
-    status, retry_after, error = None, None, None
-    connection = connection_class(parts.hostname, address, port=parts.port, timeout=timeout)
+    status, retry_after, error, reusable = None, None, None, False
+    endpoint: _Endpoint = (parts.scheme, parts.hostname or "", address, parts.port)
+    connection = _checkout(endpoint, timeout) or connection_class(parts.hostname, address, port=parts.port,
+                                                                  timeout=timeout)
     try:
         connection.request("POST", path, body=body.encode(), headers=headers)
         response = connection.getresponse()
         status = response.status
         retry_after = response.getheader("Retry-After")
         response.read(65536)  # drain a little; the body is not kept (it may hold anything)
+        # reusable only if the whole answer was read and the receiver keeps the connection open
+        reusable = response.isclosed() and not response.will_close
     except Exception as exc:  # refused, reset, timed out, TLS: all mean "try again later"
         error = type(exc).__name__
     finally:
-        connection.close()
+        if reusable:
+            _checkin(endpoint, connection)
+        else:
+            connection.close()
     latency = round((time.perf_counter() - started) * 1000, 1)
     return {"status_code": status, "latency_ms": latency, "retry_after": retry_after_seconds(retry_after, time.time()),
             "error": error}
