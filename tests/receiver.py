@@ -17,10 +17,10 @@ Plan = Callable[[str, int], str]
 
 class Receiver:
     def __init__(self, secret: str | None = None, plan: Plan | None = None, slow_seconds: float = 1.0,
-                 keep_alive: bool = False, idle_seconds: float | None = None):
+                 keep_alive: bool = False, idle_seconds: float | None = None, tls: Any = None):
         """keep_alive: answer HTTP/1.1 and keep connections open (closing idle ones after idle_seconds),
         as most web servers do; without it, HTTP/1.0 and one connection per request."""
-        self.keep_alive, self.idle_seconds = keep_alive, idle_seconds
+        self.keep_alive, self.idle_seconds, self.tls = keep_alive, idle_seconds, tls  # tls: a server SSLContext
         self.connections = 0                          # TCP connections accepted
         self.secrets: list[str] = [secret] if secret else []
         self.plan: Plan = plan or (lambda message_id, attempt: "ok")
@@ -34,7 +34,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/healthcode"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/hooks/healthcode"
 
     def start(self) -> "Receiver":
         receiver = self
@@ -44,6 +44,9 @@ class Receiver:
             timeout = receiver.idle_seconds  # an idle kept-alive connection is closed after this
 
             def setup(self) -> None:
+                if receiver.tls:
+                    self.request.settimeout(5)
+                    self.request.do_handshake()
                 super().setup()
                 with receiver.lock:
                     receiver.connections += 1
@@ -98,6 +101,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
+        if self.tls:  # each connection shakes hands in its own thread (Handler.setup), not in accept()
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True,
+                                                      do_handshake_on_connect=False)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self

@@ -259,12 +259,22 @@ def test_retry_after_in_seconds_or_as_an_http_date():
     assert delivery.retry_after_seconds("soon", now) is None
 
 
-def test_deliveries_to_one_endpoint_reuse_a_kept_alive_connection(client, health_authority, province, pump):
+@pytest.mark.parametrize("scheme, areas", [("http", ("630102", "630103", "630104", "630105")),
+                                           ("https", ("630202", "630203", "630222", "630223"))])
+def test_deliveries_to_one_endpoint_reuse_a_kept_alive_connection(client, health_authority, province, pump,
+                                                                  tmp_path, monkeypatch, scheme, areas):
     # a province and areas no other test uses: its subscriptions get these events, and the levels stay raised
-    receiver = Receiver(keep_alive=True, idle_seconds=0.3).start()
+    tls = None
+    if scheme == "https":
+        from tests.tls import loopback_tls
+
+        ca_file, tls = loopback_tls(tmp_path)
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))  # the sender trusts the throwaway CA
+    receiver = Receiver(keep_alive=True, idle_seconds=0.3, tls=tls).start()
+    assert receiver.url.startswith(f"{scheme}://")
     hook = subscribe(client, province("63"), receiver.url, ["area.level_changed"])
     receiver.secrets.append(hook["secret"])
-    for area in ("630102", "630103", "630104"):  # one event, so one send, per drain: sent one after another
+    for area in areas[:3]:  # one event, so one send, per drain: sent one after another
         client.put(f"/v1/areas/{area}", headers=health_authority("63"), body=dump({"level": "high"}))
         pump.drain()
     assert len(receiver.unique()) == 3 and receiver.connections == 1
@@ -273,10 +283,11 @@ def test_deliveries_to_one_endpoint_reuse_a_kept_alive_connection(client, health
     import time
 
     time.sleep(0.6)
-    client.put("/v1/areas/630105", headers=health_authority("63"), body=dump({"level": "high"}))
+    client.put(f"/v1/areas/{areas[3]}", headers=health_authority("63"), body=dump({"level": "high"}))
     pump.drain()
     assert len(receiver.unique()) == 4 and receiver.connections == 2
     assert all(d["attempt"] == 1 for d in receiver.accepted)
+    assert client.delete(f"/v1/webhooks/{hook['id']}", headers=province("63")).status_code == 204
     receiver.stop()
 
 

@@ -38,6 +38,14 @@ SENDERS = 8
 USER_AGENT = "healthcode-webhooks/1"
 
 
+def _no_delay(sock: socket.socket) -> socket.socket:
+    """http.client writes headers and body apart. On a kept-alive connection Nagle's algorithm holds the
+    body until the headers are acknowledged, and the receiver delays that ACK (~40 ms on Linux): measured,
+    a reused connection's send took 44 ms at p50 against 23 ms for a new one. As urllib3 does."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to the address the URL check approved, whatever DNS says now."""
 
@@ -46,7 +54,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _no_delay(socket.create_connection((self._address, self.port), self.timeout))
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -55,7 +63,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _no_delay(socket.create_connection((self._address, self.port), self.timeout))
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # the certificate names the host
 
 
