@@ -190,13 +190,16 @@ def fan_outs(options: Any) -> None:
         say(f"  {sync['written']} records written; {sync['records_per_s']:.0f} records/s; per batch "
             f"{sync['batch_ms']} ms and {sync['calls_per_batch']} DynamoDB calls")
 
-    with stack.local_stack():
-        section(f"Webhooks (issue 5): {options.events:,} events x 5 subscriptions, local pump, loopback receivers")
-        hooks = sources.webhook_delivery(options.events, 5)
-        say(f"  {hooks['delivered']:,} of {hooks['expected']:,} deliveries received ({hooks['unique']:,} unique) "
-            f"in {hooks['total_s']:.1f} s: {hooks['deliveries_per_s']:.0f} deliveries/s; events produced in "
-            f"{hooks['produced_s']:.1f} s")
-        say(f"  delay from change to receipt: p50 {hooks['delay_p50_ms']:.0f} ms, p99 {hooks['delay_p99_ms']:.0f} ms")
+    section(f"Webhooks (issue 5): {options.events:,} events x 5 subscriptions, local pump, loopback HTTPS receivers")
+    for keep_alive, how in ((True, "receivers keep connections alive"), (False, "receivers close each connection")):
+        with stack.local_stack():
+            hooks = sources.webhook_delivery(options.events, 5, keep_alive=keep_alive, tls=True)
+        say(f"  {how}: {hooks['delivered']:,} of {hooks['expected']:,} deliveries received ({hooks['unique']:,} "
+            f"unique) in {hooks['total_s']:.1f} s: {hooks['deliveries_per_s']:.0f} deliveries/s over "
+            f"{hooks['connections']:,} connections; events produced in {hooks['produced_s']:.1f} s")
+        say(f"    one send (connect if needed, TLS, POST, answer): p50 {hooks['send_p50_ms']:.1f} ms, "
+            f"p99 {hooks['send_p99_ms']:.1f} ms; change to receipt: p50 {hooks['delay_p50_ms']:.0f} ms, "
+            f"p99 {hooks['delay_p99_ms']:.0f} ms")
 
     with stack.local_stack():
         section(f"Exposure recompute (issue 3): 1,000 passengers among {options.trips:,} stored trips")

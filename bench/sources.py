@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -114,8 +115,13 @@ def sync_throughput(http: Any, batches: int, size: int = 500) -> dict[str, Any]:
             "batch_ms": [round(s * 1000) for s in seconds], "calls_per_batch": call_counts}
 
 
-def webhook_delivery(events_n: int, subscriptions: int) -> dict[str, Any]:
-    """`events_n` area changes, each delivered to `subscriptions` loopback receivers by the local pump."""
+def webhook_delivery(events_n: int, subscriptions: int, keep_alive: bool = True, tls: bool = False) -> dict[str, Any]:
+    """`events_n` area changes, each delivered to `subscriptions` loopback receivers by the local pump.
+
+    keep_alive: the receivers answer HTTP/1.1 and keep connections open, as web servers do, so sends
+    reuse them; without it they answer HTTP/1.0 and close each one, so every send opens a connection,
+    as every send did before connections were kept. tls: the receivers speak HTTPS with a certificate
+    from a throwaway CA, which the sender trusts through SSL_CERT_FILE for the run, as provinces' do."""
     import app as app_module
     from chalicelib.domain import divisions
     from chalicelib.domain.areas import RiskLevel
@@ -129,7 +135,27 @@ def webhook_delivery(events_n: int, subscriptions: int) -> dict[str, Any]:
     received: list[tuple[str, float]] = []
     lock = threading.Lock()
 
-    receivers = [Receiver().start() for _ in range(subscriptions)]
+    server_tls = None
+    if tls:
+        import tempfile
+        from pathlib import Path
+
+        from tests.tls import loopback_tls
+
+        ca_file, server_tls = loopback_tls(Path(tempfile.mkdtemp(prefix="healthcode-bench-tls-")))
+        os.environ["SSL_CERT_FILE"] = str(ca_file)
+    receivers = [Receiver(keep_alive=keep_alive, idle_seconds=30, tls=server_tls).start()
+                 for _ in range(subscriptions)]
+    from chalicelib.events import delivery
+
+    send_ms: list[float] = []
+    real_send = delivery.send
+
+    def timed_send(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        outcome = real_send(*args, **kwargs)
+        send_ms.append(outcome["latency_ms"])
+        return outcome
+    delivery.send = timed_send
     for receiver in receivers:
         province = Principal(Role.PROVINCE, f"bench-province-{receiver.port}", province="45")
         hook = webhooks.create(province, receiver.url, ["area.level_changed"], "bench")
@@ -161,9 +187,15 @@ def webhook_delivery(events_n: int, subscriptions: int) -> dict[str, Any]:
     runner.join(timeout=5)
     for receiver in receivers:
         receiver.stop()
+    delivery.send = real_send
+    if tls:
+        os.environ.pop("SSL_CERT_FILE", None)
+    sends = latency([int(ms * 1e6) for ms in send_ms], 1.0) if send_ms else None
     delays_ns = [int((at - int(mid[4:17]) / 1000) * 1e9) for mid, at in received]
     lat = latency(delays_ns, done - t0)
     unique = len({(r.port, d) for r in receivers for d in r.unique()})
     return {"events": events_n, "subscriptions": subscriptions, "delivered": len(received), "unique": unique,
+            "connections": sum(r.connections for r in receivers),
+            "send_p50_ms": sends.p50_ms if sends else None, "send_p99_ms": sends.p99_ms if sends else None,
             "expected": expected, "produced_s": produced_s, "total_s": done - t0,
             "deliveries_per_s": len(received) / (done - t0), "delay_p50_ms": lat.p50_ms, "delay_p99_ms": lat.p99_ms}
