@@ -1,6 +1,6 @@
 """`python -m bench`: measure and print; ends with a Markdown summary for docs/BENCHMARKS.md.
 
-Options shrink or grow the run (defaults keep `make bench` near a minute on 2 cores):
+Options shrink or grow the run (on 2 cores the defaults take about 6 minutes; --quick about 2):
   --requests N   timed verify requests, and iterations of each floor (default 2000)
   --citizens N   citizens who applied, whose QR tokens are verified round-robin (default 200)
   --in-memory    run the API sections on DynamoDB Local in memory, as shipped (stream records not
@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-memory", action="store_true",
                         help="the API sections on DynamoDB Local in memory, as shipped")
     parser.add_argument("--quick", action="store_true",
-                        help="only the verify, QR and cold-start sections (skip sync, webhooks, exposures)")
+                        help="skip the fan-outs (sync, webhooks, exposures): the API, verify, QR, cold-start "
+                             "and emulator sections only")
     options = parser.parse_args(argv)
     began = time.perf_counter()
     interference = machine.Interference()

@@ -3,12 +3,15 @@ webhook delivery (issue 5). Each returns a dict of figures; nothing is asserted.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import os
+import secrets
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
 
 from bench.dynamo_calls import recording
 from bench.stack import auth, dump
@@ -123,30 +126,27 @@ def webhook_delivery(events_n: int, subscriptions: int, keep_alive: bool = True,
     as every send did before connections were kept. tls: the receivers speak HTTPS with a certificate
     from a throwaway CA, which the sender trusts through SSL_CERT_FILE for the run, as provinces' do."""
     import app as app_module
-    from chalicelib.domain import divisions
-    from chalicelib.domain.areas import RiskLevel
-    from chalicelib.security.access import Principal, Role
-    from chalicelib.services import areas, webhooks
-    from chalicelib.settings import get_settings
-    from chalicelib.store import dynamo
-    from infra.local import pump as pumps
     from tests.receiver import Receiver
 
-    received: list[tuple[str, float]] = []
-    lock = threading.Lock()
+    with _sends_timed(tls) as (server_tls, send_ms):
+        receivers = [Receiver(keep_alive=keep_alive, idle_seconds=30, tls=server_tls).start()
+                     for _ in range(subscriptions)]
+        try:
+            result = _deliver(app_module, receivers, events_n)
+        finally:
+            for receiver in receivers:
+                receiver.stop()
+    sends = latency([int(ms * 1e6) for ms in send_ms], 1.0) if send_ms else None
+    return {**result, "subscriptions": subscriptions,
+            "send_p50_ms": sends.p50_ms if sends else None, "send_p99_ms": sends.p99_ms if sends else None}
 
-    server_tls = None
-    if tls:
-        import tempfile
-        from pathlib import Path
 
-        from tests.tls import loopback_tls
-
-        ca_file, server_tls = loopback_tls(Path(tempfile.mkdtemp(prefix="healthcode-bench-tls-")))
-        os.environ["SSL_CERT_FILE"] = str(ca_file)
-    receivers = [Receiver(keep_alive=keep_alive, idle_seconds=30, tls=server_tls).start()
-                 for _ in range(subscriptions)]
+@contextmanager
+def _sends_timed(tls: bool) -> Iterator[tuple[Any, list[float]]]:
+    """A server TLS context from a throwaway CA the sender trusts (SSL_CERT_FILE), or None; and the
+    latency of every webhook send, collected around `delivery.send`. Both undone afterwards."""
     from chalicelib.events import delivery
+    from tests.tls import loopback_tls
 
     send_ms: list[float] = []
     real_send = delivery.send
@@ -155,7 +155,32 @@ def webhook_delivery(events_n: int, subscriptions: int, keep_alive: bool = True,
         outcome = real_send(*args, **kwargs)
         send_ms.append(outcome["latency_ms"])
         return outcome
-    delivery.send = timed_send
+
+    with tempfile.TemporaryDirectory(prefix="healthcode-bench-tls-") as folder:
+        server_tls = None
+        if tls:
+            ca_file, server_tls = loopback_tls(Path(folder))
+            os.environ["SSL_CERT_FILE"] = str(ca_file)
+        delivery.send = timed_send
+        try:
+            yield server_tls, send_ms
+        finally:
+            delivery.send = real_send
+            os.environ.pop("SSL_CERT_FILE", None)
+
+
+def _deliver(app_module: Any, receivers: list[Any], events_n: int) -> dict[str, Any]:
+    """Subscribe each receiver, change `events_n` areas, and wait until every delivery arrived."""
+    from chalicelib.domain import divisions
+    from chalicelib.domain.areas import RiskLevel
+    from chalicelib.security.access import Principal, Role
+    from chalicelib.services import areas, webhooks
+    from chalicelib.settings import get_settings
+    from chalicelib.store import dynamo
+    from infra.local import pump as pumps
+
+    received: list[tuple[str, float]] = []
+    lock = threading.Lock()
     for receiver in receivers:
         province = Principal(Role.PROVINCE, f"bench-province-{receiver.port}", province="45")
         hook = webhooks.create(province, receiver.url, ["area.level_changed"], "bench")
@@ -178,24 +203,17 @@ def webhook_delivery(events_n: int, subscriptions: int, keep_alive: bool = True,
     for i in range(events_n):
         areas.set_level(authority, counties[i % len(counties)], levels[(i // len(counties)) % 3], None, None)
     produced_s = time.time() - t0
-    expected = events_n * subscriptions
+    expected = events_n * len(receivers)
     deadline = time.time() + 300
     while len(received) < expected and time.time() < deadline:
         time.sleep(0.1)
     done = time.time()
     pump.stop()
     runner.join(timeout=5)
-    for receiver in receivers:
-        receiver.stop()
-    delivery.send = real_send
-    if tls:
-        os.environ.pop("SSL_CERT_FILE", None)
-    sends = latency([int(ms * 1e6) for ms in send_ms], 1.0) if send_ms else None
     delays_ns = [int((at - int(mid[4:17]) / 1000) * 1e9) for mid, at in received]
     lat = latency(delays_ns, done - t0)
     unique = len({(r.port, d) for r in receivers for d in r.unique()})
-    return {"events": events_n, "subscriptions": subscriptions, "delivered": len(received), "unique": unique,
+    return {"events": events_n, "delivered": len(received), "unique": unique,
             "connections": sum(r.connections for r in receivers),
-            "send_p50_ms": sends.p50_ms if sends else None, "send_p99_ms": sends.p99_ms if sends else None,
             "expected": expected, "produced_s": produced_s, "total_s": done - t0,
             "deliveries_per_s": len(received) / (done - t0), "delay_p50_ms": lat.p50_ms, "delay_p99_ms": lat.p99_ms}

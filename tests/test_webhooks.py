@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import email.utils
 import socket
+import time
 
 import pytest
 
@@ -280,8 +281,6 @@ def test_deliveries_to_one_endpoint_reuse_a_kept_alive_connection(client, health
     assert len(receiver.unique()) == 3 and receiver.connections == 1
 
     # the receiver closes the idle connection; the next send notices and opens a new one instead of failing
-    import time
-
     time.sleep(0.6)
     client.put(f"/v1/areas/{areas[3]}", headers=health_authority("63"), body=dump({"level": "high"}))
     pump.drain()
