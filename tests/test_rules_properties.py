@@ -13,12 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain import days
-from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, visit_reasons
+from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, periods_that_matter, visit_reasons
 from chalicelib.domain.colors import Color, Reason, live_color, live_reasons, most_severe
+from chalicelib.domain.corrections import Override
 from chalicelib.domain.declaration import Declaration, Symptom, declaration_reasons
 from chalicelib.domain.exposures import CaseType, Exposure, Trip, exposure_reasons
 from chalicelib.domain.medical import MedicalStatus, medical_reasons
-from chalicelib.domain.risk import CheckIn, RiskInputs, assess, checkin_reasons, has_fever
+from chalicelib.domain.risk import CheckIn, RiskInputs, assess, checkin_reasons, has_fever, stay_facts
+from chalicelib.domain.stays import area_reasons, decode_stays, encode_stays
 from chalicelib.domain.transport import Mode
 
 DAY = days.DAY
@@ -263,3 +265,81 @@ def test_staying_again_in_an_area_already_visited_never_lowers_the_color(now, pe
     if lasting:
         last = max(days.lapses_at(s.day) for s in lasting)
         assert max(r.until for r in visit_reasons(stays, levels, fever, now)) == last
+
+
+# --- reads join a code's stays with the levels in force (domain/stays.py) ------------------------------
+
+area_overrides = st.lists(st.tuples(st.sampled_from([None, "medium_risk_stay", "high_risk_stay",
+                                                     "high_risk_stay_with_fever"]),
+                                    st.integers(0, 16 * DAY), st.integers(1, 10 * DAY)), max_size=2)
+
+
+@PROPERTIES
+@given(scenarios(), area_overrides, st.integers(0, 17 * DAY), st.integers(0, 17 * DAY))
+def test_a_read_judges_the_stays_kept_on_the_code_as_a_full_assessment_would(scenario, drafts, later, written):
+    """What a code keeps at its last assessment (`stay_facts`), joined at any later read with the levels of
+    then, gives the area source that assessing every source at that read would give; also when the levels
+    come from the province summaries, trimmed when they were written (`periods_that_matter`)."""
+    inputs, now = scenario
+    overrides = [Override(f"cor_{i}", "area", code, now - back, now - back + length, None)
+                 for i, (code, back, length) in enumerate(drafts)]
+    inputs = RiskInputs(**{**inputs.__dict__, "overrides": overrides})
+    facts = stay_facts(inputs, now)
+    for read_at in (now, now + later):
+        expected = assess(inputs, read_at).get("area", [])
+        assert area_reasons(facts, inputs.levels, read_at) == expected
+        summarised_at = min(now + written, read_at)     # a summary is written after the periods it keeps
+        summaries = {code: kept for code, periods in inputs.levels.items()
+                     if (kept := periods_that_matter(periods, summarised_at))}
+        assert area_reasons(facts, summaries, read_at) == expected
+
+
+@PROPERTIES
+@given(scenarios())
+def test_the_stays_kept_on_a_code_survive_their_encoding(scenario):
+    inputs, now = scenario
+    text = encode_stays(inputs.visits, now)
+    in_window = {(v.area, v.day) for v in inputs.visits if v.day >= days.window_start(now)}
+    assert {(v.area, v.day) for v in decode_stays(text)} == in_window
+    assert len(text) <= 7 * len({a for a, _ in in_window}) + 9 * len(in_window)
+
+
+def test_a_full_window_of_daily_check_ins_and_trips_keeps_a_few_hundred_bytes_on_the_code():
+    now = 1_800_000_000
+    visits = [Visit(day_before(now, back), area, "trip") for back in range(15)
+              for area in ("440106", "440105", "510104")]
+    assert len(encode_stays(visits, now)) < 450
+
+
+def test_the_province_list_is_every_province_level_division():
+    from chalicelib.domain import divisions
+
+    assert set(divisions.PROVINCES) == {code[:2] for code in divisions._codes() if code.endswith("0000")}
+
+
+@settings(max_examples=1000, deadline=None)
+@given(nows, st.integers(0, 17 * DAY), visit_drafts, level_drafts, st.booleans())
+def test_a_province_summary_keeps_every_period_that_can_still_decide_a_stay(now, later, visit_list, level_list,
+                                                                           fever):
+    """Stays and levels alone, drawn densely: the summary written at `now` and read up to 17 days later
+    judges every stay in the window as the full history of periods does."""
+    levels = {code: [LevelPeriod(level, min(days.start_of(day_before(now, back)) + hour * 3600, now))
+                     for level, back, hour in periods] for code, periods in level_list.items()}
+    summaries = {code: kept for code, periods in levels.items() if (kept := periods_that_matter(periods, now))}
+    read_at = now + later
+    visits = [Visit(day_before(read_at, back), area, source) for back, area, source in visit_list]
+    visits = [v for v in visits if days.start_of(v.day) <= now]     # stays come before the read, not after it
+    assert visit_reasons(visits, summaries, fever, read_at) == visit_reasons(visits, levels, fever, read_at)
+
+
+def test_fever_counts_for_the_area_rule_until_the_window_of_its_report_closes():
+    now = 1_800_000_000
+    today = days.today(now)
+    checked_in = RiskInputs(checkins=[CheckIn(today, "440106", 37.3, (), now)])
+    assert has_fever(checked_in, days.lapses_at(today) - 1) and not has_fever(checked_in, days.lapses_at(today))
+    calm = RiskInputs(checkins=[CheckIn(today, "440106", 37.2, ("cough",), now)])
+    assert not has_fever(calm, now)
+    declared = RiskInputs(declaration=Declaration(temperature=36.5, symptoms=[Symptom.FEVER], contact_with_cases=False,
+                                                  stayed_in_high_risk_area=False, current_area="510104"),
+                          declared_at=now)
+    assert has_fever(declared, now + 14 * DAY - 1) and not has_fever(declared, now + 14 * DAY)

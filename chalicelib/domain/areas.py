@@ -57,6 +57,22 @@ def risky_since(periods: Sequence[LevelPeriod], start: int, end: int) -> tuple[R
     return worst, first_risky
 
 
+# A stay counts for 14 days after its day, so the oldest stay a read can judge began at most 15 days
+# before it; a period that ended before then can no longer decide anything. One more day is a margin
+# (tests/test_rules_properties.py fails at 11 days, and passes from 15).
+MATTERS_FOR = (days.WINDOW_DAYS + 2) * days.DAY
+
+
+def periods_that_matter(periods: Sequence[LevelPeriod], now: int) -> list[LevelPeriod]:
+    """The periods that can still decide a stay's reason at `now` or later: those that started within
+    MATTERS_FOR, and the one in force before them. None at all when every one of them is low."""
+    cutoff = now - MATTERS_FOR
+    ordered = sorted(periods, key=lambda p: p.start)   # stable: settings with the same start keep their order
+    earlier = [p for p in ordered if p.start < cutoff]
+    kept = earlier[-1:] + [p for p in ordered if p.start >= cutoff]
+    return kept if any(p.level is not RiskLevel.LOW for p in kept) else []
+
+
 def level_now(periods: Sequence[LevelPeriod], now: int) -> tuple[RiskLevel, int | None]:
     """The level in force now and since when (None: never set, i.e. low)."""
     current = [p for p in periods if p.start <= now]

@@ -17,6 +17,7 @@ from chalicelib.domain.declaration import FEVER_CELSIUS, Declaration, Symptom, d
 from chalicelib.domain.exposures import Exposure, Trip, exposure_reasons
 from chalicelib.domain.local_codes import LocalCode, local_code_reasons
 from chalicelib.domain.medical import MedicalStatus, StatusEntry, effective_status, medical_reasons
+from chalicelib.domain.stays import SOURCE as AREA, StayFacts, encode_stays
 
 SOURCES = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code", "correction")
 
@@ -63,13 +64,26 @@ def checkin_reasons(checkins: Sequence[CheckIn], now: int) -> list[Reason]:
                    f"Daily check-in on {latest.day.isoformat()} reported fever", latest.at, days.lapses_at(latest.day, 1))]
 
 
+def fever_until(inputs: RiskInputs) -> int | None:
+    """Until when (exclusive) fever counts for the area rule: 14 days after a declaration that reported it,
+    and while a check-in that reported it is inside the window. None: no fever reported."""
+    moments = [days.lapses_at(c.day) for c in inputs.checkins if c.fever]
+    declaration = inputs.declaration
+    if declaration is not None and inputs.declared_at is not None and (
+            declaration.temperature >= FEVER_CELSIUS or Symptom.FEVER in declaration.symptoms):
+        moments.append(inputs.declared_at + days.WINDOW_DAYS * days.DAY)
+    return max(moments, default=None)
+
+
 def has_fever(inputs: RiskInputs, now: int) -> bool:
-    declared = (inputs.declaration is not None and inputs.declared_at is not None
-                and now - inputs.declared_at < days.WINDOW_DAYS * days.DAY
-                and (inputs.declaration.temperature >= FEVER_CELSIUS
-                     or Symptom.FEVER in inputs.declaration.symptoms))
-    checked_in = any(c.fever and c.day >= days.window_start(now) for c in inputs.checkins)
-    return declared or checked_in
+    until = fever_until(inputs)
+    return until is not None and now < until
+
+
+def stay_facts(inputs: RiskInputs, now: int) -> StayFacts:
+    """What a stored code keeps so that reads judge its stays against the levels in force (domain/stays.py)."""
+    return StayFacts(encode_stays(inputs.visits, now), fever_until(inputs),
+                     tuple(o for o in inputs.overrides if o.source == AREA))
 
 
 def medical_entry(inputs: RiskInputs, now: int) -> StatusEntry | None:
