@@ -32,6 +32,7 @@ class Settings:
     idp_jwks: str | None = None      # JSON Web Key Set of the identity provider
     max_body_bytes: int = 65536
     webhook_timeout: float = 15.0
+    area_levels_max_age: float = 5.0  # seconds a container reuses its copy of the area levels (docs/colors.md)
 
     @property
     def allows_loopback_webhooks(self) -> bool:
@@ -68,6 +69,7 @@ def from_environment() -> Settings:
         idp_audience=env("HEALTHCODE_IDP_AUDIENCE") or None,
         idp_jwks=env("HEALTHCODE_IDP_JWKS") or None,
         webhook_timeout=float(env("HEALTHCODE_WEBHOOK_TIMEOUT") or Settings.webhook_timeout),
+        area_levels_max_age=float(env("HEALTHCODE_AREA_LEVELS_MAX_AGE") or Settings.area_levels_max_age),
     )
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from chalicelib import settings
+from chalicelib.services import area_levels
 from chalicelib.store import dynamo, wire
 
 MOMENT = datetime(2026, 11, 28, 6, 45, 12, tzinfo=timezone.utc)
@@ -212,6 +213,8 @@ def test_an_overloaded_database_answers_503_and_points_checkpoints_to_offline_ke
     holder = citizen()
     assert holder.apply().status_code == 201
     scan = json.dumps({"token": holder.qr_token(), "checkpoint_id": "busy-gate-1", "temperature": 36.5})
+    settings.override(area_levels_max_age=600.0)
+    area_levels.current()       # a young copy of the area levels: the verify's one call is its UpdateItem
     proxy.plan = list(THROTTLED)
     busy = client.post("/v1/verifications", headers=checkpoint, body=scan)
     assert busy.status_code == 503
@@ -219,6 +222,18 @@ def test_an_overloaded_database_answers_503_and_points_checkpoints_to_offline_ke
     assert busy.json_body["error"]["code"] == "overloaded"
     assert "/.well-known/jwks.json" in busy.json_body["error"]["message"]
     assert proxy.plan == []
+    again = client.post("/v1/verifications", headers=checkpoint, body=scan)
+    assert again.status_code == 200 and again.json_body["valid"] is True
+
+
+def test_a_verify_whose_area_levels_cannot_be_read_answers_503_too(proxy, client, citizen, checkpoint):
+    holder = citizen()
+    assert holder.apply().status_code == 201
+    scan = json.dumps({"token": holder.qr_token(), "checkpoint_id": "busy-gate-2", "temperature": 36.5})
+    area_levels.forget()        # the copy must be read again, alongside the scan's UpdateItem
+    proxy.plan = list(THROTTLED) * 2    # both calls are throttled through all their attempts
+    busy = client.post("/v1/verifications", headers=checkpoint, body=scan)
+    assert busy.status_code == 503 and busy.json_body["error"]["code"] == "overloaded"
     again = client.post("/v1/verifications", headers=checkpoint, body=scan)
     assert again.status_code == 200 and again.json_body["valid"] is True
 

@@ -5,11 +5,11 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import days, divisions
-from chalicelib.domain.areas import RiskLevel, level_now
+from chalicelib.domain.areas import RiskLevel, level_now, periods_that_matter
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.security.access import Principal
-from chalicelib.services import assessment
-from chalicelib.store import areas, dynamo, events, visits
+from chalicelib.services import area_levels, assessment
+from chalicelib.store import areas, dynamo, events
 
 MAX_HISTORY = 500
 
@@ -52,20 +52,23 @@ def set_level(principal: Principal, code: str, level: RiskLevel, effective_from:
                   "version": (current["version"] + 1) if current else 1}
         event = events.put_op("area.level_changed", {"area": code, "level": level.value, "previous": previous.value,
                                                       "effective_from": start, "set_by": principal.subject}, now)
+        in_force = periods_that_matter(assessment.level_periods(record), now)
         try:
-            areas.save(record, current["version"] if current else None, event)
-            return describe(code, record, now)
+            areas.save(record, current["version"] if current else None, in_force, event)
         except dynamo.ConditionFailed:
             continue
+        area_levels.forget()
+        return describe(code, record, now)
     raise Conflict("The area is being changed by another request; try again.", code="concurrent_update")
 
 
-def people_affected(code: str, now: int) -> set[str]:
-    """Everyone who stayed in the area (a prefecture: in any of its counties) in the last 14 days."""
-    city = code[:4] + "00"
-    since = days.window_start(now).isoformat()
-    return visits.people_in(city, since, area=None if code == city else code)
+def rebuild_summaries() -> int:
+    """Write each area's entry in its province's summary from its own periods; returns how many areas.
 
-
-def on_level_changed(data: dict[str, Any], now: int) -> int:
-    return assessment.refresh_many(people_affected(data["area"], now), now, "area", data.get("set_by"))
+    Ops, once, for tables written before the summaries existed (docs/deploy.md); safe to repeat."""
+    now = clock.now()
+    found = areas.area_items()
+    for item in found:
+        areas.rewrite_summary(item["pk"], periods_that_matter(assessment.level_periods(item), now), now)
+    area_levels.forget()
+    return len(found)

@@ -4,19 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain.colors import live_color, live_reasons, next_change, reasons_from_sources
+from chalicelib.domain.colors import live_color, live_reasons, next_change
 from chalicelib.domain.declaration import Declaration
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.security import pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
-from chalicelib.services import assessment
+from chalicelib.services import area_levels, assessment
 from chalicelib.settings import get_settings
 from chalicelib.store import codes
 
 
 def view(record: dict[str, Any], now: int) -> dict[str, Any]:
-    """What a citizen (and a checkpoint, in part) sees of a code: the live color and every live reason."""
-    reasons = reasons_from_sources(record.get("sources", {}))
+    """What a citizen (and a checkpoint, in part) sees of a code: the live color and every live reason, its stays
+    judged against the levels in force now."""
+    reasons = area_levels.live_reasons(record, now)
     changes_at = next_change(reasons, now)
     return {
         "code_id": record["pk"],

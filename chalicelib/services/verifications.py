@@ -6,11 +6,12 @@ import secrets as random
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain.colors import live_color, reasons_from_sources
+from chalicelib.domain.colors import live_color
 from chalicelib.domain.declaration import FEVER_CELSIUS
 from chalicelib.security import province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.settings import get_settings
+from chalicelib.services import area_levels
 from chalicelib.store import codes, localcodes, scans
 
 DAY = 86400
@@ -22,7 +23,8 @@ def _refusal(reason: str, message: str, now: int) -> dict[str, Any]:
 
 def verify(principal: Principal, token: str, checkpoint_id: str, temperature: float | None) -> dict[str, Any]:
     """One token check and one DynamoDB round trip: the scan is noted on the code by the same
-    UpdateItem that reads it, and the scans table is filled from the stream."""
+    UpdateItem that reads it, and the scans table is filled from the stream. The code's stays are
+    judged against the container's copy of the area levels (services/area_levels.py)."""
     settings = get_settings()
     now = clock.now()
     try:
@@ -33,12 +35,13 @@ def verify(principal: Principal, token: str, checkpoint_id: str, temperature: fl
             return verify_provincial(principal, token, checkpoint_id, temperature, now)
         return _refusal(rejected.reason, rejected.message, now)
     scan = new_scan(principal, checkpoint_id, temperature, now)
+    levels = area_levels.prefetch()   # read alongside the scan's write when the container's copy is too old
     record = codes.record_scan(code_id, scan)
     if record is None:
         return _refusal("unknown_code", "No such code exists.", now)
     if record["status"] != "active":
         return _refusal("revoked", "This code has been revoked.", now)
-    color = live_color(reasons_from_sources(record.get("sources", {})), now).value
+    color = live_color(area_levels.live_reasons(record, now, levels()), now).value
     return {"valid": True, "color": color, "name_masked": record["name_masked"], "id_last4": record["id_last4"],
             "fever": scan["fever"], "checked_at": now, "scan_id": scan["scan_id"], "issuer": "national"}
 

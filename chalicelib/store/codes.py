@@ -3,14 +3,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.domain.corrections import Override
+from chalicelib.domain.stays import SOURCE as AREA, StayFacts
 from chalicelib.store import dynamo
 
 KIND = "people"
 DUE_INDEX = "due"
+FACT_FIELDS = ("stays", "fever_until", "area_overrides")
+
+
+def stay_facts(record: dict[str, Any]) -> StayFacts:
+    """What the record carries for reads to judge its stays against today's levels (domain/stays.py)."""
+    overrides = tuple(Override(o["correction_id"], AREA, o.get("code"), int(o["approved_at"]), int(o["until"]), None)
+                      for o in record.get("area_overrides") or ())
+    fever = record.get("fever_until")
+    return StayFacts(record.get("stays") or "", None if fever is None else int(fever), overrides)
+
+
+def fact_fields(facts: StayFacts) -> dict[str, Any]:
+    """The record's attributes for `facts` (None drops one)."""
+    return {"stays": facts.stays or None, "fever_until": facts.fever_until,
+            "area_overrides": [{"correction_id": o.correction_id, "code": o.code, "approved_at": o.approved_at,
+                                "until": o.until} for o in facts.overrides] or None}
 
 
 def get(code_id: str, consistent: bool = False) -> dict[str, Any] | None:
     return dynamo.get(KIND, {"pk": code_id}, consistent=consistent)
+
+
+def many(code_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Codes by id, strongly consistent, 100 per BatchGetItem (ids without a code are left out)."""
+    items = dynamo.batch_get(KIND, [{"pk": c} for c in sorted(set(code_ids))], consistent=True)
+    return {item["pk"]: item for item in items}
 
 
 def save(record: dict[str, Any], expected_version: int | None, event_ops: list[dict[str, Any]] = ()) -> None:

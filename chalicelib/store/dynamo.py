@@ -210,14 +210,18 @@ def put_op(kind: str, item: dict[str, Any], condition: str | None = None,
     return {"Put": op}
 
 
-def batch_get(kind: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """BatchGetItem in chunks of 100, retrying unprocessed keys."""
+def batch_get(kind: str, keys: list[dict[str, Any]], consistent: bool = False,
+              hot: bool = False) -> list[dict[str, Any]]:
+    """BatchGetItem in chunks of 100, retrying unprocessed keys. `hot` as for `update`."""
     found: list[dict[str, Any]] = []
     name = table(kind)
+    call = (lambda **r: wire.call("BatchGetItem", r)) if hot else client().batch_get_item
     for i in range(0, len(keys), 100):
         pending: dict[str, Any] = {name: {"Keys": [to_item(k) for k in keys[i:i + 100]]}}
+        if consistent:
+            pending[name]["ConsistentRead"] = True
         while pending:
-            response = client().batch_get_item(RequestItems=pending)
+            response = call(RequestItems=pending)
             found += [from_item(item) for item in response.get("Responses", {}).get(name, [])]  # type: ignore[misc]
             pending = response.get("UnprocessedKeys") or {}
     return found

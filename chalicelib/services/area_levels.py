@@ -1,0 +1,88 @@
+"""The area levels every read of a code joins with its stays (domain/stays.py), cached per container.
+
+Only areas whose periods can still decide a stay are kept (a few thousand divisions at the very most),
+one small item per province, so the whole country is one BatchGetItem (store/areas.levels). A container
+reads it again when its copy is older than `area_levels_max_age` (5 s by default): a level change
+reaches every read within that, plus the read itself, however many people stayed in the area.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable
+
+from chalicelib import clock
+from chalicelib.domain.colors import Reason
+from chalicelib.domain.stays import live_reasons_of
+from chalicelib.settings import get_settings
+from chalicelib.store import areas, codes
+
+_lock = threading.Lock()
+_levels: areas.Levels | None = None
+_read_at = 0.0
+_generation = 0       # bumped by forget(), so a read that started before it is not kept
+_pending: Future[areas.Levels] | None = None
+# one reader thread, kept, so its kept-alive connection to DynamoDB is reused from one refresh to the next
+_reader: ThreadPoolExecutor | None = None
+
+
+def _cached() -> areas.Levels | None:
+    """The container's copy, if it is young enough."""
+    levels = _levels
+    if levels is not None and 0 <= clock.now_float() - _read_at < get_settings().area_levels_max_age:
+        return levels
+    return None   # too old, or read at a moment later than now (a clock set back)
+
+
+def _read(hot: bool) -> areas.Levels:
+    global _levels, _read_at, _pending
+    started, generation = clock.now_float(), _generation
+    try:
+        found = areas.levels(hot=hot)
+    except Exception:
+        with _lock:
+            _pending = None     # the next read tries again rather than waiting on this failure
+        raise
+    with _lock:
+        # a slower, older read never replaces a newer one, nor one made after this container changed a level
+        if started >= _read_at and generation == _generation:
+            _levels, _read_at = found, started
+        _pending = None
+    return found
+
+
+def current() -> areas.Levels:
+    """The levels, read again first if the container's copy is too old."""
+    cached = _cached()
+    return cached if cached is not None else _read(hot=False)
+
+
+def prefetch() -> Callable[[], areas.Levels]:
+    """Start reading the levels now if the copy is too old, and return a function that waits for them.
+
+    The verification overlaps this read with its own UpdateItem, so when the copy must be refreshed it
+    still waits for one round trip, not two. Both go out without botocore (store/wire.py)."""
+    global _pending, _reader
+    with _lock:
+        cached = _cached()
+        if cached is not None:
+            return lambda: cached
+        if _pending is None:
+            if _reader is None:
+                _reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="area-levels")
+            _pending = _reader.submit(_read, True)
+        pending = _pending
+    return pending.result
+
+
+def forget() -> None:
+    """This container just changed a level: its next read must not use the copy from before."""
+    global _levels, _generation
+    with _lock:
+        _levels, _generation = None, _generation + 1
+
+
+def live_reasons(record: dict[str, Any], now: int, levels: areas.Levels | None = None) -> list[Reason]:
+    """Every reason of a stored code as of now, its stays joined with the levels (the cached ones unless given)."""
+    return live_reasons_of(record.get("sources", {}), codes.stay_facts(record),
+                           current() if levels is None else levels, now)
