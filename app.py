@@ -19,7 +19,7 @@ BLUEPRINTS = ("sessions", "codes", "verifications", "keys", "trips", "areas", "e
 # only the blueprints it serves, so a verify cold start does not import the other twelve modules and their
 # models. The deployment template names the function in HEALTHCODE_FUNCTION.
 FUNCTION_BLUEPRINTS = {"verify": ("verifications",), "apply": ("codes",), "trips": ("trips",),
-                       "sync": ("sync", "webhooks"), "events": (), "scans": (), "sweeper": (),
+                       "sync": ("sync", "webhooks"), "events": (), "fanout": (), "scans": (), "sweeper": (),
                        "webhook-retries": ()}
 FUNCTION = os.environ.get("HEALTHCODE_FUNCTION", "")
 
@@ -47,6 +47,23 @@ def on_events(event):
     from chalicelib.events import handlers
 
     handlers.on_event_records(record.to_dict() for record in event)
+
+
+WORK_STREAM_ARN = os.environ.get(
+    "HEALTHCODE_WORK_STREAM_ARN",
+    "arn:aws:dynamodb:cn-north-1:000000000000:table/healthcode-prod-work/stream/wired-at-deploy")
+
+
+# Ten units per invocation: each is bounded (events/fanout.py, about a second at most), so an invocation
+# stays far inside its timeout, and a small batch lets the units of a big change and of an unrelated one
+# take turns.
+@app.on_dynamodb_record(stream_arn=WORK_STREAM_ARN, batch_size=10, starting_position="TRIM_HORIZON",
+                        name="fanout")
+def on_work(event):
+    """The bounded units of fan-out work the events handler and earlier units wrote to the work table."""
+    from chalicelib.events import handlers
+
+    handlers.on_work_records(record.to_dict() for record in event)
 
 
 PEOPLE_STREAM_ARN = os.environ.get(

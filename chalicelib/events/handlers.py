@@ -11,30 +11,25 @@ from typing import Any, Iterable
 
 from chalicelib import clock
 from chalicelib.domain import days
-from chalicelib.services import areas, assessment, exposures, health_status, sync
-from chalicelib.store import codes, dynamo
+from chalicelib.events import fanout
+from chalicelib.services import assessment
+from chalicelib.store import codes, dynamo, work
 
 log = logging.getLogger("healthcode.events")
 SWEEP_DAYS_BACK = 15  # every window is at most 15 days, so this also catches up after a long outage
 
 
 def handle_event(event: dict[str, Any], now: int) -> None:
-    kind, data = event["type"], event.get("data") or {}
-    if kind == "area.level_changed":
-        touched = areas.on_level_changed(data, now)
-    elif kind == "exposure.published":
-        touched = exposures.on_published(data, now)
-    elif kind in ("local_codes.synced", "health_records.synced"):
-        touched = sync.on_synced(data, now)
-    elif kind == "health_status.changed":
-        touched = health_status.on_changed(event["subject"], now)
-    else:
-        return
-    log.info("event handled", extra={"event_type": kind, "event_id": event["pk"], "codes_written": touched})
+    """Turn an event into the bounded units of work it asks for (events/fanout.py): the fan-out itself runs
+    in the `fanout` function, so this stream never waits on a big city or a full train."""
+    units = fanout.units_for(event)
+    if units:
+        work.add(units, now)
+        log.info("event handled", extra={"event_type": event["type"], "event_id": event["pk"], "units": len(units)})
 
 
 def new_events(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events inserted, from Lambda-shaped DynamoDB stream records."""
+    """The items inserted (events, work units), from Lambda-shaped DynamoDB stream records."""
     found = []
     for record in records:
         if record.get("eventName") != "INSERT":
@@ -44,7 +39,7 @@ def new_events(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def on_event_records(records: Iterable[dict[str, Any]]) -> None:
-    """Recompute what each event affects, then fan it out to webhooks and make the first attempts.
+    """Queue the recomputes each event asks for, then fan it out to webhooks and make the first attempts.
 
     If this raises midway, Lambda retries the batch: recomputes write nothing new, deliveries
     already created are not created twice, and the retry sweeper sends any left pending.
@@ -61,7 +56,8 @@ def on_event_records(records: Iterable[dict[str, Any]]) -> None:
 def on_people_records(records: Iterable[dict[str, Any]]) -> int:
     """Write the scans table's row for every scan a verification noted on a code (at least once:
     a row already written is left alone)."""
-    from chalicelib.domain.colors import live_color, reasons_from_sources
+    from chalicelib.domain.colors import live_color
+    from chalicelib.services import area_levels
     from chalicelib.services.verifications import scan_row
     from chalicelib.store import scans
 
@@ -73,7 +69,7 @@ def on_people_records(records: Iterable[dict[str, Any]]) -> int:
         scan = new.get("last_scan")
         if not scan or scan == old.get("last_scan"):
             continue
-        color = live_color(reasons_from_sources(new.get("sources", {})), int(scan["at"])).value
+        color = live_color(area_levels.live_reasons(new, int(scan["at"])), int(scan["at"])).value
         try:
             scans.record(scan_row(new["pk"], scan, color))
             written += 1
@@ -101,3 +97,9 @@ def sweep(now: int | None = None) -> int:
                 if record is not None:
                     written += int(assessment.refresh(record["person"], now, "window_closed")[1])
     return written
+
+
+def on_work_records(records: Iterable[dict[str, Any]]) -> int:
+    """Run the work units inserted (events/fanout.py); returns how many codes they wrote."""
+    now = clock.now()
+    return sum(fanout.run(work.from_item(item), now) for item in new_events(records))

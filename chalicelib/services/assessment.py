@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, governing_areas
@@ -22,7 +22,8 @@ from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.exposures import CaseType, Exposure, Trip, voyage
 from chalicelib.domain.local_codes import LocalCode
 from chalicelib.domain.medical import MedicalStatus, StatusEntry
-from chalicelib.domain.risk import CheckIn, RiskInputs, assess
+from chalicelib.domain.risk import CheckIn, RiskInputs, assess, stay_facts
+from chalicelib.domain.stays import SOURCE as AREA, area_reasons
 from chalicelib.domain.transport import NUMBERED, Mode
 from chalicelib.errors import Conflict
 from chalicelib.security import pseudonyms
@@ -31,9 +32,9 @@ from chalicelib.store import (areas, audit, checkins, codes, corrections, dynamo
 
 # each lost attempt means another writer's version landed, so N concurrent writers all land within N attempts
 MAX_ATTEMPTS = 10
-RECOMPUTE_WORKERS = 8   # concurrent recomputes of one fan-out (refresh_many)
-# one pool of readers for every gather of the container: with RECOMPUTE_WORKERS waiting on it, at most
-# 16 + 8 calls are in flight, within the DynamoDB client's 32 pooled connections (store/dynamo.py)
+# one pool of readers for every gather of the container: with the fan-out's 8 workers (events/fanout.py)
+# waiting on it, at most 16 + 8 calls are in flight, within the DynamoDB client's 32 pooled connections
+# (store/dynamo.py)
 READ_WORKERS = 16
 _readers: ThreadPoolExecutor | None = None
 _readers_lock = threading.Lock()
@@ -144,6 +145,42 @@ def history_entry(person: str, before: dict[str, Any] | None, after: dict[str, A
             "reasons_removed": sorted(f"{s}:{c}" for s in old for c in old[s] - new.get(s, set()))}
 
 
+def _store(person: str, current: dict[str, Any] | None, base: dict[str, Any], sources: dict[str, Any],
+           facts: dict[str, Any], now: int, cause: str, actor: str | None,
+           declared: bool) -> tuple[dict[str, Any], bool]:
+    """Write the version that `sources` and `facts` make, unless it is what is stored: (the record, written).
+
+    A new color writes its `person.color_changed` event and a change of reasons its history entry, in the
+    same transaction. ConditionFailed when another writer got in first."""
+    code_id = base["pk"]
+    reasons = reasons_from_sources(sources)
+    color = live_color(reasons, now).value
+    due = _due_fields(code_id, next_change(reasons, now))
+    assessed_alike = current is not None and not declared and sources == current.get("sources", {}) \
+        and color == current.get("color")
+    if assessed_alike and all(facts.get(f) == current.get(f) for f in codes.FACT_FIELDS):
+        if due.get("due_at") != current.get("due_at"):
+            # nothing changed but the next due moment: no new version, no event
+            codes.reschedule(code_id, current["version"], due)
+        return current, False
+    record = {k: v for k, v in base.items() if k not in ("due_day", "due_at", *codes.FACT_FIELDS)}
+    record.update(sources=sources, color=color, updated_at=now, version=base["version"] + 1, **due,
+                  **{k: v for k, v in facts.items() if v is not None})
+    previous = current.get("color") if current else None
+    ops = []
+    if previous != color:
+        # `version` orders a person's changes for receivers that get them out of order
+        ops.append(events.put_op("person.color_changed",
+                                 {"code_id": code_id, "color": color, "previous_color": previous,
+                                  "version": record["version"], "cause": cause,
+                                  "reasons": list(dict.fromkeys(r.code for r in live_reasons(reasons, now)))},
+                                 now, subject=person))
+    if not assessed_alike:   # only the stays changed (a trip to a low-risk area): nothing to tell the history
+        ops.append(audit.put_op(history_entry(person, current, record, cause, actor, now)))
+    codes.save(record, current["version"] if current else None, ops)
+    return record, True
+
+
 def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
             create: dict[str, Any] | None = None, actor: str | None = None) -> tuple[dict[str, Any] | None, bool]:
     """Recompute and store the person's code: (the record, whether a new version was written).
@@ -162,36 +199,37 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
                                                           "version": 0}
         if mutate is not None:
             base = mutate(base)
-        assessed = assess(gather(person, base, now), now)
-        sources = {source: [r.to_dict() for r in reasons] for source, reasons in assessed.items()}
-        reasons = reasons_from_sources(sources)
-        color = live_color(reasons, now).value
-        due = _due_fields(code_id, next_change(reasons, now))
-        if current is not None and mutate is None and sources == current.get("sources", {}) \
-                and color == current.get("color"):
-            if due.get("due_at") != current.get("due_at"):
-                try:  # nothing changed but the next due moment: no new version, no event
-                    codes.reschedule(code_id, current["version"], due)
-                except dynamo.ConditionFailed:
-                    continue
-            return current, False
-        record = {k: v for k, v in base.items() if k not in ("due_day", "due_at")}
-        record.update(sources=sources, color=color, updated_at=now, version=base["version"] + 1, **due)
-        previous = current.get("color") if current else None
-        ops = []
-        if previous != color:
-            # `version` orders a person's changes for receivers that get them out of order
-            ops.append(events.put_op("person.color_changed",
-                                     {"code_id": code_id, "color": color, "previous_color": previous,
-                                      "version": record["version"], "cause": cause,
-                                      "reasons": list(dict.fromkeys(r.code for r in live_reasons(reasons, now)))},
-                                     now, subject=person))
-        ops.append(audit.put_op(history_entry(person, current, record, cause, actor, now)))
+        inputs = gather(person, base, now)
+        sources = {source: [r.to_dict() for r in reasons] for source, reasons in assess(inputs, now).items()}
         try:
-            codes.save(record, current["version"] if current else None, ops)
-            return record, True
+            return _store(person, current, base, sources, codes.fact_fields(stay_facts(inputs, now)), now, cause,
+                          actor, declared=mutate is not None)
         except dynamo.ConditionFailed:
             continue  # someone wrote in between: read again and assess on top of theirs
+    raise Conflict("The code is being changed by another request; try again.", code="concurrent_update")
+
+
+def refresh_area(code_id: str, levels: Mapping[str, Sequence[LevelPeriod]], now: int, actor: str | None = None,
+                 current: dict[str, Any] | None = None) -> bool:
+    """Re-judge only the area source of a stored code after a level change; True if a version was written.
+
+    The stays are on the record, so this is one read (none when the caller read the record already) and,
+    if the assessment changed, one write: about a fifth of a full refresh."""
+    for attempt in range(MAX_ATTEMPTS):
+        if current is None or attempt:
+            current = codes.get(code_id, consistent=True)
+        if current is None:
+            return False
+        area = [r.to_dict() for r in area_reasons(codes.stay_facts(current), levels, now)]
+        sources = {s: reasons for s, reasons in current.get("sources", {}).items() if s != AREA}
+        if area:
+            sources[AREA] = area
+        facts = {f: current.get(f) for f in codes.FACT_FIELDS}
+        try:
+            return _store(current["person"], current, dict(current), sources, facts, now, AREA, actor,
+                          declared=False)[1]
+        except dynamo.ConditionFailed:
+            continue
     raise Conflict("The code is being changed by another request; try again.", code="concurrent_update")
 
 
@@ -200,18 +238,3 @@ def preview(person: str, now: int) -> tuple[str, list[dict[str, Any]]]:
     assessed = assess(gather(person, {}, now), now)
     reasons = [r for rs in assessed.values() for r in rs]
     return live_color(reasons, now).value, [r.to_dict() for r in live_reasons(reasons, now)]
-
-
-def refresh_many(people: set[str], now: int, cause: str, actor: str | None = None) -> int:
-    """Recompute everyone a fan-out found; returns how many codes were written.
-
-    A recompute is about ten DynamoDB round trips, mostly waiting, and people are independent (each
-    code's version guards it), so RECOMPUTE_WORKERS run at once. If one fails, the others still finish
-    and the error is raised: the stream batch is retried, and the codes already written recompute as
-    unchanged."""
-    ordered = sorted(people)
-    if len(ordered) < 2:
-        return sum(refresh(person, now, cause, actor=actor)[1] for person in ordered)
-    with ThreadPoolExecutor(max_workers=min(RECOMPUTE_WORKERS, len(ordered))) as pool:
-        written = list(pool.map(lambda person: refresh(person, now, cause, actor=actor)[1], ordered))
-    return sum(written)

@@ -11,8 +11,7 @@ from chalicelib.domain.exposures import CaseType, voyage
 from chalicelib.domain.transport import Mode, candidates
 from chalicelib.errors import TooManyRequests, ValidationFailed
 from chalicelib.security.access import Principal
-from chalicelib.services import assessment
-from chalicelib.store import events, exposures, ratelimits, trips
+from chalicelib.store import events, exposures, ratelimits
 
 PUBLIC_QUERIES_PER_MINUTE = 60
 PUBLISH_WINDOW_DAYS = 30
@@ -52,8 +51,3 @@ def query(caller: str, raw_number: str, day: dt.date) -> dict[str, Any]:
         found += [public_exposure(e) for e in exposures.on(voyage(number, day)) if e["mode"] == mode.value]
     return {"number": meanings[0][1] if meanings else raw_number.replace(" ", "").upper(), "date": day.isoformat(),
             "affected": bool(found), "exposures": found}
-
-
-def on_published(data: dict[str, Any], now: int) -> int:
-    passengers = {t["pk"] for t in trips.passengers(data["voyage"]) if t["mode"] == data["mode"]}
-    return assessment.refresh_many(passengers, now, "exposure")

@@ -36,7 +36,3 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
     code, _ = assessment.refresh(person, now, "medical_status", actor=principal.subject)
     return {"status": status.value, "since": now, "id_last4": id_number[-4:],
             "has_code": code is not None, "color": code["color"] if code else None}
-
-
-def on_changed(subject: str, now: int) -> int:
-    return int(assessment.refresh(subject, now, "medical_status")[1])

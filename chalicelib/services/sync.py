@@ -100,10 +100,6 @@ def push_health_records(principal: Principal, province: str, records: list[Any])
                         province, now)
 
 
-def on_synced(data: dict[str, Any], now: int) -> int:
-    return assessment.refresh_many(set(data.get("people", [])), now, "province_sync", f"province:{data['province']}")
-
-
 def public_local_code(item: dict[str, Any]) -> dict[str, Any]:
     return {"province": item["province"], "province_name": province_name(item["province"]), "color": item["color"],
             "local_code_id": item["local_code_id"], "issued_at": item["issued_at"], "updated_at": item["updated_at"],

@@ -29,3 +29,9 @@ def recent(person: str, since_day: str, now: int) -> list[dict[str, Any]]:
 
 def passengers(voyage: str) -> list[dict[str, Any]]:
     return dynamo.query_all(KIND, "voyage = :v", {":v": voyage}, index=VOYAGE_INDEX)
+
+
+def passengers_page(voyage: str, limit: int, start: dict[str, Any] | None
+                    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of the trips on a voyage: (trips, where the next page starts, or None)."""
+    return dynamo.query(KIND, "voyage = :v", {":v": voyage}, index=VOYAGE_INDEX, limit=limit, start=start)

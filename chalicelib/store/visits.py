@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalicelib.store import dynamo
@@ -28,18 +27,14 @@ def recent(person: str, since_day: str, now: int) -> list[dict[str, Any]]:
     return [i for i in items if i.get("expires_at", now + 1) > now]
 
 
-def people_in(city: str, since_day: str, area: str | None = None) -> set[str]:
-    """Everyone who stayed in a prefecture (or one county of it) since a day: one query per shard."""
-    options: dict[str, Any] = {"index": CITY_INDEX}
-    values: dict[str, Any] = {":since": since_day}
+def people_page(city: str, shard: int, since_day: str, area: str | None, limit: int,
+                start: dict[str, Any] | None) -> tuple[set[str], dict[str, Any] | None]:
+    """One page of the people who stayed in a prefecture (or one county of it) since a day, from one of its
+    CITY_SHARDS index keys: (people, where the next page starts, or None)."""
+    options: dict[str, Any] = {"index": CITY_INDEX, "limit": limit, "start": start}
+    values: dict[str, Any] = {":c": f"{city}#{shard}", ":since": since_day}
     if area is not None:
         options["filter_expression"] = "area = :a"
         values[":a"] = area
-
-    def shard(n: int) -> set[str]:
-        found = dynamo.query_all(KIND, "city_shard = :c AND day_person >= :since",
-                                 {**values, ":c": f"{city}#{n}"}, **options)
-        return {i["pk"] for i in found}
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return set().union(*pool.map(shard, range(CITY_SHARDS)))
+    items, last = dynamo.query(KIND, "city_shard = :c AND day_person >= :since", values, **options)
+    return {i["pk"] for i in items}, last

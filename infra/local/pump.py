@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 log = logging.getLogger("healthcode.pump")
 Handler = Callable[[dict[str, Any], Any], Any]
+DISCOVER_SECONDS = 1.0
 
 
 def _lambda_record(record: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
@@ -35,6 +36,7 @@ class StreamSource:
     arn: str = ""
     iterators: dict[str, str | None] = field(default_factory=dict)   # shard id -> iterator (None: closed)
     last_sequence: dict[str, str] = field(default_factory=dict)
+    discovered_at: float = float("-inf")
 
 
 class Pump:
@@ -67,6 +69,7 @@ class Pump:
         return self
 
     def _discover(self, source: StreamSource, position: str) -> None:
+        source.discovered_at = time.monotonic()
         source.arn = self.dynamodb.describe_table(TableName=source.table)["Table"]["LatestStreamArn"]
         shards = self.streams.describe_stream(StreamArn=source.arn)["StreamDescription"]["Shards"]
         for shard in shards:
@@ -87,7 +90,10 @@ class Pump:
         batch counts too: it is waiting to be retried)."""
         handled = 0
         for source in self.sources:
-            self._discover(source, "TRIM_HORIZON")  # new shards are read from their start
+            # new shards are read from their start; looked for once a second, as describing the table and its
+            # stream on every pass cost as much as the handlers of a busy fan-out
+            if time.monotonic() - source.discovered_at >= DISCOVER_SECONDS:
+                self._discover(source, "TRIM_HORIZON")
             for shard, iterator in list(source.iterators.items()):
                 if iterator is None:
                     continue
@@ -114,8 +120,11 @@ class Pump:
                 source.iterators[shard] = page.get("NextShardIterator")
         return handled
 
-    def drain(self, max_passes: int = 50) -> int:
-        """Poll until a pass finds nothing (handlers may write events that need handling too)."""
+    def drain(self, max_passes: int = 5000) -> int:
+        """Poll until a pass finds nothing (handlers may write events and work units that need handling too).
+
+        A pass takes one batch per stream, and a level change alone is 16 units of work or more, so a
+        test's burst of changes takes hundreds of passes; the cap only stops a handler that loops."""
         total = 0
         for _ in range(max_passes):
             found = self.poll_once()
@@ -158,8 +167,9 @@ def scheduled_event() -> dict[str, Any]:
 
 
 def for_app(app_module: Any, dynamodb: Any, streams: Any, table_prefix: str) -> Pump:
-    """The pump for this app: the events and people tables' streams, the sweepers every few seconds (faster than
+    """The pump for this app: the events, work and people tables' streams, the sweepers every few seconds (faster than
     in AWS, so a local receiver sees retries without waiting minutes)."""
     return Pump(dynamodb, streams, [StreamSource(f"{table_prefix}-events", app_module.on_events),
+                                    StreamSource(f"{table_prefix}-work", app_module.on_work, batch_size=10),
                                     StreamSource(f"{table_prefix}-people", app_module.on_people)],
                 schedules=[(60.0, app_module.sweeper), (5.0, app_module.webhook_retries)])
