@@ -296,8 +296,9 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
     """Set area risk levels from a CSV of code,level[,effective_from] (a header row is optional).
 
     Each row goes through the same service as PUT /v1/areas/{code}, as an ops principal scoped to the
-    area's province: the same checks, history and `area.level_changed` event (which recomputes the
-    codes of everyone who stayed there and notifies subscribed provinces). Every row is checked
+    area's province: the same checks, history and `area.level_changed` event (every read of a code that
+    stayed there sees the level at once; the event brings the stored codes and their history up to date
+    and notifies subscribed provinces). Every row is checked
     before anything is written. A row already in effect is skipped: undated, when the area is at
     that level; dated, when its history has that level from that moment. Re-running a file is safe."""
     from pydantic import ValidationError
@@ -359,6 +360,15 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
     click.echo(f"{verb} {changed} levels, {unchanged} already at that level")
     if failures:
         raise click.ClickException("some rows failed (re-running the file is safe):\n  " + "\n  ".join(failures))
+
+
+@areas.command("summaries")
+def rebuild_summaries() -> None:
+    """Rebuild the province summaries of area levels that every read joins (docs/deploy.md: once, after
+    upgrading tables written before the summaries existed). Safe to re-run."""
+    from chalicelib.services import areas as service
+
+    click.echo(f"summarised {service.rebuild_summaries()} areas")
 
 
 # --- webhooks -------------------------------------------------------------------------------------------

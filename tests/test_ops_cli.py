@@ -139,6 +139,29 @@ def test_seeding_area_levels_goes_through_the_api_service(client, citizen, pump,
     assert client.get("/v1/areas/520103").json_body["level"] == "low"  # line 1 was fine, but nothing is written
 
 
+def test_the_province_summaries_of_levels_are_rebuilt_for_tables_from_before_them(client, citizen):
+    from chalicelib.services import area_levels
+    from chalicelib.store import dynamo
+
+    person = citizen()
+    assert person.apply().status_code == 201
+    checked_in = client.post("/v1/checkins", headers=person.headers,
+                             body=dump({"area": "540102", "temperature": 36.5}))
+    assert checked_in.status_code == 201, checked_in.json_body
+    # an area raised by a version of the platform that kept no summaries: its own item only
+    dynamo.put("areas", {"pk": "540102", "periods": [{"level": "high", "start": clock.now() - 60, "set_by": "old",
+                                                      "set_at": clock.now() - 60, "note": None}],
+                         "updated_at": clock.now() - 60, "version": 1})
+    area_levels.forget()
+    assert client.get("/v1/codes/me", headers=person.headers).json_body["color"] == "green"
+
+    done = ops("areas", "summaries")
+    assert "summarised" in done.output
+    assert client.get("/v1/codes/me", headers=person.headers).json_body["color"] == "yellow"
+    assert "summarised" in ops("areas", "summaries").output    # again: the same summary
+    assert client.get("/v1/codes/me", headers=person.headers).json_body["color"] == "yellow"
+
+
 @pytest.fixture
 def fast_timeouts():
     settings.override(webhook_timeout=0.5)
