@@ -108,6 +108,7 @@ def test_one_poison_event_among_100_is_dead_the_others_are_handled_and_a_replay_
     assert len(receiver.unique()) == 100  # its first delivery attempt is made by the replay, as by the handler
     assert dead.id not in ops("events", "dead").output
     assert ops("events", "replay", dead.id, ok=False).exit_code == 1  # not dead any more: nothing to replay
+    assert client.delete(f"/v1/webhooks/{hook['id']}", headers=shandong).status_code == 204
     receiver.stop()
 
 
@@ -116,12 +117,13 @@ def events_table() -> str:
 
 
 def recording_pump(handler: Any) -> pumps.Pump:
-    """A mapping of the events table's stream of its own, whose handler the test writes."""
+    """A mapping of the events table's stream of its own, whose handler the test writes. (The session's pump
+    sees the same events: a test drains it too, so that they are not left to the next test's drain.)"""
     return pumps.Pump(dynamo.client(), dynamo.streams_client(),
                       [pumps.StreamSource(events_table(), handler, function="tests-events")]).start_at_latest()
 
 
-def test_the_pump_retries_from_the_record_a_partial_batch_response_names(client, health_authority):
+def test_the_pump_retries_from_the_record_a_partial_batch_response_names(client, health_authority, pump):
     seen: list[list[str]] = []
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -150,10 +152,11 @@ def test_the_pump_retries_from_the_record_a_partial_batch_response_names(client,
     mapping.drain()
     assert len(batches_seen) == 2 and batches_seen[0] == batches_seen[1] and len(batches_seen[0]) == 2
     assert mapping.failures == 1
+    pump.drain()
 
 
 def test_a_batch_that_crashes_the_function_is_bisected_retried_and_ends_as_dead_events(
-        client, health_authority, app_module, monkeypatch):
+        client, health_authority, app_module, pump, monkeypatch):
     from chalicelib.store import streams
 
     areas = counties("65", 8)
@@ -205,6 +208,7 @@ def test_a_batch_that_crashes_the_function_is_bisected_retried_and_ends_as_dead_
     assert not [f for f in dead if (handlers.new_event(f.record) or {}).get("data", {}).get("area") in areas
                 and f.id != found.id]
     assert batches.replay(found.id, handlers.SOURCES).status == "replayed"
+    pump.drain()
 
 
 def stream_records_of(areas: list[str], client: Any, authority: dict[str, str]) -> tuple[str, str, list[dict]]:
@@ -218,7 +222,7 @@ def stream_records_of(areas: list[str], client: Any, authority: dict[str, str]) 
     return source.arn, shard_id, seen
 
 
-def test_ops_recovers_the_records_of_an_on_failure_message_in_awss_shape(client, health_authority,
+def test_ops_recovers_the_records_of_an_on_failure_message_in_awss_shape(client, health_authority, pump,
                                                                           tmp_path: Path):
     areas = counties("21", 3)
     arn, shard_id, records = stream_records_of(areas, client, health_authority("21"))
@@ -271,6 +275,7 @@ def test_ops_recovers_the_records_of_an_on_failure_message_in_awss_shape(client,
     not_json = tmp_path / "not.json"
     not_json.write_text("{}")
     assert ops("events", "recover", str(not_json), ok=False).exit_code == 2
+    pump.drain()
 
 
 class CountdownContext:
