@@ -90,9 +90,9 @@ def _unpack(item: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def _failure(item: dict[str, Any] | None) -> Failure | None:
-    if item is None:
-        return None
+def _failure(item: dict[str, Any] | None) -> Failure:
+    if item is None:  # an UpdateItem asked for ALL_NEW always answers the item
+        raise LookupError("no failures item")
     return Failure(id=item["pk"], source=item["source"], record_id=item["record_id"], status=item["status"],
                    attempts=int(item.get("attempts", 0)),
                    error=Error(item.get("error_type", ""), item.get("error_message", ""), item.get("error_where", "")),
@@ -129,7 +129,7 @@ def record_attempt(source: str, record_id: str, record: dict[str, Any], error: E
         {**values, **_error_values(error), ":now": now, ":retrying": "retrying", ":one": 1,
          ":expires": now + RETRYING_KEEP_SECONDS},
         names=_NAMES)
-    return _failure(item)  # type: ignore[return-value]
+    return _failure(item)
 
 
 def bury(id: str, now: int) -> Failure:
@@ -138,7 +138,7 @@ def bury(id: str, now: int) -> Failure:
                          "SET #s = :dead, dead_list = :list, dead_at = :now, expires_at = :expires",
                          {":dead": "dead", ":list": DEAD_LIST, ":now": now, ":expires": now + DEAD_KEEP_SECONDS},
                          condition="attribute_exists(pk)", names={"#s": "status"})
-    return _failure(item)  # type: ignore[return-value]
+    return _failure(item)
 
 
 def store_dead(source: str, record_id: str, record: dict[str, Any], error: Error, attempts: int,
@@ -153,11 +153,12 @@ def store_dead(source: str, record_id: str, record: dict[str, Any], error: Error
         {**values, **_error_values(error), ":now": now, ":dead": "dead", ":list": DEAD_LIST, ":zero": 0,
          ":n": attempts, ":expires": now + DEAD_KEEP_SECONDS},
         names=_NAMES)
-    return _failure(item)  # type: ignore[return-value]
+    return _failure(item)
 
 
 def get(id: str) -> Failure | None:
-    return _failure(dynamo.get(KIND, {"pk": id}, consistent=True))
+    item = dynamo.get(KIND, {"pk": id}, consistent=True)
+    return _failure(item) if item is not None else None
 
 
 def dead(source: str | None = None, limit: int | None = None) -> list[Failure]:
@@ -172,7 +173,7 @@ def dead(source: str | None = None, limit: int | None = None) -> list[Failure]:
     while limit is None or len(found) < limit:
         page, start = dynamo.query(KIND, "dead_list = :list", values, index=DEAD_INDEX, forward=False, start=start,
                                    **options)
-        found += [f for f in map(_failure, page) if f is not None and f.status == "dead"]
+        found += [f for f in map(_failure, page) if f.status == "dead"]
         if start is None:
             break
     return found[:limit] if limit is not None else found
@@ -198,4 +199,4 @@ def replay_failed(id: str, error: Error, now: int) -> Failure:
                          "SET error_type = :et, error_message = :em, error_where = :ew, failed_at = :now "
                          "ADD attempts :one",
                          {**_error_values(error), ":now": now, ":one": 1}, condition="attribute_exists(pk)")
-    return _failure(item)  # type: ignore[return-value]
+    return _failure(item)
