@@ -44,9 +44,10 @@ EVENTS_STREAM_ARN = os.environ.get(
 @app.on_dynamodb_record(stream_arn=EVENTS_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON",
                         name="events")
 def on_events(event):
+    """Returns the partial batch response: Lambda retries from the first record reported (batches.py)."""
     from chalicelib.events import handlers
 
-    handlers.on_event_records(record.to_dict() for record in event)
+    return handlers.on_event_records([record.to_dict() for record in event], event.context)
 
 
 WORK_STREAM_ARN = os.environ.get(
@@ -63,7 +64,7 @@ def on_work(event):
     """The bounded units of fan-out work the events handler and earlier units wrote to the work table."""
     from chalicelib.events import handlers
 
-    handlers.on_work_records(record.to_dict() for record in event)
+    return handlers.on_work_records([record.to_dict() for record in event], event.context)
 
 
 PEOPLE_STREAM_ARN = os.environ.get(
@@ -77,7 +78,7 @@ def on_people(event):
     """Verifications note each scan on the code (one round trip); this writes the scans table's rows."""
     from chalicelib.events import handlers
 
-    handlers.on_people_records(record.to_dict() for record in event)
+    return handlers.on_people_records([record.to_dict() for record in event], event.context)
 
 
 @app.schedule(Rate(10, unit=Rate.MINUTES), name="sweeper")

@@ -5,17 +5,20 @@
 1. Builds the merge template out/merge-template.json from three parts:
    - infra/template.json: every table (the one definition, also used by the local bootstrap);
    - infra/deploy.json: deploy-only resources and parameters (secret name, identity provider,
-     alarm topic, dead-delivery and API 5xx alarms);
+     alarm topic, the stream failures queue, dead-delivery, dead-event, queue and API 5xx alarms);
    - what follows from the app itself (imported, not parsed): for each Lambda function, its name,
      environment (table prefix, secret name... from the template's parameters), log group with
-     retention, error alarm and dead-delivery metric filter; the events function's stream wired from
-     table's StreamArn (EventsTable's for `events`); the paths served by the split functions (FUNCTION_ROUTES) pointed at
-     them, each with its own invoke permission; API Gateway's own error responses in our error shape
-     with the app's CORS headers; the role's policy from .chalice/policy-prod.json, made to follow
-     the template's parameters.
+     retention, error alarm and dead-delivery metric filter; each stream function's stream wired from
+     its table's StreamArn (EventsTable's for `events`), its mapping isolating failures (STREAM_MAPPING:
+     partial batch responses, bisect, bounded retries and record age, the on-failure queue of
+     infra/deploy.json, which its role may send to) and a dead-record metric filter; the paths served by
+     the split functions (FUNCTION_ROUTES) pointed at them, each with its own invoke permission; API
+     Gateway's own error responses in our error shape with the app's CORS headers; the role's policy
+     from .chalice/policy-prod.json, made to follow the template's parameters.
 2. Runs `chalice package --stage prod --merge-template out/merge-template.json out/`.
-3. Checks the result (`check`): what step 1 meant to wire is wired in out/sam.json, nothing is left
-   pointing at a placeholder, and the bundle fits Lambda's size limits. `make lint` then runs cfn-lint.
+3. Checks the result (`check`): what step 1 meant to wire is wired in out/sam.json (every stream mapping
+   of every function: `stream_mapping_problems`), nothing is left pointing at a placeholder, and the
+   bundle fits Lambda's size limits. `make lint` then runs cfn-lint.
 
 Chalice serves every route from one function (APIHandler) and has no notion of splitting them; the
 split functions are `@app.lambda_function`s that call the same app (app.py), and this file moves the
@@ -77,6 +80,26 @@ ENVIRONMENT = {
 
 # The log line chalicelib/events/delivery.py writes after each attempt, as chalicelib/logs.py formats it.
 DEAD_DELIVERY_PATTERN = '{ $.message = "webhook attempt" && $.status = "dead" }'
+# The line chalicelib/events/batches.py writes when a stream record becomes a dead record.
+DEAD_RECORD_PATTERN = '{ $.message = "stream record dead" }'
+
+# Every DynamoDB stream mapping of every function (docs/deploy.md says why each value). Chalice has no
+# setting for these: merge_template adds them to each `@app.on_dynamodb_record`, check() insists on them.
+FAILED_BATCHES_QUEUE = "StreamFailuresQueue"   # infra/deploy.json
+STREAM_MAPPING: dict[str, Any] = {
+    # the function answers which record failed (chalicelib/events/batches.py): Lambda retries from it only
+    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    # a crash or timeout (no answer at all) splits the batch until the record that causes it is alone
+    "BisectBatchOnFunctionError": True,
+    # batches.MAX_ATTEMPTS needs 2 retries of a failing record; one more for a crash in between. A record that
+    # crashes the function is then given up after 8 bisecting invocations and 3 retries: at the events
+    # function's 300 s timeout, at most 55 minutes of its shard, against 24 hours without a limit
+    "MaximumRetryAttempts": 3,
+    # a backstop for batches that cannot even be invoked (throttled, a broken deploy): after 6 hours they
+    # go to the queue, leaving ops 18 hours to recover them before the stream's 24-hour retention drops them
+    "MaximumRecordAgeInSeconds": 6 * 3600,
+    "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [FAILED_BATCHES_QUEUE, "Arn"]}}},
+}
 
 # API Gateway's own answers (no Lambda involved), in our error shape: type -> (status, code, message).
 # A message of None is API Gateway's own message. docs/deploy.md lists them.
@@ -314,8 +337,15 @@ def merge_template(app: Any) -> dict[str, Any]:
         }
 
     for resource, table in stream_triggers(app).items():
-        resources[resource]["Properties"]["Events"] = {
-            f"{resource}DynamodbEventSource": {"Properties": {"Stream": {"Fn::GetAtt": [table, "StreamArn"]}}}}
+        resources[resource]["Properties"]["Events"] = {f"{resource}DynamodbEventSource": {"Properties": {
+            "Stream": {"Fn::GetAtt": [table, "StreamArn"]}, **copy.deepcopy(STREAM_MAPPING)}}}
+        resources[f"{resource}DeadRecords"] = {
+            "Type": "AWS::Logs::MetricFilter",
+            "Properties": {"LogGroupName": {"Ref": f"{resource}LogGroup"}, "FilterPattern": DEAD_RECORD_PATTERN,
+                           "MetricTransformations": [{"MetricNamespace": {"Fn::Sub": "healthcode/${AWS::StackName}"},
+                                                      "MetricName": "StreamRecordsDead", "MetricValue": "1",
+                                                      "Unit": "Count"}]},
+        }
         resources[f"{resource}IteratorAgeAlarm"] = {
             "Type": "AWS::CloudWatch::Alarm",
             "Properties": {
@@ -347,9 +377,14 @@ def merge_template(app: Any) -> dict[str, Any]:
 
     policy = role_policy(json.loads((ROOT / ".chalice" / config["iam_policy_file"]).read_text()),
                          table_prefix, secret_id)
+    triggered = stream_triggers(app)
     for resource, name in functions(app).items():
         role = role_of(resource, name)
-        resources[role] = {"Properties": {"Policies": [{"PolicyName": f"{role}Policy", "PolicyDocument": policy}]}}
+        document = copy.deepcopy(policy)
+        if resource in triggered:  # Lambda sends what a mapping gives up on to the queue with the function's role
+            document["Statement"].append({"Sid": "StreamFailuresQueue", "Effect": "Allow", "Action": "sqs:SendMessage",
+                                          "Resource": {"Fn::GetAtt": [FAILED_BATCHES_QUEUE, "Arn"]}})
+        resources[role] = {"Properties": {"Policies": [{"PolicyName": f"{role}Policy", "PolicyDocument": document}]}}
     return template
 
 
@@ -363,6 +398,44 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []
+
+
+def stream_mapping_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """Every DynamoDB stream event of every function has STREAM_MAPPING's settings, its role may send to the
+    on-failure queue, and the queue keeps what it gets (encrypted, 14 days) and alarms when it gets any."""
+    from chalicelib.events import batches
+
+    problems = []
+    if STREAM_MAPPING["MaximumRetryAttempts"] < batches.MAX_ATTEMPTS - 1:
+        problems.append("MaximumRetryAttempts is below what batches.MAX_ATTEMPTS needs")
+    for resource, props in resources.items():
+        if props.get("Type") != "AWS::Serverless::Function":
+            continue
+        for name, event in props["Properties"].get("Events", {}).items():
+            if event.get("Type") != "DynamoDB":
+                continue
+            settings = event["Properties"]
+            wrong = sorted(k for k, v in STREAM_MAPPING.items() if settings.get(k) != v)
+            if wrong:
+                problems.append(f"{resource}'s stream event {name} lacks {wrong}")
+            role = props["Properties"].get("Role", {}).get("Fn::GetAtt", [""])[0]
+            statements = (resources.get(role, {}).get("Properties", {}).get("Policies") or [{}])[0] \
+                .get("PolicyDocument", {}).get("Statement", [])
+            if not any(s.get("Action") == "sqs:SendMessage" and s.get("Resource") ==
+                       STREAM_MAPPING["DestinationConfig"]["OnFailure"]["Destination"] for s in statements):
+                problems.append(f"{role} may not send to {FAILED_BATCHES_QUEUE}, where {resource}'s mapping gives up")
+        if resource in stream_triggers(app) and f"{resource}DeadRecords" not in resources:
+            problems.append(f"{resource} has no DeadRecords metric filter")
+    queue = resources.get(FAILED_BATCHES_QUEUE, {}).get("Properties", {})
+    if queue.get("SqsManagedSseEnabled") is not True and "KmsMasterKeyId" not in queue:
+        problems.append(f"{FAILED_BATCHES_QUEUE} is not encrypted")
+    if queue.get("MessageRetentionPeriod") != 14 * 86400:
+        problems.append(f"{FAILED_BATCHES_QUEUE} does not keep messages 14 days")
+    watched = {json.dumps(alarm["Properties"].get("Dimensions")) for alarm in resources.values()
+               if alarm.get("Type") == "AWS::CloudWatch::Alarm" and alarm["Properties"].get("Namespace") == "AWS/SQS"}
+    if json.dumps([{"Name": "QueueName", "Value": {"Fn::GetAtt": [FAILED_BATCHES_QUEUE, "QueueName"]}}]) not in watched:
+        problems.append(f"no alarm on {FAILED_BATCHES_QUEUE}'s messages")
+    return problems
 
 
 def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
@@ -474,6 +547,8 @@ def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
                 f"'{cors_headers(app).get('Access-Control-Allow-Origin')}'":
             problems.append(f"gateway response {kind} lacks the CORS headers")
 
+    problems += stream_mapping_problems(app, resources)
+
     # alarms go somewhere
     for name in by_type.get("AWS::CloudWatch::Alarm", []):
         if resources[name]["Properties"].get("AlarmActions") != [{"Ref": "AlarmTopic"}]:
@@ -531,6 +606,8 @@ def translate(out: Path, app: Any) -> Path:
     wanted = sorted(json.dumps({"Fn::GetAtt": [t, "StreamArn"]}) for t in stream_triggers(app).values())
     if sorted(json.dumps(m["Properties"]["EventSourceArn"]) for m in mappings) != wanted:
         raise SystemExit("after the SAM transform, the stream mappings do not read the tables' streams")
+    if any({k: m["Properties"].get(k) for k in STREAM_MAPPING} != STREAM_MAPPING for m in mappings):
+        raise SystemExit("after the SAM transform, a stream mapping lacks the settings of STREAM_MAPPING")
     if len(translated["Resources"]) > MAX_RESOURCES:
         raise SystemExit(f"after the SAM transform the stack has {len(translated['Resources'])} resources, "
                          f"over CloudFormation's {MAX_RESOURCES}")

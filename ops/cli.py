@@ -62,7 +62,7 @@ def _is_aws() -> bool:
 @click.option("--secret-id", help="Secrets Manager secret, if the stack's SecretName is not the stage's.")
 def main(stage: str, profile: str | None, region: str | None, table_prefix: str | None,
          secret_id: str | None) -> None:
-    """Operate the healthcode platform: tables, clients, keys, secrets, area levels, webhooks."""
+    """Operate the healthcode platform: tables, clients, keys, secrets, area levels, webhooks, dead events."""
     _use_stage(stage, profile, region, {"table_prefix": table_prefix, "secret_id": secret_id})
 
 
@@ -458,3 +458,117 @@ def replay(webhook_id: str | None, delivery_id: str | None, all_dead: bool, prov
     click.echo(", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "nothing replayed")
     if problems:
         raise click.ClickException("\n  ".join(["not replayed:", *problems]))
+
+
+# --- dead events ----------------------------------------------------------------------------------------
+
+@main.group()
+def events() -> None:
+    """Stream records that failed: dead events, their replay, batches Lambda gave up on."""
+
+
+def _failure_row(failure: Any) -> dict[str, Any]:
+    return {"id": failure.id, "source": failure.source, "what": failure.what, "attempts": failure.attempts,
+            "dead_at": _when(failure.dead_at) if failure.dead_at else None, "error_type": failure.error.type,
+            "error_message": failure.error.message, "error_where": failure.error.where,
+            "stream_event_id": failure.stream_event_id, "sequence_number": failure.sequence_number,
+            "keys": failure.keys}
+
+
+@events.command("dead")
+@click.option("--source", help="Only this stream function's (events, scans, ...).")
+@click.option("--limit", type=click.IntRange(1), help="At most this many, newest first.")
+@click.option("--format", "fmt", default="table", show_default=True, type=click.Choice(["table", "json"]))
+def list_dead_events(source: str | None, limit: int | None, fmt: str) -> None:
+    """Dead events, newest first: stream records that failed in their handler MAX_ATTEMPTS times (or were in a
+    batch Lambda gave up on), with their last error. The records after them were handled."""
+    from chalicelib.store import failures
+
+    rows = [_failure_row(f) for f in failures.dead(source, limit)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        message = " ".join(row["error_message"].split())
+        click.echo(f"{row['id']}\t{row['what']}\t{row['attempts']} attempts\tdead {row['dead_at']}\t"
+                   f"{row['error_type']}: {message[:160]}" + (f" ({row['error_where']})" if row["error_where"] else ""))
+    click.echo(f"{len(rows)} dead events")
+
+
+@events.command("replay")
+@click.argument("failure_ids", nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Every dead event (of --source, if given), oldest first.")
+@click.option("--source", help="With --all-dead: only this stream function's.")
+def replay_events(failure_ids: tuple[str, ...], all_dead: bool, source: str | None) -> None:
+    """Run dead events through their handler again, from this machine, as the stream function would (the
+    handlers are idempotent). A success marks the event replayed; a failure keeps it dead with the new error
+    and the command fails. Replay once the cause is fixed (a deploy, a data repair)."""
+    from chalicelib.events import batches, handlers
+    from chalicelib.store import failures
+
+    if all_dead == bool(failure_ids):
+        raise click.UsageError("give FAILURE_IDS (as `events dead` lists them), or --all-dead")
+    targets = [f.id for f in reversed(failures.dead(source))] if all_dead else list(failure_ids)
+    replayed, problems = 0, []
+    with click.progressbar(targets, label="replaying", show_pos=True) as bar:
+        for target in bar:
+            try:
+                batches.replay(target, handlers.SOURCES)
+                replayed += 1
+            except batches.ReplayFailed as exc:
+                problems.append(f"{target}: still dead: {exc.failure.error.type}: {exc.failure.error.message}")
+            except LookupError as exc:
+                problems.append(str(exc).strip("'\""))
+    click.echo(f"{replayed} replayed")
+    if problems:
+        raise click.ClickException("\n  ".join(["not replayed:", *problems]))
+
+
+def _messages(document: Any) -> list[dict[str, Any]]:
+    """On-failure messages from what an operator saved: one message, a list of them, or the output of
+    `aws sqs receive-message` (whose bodies are the messages)."""
+    if isinstance(document, list):
+        return [m for item in document for m in _messages(item)]
+    if isinstance(document, dict) and "Messages" in document:
+        return [m for item in document["Messages"] for m in _messages(json.loads(item["Body"]))]
+    if isinstance(document, dict) and "Body" in document:
+        return _messages(json.loads(document["Body"]))
+    if isinstance(document, dict) and "DDBStreamBatchInfo" in document:
+        return [document]
+    raise click.UsageError("not an on-failure message of a DynamoDB stream mapping (no DDBStreamBatchInfo)")
+
+
+@events.command("recover")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--source", help="The stream function, if the message's functionArn does not name it.")
+def recover_events(file: Any, source: str | None) -> None:
+    """Keep as dead events the records of batches a stream mapping gave up on.
+
+    FILE ('-' for standard input) holds what the stream failures queue received: one message, a list,
+    or the output of `aws sqs receive-message`. Each message names a shard and a range of sequence numbers;
+    the records are read back from the stream, which keeps them 24 hours, and stored as dead events of
+    the function the message names. Then list and replay them. Delete the queue's message afterwards."""
+    from chalicelib.events import batches, handlers
+    from chalicelib.store import streams
+
+    try:
+        document = json.load(file)
+    except ValueError as exc:
+        raise click.UsageError(f"{file.name}: not JSON ({exc})") from None
+    stored, problems = 0, []
+    for message in _messages(document):
+        info = message["DDBStreamBatchInfo"]
+        where = f"{info.get('shardId')} {info.get('startSequenceNumber')}..{info.get('endSequenceNumber')}"
+        try:
+            kept = batches.recover(message, handlers.SOURCES, source=source)
+        except (streams.RecordsGone, LookupError, KeyError) as exc:
+            problems.append(f"{where}: {str(exc).strip(chr(39))}")
+            continue
+        stored += len(kept)
+        click.echo(f"{where}: {len(kept)} of {info.get('batchSize')} records kept as dead events "
+                   f"({', '.join(f.id for f in kept[:3])}{', ...' if len(kept) > 3 else ''})")
+        if len(kept) < int(info.get("batchSize") or 0):
+            problems.append(f"{where}: only {len(kept)} of {info.get('batchSize')} records are still in the stream")
+    click.echo(f"{stored} dead events stored")
+    if problems:
+        raise click.ClickException("\n  ".join(["not recovered:", *problems]))

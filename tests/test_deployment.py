@@ -1,13 +1,14 @@
 """What the deployment relies on, checked without AWS: the split Lambda functions serve their routes
-through the app, the merge template (infra/package.py) wires what it promises, the dead-delivery
-metric filter matches the log line the code writes, and prod reads its secrets from Secrets Manager
-once per container.
+through the app, the merge template (infra/package.py) wires what it promises (every stream mapping
+isolating failures included), the dead-delivery metric filter matches the log line the code writes, and
+prod reads its secrets from Secrets Manager once per container.
 
 `make package` builds and checks the real template (it needs the package index for Lambda wheels);
 these tests cover the same wiring from the app's route table, in a second.
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -135,6 +136,65 @@ def test_every_function_gets_the_stacks_environment_logs_alarms_and_policy(app_m
     prod = json.loads((package.CONFIG).read_text())["stages"]["prod"]["environment_variables"]
     assert parameters["TablePrefix"]["Default"] == prod["HEALTHCODE_TABLE_PREFIX"]
     assert parameters["SecretName"]["Default"] == prod["HEALTHCODE_SECRET_ID"]
+
+
+def packaged(app_module: Any, merged: dict) -> dict[str, Any]:
+    """The merge template's resources as `chalice package` completes them: functions typed, with their roles and
+    stream events (what check() reads in out/sam.json)."""
+    resources = copy.deepcopy(merged["Resources"])
+    for resource, name in package.functions(app_module.app).items():
+        props = resources[resource]
+        props["Type"] = "AWS::Serverless::Function"
+        props["Properties"]["Role"] = {"Fn::GetAtt": [package.role_of(resource, name), "Arn"]}
+        for event in props["Properties"].get("Events", {}).values():
+            event["Type"] = "DynamoDB"
+    return resources
+
+
+def test_every_stream_mapping_isolates_failures_and_keeps_what_it_gives_up(app_module, merged):
+    from chalicelib.events import batches
+
+    resources = merged["Resources"]
+    queue = {"Fn::GetAtt": [package.FAILED_BATCHES_QUEUE, "Arn"]}
+    triggers = package.stream_triggers(app_module.app)
+    assert {"Events", "Scans"} <= set(triggers)
+    for resource, name in package.functions(app_module.app).items():
+        statements = resources[package.role_of(resource, name)]["Properties"]["Policies"][0]["PolicyDocument"][
+            "Statement"]
+        sends = [s for s in statements if s["Action"] == "sqs:SendMessage"]
+        if resource not in triggers:
+            assert sends == []  # only a stream function's mapping sends to the queue, with its role
+            continue
+        mapping = resources[resource]["Properties"]["Events"][f"{resource}DynamodbEventSource"]["Properties"]
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert mapping["BisectBatchOnFunctionError"] is True
+        # enough retries for batches.MAX_ATTEMPTS to decide a record is dead, few enough to bound a stall
+        assert batches.MAX_ATTEMPTS - 1 < mapping["MaximumRetryAttempts"] <= 5
+        # gives up before the stream's 24 hours run out, leaving ops time to recover the records
+        assert 3600 <= mapping["MaximumRecordAgeInSeconds"] <= 12 * 3600
+        assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": queue}}
+        assert sends == [{"Sid": "StreamFailuresQueue", "Effect": "Allow", "Action": "sqs:SendMessage",
+                          "Resource": queue}]
+        assert resources[f"{resource}DeadRecords"]["Properties"]["FilterPattern"] == package.DEAD_RECORD_PATTERN
+    kept = resources[package.FAILED_BATCHES_QUEUE]
+    assert kept["Type"] == "AWS::SQS::Queue"
+    assert kept["Properties"] == {"MessageRetentionPeriod": 14 * 86400, "SqsManagedSseEnabled": True}
+    watching = resources["StreamFailuresQueueAlarm"]["Properties"]
+    assert (watching["MetricName"], watching["Threshold"]) == ("ApproximateNumberOfMessagesVisible", 1)
+    assert watching["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert resources["DeadStreamRecordsAlarm"]["Properties"]["MetricName"] == "StreamRecordsDead"
+
+    # what `make package` checks on out/sam.json: all there, and a mapping without a setting is named
+    complete = packaged(app_module, merged)
+    assert package.stream_mapping_problems(app_module.app, complete) == []
+    del complete["Scans"]["Properties"]["Events"]["ScansDynamodbEventSource"]["Properties"][
+        "BisectBatchOnFunctionError"]
+    complete["Events"]["Properties"]["Events"]["EventsDynamodbEventSource"]["Properties"]["MaximumRetryAttempts"] = -1
+    complete[package.FAILED_BATCHES_QUEUE]["Properties"].pop("SqsManagedSseEnabled")
+    assert package.stream_mapping_problems(app_module.app, complete) == [
+        "Events's stream event EventsDynamodbEventSource lacks ['MaximumRetryAttempts']",
+        "Scans's stream event ScansDynamodbEventSource lacks ['BisectBatchOnFunctionError']",
+        f"{package.FAILED_BATCHES_QUEUE} is not encrypted"]
 
 
 def test_gateway_responses_are_our_error_shape_with_cors(merged):

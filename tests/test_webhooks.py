@@ -97,11 +97,11 @@ def test_a_crash_between_fan_out_and_send_loses_nothing(client, health_authority
     calls = {"n": 0}
     real = delivery.attempt_many
 
-    def crash_once(keys, now):
+    def crash_once(keys, now, **options):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("the handler died after fanning out")
-        return real(keys, now)
+        return real(keys, now, **options)
 
     monkeypatch.setattr(delivery, "attempt_many", crash_once)
     client.put("/v1/areas/430102", headers=health_authority("43"), body=dump({"level": "high"}))

@@ -18,7 +18,7 @@ import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 from chalicelib import clock
@@ -133,12 +133,15 @@ def render(event: dict[str, Any], province: str, local_code_id: str | None) -> d
     return {"type": event["type"], "timestamp": days.iso(int(event["created_at"])), "data": data}
 
 
-def fan_out(events: Iterable[dict[str, Any]], now: int) -> list[tuple[str, str]]:
-    """Create one pending delivery per (event, subscription that may see it); returns their keys."""
+def fan_out(events: Iterable[dict[str, Any]], now: int,
+            subscriptions: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
+    """Create one pending delivery per (event, subscription that may see it); returns their keys.
+    `subscriptions`: the active ones, if the caller read them already (once for a batch of events)."""
     events = [e for e in events if e["type"] in PERSON_EVENTS | PUBLIC_EVENTS]
     if not events:
         return []
-    subscriptions = webhooks.active()
+    if subscriptions is None:
+        subscriptions = webhooks.active()
     created = []
     for event in events:
         audience = interested_provinces(event["subject"]) if event["type"] in PERSON_EVENTS else None
@@ -263,12 +266,19 @@ def attempt(webhook_id: str, event_id: str, now: int, subscriptions: Subscriptio
     return {**attempt_record, "status": status, "next_attempt_at": next_at}
 
 
-def attempt_many(keys: list[tuple[str, str]], now: int) -> list[dict[str, Any] | None]:
+def attempt_many(keys: list[tuple[str, str]], now: int, out_of_time: Callable[[], bool] = lambda: False
+                 ) -> list[dict[str, Any] | None]:
+    """Attempt each delivery, SENDERS at a time. Once `out_of_time()` says so, the rest are not attempted
+    (None): they stay pending and due, for the retry sweeper."""
     subscriptions = Subscriptions()
+
+    def one(key: tuple[str, str]) -> dict[str, Any] | None:
+        return None if out_of_time() else attempt(key[0], key[1], now, subscriptions)
+
     if len(keys) <= 1:
-        return [attempt(w, e, now, subscriptions) for w, e in keys]
+        return [one(key) for key in keys]
     with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-        return list(pool.map(lambda key: attempt(key[0], key[1], now, subscriptions), keys))
+        return list(pool.map(one, keys))
 
 
 def retry_due(now: int) -> int:

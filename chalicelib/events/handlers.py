@@ -1,7 +1,9 @@
 """What happens after a change: the events table's stream and the scheduled sweeper.
 
 Lambda delivers stream records at least once, so every handler is idempotent:
-recomputing a code that is already right writes nothing.
+recomputing a code that is already right writes nothing. Each stream handler takes its
+batch a record at a time through batches.run_batch, so a record that keeps failing ends
+as a dead event (ops lists and replays it) instead of holding up the records behind it.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any, Iterable
 
 from chalicelib import clock
 from chalicelib.domain import days
-from chalicelib.events import fanout
+from chalicelib.events import batches, fanout
 from chalicelib.services import assessment
 from chalicelib.store import codes, dynamo, work
 
@@ -28,54 +30,131 @@ def handle_event(event: dict[str, Any], now: int) -> None:
         log.info("event handled", extra={"event_type": event["type"], "event_id": event["pk"], "units": len(units)})
 
 
+def new_event(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The event a Lambda-shaped DynamoDB stream record inserted; None for TTL removals and the like."""
+    if record.get("eventName") != "INSERT":
+        return None
+    return dynamo.from_item(record["dynamodb"]["NewImage"])
+
+
 def new_events(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The items inserted (events, work units), from Lambda-shaped DynamoDB stream records."""
-    found = []
-    for record in records:
-        if record.get("eventName") != "INSERT":
-            continue  # TTL removals and the like
-        found.append(dynamo.from_item(record["dynamodb"]["NewImage"]))
-    return found
+    return [event for event in map(new_event, records) if event is not None]
 
 
-def on_event_records(records: Iterable[dict[str, Any]]) -> None:
-    """Queue the recomputes each event asks for, then fan it out to webhooks and make the first attempts.
+def event_record_id(record: dict[str, Any]) -> str:
+    """An events-table record is named by its event's id in the failures table (what ops sees elsewhere)."""
+    event = new_event(record)
+    return event["pk"] if event else batches.stream_event_id(record)
 
-    If this raises midway, Lambda retries the batch: recomputes write nothing new, deliveries
-    already created are not created twice, and the retry sweeper sends any left pending.
+
+class _EventBatch:
+    """The events of one invocation, handled one at a time: each event's recompute and its webhook fan-out are
+    one record for run_batch; the first delivery attempts of all of them follow (`first_attempts`)."""
+
+    def __init__(self, now: int):
+        self.now = now
+        self.created: list[tuple[str, str]] = []
+        self._subscriptions: list[dict[str, Any]] | None = None
+
+    def handle(self, record: dict[str, Any]) -> None:
+        from chalicelib.events import delivery
+        from chalicelib.store import webhooks
+
+        event = new_event(record)
+        if event is None:
+            return
+        handle_event(event, self.now)
+        if event["type"] in delivery.EVENT_TYPES and self._subscriptions is None:
+            self._subscriptions = webhooks.active()  # once per batch, not once per event
+        self.created += delivery.fan_out([event], self.now, subscriptions=self._subscriptions)
+
+    def first_attempts(self, deadline: batches.Deadline) -> None:
+        """The first attempt of each delivery created, while the invocation has time. A delivery not attempted
+        is not lost: it is pending and due, and the webhook-retries function (every minute) sends it."""
+        from chalicelib.events import delivery
+
+        if self.created:
+            delivery.attempt_many(self.created, self.now, out_of_time=deadline.near)
+
+
+def on_event_records(records: Iterable[dict[str, Any]], context: Any = None) -> dict[str, Any]:
+    """Recompute what each event affects and fan it out to webhooks, an event at a time
+    (chalicelib/events/batches.py: one that raises cannot hold up the others), then make the first
+    delivery attempts. Returns Lambda's partial batch response.
+
+    A record retried by Lambda is handled again: recomputes write nothing new, deliveries already
+    created are not created twice, and the retry sweeper sends any left pending.
     """
-    from chalicelib.events import delivery
+    deadline = batches.Deadline(context)
+    batch = _EventBatch(clock.now())
+    response = batches.run_batch("events", list(records), batch.handle, context, record_id=event_record_id,
+                                 deadline=deadline)
+    batch.first_attempts(deadline)
+    return response
 
-    now = clock.now()
-    found = new_events(records)
-    for event in found:
-        handle_event(event, now)
-    delivery.attempt_many(delivery.fan_out(found, now), now)
+
+def replay_event_record(record: dict[str, Any]) -> None:
+    """One events-table record, as on_event_records handles it in a batch (ops replays dead ones)."""
+    batch = _EventBatch(clock.now())
+    batch.handle(record)
+    batch.first_attempts(batches.Deadline(None))
 
 
-def on_people_records(records: Iterable[dict[str, Any]]) -> int:
-    """Write the scans table's row for every scan a verification noted on a code (at least once:
-    a row already written is left alone)."""
+def write_scan(record: dict[str, Any]) -> bool:
+    """Write the scans table's row for the scan a verification noted on a code (at least once: a row already
+    written is left alone). True if a row was written."""
     from chalicelib.domain.colors import live_color
     from chalicelib.services import area_levels
     from chalicelib.services.verifications import scan_row
     from chalicelib.store import scans
 
-    written = 0
-    for record in records:
-        images = record.get("dynamodb", {})
-        new = dynamo.from_item(images.get("NewImage")) or {}
-        old = dynamo.from_item(images.get("OldImage")) or {}
-        scan = new.get("last_scan")
-        if not scan or scan == old.get("last_scan"):
-            continue
-        color = live_color(area_levels.live_reasons(new, int(scan["at"])), int(scan["at"])).value
-        try:
-            scans.record(scan_row(new["pk"], scan, color))
-            written += 1
-        except dynamo.ConditionFailed:
-            pass  # a redelivered stream record
-    return written
+    images = record.get("dynamodb", {})
+    new = dynamo.from_item(images.get("NewImage")) or {}
+    old = dynamo.from_item(images.get("OldImage")) or {}
+    scan = new.get("last_scan")
+    if not scan or scan == old.get("last_scan"):
+        return False
+    color = live_color(area_levels.live_reasons(new, int(scan["at"])), int(scan["at"])).value
+    try:
+        scans.record(scan_row(new["pk"], scan, color))
+        return True
+    except dynamo.ConditionFailed:
+        return False  # a redelivered stream record
+
+
+def on_people_records(records: Iterable[dict[str, Any]], context: Any = None) -> dict[str, Any]:
+    """The people table's stream: the scans table's rows, a record at a time. Returns Lambda's partial
+    batch response."""
+    return batches.run_batch("scans", list(records), write_scan, context)
+
+
+def run_unit(record: dict[str, Any]) -> None:
+    """One work-table record: the unit of fan-out work it inserted (events/fanout.py)."""
+    item = new_event(record)
+    if item is not None:
+        fanout.run(work.from_item(item), clock.now())
+
+
+def unit_record_id(record: dict[str, Any]) -> str:
+    """A work-table record is named by its unit's id in the failures table."""
+    item = new_event(record)
+    return item["pk"] if item else batches.stream_event_id(record)
+
+
+def on_work_records(records: Iterable[dict[str, Any]], context: Any = None) -> dict[str, Any]:
+    """The work table's stream: each unit run on its own (one that raises cannot hold up the others).
+    Returns Lambda's partial batch response."""
+    return batches.run_batch("fanout", list(records), run_unit, context, record_id=unit_record_id)
+
+
+# The stream functions whose records run_batch handles, by the name app.py gives each: ops replays a dead
+# record (and recovers a batch Lambda gave up on) through these. A new stream function adds itself here.
+SOURCES: dict[str, batches.Source] = {
+    "events": batches.Source("events", replay_event_record, record_id=event_record_id),
+    "fanout": batches.Source("fanout", run_unit, record_id=unit_record_id),
+    "scans": batches.Source("scans", write_scan),
+}
 
 
 def retry_deliveries(now: int | None = None) -> int:
@@ -97,9 +176,3 @@ def sweep(now: int | None = None) -> int:
                 if record is not None:
                     written += int(assessment.refresh(record["person"], now, "window_closed")[1])
     return written
-
-
-def on_work_records(records: Iterable[dict[str, Any]]) -> int:
-    """Run the work units inserted (events/fanout.py); returns how many codes they wrote."""
-    now = clock.now()
-    return sum(fanout.run(work.from_item(item), now) for item in new_events(records))

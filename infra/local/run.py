@@ -77,7 +77,8 @@ def main() -> int:
 
         pump = pumps.for_app(app_module, dynamo.client(), dynamo.streams_client(), env["HEALTHCODE_TABLE_PREFIX"])
         threading.Thread(target=pump.run_forever, name="pump", daemon=True).start()
-        print("event pump: events stream -> app.on_events, app.sweeper every minute")
+        print("event pump: " + ", ".join(f"{s.table} stream -> {s.function}" for s in pump.sources)
+              + "; the sweepers every few seconds; dead events: .venv/bin/python -m ops events dead")
         print(f"API on http://127.0.0.1:{API_PORT}  (Ctrl-C stops it and DynamoDB Local)")
         return chalice.wait()
     except KeyboardInterrupt:
