@@ -13,7 +13,7 @@ from chalicelib import clock, settings
 from chalicelib.events import fanout
 from chalicelib.security.access import Role
 from chalicelib.services import area_levels
-from chalicelib.store import codes, dynamo
+from chalicelib.store import areas, codes, dynamo
 from tests.conftest import auth, client_token, dump
 from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
 from tests.test_risk_scenarios import (HOME, SHANGHAI, code_of, color, declare, drain, flight, fresh_prefecture,
@@ -145,3 +145,15 @@ def test_an_exposure_published_behind_a_big_fan_out_is_not_left_until_it_ends(cl
     # the exposure's unit ran among the area's first units, not after all of their continuations
     assert done.index("voyage") < len(done) - done[::-1].index("area") - 1
     assert done.index("voyage") <= 20
+
+
+def test_a_copy_of_the_levels_read_while_the_clock_was_ahead_is_replaced_once_it_is_back(monkeypatch):
+    reads: list[bool] = []
+    real = areas.levels
+    monkeypatch.setattr(areas, "levels", lambda hot=False: reads.append(hot) or real(hot))
+    clock.shift(30 * 86400)             # as a test that moves the platform clock on does
+    area_levels.current()
+    clock.reset()
+    area_levels.current()               # the copy from "the future" is too old to trust: read again...
+    area_levels.current()               # ...and that read is kept
+    assert len(reads) == 2

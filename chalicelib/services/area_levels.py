@@ -19,7 +19,9 @@ from chalicelib.store import areas, codes
 
 _lock = threading.Lock()
 _levels: areas.Levels | None = None
-_read_at = 0.0
+_read_at = 0.0        # when the kept copy was read, by the platform clock: its age
+_kept = 0             # the number of the read the kept copy came from
+_started = 0          # reads started: a read finishing after a later one started is not kept
 _generation = 0       # bumped by forget(), so a read that started before it is not kept
 _pending: Future[areas.Levels] | None = None
 # one reader thread, kept, so its kept-alive connection to DynamoDB is reused from one refresh to the next
@@ -35,8 +37,10 @@ def _cached() -> areas.Levels | None:
 
 
 def _read(hot: bool) -> areas.Levels:
-    global _levels, _read_at, _pending
-    started, generation = clock.now_float(), _generation
+    global _levels, _read_at, _kept, _started, _pending
+    with _lock:
+        _started += 1
+        number, generation, started = _started, _generation, clock.now_float()
     try:
         found = areas.levels(hot=hot)
     except Exception:
@@ -45,8 +49,8 @@ def _read(hot: bool) -> areas.Levels:
         raise
     with _lock:
         # a slower, older read never replaces a newer one, nor one made after this container changed a level
-        if started >= _read_at and generation == _generation:
-            _levels, _read_at = found, started
+        if number > _kept and generation == _generation:
+            _levels, _read_at, _kept = found, started, number
         _pending = None
     return found
 
