@@ -109,6 +109,7 @@ class Proxy:
     def __init__(self, upstream: str):
         self.upstream = urlsplit(upstream)
         self.plan: list[str] = []
+        self.only: str | None = None      # an operation: the plan's faults hit only its requests
         self.forwarded = 0
         self.seen = 0
 
@@ -124,7 +125,8 @@ class Proxy:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 proxy.seen += 1
-                fault = proxy.plan.pop(0) if proxy.plan else None
+                targeted = proxy.only is None or self.headers.get("X-Amz-Target", "").endswith("." + proxy.only)
+                fault = proxy.plan.pop(0) if proxy.plan and targeted else None
                 if fault == "reset":
                     self.close_connection = True
                     self.connection.close()
@@ -231,9 +233,10 @@ def test_a_verify_whose_area_levels_cannot_be_read_answers_503_too(proxy, client
     assert holder.apply().status_code == 201
     scan = json.dumps({"token": holder.qr_token(), "checkpoint_id": "busy-gate-2", "temperature": 36.5})
     area_levels.forget()        # the copy must be read again, alongside the scan's UpdateItem
-    proxy.plan = list(THROTTLED) * 2    # both calls are throttled through all their attempts
+    proxy.only, proxy.plan = "BatchGetItem", list(THROTTLED)    # the levels' read fails through all its attempts
     busy = client.post("/v1/verifications", headers=checkpoint, body=scan)
     assert busy.status_code == 503 and busy.json_body["error"]["code"] == "overloaded"
+    assert proxy.plan == []
     again = client.post("/v1/verifications", headers=checkpoint, body=scan)
     assert again.status_code == 200 and again.json_body["valid"] is True
 
