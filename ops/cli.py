@@ -145,7 +145,8 @@ def clients() -> None:
 
 
 @clients.command("create")
-@click.option("--role", required=True, type=click.Choice(["checkpoint", "province", "health_authority", "ops"]))
+@click.option("--role", required=True,
+              type=click.Choice(["checkpoint", "province", "health_authority", "national_authority", "ops"]))
 @click.option("--name", required=True, help="Who the client is, e.g. 'Guangzhou South gate 3'.")
 @click.option("--province", help="Two-digit GB/T 2260 province code (province and health_authority clients).")
 @click.option("--area", help="Six-digit GB/T 2260 area of a checkpoint.")

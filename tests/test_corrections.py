@@ -68,7 +68,9 @@ def test_a_wrongly_matched_worker_is_corrected_and_every_change_is_explained(
     assert retried.status_code == 200 and retried.json_body["id"] == filed.json_body["id"]
     correction_id = filed.json_body["id"]
 
-    reviewer, outsider = health_authority("51"), health_authority("44")
+    # the exposure was published by Guangdong: Guangdong reviews it, not Sichuan where the worker lives
+    reviewer, outsider = health_authority("44"), health_authority("51")
+    assert filed.json_body["province"] == "44" and filed.json_body["ref"] == "44"
     queue = client.get("/v1/corrections?status=pending", headers=reviewer).json_body["corrections"]
     assert correction_id in [c["id"] for c in queue]
     assert queue == sorted(queue, key=lambda c: c["created_at"])

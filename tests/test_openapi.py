@@ -73,7 +73,7 @@ def test_security_schemes_and_roles(document: dict[str, Any]) -> None:
                                        "description": schemes[openapi.BEARER]["description"]}
     flow = schemes[openapi.CLIENT]["flows"]["clientCredentials"]
     assert flow["tokenUrl"] == "/v1/oauth/token"
-    assert set(flow["scopes"]) == {"checkpoint", "province", "health_authority", "ops"}
+    assert set(flow["scopes"]) == {"checkpoint", "province", "health_authority", "national_authority", "ops"}
     paths = document["paths"]
     assert paths["/v1/codes"]["post"]["security"] == [{openapi.BEARER: []}]
     assert paths["/v1/verifications"]["post"]["security"] == [{openapi.CLIENT: ["checkpoint"]}]

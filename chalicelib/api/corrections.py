@@ -14,6 +14,8 @@ from chalicelib.security.access import Role
 from chalicelib.services import corrections, idempotency
 
 bp = Blueprint(__name__)
+# Reviewers: a province's health authority reviews what its province owns, a national authority what national
+# statuses own (docs/corrections.md).
 Source = Literal["declaration", "medical_status", "area", "exposure", "checkin", "local_code"]
 assert sorted(Source.__args__) == sorted(CORRECTABLE)  # type: ignore[attr-defined]
 
@@ -24,6 +26,9 @@ class CorrectionRequest(Model):
     reason_code: str = Field(min_length=1, max_length=64, description="The reason's `code` from GET /v1/me/risk")
     description: str = Field(min_length=5, max_length=500, description="What is wrong")
     evidence: str | None = Field(default=None, max_length=2000, description="Optional supporting text")
+    ref: str | None = Field(default=None, max_length=16,
+                            description="The reason's `ref`, needed only when GET /v1/me/risk shows the same "
+                                        "source and code about several things (two areas, say)")
 
 
 class DecisionRequest(Model):
@@ -54,7 +59,7 @@ def file_correction():
     asked = body(request, CorrectionRequest)
     outcome = idempotency.run(caller.subject, "correction", request.headers.get("idempotency-key"), raw_body(request),
                               lambda: corrections.file(caller, asked.source, asked.reason_code, asked.description,
-                                                       asked.evidence))
+                                                       asked.evidence, asked.ref))
     return ok(outcome.body, outcome.status, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
 
 
@@ -62,7 +67,7 @@ def file_correction():
 def list_corrections():
     """Citizens: their own requests, newest first. Reviewers: their province's queue, oldest first."""
     request = bp.current_request
-    caller = principal(request, Role.CITIZEN, Role.HEALTH_AUTHORITY)
+    caller = principal(request, Role.CITIZEN, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
     params = query(request, ListQuery)
     if caller.role is Role.CITIZEN:
         return ok(corrections.mine(caller, params.limit, params.cursor))
@@ -71,14 +76,14 @@ def list_corrections():
 
 @route(bp, "/v1/corrections/{correction_id}", methods=["GET"])
 def read_correction(correction_id: str):
-    caller = principal(bp.current_request, Role.HEALTH_AUTHORITY)
+    caller = principal(bp.current_request, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
     return ok(corrections.public(corrections.reviewable(caller, correction_id)))
 
 
 @route(bp, "/v1/corrections/{correction_id}/decision", methods=["POST"])
 def decide(correction_id: str):
     request = bp.current_request
-    caller = principal(request, Role.HEALTH_AUTHORITY)
+    caller = principal(request, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
     decision = body(request, DecisionRequest)
     return ok(corrections.decide(caller, correction_id, decision.decision == "approve", decision.reason,
                                  decision.period_days, decision.override_color))
@@ -87,7 +92,7 @@ def decide(correction_id: str):
 @route(bp, "/v1/corrections/{correction_id}/history", methods=["GET"])
 def history_for_review(correction_id: str):
     """The trail of the person whose request a reviewer is deciding."""
-    caller = principal(bp.current_request, Role.HEALTH_AUTHORITY)
+    caller = principal(bp.current_request, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
     return ok(corrections.history_for_review(caller, correction_id, limit=100))
 
 

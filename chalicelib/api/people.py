@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.fields import IdNumber, Note
 from chalicelib.api.http import body, ok, principal, query, route
 from chalicelib.domain.medical import MedicalStatus
+from chalicelib.domain.remit import BasisKind
 from chalicelib.models import Model
 from chalicelib.security.access import Role
-from chalicelib.services import citizen_views, health_status, sync
+from chalicelib.services import access_log, citizen_views, health_status, sync
 
 bp = Blueprint(__name__)
 
@@ -20,19 +21,35 @@ class PageQuery(Model):
     cursor: str | None = Field(default=None, max_length=512)
 
 
+class StatedBasis(Model):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    kind: BasisKind = Field(description="Why the person is your province's business when the platform knows no "
+                                        "connection (docs/provinces.md#medical-statuses)")
+    note: Note | None = Field(default=None, description="Required when kind is `other`")
+
+    @model_validator(mode="after")
+    def _other_says_what(self) -> "StatedBasis":
+        if self.kind is BasisKind.OTHER and not (self.note or "").strip():
+            raise ValueError("a basis of kind `other` needs a note saying what it is")
+        return self
+
+
 class HealthStatusRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_number: IdNumber
     status: MedicalStatus
     note: Note | None = None
+    basis: StatedBasis | None = None
 
 
 @route(bp, "/v1/health-statuses", methods=["POST"])
 def set_health_status():
     request = bp.current_request
-    caller = principal(request, Role.HEALTH_AUTHORITY)
+    caller = principal(request, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
     change = body(request, HealthStatusRequest)
-    return ok(health_status.set_status(caller, change.id_number, change.status, change.note), 201)
+    stated = change.basis
+    return ok(health_status.set_status(caller, change.id_number, change.status, change.note,
+                                       stated.kind if stated else None, stated.note if stated else None), 201)
 
 
 @route(bp, "/v1/me/risk", methods=["GET"])
@@ -57,3 +74,12 @@ def my_lookups():
     caller = principal(request, Role.CITIZEN)
     params = query(request, PageQuery)
     return ok(sync.my_lookups(caller.subject, params.limit, params.cursor))
+
+
+@route(bp, "/v1/me/access-log", methods=["GET"])
+def my_access_log():
+    """Every act on my data by anyone else: who, which province, when, what, on what basis, what they got."""
+    request = bp.current_request
+    caller = principal(request, Role.CITIZEN)
+    params = query(request, PageQuery)
+    return ok(access_log.of_person(caller.subject, params.limit, params.cursor))

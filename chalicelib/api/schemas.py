@@ -55,6 +55,11 @@ class CodeReason(Model):
     message_en: str
     since: Epoch
     until: Optional[Epoch] = Field(description="Exclusive; null until a source lifts it")
+    ref: Optional[str] = Field(default=None, description="What the reason is about, which also names who reviews "
+                                                          "a correction of it (docs/corrections.md): the GB/T 2260 "
+                                                          "area of a stay, check-in or declaration; the province "
+                                                          "(or `national`) that set a status or pushed a local "
+                                                          "code; the province that published an exposure")
 
 
 class HealthCode(Model):

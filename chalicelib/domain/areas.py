@@ -118,10 +118,12 @@ def visit_reasons(visits: Iterable[Visit], levels: Mapping[str, Sequence[LevelPe
             if level is RiskLevel.HIGH and has_fever:
                 reasons.append(Reason("area", "high_risk_stay_with_fever", Color.RED,
                                       f"14天内到过高风险地区（{name}）且有发热",
-                                      f"Stay in a high-risk area ({area}) within 14 days with fever", since, until))
+                                      f"Stay in a high-risk area ({area}) within 14 days with fever", since, until,
+                                      area))
             else:
                 label_zh, label_en = ("高", "high") if level is RiskLevel.HIGH else ("中", "medium")
                 reasons.append(Reason("area", f"{label_en}_risk_stay", Color.YELLOW,
                                       f"14天内到过{label_zh}风险地区（{name}）",
-                                      f"Stay in a {label_en}-risk area ({area}) within 14 days", since, until))
+                                      f"Stay in a {label_en}-risk area ({area}) within 14 days", since, until,
+                                      area))
     return reasons

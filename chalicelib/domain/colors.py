@@ -34,6 +34,10 @@ class Reason:
     message_en: str
     since: int             # epoch seconds
     until: int | None      # epoch seconds, exclusive; None = until lifted
+    # what the reason is about, naming whose it is to correct (domain/corrections.reviewing_province): the
+    # GB/T 2260 area of a stay, check-in or declaration, the province (or "national") that set a status or
+    # pushed a local code, the province that published an exposure
+    ref: str | None = None
 
     def is_live(self, now: int) -> bool:
         return self.since <= now and (self.until is None or now < self.until)
@@ -41,13 +45,16 @@ class Reason:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["color"] = self.color.value
+        if self.ref is None:
+            del data["ref"]
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Reason":
         return cls(source=data["source"], code=data["code"], color=Color(data["color"]),
                    message=data["message"], message_en=data.get("message_en", ""),
-                   since=int(data["since"]), until=None if data.get("until") is None else int(data["until"]))
+                   since=int(data["since"]), until=None if data.get("until") is None else int(data["until"]),
+                   ref=data.get("ref"))
 
 
 def most_severe(colors: Iterable[Color]) -> Color:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from chalicelib.domain.colors import Color, Reason
+from chalicelib.domain.medical import NATIONAL
 
 CORRECTABLE = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code")
 MAX_OPEN = 3
@@ -18,12 +19,26 @@ class Override:
     approved_at: int
     until: int
     color: Color | None       # None lifts; a color replaces the lifted reasons
+    ref: str | None = None    # only the reasons about this (an area, an issuer...): Reason.ref; None: any
 
 
 def applies(override: Override, reason: Reason) -> bool:
-    """A correction covers the reasons that existed when it was approved, not later ones."""
+    """A correction covers the reasons that existed when it was approved, not later ones, and only those about
+    what it was filed about: one province's reviewer never lifts another province's reason."""
     return (reason.source == override.source and (override.code is None or reason.code == override.code)
-            and reason.since <= override.approved_at)
+            and (override.ref is None or reason.ref == override.ref) and reason.since <= override.approved_at)
+
+
+def reviewing_province(reason: Reason, declared_area: str | None) -> str:
+    """Whose it is to review a correction of a reason: the owner of its source (docs/corrections.md). A status
+    by the province that set it (or `national`), a stay, check-in or declaration by the area's province, a
+    local code by its province, an exposure by the publisher's. A reason stored before reasons named what
+    they are about goes to the province of the area last declared, as every correction did before."""
+    if reason.ref == NATIONAL:
+        return NATIONAL
+    if reason.ref and reason.ref[:2].isdigit():
+        return reason.ref[:2]
+    return (declared_area or "")[:2] or NATIONAL
 
 
 def apply_overrides(sources: Mapping[str, Sequence[Reason]], overrides: Sequence[Override]

@@ -64,7 +64,7 @@ def declaration_reasons(declaration: Declaration, declared_at: int) -> list[Reas
     reasons: list[Reason] = []
 
     def add(code: str, color: Color, zh: str, en: str) -> None:
-        reasons.append(Reason("declaration", code, color, zh, en, declared_at, until))
+        reasons.append(Reason("declaration", code, color, zh, en, declared_at, until, declaration.current_area))
 
     if declaration.contact_with_cases:
         add("declared_contact", Color.RED, "申报与确诊或疑似病例有接触史", "Declared contact with a confirmed or suspected case")

@@ -48,6 +48,7 @@ class Exposure:
     published_at: int
     carriages: tuple[int, ...] = ()
     rows: tuple[int, int] | None = None
+    province: str | None = None     # the publishing health authority's
 
 
 def voyage(number: str, day: dt.date) -> str:
@@ -89,5 +90,5 @@ def exposure_reasons(trips: Iterable[Trip], exposures: Iterable[Exposure]) -> li
                 f"{trip.day.isoformat()} 乘坐的{vehicle_zh}{trip.number}有{kind_zh}病例（{where_zh}）",
                 f"{trip.mode.value.title()} {trip.number} on {trip.day.isoformat()} carried "
                 f"{'an inbound ' if exposure.inbound else 'a '}{exposure.case_type.value} case; you were {where_en}",
-                exposure.published_at, days.lapses_at(trip.day)))
+                exposure.published_at, days.lapses_at(trip.day), exposure.province))
     return reasons

@@ -30,5 +30,5 @@ def local_code_reasons(codes: Iterable[LocalCode], now: int) -> list[Reason]:
         zh = "黄码" if code.color is Color.YELLOW else "红码"
         reasons.append(Reason("local_code", f"local_code_{code.color.value}", code.color,
                               f"{name}健康码为{zh}", f"The {code.province} provincial health code is {code.color.value}",
-                              code.updated_at, code.valid_until))
+                              code.updated_at, code.valid_until, code.province))
     return reasons

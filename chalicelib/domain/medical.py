@@ -25,24 +25,41 @@ _RULES: dict[MedicalStatus, tuple[Color, str, str]] = {
 }
 
 
-def medical_reasons(status: MedicalStatus | None, since: int, until: int | None = None) -> list[Reason]:
+def medical_reasons(status: MedicalStatus | None, since: int, until: int | None = None,
+                    issuer: str | None = None) -> list[Reason]:
     """Red or yellow until a later status (recovered, cleared) lifts it, or the record's validity ends."""
     if status is None or status not in _RULES:
         return []
     color, zh, en = _RULES[status]
-    return [Reason("medical_status", f"medical_{status.value}", color, zh, en, since, until)]
+    return [Reason("medical_status", f"medical_{status.value}", color, zh, en, since, until, issuer)]
+
+
+NATIONAL = "national"          # the issuer of a status set by a national-level health authority
+LIFTING = frozenset({MedicalStatus.RECOVERED, MedicalStatus.CLEARED})
+# among live statuses of several issuers, the most severe holds: red before yellow, and among the reds a
+# confirmed case before a suspected one before a close contact
+_SEVERITY = {MedicalStatus.CONFIRMED: 4, MedicalStatus.SUSPECTED: 3, MedicalStatus.CLOSE_CONTACT: 2,
+             MedicalStatus.UNDER_OBSERVATION: 1, MedicalStatus.RECOVERED: 0, MedicalStatus.CLEARED: 0}
 
 
 @dataclass(frozen=True)
 class StatusEntry:
-    """A status from the national health authority or a province's medical review institution."""
+    """A status from a health authority or a province's medical review institution, by its issuer: the
+    two-digit province whose authority or institution set it, or NATIONAL."""
     status: MedicalStatus
     at: int
     valid_until: int | None = None
-    source: str = "national"
+    source: str = NATIONAL
 
 
 def effective_status(entries: Iterable[StatusEntry], now: int) -> StatusEntry | None:
-    """The most recent live entry decides: a later 'recovered' lifts an earlier 'confirmed'."""
-    live = [e for e in entries if e.at <= now and (e.valid_until is None or now < e.valid_until)]
-    return max(live, key=lambda e: e.at, default=None)
+    """The status that holds: each issuer's latest live entry is its word (its 'recovered' lifts its own
+    'confirmed', never another's); a national 'recovered' or 'cleared' lifts every issuer's earlier entry;
+    of the rest, the most severe holds, the latest among equals."""
+    live = sorted((e for e in entries if e.at <= now and (e.valid_until is None or now < e.valid_until)),
+                  key=lambda e: e.at)
+    latest = {e.source: e for e in live}           # sorted by time: each issuer's last entry stays
+    national = latest.get(NATIONAL)
+    if national is not None and national.status in LIFTING:
+        latest = {issuer: e for issuer, e in latest.items() if issuer == NATIONAL or e.at > national.at}
+    return max(latest.values(), key=lambda e: (_SEVERITY[e.status], e.at), default=None)

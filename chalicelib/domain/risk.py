@@ -39,9 +39,9 @@ class CheckIn:
 class RiskInputs:
     declaration: Declaration | None = None
     declared_at: int | None = None
-    medical_status: MedicalStatus | None = None
+    medical_status: MedicalStatus | None = None   # a national-level authority's status (issuer "national")
     medical_since: int = 0
-    health_records: Sequence[StatusEntry] = ()    # provinces' medical review institutions
+    statuses: Sequence[StatusEntry] = ()    # by issuer: provinces' health authorities and review institutions
     local_codes: Sequence[LocalCode] = ()
     visits: Sequence[Visit] = ()
     levels: Mapping[str, Sequence[LevelPeriod]] = field(default_factory=dict)
@@ -61,7 +61,8 @@ def checkin_reasons(checkins: Sequence[CheckIn], now: int) -> list[Reason]:
     if not latest.fever:
         return []
     return [Reason("checkin", "checkin_fever", Color.YELLOW, f"{latest.day.isoformat()} 健康打卡报告发热",
-                   f"Daily check-in on {latest.day.isoformat()} reported fever", latest.at, days.lapses_at(latest.day, 1))]
+                   f"Daily check-in on {latest.day.isoformat()} reported fever", latest.at, days.lapses_at(latest.day, 1),
+                   latest.area)]
 
 
 def fever_until(inputs: RiskInputs) -> int | None:
@@ -88,7 +89,7 @@ def stay_facts(inputs: RiskInputs, now: int) -> StayFacts:
 
 def medical_entry(inputs: RiskInputs, now: int) -> StatusEntry | None:
     national = [StatusEntry(inputs.medical_status, inputs.medical_since)] if inputs.medical_status else []
-    return effective_status([*national, *inputs.health_records], now)
+    return effective_status([*national, *inputs.statuses], now)
 
 
 def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
@@ -96,7 +97,8 @@ def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
     sources: dict[str, list[Reason]] = {
         "declaration": (declaration_reasons(inputs.declaration, inputs.declared_at)
                         if inputs.declaration is not None and inputs.declared_at is not None else []),
-        "medical_status": medical_reasons(medical.status, medical.at, medical.valid_until) if medical else [],
+        "medical_status": (medical_reasons(medical.status, medical.at, medical.valid_until, medical.source)
+                           if medical else []),
         "local_code": local_code_reasons(inputs.local_codes, now),
         "area": visit_reasons(inputs.visits, inputs.levels, has_fever(inputs, now), now),
         "exposure": exposure_reasons(inputs.trips, inputs.exposures),

@@ -26,10 +26,10 @@ from chalicelib.domain import days, retries
 from chalicelib.domain.local_codes import province_name
 from chalicelib.security import pseudonyms, sealing, urls, webhook_signing
 from chalicelib.settings import get_settings
-from chalicelib.store import audit, deliveries, localcodes, webhooks
+from chalicelib.services import access_log
+from chalicelib.store import deliveries, localcodes, webhooks
 
 log = logging.getLogger("healthcode.webhooks")
-LOOKUP_INTEREST_DAYS = 30   # a look-up makes a province a recipient of the person's changes for this long
 INTERNAL_FIELDS = ("set_by", "voyage")   # who inside a health authority acted, our index key
 PERSON_EVENTS = {"person.color_changed", "correction.decided"}
 PUBLIC_EVENTS = {"area.level_changed", "exposure.published"}
@@ -114,11 +114,15 @@ def live_secrets(subscription: dict[str, Any], now: int) -> list[str]:
 
 
 def interested_provinces(person: str) -> dict[str, str | None]:
-    """Provinces that may see a person's changes: those holding a local code (-> its id) or that looked them up."""
-    found: dict[str, str | None] = {c["province"]: c["local_code_id"] for c in localcodes.of_person(person)}
-    for item in audit.recent(person, "lookup", clock.now() - LOOKUP_INTEREST_DAYS * 86400):
-        found.setdefault(item["province"], None)
-    return found
+    """Provinces with a basis to see a person's changes now (docs/webhooks.md): those holding a live local code
+    (-> its id), and those whose access to the person in the last 30 days gives one (a look-up, a status
+    set, a local code or health record pushed: services/access_log.py)."""
+    now = clock.now()
+    held = localcodes.of_person(person)
+    with_basis = access_log.provinces_with_basis(person, now) | {
+        c["province"] for c in held if c.get("valid_until") is None or c["valid_until"] > now}
+    ids = {c["province"]: c["local_code_id"] for c in held}
+    return {province: ids.get(province) for province in with_basis}
 
 
 def render(event: dict[str, Any], province: str, local_code_id: str | None) -> dict[str, Any]:

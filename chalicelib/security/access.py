@@ -21,10 +21,12 @@ class Role(str, Enum):
     CHECKPOINT = "checkpoint"
     PROVINCE = "province"
     HEALTH_AUTHORITY = "health_authority"
+    # a national-level health authority: sets and lifts statuses of anyone, and reviews corrections of its own
+    NATIONAL_AUTHORITY = "national_authority"
     OPS = "ops"
 
 
-SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.OPS)
+SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY, Role.OPS)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ def exposure_from_item(item: dict[str, Any]) -> Exposure:
                     day=dt.date.fromisoformat(item["date"]), case_type=CaseType(item["case_type"]),
                     inbound=bool(item.get("inbound")), published_at=int(item["published_at"]),
                     carriages=tuple(item.get("carriages") or ()),
-                    rows=(int(rows["from"]), int(rows["to"])) if rows else None)
+                    rows=(int(rows["from"]), int(rows["to"])) if rows else None, province=item.get("province"))
 
 
 def _together(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def gather(person: str, record: dict[str, Any], now: int) -> RiskInputs:
         return trip_list, exposure_list
 
     read = _together({
-        "status": lambda: medical.current(person),
+        "statuses": lambda: medical.statuses(person),
         "stays": stays_and_levels,
         "trips": trips_and_exposures,
         "checkins": lambda: checkins.recent(person, since_day, now),
@@ -99,25 +99,24 @@ def gather(person: str, record: dict[str, Any], now: int) -> RiskInputs:
         "local": lambda: localcodes.of_person(person),
         "corrections": lambda: corrections.state(person),
     })
-    status = read["status"]
     stays, levels = read["stays"]
     trip_list, exposure_list = read["trips"]
     checkin_list = [CheckIn(dt.date.fromisoformat(c["sk"]), c["area"], float(c["temperature"]),
                             tuple(c.get("symptoms", [])), int(c["at"])) for c in read["checkins"]]
     declaration = Declaration.model_validate(record["declaration"]) if record.get("declaration") else None
-    health_records = [StatusEntry(MedicalStatus(r["status"]), int(r["issued_at"]), r.get("valid_until"), r["province"])
-                      for r in read["records"]]
+    statuses = [StatusEntry(MedicalStatus(s["status"]), int(s["since"]), None, s["issuer"]) for s in read["statuses"]]
+    statuses += [StatusEntry(MedicalStatus(r["status"]), int(r["issued_at"]), r.get("valid_until"), r["province"])
+                 for r in read["records"]]
     local = [LocalCode(c["province"], Color(c["color"]), int(c["updated_at"]), c.get("valid_until"))
              for c in read["local"]]
     state = read["corrections"] or {}
     overrides = [Override(o["correction_id"], o["source"], o.get("code"), int(o["approved_at"]), int(o["until"]),
-                          Color(o["color"]) if o.get("color") else None) for o in state.get("overrides", [])]
+                          Color(o["color"]) if o.get("color") else None, o.get("ref"))
+                 for o in state.get("overrides", [])]
     return RiskInputs(
         overrides=overrides,
         declaration=declaration, declared_at=record.get("declared_at"),
-        medical_status=MedicalStatus(status["status"]) if status else None,
-        medical_since=int(status["since"]) if status else 0,
-        health_records=health_records, local_codes=local,
+        statuses=statuses, local_codes=local,
         visits=stays, levels=levels,
         trips=trip_list, exposures=exposure_list, checkins=checkin_list)
 

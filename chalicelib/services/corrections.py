@@ -7,47 +7,73 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain import days
 from chalicelib.domain.colors import Color
-from chalicelib.domain.corrections import MAX_OPEN
+from chalicelib.domain.colors import Reason
+from chalicelib.domain.corrections import MAX_OPEN, reviewing_province
+from chalicelib.domain.medical import NATIONAL
+from chalicelib.domain.remit import Basis
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
-from chalicelib.services import assessment, codes as code_views, cursors
+from chalicelib.services import access_log, area_levels, assessment, cursors
 from chalicelib.store import audit, codes, corrections, dynamo, events
 
 QUEUE_KEYS = ("pk", "queue_key", "queue_sort")
+DECIDE_WITHIN = 72 * 3600   # docs/corrections.md: a reviewer decides within three days of the filing
 PERSON_KEYS = ("pk", "person", "queue_sort")
+
+
+def reviewer_of(principal: Principal) -> str:
+    """The queue a reviewer works: its province's, or the national one."""
+    return principal.province or NATIONAL
 
 
 def public(item: dict[str, Any]) -> dict[str, Any]:
     return {"id": item["pk"], "status": item["status"], "source": item["source"], "reason_code": item["reason_code"],
+            "ref": item.get("ref"),
             "description": item["description"], "evidence": item.get("evidence"), "province": item["province"],
             "created_at": item["created_at"], "decided_at": item.get("decided_at"),
             "decision_reason": item.get("decision_reason"), "lifted_until": item.get("lifted_until"),
             "override_color": item.get("override_color"), "name_masked": item.get("name_masked"),
+            "due_by": int(item["created_at"]) + DECIDE_WITHIN,
             "id_last4": item.get("id_last4")}
 
 
-def file(principal: Principal, source: str, reason_code: str, description: str, evidence: str | None
-         ) -> tuple[int, dict[str, Any]]:
-    """A new request (201), or the open one for the same reason (200): a retry makes no duplicate."""
+def the_reason(live: list[Reason], source: str, reason_code: str, ref: str | None) -> Reason:
+    """The live reason a request is about; refused when there is none, or when several are about different
+    things and `ref` does not say which."""
+    matching = [r for r in live if r.source == source and r.code == reason_code and (ref is None or r.ref == ref)]
+    if not matching:
+        raise ValidationFailed("The request has invalid fields.", [{
+            "field": "ref" if ref is not None and any(r.source == source and r.code == reason_code for r in live)
+            else "reason_code",
+            "message": "not one of the reasons your code shows now (GET /v1/me/risk)", "type": "unknown_reason"}])
+    if len({r.ref for r in matching}) > 1:
+        raise ValidationFailed("The request has invalid fields.", [{
+            "field": "ref", "type": "ambiguous_reason",
+            "message": "your code shows this reason about several things: say which with `ref`, one of "
+                       + ", ".join(sorted(str(r.ref) for r in matching))}])
+    return matching[0]
+
+
+def file(principal: Principal, source: str, reason_code: str, description: str, evidence: str | None,
+         ref: str | None = None) -> tuple[int, dict[str, Any]]:
+    """A new request (201), or the open one for the same reason (200): a retry makes no duplicate. It goes to
+    the reviewer who owns the reason's source (domain/corrections.reviewing_province)."""
     person = principal.subject
     record = codes.get(pseudonyms.code_id(person), consistent=True)
     if record is None:
         raise NotFound("You have no health code yet; apply with POST /v1/codes.", code="no_code")
     now = clock.now()
-    live = {(r["source"], r["code"]) for r in code_views.view(record, now)["reasons"]}
-    if (source, reason_code) not in live:
-        raise ValidationFailed("The request has invalid fields.", [{
-            "field": "reason_code", "message": "not one of the reasons your code shows now (GET /v1/me/risk)",
-            "type": "unknown_reason"}])
+    reason = the_reason(area_levels.live_reasons(record, now), source, reason_code, ref)
     mine, _ = corrections.of_person(person, 50)
     for item in mine:
-        if item["status"] == "pending" and item["source"] == source and item["reason_code"] == reason_code:
+        if item["status"] == "pending" and item["source"] == source and item["reason_code"] == reason_code \
+                and item.get("ref") == reason.ref:
             return 200, public(item)
-    province = (record.get("declaration") or {}).get("current_area", "")[:2] or "00"
+    province = reviewing_province(reason, (record.get("declaration") or {}).get("current_area"))
     correction_id = "cor_" + random.token_hex(8)
     item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
-            "reason_code": reason_code, "description": description, "evidence": evidence,
+            "reason_code": reason_code, "ref": reason.ref, "description": description, "evidence": evidence,
             "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
             "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
     try:
@@ -65,16 +91,16 @@ def mine(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]
 
 
 def review_queue(principal: Principal, status: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    queue_key = f"{principal.province}#{status}"
-    items, last = corrections.queue(principal.province, status, limit,
+    queue_key = f"{reviewer_of(principal)}#{status}"
+    items, last = corrections.queue(reviewer_of(principal), status, limit,
                                     cursors.decode_index(cursor, "queue_key", queue_key, QUEUE_KEYS))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
 def reviewable(principal: Principal, correction_id: str) -> dict[str, Any]:
     item = corrections.get(correction_id) if correction_id.startswith("cor_") else None
-    if item is None or item["province"] != principal.province:
-        raise NotFound("No such correction request in your province.", code="unknown_correction")
+    if item is None or item["province"] != reviewer_of(principal):
+        raise NotFound("No such correction request for you to review.", code="unknown_correction")
     return item
 
 
@@ -95,14 +121,14 @@ def decide(principal: Principal, correction_id: str, approve: bool, reason: str,
         if override_color is not None:
             decision["override_color"] = override_color.value
         override = {"correction_id": correction_id, "source": item["source"], "code": item["reason_code"],
-                    "approved_at": now, "until": until,
+                    "ref": item.get("ref"), "approved_at": now, "until": until,
                     "color": override_color.value if override_color else None}
     event = events.put_op("correction.decided", {"correction_id": correction_id, "decision": decision["status"],
                                                  "source": item["source"], "reason_code": item["reason_code"],
                                                  "lifted_until": decision.get("lifted_until")}, now, subject=person)
     entry = audit.put_op({"pk": person, "sk": f"correction#{now:010d}#{correction_id}", "kind": "correction",
                           "correction_id": correction_id, "decision": decision["status"], "by": principal.subject,
-                          "province": principal.province, "reason": reason, "at": now})
+                          "province": reviewer_of(principal), "reason": reason, "at": now})
     try:
         corrections.decide(correction_id, person, decision, override, [event, entry])
     except dynamo.ConditionFailed:
@@ -114,8 +140,13 @@ def decide(principal: Principal, correction_id: str, approve: bool, reason: str,
 
 
 def history_for_review(principal: Principal, correction_id: str, limit: int) -> dict[str, Any]:
+    """A reviewer reads the person's trail: an access the person sees in their access log."""
     item = reviewable(principal, correction_id)
-    return history(item["person"], limit, None)
+    trail = history(item["person"], limit, None)
+    access_log.write([access_log.entry(item["person"], principal, "correction_history",
+                                       Basis(note=f"reviewing correction {correction_id}"),
+                                       {"history_entries": len(trail["history"])}, clock.now(), ref=correction_id)])
+    return trail
 
 
 def history(person: str, limit: int, cursor: str | None) -> dict[str, Any]:

@@ -1,38 +1,75 @@
-"""Health authorities set a person's medical status, identified by ID number in the body, audited."""
+"""Health authorities set a person's medical status, identified by ID number in the body, within their remit.
+
+Each issuer keeps its own status of a person (a province's authority, or a national-level one), so one
+province's 'cleared' never lifts another's 'confirmed' (domain/medical.effective_status). An authority
+acts on people connected to its province (domain/remit.py) or states a basis; either way the act goes
+into the person's access log, and the answer says nothing about the person the caller did not send.
+"""
 from __future__ import annotations
 
 import secrets as random
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain.medical import MedicalStatus
-from chalicelib.errors import Conflict
+from chalicelib.domain import days, remit
+from chalicelib.domain.medical import NATIONAL, MedicalStatus
+from chalicelib.domain.stays import decode_stays
+from chalicelib.errors import Conflict, Forbidden
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
-from chalicelib.services import assessment
-from chalicelib.store import dynamo, events, medical
+from chalicelib.services import access_log, assessment
+from chalicelib.store import audit, codes, dynamo, events, localcodes, medical, visits
 
 
-def set_status(principal: Principal, id_number: str, status: MedicalStatus, note: str | None) -> dict[str, Any]:
+def connection(person: str, province: str, now: int) -> remit.Connection | None:
+    """What ties the person to the province in the window, from their code (declared area, stays), their local
+    codes and, for someone without a code, their stays."""
+    record = codes.get(pseudonyms.code_id(person), consistent=True)
+    if record is not None:
+        declared = (record.get("declaration") or {}).get("current_area")
+        stays = [v.area for v in decode_stays(record.get("stays") or "") if v.day >= days.window_start(now)]
+    else:
+        declared = None
+        stays = [v["area"] for v in visits.recent(person, days.window_start(now).isoformat(), now)]
+    found = remit.connection(province, declared, stays, [])
+    if found is None:   # the local codes only when nothing else ties them: one read fewer for most people
+        found = remit.connection(province, None, [], [c["province"] for c in localcodes.of_person(person)])
+    return found
+
+
+def set_status(principal: Principal, id_number: str, status: MedicalStatus, note: str | None,
+               stated: remit.BasisKind | None = None, basis_note: str | None = None) -> dict[str, Any]:
     now = clock.now()
     person = pseudonyms.person_ref(id_number)
+    province = principal.province
+    found = connection(person, province, now) if province is not None else None
+    basis = remit.basis(province, found, stated, basis_note)
+    if basis is None:
+        raise Forbidden("This person is not connected to your province in the last 14 days as far as the "
+                        "platform knows: state the basis you act on (`basis`, docs/provinces.md).",
+                        code="basis_required")
+    issuer = province or NATIONAL
     for _ in range(5):
-        current = medical.current(person)
-        record = {"pk": person, "sk": medical.CURRENT, "status": status.value, "since": now,
-                  "set_by": principal.subject, "province": principal.province, "updated_at": now,
+        current = next((s for s in medical.statuses(person) if s["issuer"] == issuer and s["sk"] != medical.CURRENT),
+                       None)
+        record = {**medical.status_key(person, issuer), "status": status.value, "since": now,
+                  "set_by": principal.subject, "province": province, "basis": basis.to_dict(), "updated_at": now,
                   "version": (current["version"] + 1) if current else 1}
         history = {"pk": person, "sk": f"H#{now:010d}#{random.token_hex(4)}", "status": status.value,
                    "previous": current["status"] if current else None, "set_by": principal.subject,
-                   "province": principal.province, "note": note, "at": now}
-        event = events.put_op("health_status.changed", {"status": status.value}, now, subject=person)
+                   "province": province, "issuer": issuer, "note": note, "basis": basis.to_dict(), "at": now}
+        event = events.put_op("health_status.changed", {"status": status.value, "issuer": issuer}, now,
+                              subject=person)
+        logged = audit.put_op(access_log.entry(person, principal, "medical_status", basis,
+                                               {"status": status.value}, now))
         try:
-            medical.set_status(record, history, current["version"] if current else None, event)
+            medical.set_status(record, history, current["version"] if current else None, [event, logged])
             break
         except dynamo.ConditionFailed:
             continue
     else:
         raise Conflict("The status is being changed by another request; try again.", code="concurrent_update")
-    # recompute now so the authority sees the effect; the event handler repeats it if we crash here
-    code, _ = assessment.refresh(person, now, "medical_status", actor=principal.subject)
-    return {"status": status.value, "since": now, "id_last4": id_number[-4:],
-            "has_code": code is not None, "color": code["color"] if code else None}
+    # recompute now so the person's code shows it at once; the event's unit repeats it if we crash here
+    assessment.refresh(person, now, "medical_status", actor=principal.subject)
+    return {"status": status.value, "since": now, "id_last4": id_number[-4:], "issuer": issuer,
+            "basis": basis.to_dict()}

@@ -43,6 +43,8 @@ def create_client(role: Role, name: str, province: str | None = None, area: str 
     """Create a system client; the secret is returned here once and only its hash is stored."""
     if role in PROVINCE_SCOPED and not (province and divisions.is_province(province)):
         raise ValidationFailed(f"A {role.value} client needs a two-digit province code.")
+    if role is Role.NATIONAL_AUTHORITY and province is not None:
+        raise ValidationFailed("A national_authority client acts nationwide: it takes no province.")
     if area is not None and not divisions.is_division(area):
         raise ValidationFailed("area must be a GB/T 2260 division code.")
     if province is not None and not divisions.is_province(province):

@@ -16,11 +16,11 @@ from chalicelib.domain.local_codes import province_name
 from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
-from chalicelib.services import assessment, codes as code_views, cursors
-from chalicelib.store import audit, codes, dynamo, events, localcodes, medical
+from chalicelib.domain.remit import Basis
+from chalicelib.services import access_log, assessment, codes as code_views
+from chalicelib.store import codes, dynamo, events, localcodes, medical
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit; one item of each transaction is the event
-LOOKUP_RETENTION_DAYS = 180   # how long a citizen can see a look-up (and the audit keeps it)
 
 
 def require_own_province(principal: Principal, province: str) -> None:
@@ -30,7 +30,11 @@ def require_own_province(principal: Principal, province: str) -> None:
 
 def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str, str]]], dict],
                  write: Callable[[list[dict[str, Any]], dict[str, Any]], None], event_type: str,
-                 province: str, now: int, items_per_record: int = 1) -> dict[str, Any]:
+                 province: str, now: int, logged: Callable[[dict[str, Any]], dict[str, Any]],
+                 items_per_record: int = 1) -> dict[str, Any]:
+    """Write the records newer than what is stored. Each person's access log gets an entry for each record
+    written (`logged` makes it), before the write: an entry for a write that then fails shows an attempt,
+    and no write goes unrecorded."""
     stored = versions(sorted({(i["pk"], i["sk"]) for i in items}))
     newest: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
@@ -38,6 +42,7 @@ def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str
         if item["version"] > stored.get(key, 0) and (key not in newest or item["version"] > items[newest[key]]["version"]):
             newest[key] = index
     fresh = sorted(newest.values())
+    access_log.write([logged(items[i]) for i in fresh])
     chosen = set(fresh)
     stale = [{"index": i, "reason": "not newer than the stored version"} for i in range(len(items)) if i not in chosen]
 
@@ -72,8 +77,13 @@ def push_local_codes(principal: Principal, province: str, records: list[Any]) ->
               "updated_at": r.updated_at, "valid_until": r.valid_until, "version": r.version,
               "id_last4": r.id_number[-4:], "synced_at": now} for r in records]
     check_one_person_per_local_id(items, localcodes.aliases(province, [i["local_code_id"] for i in items]))
+
+    def logged(item: dict[str, Any]) -> dict[str, Any]:
+        return access_log.entry(item["pk"], principal, "local_code", None, {"color": item["color"]}, now,
+                                ref=item["local_code_id"])
+
     return _write_newer(items, localcodes.current_versions, localcodes.write_batch, "local_codes.synced",
-                        province, now, items_per_record=2)
+                        province, now, logged, items_per_record=2)
 
 
 def check_one_person_per_local_id(items: list[dict[str, Any]], named: dict[str, str]) -> None:
@@ -96,8 +106,12 @@ def push_health_records(principal: Principal, province: str, records: list[Any])
               "province": province, "record_id": r.record_id, "status": r.status.value,
               "institution": r.institution, "issued_at": r.issued_at, "valid_until": r.valid_until,
               "version": r.version, "synced_at": now} for r in records]
+    def logged(item: dict[str, Any]) -> dict[str, Any]:
+        return access_log.entry(item["pk"], principal, "health_record", None, {"status": item["status"]}, now,
+                                ref=item["record_id"])
+
     return _write_newer(items, medical.record_versions, medical.write_records, "health_records.synced",
-                        province, now)
+                        province, now, logged)
 
 
 def public_local_code(item: dict[str, Any]) -> dict[str, Any]:
@@ -122,19 +136,20 @@ def consolidated(person: str, now: int) -> dict[str, Any]:
 
 
 def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[str, Any]:
-    """Audit first (insert-only, one entry per person), then answer: no look-up goes unrecorded."""
+    """Read, record each person's access (what was asked, why, and what the answer tells), then answer: if
+    the record cannot be written, nothing is answered, so no look-up goes unrecorded."""
     now = clock.now()
     lookup_id = "lkp_" + random.token_hex(6)
     people = [pseudonyms.person_ref(n) for n in id_numbers]
-    audit.append_many([{"pk": person, "sk": f"lookup#{now:010d}#{lookup_id}#{i}", "kind": "lookup",
-                        "province": principal.province, "client_id": principal.subject, "purpose": purpose,
-                        "lookup_id": lookup_id, "at": now, "expires_at": now + LOOKUP_RETENTION_DAYS * 86400}
-                       for i, person in enumerate(dict.fromkeys(people))])
     results = []
     for index, (id_number, person) in enumerate(zip(id_numbers, people)):
         results.append({"index": index, "id_last4": id_number[-4:],
                         "subject_id": pseudonyms.subject_for(principal.province, person), **consolidated(person, now),
                         "local_codes": [public_local_code(c) for c in localcodes.of_person(person)]})
+    told = {person: {"color": r["color"], "reasons": r["reasons"], "has_national_code": r["has_national_code"],
+                     "local_codes": [c["province"] for c in r["local_codes"]]} for person, r in zip(people, results)}
+    access_log.write([access_log.entry(person, principal, "lookup", Basis(note=purpose), told[person], now,
+                                       ref=lookup_id) for person in dict.fromkeys(people)])
     return {"lookup_id": lookup_id, "purpose": purpose, "at": now, "results": results}
 
 
@@ -143,9 +158,9 @@ def my_local_codes(person: str) -> dict[str, Any]:
 
 
 def my_lookups(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    now = clock.now()
-    items, last = audit.of_person(person, "lookup", limit, cursors.decode(cursor, person))
-    return {"lookups": [{"province": i["province"], "province_name": province_name(i["province"]),
-                         "purpose": i["purpose"], "at": i["at"], "lookup_id": i["lookup_id"]}
-                        for i in items if i.get("expires_at", now + 1) > now],
-            "next_cursor": cursors.encode(last)}
+    """The look-ups among the person's access log entries (GET /v1/me/access-log has every access)."""
+    log = access_log.of_person(person, limit, cursor, action="lookup")
+    return {"lookups": [{"province": a["province"], "province_name": a["province_name"],
+                         "purpose": (a["basis"] or {}).get("note"), "at": a["at"], "lookup_id": a["ref"]}
+                        for a in log["accesses"]],
+            "next_cursor": log["next_cursor"]}

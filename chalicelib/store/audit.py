@@ -18,13 +18,28 @@ def append_many(entries: list[dict[str, Any]]) -> None:
         dynamo.transact([put_op(e) for e in entries[i:i + 100]])
 
 
-def of_person(person: str, kind: str, limit: int, start: dict[str, Any] | None = None
+def of_person(person: str, kind: str, limit: int, start: dict[str, Any] | None = None, action: str | None = None
               ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    return dynamo.query(KIND, "pk = :p AND begins_with(sk, :k)", {":p": person, ":k": f"{kind}#"},
-                        forward=False, limit=limit, start=start)
+    """One page, newest first; `action` keeps only access entries of that action (a page may then be short)."""
+    options: dict[str, Any] = {}
+    values = {":p": person, ":k": f"{kind}#"}
+    if action is not None:
+        options = {"filter_expression": "#a = :a", "names": {"#a": "action"}}
+        values[":a"] = action
+    return dynamo.query(KIND, "pk = :p AND begins_with(sk, :k)", values, forward=False, limit=limit, start=start,
+                        **options)
 
 
 def recent(person: str, kind: str, since: int) -> list[dict[str, Any]]:
     """Entries of one kind since a moment (sort keys are <kind>#<zero-padded time>#...)."""
     return dynamo.query_all(KIND, "pk = :p AND sk BETWEEN :from AND :to",
                             {":p": person, ":from": f"{kind}#{since:010d}", ":to": f"{kind}#~"})
+
+
+ACCESS = "access"
+
+
+def access_item(person: str, at: int, access_id: str, fields: dict[str, Any], expires_at: int) -> dict[str, Any]:
+    """An entry of the person's access log (services/access_log.py): one per act on their data, insert-only."""
+    return {"pk": person, "sk": f"{ACCESS}#{at:010d}#{access_id}", "kind": ACCESS, "at": at, "access_id": access_id,
+            **fields, "expires_at": expires_at}

@@ -14,8 +14,8 @@ FACT_FIELDS = ("stays", "fever_until", "area_overrides")
 
 def stay_facts(record: dict[str, Any]) -> StayFacts:
     """What the record carries for reads to judge its stays against today's levels (domain/stays.py)."""
-    overrides = tuple(Override(o["correction_id"], AREA, o.get("code"), int(o["approved_at"]), int(o["until"]), None)
-                      for o in record.get("area_overrides") or ())
+    overrides = tuple(Override(o["correction_id"], AREA, o.get("code"), int(o["approved_at"]), int(o["until"]), None,
+                               o.get("ref")) for o in record.get("area_overrides") or ())
     fever = record.get("fever_until")
     return StayFacts(record.get("stays") or "", None if fever is None else int(fever), overrides)
 
@@ -24,7 +24,7 @@ def fact_fields(facts: StayFacts) -> dict[str, Any]:
     """The record's attributes for `facts` (None drops one)."""
     return {"stays": facts.stays or None, "fever_until": facts.fever_until,
             "area_overrides": [{"correction_id": o.correction_id, "code": o.code, "approved_at": o.approved_at,
-                                "until": o.until} for o in facts.overrides] or None}
+                                "until": o.until, "ref": o.ref} for o in facts.overrides] or None}
 
 
 def get(code_id: str, consistent: bool = False) -> dict[str, Any] | None:

@@ -6,21 +6,31 @@ from typing import Any
 from chalicelib.store import dynamo
 
 KIND = "medical"
+# Each issuer's current status of a person: sk "CURRENT#<province>" or "CURRENT#national". Statuses set
+# before issuers were kept apart are one item "CURRENT", read as its setter's province's.
 CURRENT = "CURRENT"
 
 
-def current(person: str) -> dict[str, Any] | None:
-    return dynamo.get(KIND, {"pk": person, "sk": CURRENT}, consistent=True)
+def status_key(person: str, issuer: str) -> dict[str, str]:
+    return {"pk": person, "sk": f"{CURRENT}#{issuer}"}
+
+
+def statuses(person: str) -> list[dict[str, Any]]:
+    """Every issuer's current status of the person, each with its `issuer`."""
+    items = dynamo.query_all(KIND, "pk = :p AND begins_with(sk, :c)", {":p": person, ":c": CURRENT},
+                             consistent=True)
+    return [{**i, "issuer": i["sk"].partition("#")[2] or i.get("province") or "national"} for i in items]
 
 
 def set_status(record: dict[str, Any], history: dict[str, Any], expected_version: int | None,
-               event_op: dict[str, Any]) -> None:
-    """CURRENT, the history entry and the event, all or nothing."""
+               other_ops: list[dict[str, Any]]) -> None:
+    """The issuer's status, its history entry and the other items (the event, the access log's entry), all or
+    nothing. ConditionFailed if another request of the same issuer got in first."""
     if expected_version is None:
         put = dynamo.put_op(KIND, record, condition="attribute_not_exists(pk)")
     else:
         put = dynamo.put_op(KIND, record, condition="version = :v", values={":v": expected_version})
-    dynamo.transact([put, dynamo.put_op(KIND, history, condition="attribute_not_exists(pk)"), event_op])
+    dynamo.transact([put, dynamo.put_op(KIND, history, condition="attribute_not_exists(pk)"), *other_ops])
 
 
 RECORD_PREFIX = "R#"

@@ -6,13 +6,16 @@
   const $ = (selector, root = document) => root.querySelector(selector);
   const KEY = "hc.citizen";
   const SCREENS = ["login", "apply", "code", "risk", "trips", "checkin", "copassenger", "cities", "localcodes",
-                   "corrections"];
+                   "access", "corrections"];
   const TITLES = {
     login: ["健康码", "Health code"], apply: ["健康申报", "Declaration"], code: ["健康码", "Health code"],
     risk: ["风险提示", "Risk prompt"], trips: ["行程申报", "Trips"], checkin: ["每日打卡", "Check-in"],
     copassenger: ["同乘查询", "Co-passengers"], cities: ["到访城市", "Cities"], localcodes: ["省级健康码", "Local codes"],
-    corrections: ["我要纠错", "Corrections"],
+    access: ["谁查询了我", "Access log"], corrections: ["我要纠错", "Corrections"],
   };
+  const ACTIONS = {lookup: "查询 look-up", medical_status: "设定医学状态 set a medical status",
+                   local_code: "共享省级健康码 pushed a local code", health_record: "共享医疗记录 pushed a health record",
+                   correction_history: "审核纠错时查看记录 read your history to review a correction"};
   const MODES = {flight: "飞机 Flight", train: "火车 Train", bus: "客车 Bus", car: "自驾 Car", ship: "轮船 Ship",
                  other: "其他 Other"};
   const SOURCES = {trip: "行程 trip", checkin: "打卡 check-in", scan: "扫码 scan", declaration: "申报 declaration"};
@@ -74,7 +77,7 @@
       if (!SCREENS.includes(name) || name === "login") return showCode();
       const screens = {code: showCode, risk: showRisk, trips: showTrips, checkin: showCheckin,
                        copassenger: showCopassenger, cities: showCities, localcodes: showLocalCodes,
-                       corrections: showCorrections};
+                       access: showAccessLog, corrections: showCorrections};
       await screens[name]();
     } catch (e) {
       fail(e);
@@ -452,6 +455,19 @@
     if (!body.local_codes.length) {
       $("#localcode-list").append(el("li.empty", {text: "各省尚未共享您的省级健康码。No provincial codes shared."}));
     }
+  }
+
+  async function showAccessLog() {
+    show("access");
+    const body = await getJson("v1/me/access-log?limit=100", auth());
+    $("#access-list").replaceChildren(...body.accesses.map((a) => {
+      const why = a.basis ? (a.basis.note || a.basis.stated || a.basis.connection || "") : "";
+      return el("li", {},
+        el("strong", {text: a.province_name || (a.role === "national_authority" ? "国家卫生健康部门 national" : a.role)}),
+        " ", el("span", {text: ACTIONS[a.action] || a.action}),
+        el("p.meta", {text: `${cst(a.at)}` + (why ? ` · 依据 basis: ${why}` : "")}));
+    }));
+    if (!body.accesses.length) $("#access-list").append(el("li.empty", {text: "没有记录。No one has accessed your data."}));
   }
 
   // --- corrections (shown only where the deployment has POST/GET /v1/corrections) -----------------------------

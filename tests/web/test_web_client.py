@@ -330,6 +330,13 @@ def test_check_ins_cities_local_codes_and_a_correction_followed_to_its_decision(
          message="the approved correction")
     by_css(phone, "#back").click()
     citizen.wait_for_color("green")
+
+    # the reviewer read her history to decide: she sees who did, and why, in her access log
+    status, _ = live_api.call("GET", f"/v1/corrections/{mine['id']}/history", token=reviewer)
+    assert status == 200
+    citizen.go("access")
+    wait(phone, lambda d: "四川" in text(d, "#access-list") and mine["id"] in text(d, "#access-list"),
+         message="the reviewer's access in the access log")
     no_script_errors(phone)
 
 

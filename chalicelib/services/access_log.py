@@ -1,0 +1,62 @@
+"""The person's access log: every act on their data by anyone but themselves, in one insert-only list they read.
+
+Look-ups, medical statuses set, local codes and health records pushed, correction reviews reading their
+history: each writes an entry (who, which province, when, what they did, on what basis, and what they
+were given) in the same transaction as the act, or before answering when the act only reads. Entries
+are kept ACCESS_RETENTION_DAYS. An entry that gives a province a basis to hear about the person
+(docs/webhooks.md) does so for BASIS_DAYS.
+"""
+from __future__ import annotations
+
+import secrets as random
+from typing import Any
+
+from chalicelib import clock
+from chalicelib.domain.local_codes import province_name
+from chalicelib.domain.remit import Basis
+from chalicelib.security.access import Principal
+from chalicelib.services import cursors
+from chalicelib.store import audit
+
+ACCESS_RETENTION_DAYS = 180
+BASIS_DAYS = 30
+DAY = 86400
+# acts after which a province may hear of the person's changes (webhooks), and for how long: BASIS_DAYS
+GIVES_BASIS = frozenset({"lookup", "medical_status", "local_code", "health_record"})
+
+
+def entry(person: str, principal: Principal, action: str, basis: Basis | None, returned: dict[str, Any],
+          now: int, ref: str | None = None) -> dict[str, Any]:
+    """The item of one act on a person's data, to write with the act (audit.put_op) or alone (write)."""
+    # time-ordered to the millisecond, so a person's log lists two acts of the same second in order
+    access_id = f"acc_{int(clock.now_float() * 1000):013d}{random.token_hex(4)}"
+    fields = {"client_id": principal.subject, "role": principal.role.value, "province": principal.province,
+              "action": action, "basis": basis.to_dict() if basis else None, "returned": returned, "ref": ref}
+    return audit.access_item(person, now, access_id, fields, now + ACCESS_RETENTION_DAYS * DAY)
+
+
+def write(entries: list[dict[str, Any]]) -> None:
+    """Entries for acts that only read: written before the answer leaves, so no access goes unrecorded."""
+    audit.append_many(entries)
+
+
+def provinces_with_basis(person: str, now: int) -> set[str]:
+    """Provinces whose access in the last BASIS_DAYS gives them a basis to hear about the person."""
+    found = audit.recent(person, audit.ACCESS, now - BASIS_DAYS * DAY)
+    return {i["province"] for i in found if i.get("action") in GIVES_BASIS and i.get("province")}
+
+
+def public(item: dict[str, Any]) -> dict[str, Any]:
+    province = item.get("province")
+    return {"access_id": item["access_id"], "at": item["at"], "action": item["action"], "role": item["role"],
+            "client_id": item["client_id"], "province": province,
+            "province_name": province_name(province) if province else None, "basis": item.get("basis"),
+            "returned": item.get("returned") or {}, "ref": item.get("ref")}
+
+
+def of_person(person: str, limit: int, cursor: str | None, action: str | None = None) -> dict[str, Any]:
+    """The person's access log, newest first; of one action only when `action` is given."""
+    now = clock.now()
+    items, last = audit.of_person(person, audit.ACCESS, limit, cursors.decode(cursor, person), action=action)
+    return {"accesses": [public(i) for i in items if i.get("expires_at", now + 1) > now],
+            "next_cursor": cursors.encode(last)}
