@@ -22,20 +22,20 @@ def apply(client: Any, person: Any) -> Any:
 def test_independent_sources_are_read_at_the_same_time(client, citizen, monkeypatch):
     person = citizen()
     assert apply(client, person).status_code == 201
-    # the medical status and the correction state are read by different chains: each read waits
+    # the medical statuses and the correction state are read by different chains: each read waits
     # until the other has started, which one-after-another reading never lets happen
     both_started = threading.Barrier(2, timeout=5)
-    current, state = medical.current, corrections.state
+    statuses, state = medical.statuses, corrections.state
 
-    def current_after_meeting(who: str) -> Any:
+    def statuses_after_meeting(who: str) -> Any:
         both_started.wait()
-        return current(who)
+        return statuses(who)
 
     def state_after_meeting(who: str) -> Any:
         both_started.wait()
         return state(who)
 
-    monkeypatch.setattr(medical, "current", current_after_meeting)
+    monkeypatch.setattr(medical, "statuses", statuses_after_meeting)
     monkeypatch.setattr(corrections, "state", state_after_meeting)
     again = apply(client, person)
     assert again.status_code == 200, again.json_body
