@@ -285,7 +285,7 @@
                              (reason.until ? ` 至 until ${cst(reason.until)}` : "")}),
         correctionsAvailable && CORRECTABLE.includes(reason.source)
           ? el("a.link", {href: `#corrections`, text: "申请纠错 Request a correction",
-                          on: {click: () => { keys.preselect = `${reason.source}|${reason.code}`; }}})
+                          on: {click: () => { keys.preselect = `${reason.source}|${reason.code}|${reason.ref || ""}`; }}})
           : null))));
     if (!r.reasons.length) list.append(el("li.empty", {text: "暂无风险提示。No risk found."}));
     $("#risk-next").textContent = r.next_change_at
@@ -493,7 +493,7 @@
     risk = null;
     const r = await loadRisk();
     const options = r.reasons.filter((x) => CORRECTABLE.includes(x.source)).map((x) =>
-      el("option", {value: `${x.source}|${x.code}`, text: `${x.message} (${x.source_name})`}));
+      el("option", {value: `${x.source}|${x.code}|${x.ref || ""}`, text: `${x.message} (${x.source_name})`}));
     correctionForm.reason.replaceChildren(...options);
     if (keys.preselect) correctionForm.reason.value = keys.preselect;
     keys.preselect = null;
@@ -530,8 +530,10 @@
     const form = event.target, box = $(".error", form), done = $(".ok", form), data = new FormData(form);
     showError(box, null);
     done.hidden = true;
-    const [source, reasonCode] = String(data.get("reason") || "").split("|");
+    // the reason's ref says which one when the code shows the same reason about two things (docs/corrections.md)
+    const [source, reasonCode, ref] = String(data.get("reason") || "").split("|");
     const request = {source, reason_code: reasonCode, description: data.get("description").trim()};
+    if (ref) request.ref = ref;
     if (data.get("evidence").trim()) request.evidence = data.get("evidence").trim();
     keys.correction = keys.correction || randomKey();
     form.classList.add("busy");

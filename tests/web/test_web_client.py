@@ -310,7 +310,9 @@ def test_check_ins_cities_local_codes_and_a_correction_followed_to_its_decision(
          message="a correction link on the fever reason (is /v1/corrections deployed?)")
     by_css(phone, "#risk-reasons li[data-code=declared_fever] a.link").click()
     wait(phone, lambda d: shown(d, "#correction-form"))
-    assert by_css(phone, "#correction-form [name=reason]").get_attribute("value") == "declaration|declared_fever"
+    # the options arrive after the form shows: the fever reason, about the area declared, is the one chosen
+    wait(phone, lambda d: by_css(d, "#correction-form [name=reason]").get_attribute("value")
+         == "declaration|declared_fever|510104", message="the fever reason preselected")
     fill(phone, "#correction-form", description="我申报时误把37.9写成了体温，实际体温正常。")
     by_css(phone, "#correction-form button[type=submit]").click()
     wait(phone, lambda d: shown(d, "#correction-form .ok") and "处理中" in text(d, "#correction-list"),
