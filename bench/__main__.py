@@ -206,8 +206,10 @@ def fan_outs(options: Any) -> None:
         section(f"Exposure recompute (issue 3): 1,000 passengers among {options.trips:,} stored trips")
         recompute = sources.exposure_recompute(options.trips, 1000)
         say(f"  seeded {recompute['stored']:,} trips and 1,000 codes in {recompute['seeded_s']:.1f} s (BatchWriteItem)")
-        say(f"  index (trips.by_voyage) + recompute: {recompute['indexed_s']:.2f} s, {recompute['index_calls']:,} "
-            f"DynamoDB calls ({recompute['index_queries']} index queries), {recompute['written']} codes written")
+        say(f"  publish, then the pump drained (passengers paged from the trips.by_voyage index, {recompute['page']} "
+            f"per unit): {recompute['indexed_s']:.2f} s, {recompute['index_calls']:,} DynamoDB calls "
+            f"({recompute['index_queries']} index queries), {recompute['written']} codes written by "
+            f"{recompute['units']} units; handlers that raised: {recompute['failures']}")
         say(f"  baseline full scan to find them: {recompute['scan_s']:.2f} s, {recompute['scan_calls']} Scan pages, "
             f"{recompute['scan_found']} found (before any recompute)")
 
