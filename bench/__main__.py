@@ -18,6 +18,9 @@ from typing import Any
 
 from bench import apply_latency, cold_start, dynamo_calls, emulator, machine, qr_size, signatures, sources, stack, verify_latency
 
+FLOORS = {"floor_a": "floor (a) token + boto3 GetItem", "floor_b": "floor (b) token + raw HTTP GetItem",
+          "floor_c": "floor (c) token + raw HTTP UpdateItem"}
+
 
 def say(line: str = "") -> None:
     print(line, flush=True)
@@ -101,20 +104,19 @@ def main(argv: list[str] | None = None) -> int:
                 f"{options.citizens} citizens' tokens round-robin")
         verify = verify_latency.run(http, checkpoint, pool, local.ddb.endpoint, n=options.requests,
                                     warmup=options.warmup, log=say)
-        labels = {"verify": "POST /v1/verifications", "verify_lambda": "the same, as Lambda runs it",
-                  "floor_a": "floor (a) token + boto3 GetItem",
-                  "floor_b": "floor (b) token + raw HTTP GetItem", "token_verify": "QR token check alone"}
+        labels = {"verify": "POST /v1/verifications", "verify_lambda": "the same, as Lambda runs it", **FLOORS,
+                  "token_verify": "QR token check alone"}
         for key, label in labels.items():
-            say(f"  {label:36} {verify[key].row()}")
+            say(f"  {label:38} {verify[key].row()}")
         for key, (ok, total) in verify["checks"].items():
-            say(f"  {labels[key]:36} {ok}/{total} valid")
+            say(f"  {labels[key]:38} {ok}/{total} valid")
         ratios = {f: (verify["verify"].p50_ms / verify[f].p50_ms, verify["verify"].mean_ms / verify[f].mean_ms)
-                  for f in ("floor_a", "floor_b")}
+                  for f in FLOORS}
         for f, (p50, mean) in ratios.items():
             say(f"  verify / {f.replace('_', ' ')}: {p50:.2f}x at p50, {mean:.2f}x in mean latency")
         lam = verify["verify_lambda"].p50_ms
-        say(f"  verify as Lambda runs it / floor a: {lam / verify['floor_a'].p50_ms:.2f}x at p50; "
-            f"/ floor b: {lam / verify['floor_b'].p50_ms:.2f}x")
+        say("  verify as Lambda runs it / " + "; / ".join(f"{f.replace('_', ' ')}: {lam / verify[f].p50_ms:.2f}x"
+                                                       for f in FLOORS) + " at p50")
 
         section("Where a verify request's time goes (separate instrumented pass, mean ms per request)")
         parts = verify_latency.breakdown(http, checkpoint, pool, n=min(500, options.requests))
@@ -148,16 +150,17 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
 
     other_storage = "scratch database, stream records indexed" if options.in_memory else "in memory, as shipped"
-    section(f"Verify hot path again, on a DynamoDB Local {other_storage} (its write costs differ; the floors only read)")
+    section(f"Verify hot path again, on a DynamoDB Local {other_storage} (its writes cost differently: the verify and "
+            f"floor (c) write)")
     with stack.local_stack(in_memory=not options.in_memory):
         http = stack.http_client()
         again = verify_latency.run(http, stack.checkpoint_headers(http), stack.Pool.create(http, options.citizens),
                                    stack.endpoint(), n=options.requests, warmup=options.warmup, log=lambda _: None)
-    for key in ("verify", "verify_lambda", "floor_a", "floor_b"):
-        say(f"  {labels[key]:36} {again[key].row()}")
-    again_ratios = {k: again[k].p50_ms / again["floor_a"].p50_ms for k in ("verify", "verify_lambda")}
-    say(f"  verify / floor a: {again_ratios['verify']:.2f}x at p50; as Lambda runs it: "
-        f"{again_ratios['verify_lambda']:.2f}x")
+    for key in ("verify", "verify_lambda", *FLOORS):
+        say(f"  {labels[key]:38} {again[key].row()}")
+    for f in ("floor_a", "floor_c"):
+        say(f"  verify / {f.replace('_', ' ')}: {again['verify'].p50_ms / again[f].p50_ms:.2f}x at p50; as Lambda "
+            f"runs it: {again['verify_lambda'].p50_ms / again[f].p50_ms:.2f}x")
     storages = {"this": storage, "other": other_storage}
 
     section("DynamoDB Local as shipped, and with its stream records indexed (as every local run starts it): "
@@ -232,25 +235,27 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
              "verify_lambda": "the same request as Lambda runs it (`app.verify_api`, API Gateway event)",
              "floor_a": "floor (a): QR token check + boto3 GetItem",
              "floor_b": "floor (b): QR token check + raw HTTP GetItem",
+             "floor_c": "floor (c): QR token check + raw HTTP UpdateItem of the same item (`SET last_scan`, ALL_NEW)",
              "token_verify": "QR token check (ES256) alone"}
     for key, label in names.items():
         lat = verify[key]
         say(f"| {label} | {lat.per_second:,.0f} | {lat.p50_ms:.2f} | {lat.p99_ms:.2f} | {lat.mean_ms:.2f} |")
     say()
-    say(f"verify / floor (a): {ratios['floor_a'][0]:.2f}x (p50), {ratios['floor_a'][1]:.2f}x (mean); "
-        f"verify / floor (b): {ratios['floor_b'][0]:.2f}x (p50), {ratios['floor_b'][1]:.2f}x (mean). "
-        f"As Lambda runs it: {verify['verify_lambda'].p50_ms / verify['floor_a'].p50_ms:.2f}x floor (a), "
-        f"{verify['verify_lambda'].p50_ms / verify['floor_b'].p50_ms:.2f}x floor (b) (p50).")
+    say("; ".join(f"verify / {f.replace('floor_', 'floor (')}): {ratios[f][0]:.2f}x (p50), {ratios[f][1]:.2f}x (mean)"
+                  for f in FLOORS)
+        + ". As Lambda runs it: " + ", ".join(f"{verify['verify_lambda'].p50_ms / verify[f].p50_ms:.2f}x "
+                                              f"{f.replace('floor_', 'floor (')})" for f in FLOORS) + " (p50).")
     say()
     say(f"| The same, DynamoDB Local {storages['other']} | req/s | p50 ms | p99 ms | mean ms |")
     say("|---|---:|---:|---:|---:|")
-    for key in ("verify", "verify_lambda", "floor_a", "floor_b"):
+    for key in ("verify", "verify_lambda", *FLOORS):
         lat = again[key]
         say(f"| {names[key]} | {lat.per_second:,.0f} | {lat.p50_ms:.2f} | {lat.p99_ms:.2f} | {lat.mean_ms:.2f} |")
     say()
-    say(f"verify / floor (a) there: {again['verify'].p50_ms / again['floor_a'].p50_ms:.2f}x (p50), "
-        f"{again['verify'].mean_ms / again['floor_a'].mean_ms:.2f}x (mean); as Lambda runs it "
-        f"{again['verify_lambda'].p50_ms / again['floor_a'].p50_ms:.2f}x (p50).")
+    say("; ".join(f"verify / {f.replace('floor_', 'floor (')}) there: {again['verify'].p50_ms / again[f].p50_ms:.2f}x "
+                  f"(p50), {again['verify'].mean_ms / again[f].mean_ms:.2f}x (mean), as Lambda runs it "
+                  f"{again['verify_lambda'].p50_ms / again[f].p50_ms:.2f}x (p50)" for f in ("floor_a", "floor_c"))
+        + ".")
     say()
     say("| Verify request, mean ms per part | ms |")
     say("|---|---:|")
