@@ -34,11 +34,16 @@ RAW_HEADERS = {"Authorization": ANY_SIGNATURE, "Content-Type": "application/x-am
 
 
 class RawDynamo:
-    """GetItem as one hand-made HTTP/1.1 request on a connection kept alive between calls."""
+    """GetItem or UpdateItem as one hand-made HTTP/1.1 request on a connection kept alive between calls."""
 
     def __init__(self, endpoint: str):
         url = urlparse(endpoint)
         self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+        self.reconnects = 0
+        self._connect()
+
+    def _connect(self) -> None:
+        self.conn.close()
         self.conn.connect()
         self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as urllib3 and store/wire.py do
 
@@ -53,8 +58,16 @@ class RawDynamo:
 
     def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         headers = {**RAW_HEADERS, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
-        self.conn.request("POST", "/", body=json.dumps(body), headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request("POST", "/", body=json.dumps(body), headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # DynamoDB Local closed the connection while it sat idle through the other kinds' warm-up (seen on
+            # a busy machine): open another and send again, once, as urllib3 and store/wire.py would
+            self.reconnects += 1
+            self._connect()
+            self.conn.request("POST", "/", body=json.dumps(body), headers=headers)
+            response = self.conn.getresponse()
         payload = response.read()
         if response.status != 200:
             raise RuntimeError(f"raw {operation}: {response.status} {payload[:200]!r}")
@@ -177,6 +190,8 @@ def run(http: Any, checkpoint: dict[str, str], pool: Pool, endpoint: str, *, n: 
         log(f"  round {r + 1}/{rounds}: {per_round} of each kind")
     token_samples, token_wall, _ = _loop(steps.token_only, 0, n)
     if steps.raw:
+        if steps.raw.reconnects:
+            log(f"  (the raw connection was closed by DynamoDB Local and opened again {steps.raw.reconnects} times)")
         steps.raw.close()
     result = {name: stats.latency(samples[name], walls[name]) for name in kinds}
     result["token_verify"] = stats.latency(token_samples, token_wall)
