@@ -382,6 +382,8 @@ def summary_city(found: dict[str, Any]) -> None:
         f"written by {found['units']} units, {rate} codes/s | {seconds(found['stored_s'])} |")
     say(f"| all webhooks of the change delivered ({found['webhooks']} of {found['webhooks_expected']}: one per person "
         f"holding a Guangdong local code, and the area's) | {seconds(found['webhooks_s'])} |")
+    say(f"| the fan-out's last DynamoDB call (events and fanout functions: every color change handled) "
+        f"| {seconds(found['fan_out_s'])} |")
     say()
     say(f"Seeding: {crowd.items:,} items (codes, stays, {len(crowd.hooked)} local codes with their aliases) built in "
         f"{crowd.built_s:.1f} s and written in {crowd.written_s:.1f} s with BatchWriteItem on 4 threads "

@@ -340,12 +340,23 @@ def unrelated_people(http: Any, number: str) -> tuple[str, list[str]]:
                                                              for _ in range(OTHER_VISITORS)]
 
 
-def fan_out_calls(calls: Any) -> Counter[str]:
-    """The calls of the pump's handlers and their workers: every thread but the bench's own (NOT_FAN_OUT) and
-    the scans function's, less the pump's DescribeTable (it looks for new stream shards once a second)."""
-    return Counter(what for what, thread in zip(calls, calls.threads)
-                   if not thread.startswith(NOT_FAN_OUT) and not thread.endswith("-scans")
-                   and not what.startswith("DescribeTable"))
+def fan_out_calls(calls: Any) -> list[tuple[str, float]]:
+    """The calls of the pump's handlers and their workers, with when each was sent: every thread but the
+    bench's own (NOT_FAN_OUT) and the scans function's, less the pump's DescribeTable (it looks for new stream
+    shards once a second)."""
+    return [(what, at) for what, thread, at in zip(calls, calls.threads, calls.times)
+            if not thread.startswith(NOT_FAN_OUT) and not thread.endswith("-scans")
+            and not what.startswith("DescribeTable")]
+
+
+def settle(calls: Any, deadline: float, quiet_s: float = 3.0) -> None:
+    """Wait until the handlers have sent nothing for `quiet_s`: the events function may still be taking the
+    color changes of people whose province subscribed no webhook after the last webhook arrived."""
+    while time.time() < deadline:
+        sent = fan_out_calls(calls)
+        if sent and time.time() - sent[-1][1] >= quiet_s:
+            return
+        time.sleep(0.5)
 
 
 def count_people(condition: str, values: dict[str, Any], names: dict[str, str]) -> int:
@@ -429,7 +440,9 @@ def run(n: int, log: Callable[[str], None] = print) -> dict[str, Any]:
                 written = sum(u.written for u in units if u.kind == "area" and u.params["area"] == PREFECTURE)
                 return f"{written:,} of {n:,} stored codes written; {delivered()} of {expected_hooks} webhooks"
 
-            watch(list(probes.values()), put_at + 300 + n / 50, progress, log)
+            deadline = put_at + 300 + n / 50
+            watch(list(probes.values()), deadline, progress, log)
+            settle(calls, deadline)
             failures = pump.failures
         city_units = [u for u in units if u.kind == "area" and u.params["area"] == PREFECTURE]
         stored_area = count_people("begins_with(#s, :city) AND attribute_exists(#src.#area)", {":city": "4401"},
@@ -447,6 +460,7 @@ def run(n: int, log: Callable[[str], None] = print) -> dict[str, Any]:
     written = sum(u.written for u in city_units)
     durations = [u.ended - u.began for u in city_units]
     stored_s = after("stored", put_at)
+    fan_out = fan_out_calls(calls)
     return {
         "stays": n, "crowd": crowd, "max_age_s": get_settings().area_levels_max_age, "put_ms": (put_at - sent) * 1000,
         "here": read_here.figures(put_at, len(sampled)), "elsewhere": read_elsewhere.figures(put_at, len(sampled)),
@@ -458,7 +472,8 @@ def run(n: int, log: Callable[[str], None] = print) -> dict[str, Any]:
         "unit": stats.latency([int(d * 1e9) for d in durations], sum(durations)) if len(durations) > 1 else None,
         "stored_area": stored_area, "stored_yellow": stored_yellow, "declared": n - len(crowd.clean),
         "webhooks_s": after("webhooks", put_at), "webhooks": hooks_delivered, "webhooks_expected": expected_hooks,
-        "put_calls": put_calls, "fan_out_calls": fan_out_calls(calls), "failures": failures,
+        "put_calls": put_calls, "fan_out_calls": Counter(what for what, _ in fan_out), "failures": failures,
+        "fan_out_s": fan_out[-1][1] - put_at if fan_out else None,
         "sizes": item_sizes(crowd, sampled[0], here),
     }
 
@@ -582,7 +597,8 @@ def report(city: dict[str, Any], say: Callable[[str], None]) -> None:
         f"{seconds(city['webhooks_s'])} s; stream handlers that raised: {city['failures']}")
     total = sum(city["fan_out_calls"].values())
     per_code = f" ({total / city['written']:.2f} per code written)" if city["written"] else ""
-    say(f"  DynamoDB calls of the fan-out (events and fanout functions, the three events): {total:,}{per_code}")
+    say(f"  DynamoDB calls of the fan-out (events and fanout functions, the three events): {total:,}{per_code}; "
+        f"the last sent {seconds(city['fan_out_s'])} s after the PUT")
     for what, count in city["fan_out_calls"].most_common(12):
         say(f"    {count:8,}  {what}")
     for label, size in city["sizes"].items():

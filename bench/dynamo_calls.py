@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -20,17 +21,20 @@ HANDLER_ID = "bench-dynamo-calls"
 
 
 class Calls(list[str]):
-    """The calls recorded, in order; `threads[i]` names the thread that sent the i-th."""
+    """The calls recorded, in order; `threads[i]` names the thread that sent the i-th, `times[i]` when
+    (time.time())."""
 
     def __init__(self) -> None:
         super().__init__()
         self.threads: list[str] = []
+        self.times: list[float] = []
         self._lock = threading.Lock()
 
     def note(self, what: str) -> None:
-        with self._lock:  # the two lists stay aligned when threads record at once
+        with self._lock:  # the lists stay aligned when threads record at once
             self.append(what)
             self.threads.append(threading.current_thread().name)
+            self.times.append(time.time())
 
 
 def _tables(params: dict[str, Any], prefix: str) -> str:
