@@ -191,7 +191,9 @@ def run(http: Any, checkpoint: dict[str, str], pool: Pool, endpoint: str, *, n: 
     token_samples, token_wall, _ = _loop(steps.token_only, 0, n)
     if steps.raw:
         if steps.raw.reconnects:
-            log(f"  (the raw connection was closed by DynamoDB Local and opened again {steps.raw.reconnects} times)")
+            times = steps.raw.reconnects
+            log(f"  (DynamoDB Local closed the idle raw connection {'once' if times == 1 else f'{times} times'}: "
+                f"opened again)")
         steps.raw.close()
     result = {name: stats.latency(samples[name], walls[name]) for name in kinds}
     result["token_verify"] = stats.latency(token_samples, token_wall)
