@@ -1,6 +1,7 @@
 """`python -m bench`: measure and print; ends with a Markdown summary for docs/BENCHMARKS.md.
 
-Options shrink or grow the run (on 2 cores the defaults take about 6 minutes; --quick about 2):
+Options shrink or grow the run (on 2 cores the defaults took about 6 minutes before the city outbreak, which
+adds minutes per 10,000 stays; --quick about 2):
   --requests N   timed verify requests, and iterations of each floor (default 2000)
   --citizens N   citizens who applied, whose QR tokens are verified round-robin (default 200)
   --in-memory    run the API sections on DynamoDB Local in memory, as shipped (stream records not
@@ -8,6 +9,9 @@ Options shrink or grow the run (on 2 cores the defaults take about 6 minutes; --
   --warmup N     untimed iterations of each kind before the timed rounds (default 1500: DynamoDB
                  Local's JIT is still compiling its UpdateItem path after a few hundred, and the
                  verify's p50 kept falling by 0.2 ms until about a thousand)
+  --city-stays N stays in the prefecture of the city outbreak (default 100,000; minutes per 10,000)
+  --only NAME    run only these fan-out sections (sync, webhooks, exposure, city; repeatable), without the
+                 API sections: e.g. `--only city --city-stays 3000` to try the city outbreak
 """
 from __future__ import annotations
 
@@ -16,7 +20,12 @@ import sys
 import time
 from typing import Any
 
-from bench import apply_latency, cold_start, dynamo_calls, emulator, machine, qr_size, signatures, sources, stack, verify_latency
+from bench import (apply_latency, city, cold_start, dynamo_calls, emulator, machine, qr_size, signatures, sources,
+                   stack, verify_latency)
+
+FAN_OUTS = ("sync", "webhooks", "exposure", "city")
+FLOORS = {"floor_a": "floor (a) token + boto3 GetItem", "floor_b": "floor (b) token + raw HTTP GetItem",
+          "floor_c": "floor (c) token + raw HTTP UpdateItem"}
 
 
 def say(line: str = "") -> None:
@@ -39,9 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-memory", action="store_true",
                         help="the API sections on DynamoDB Local in memory, as shipped")
     parser.add_argument("--quick", action="store_true",
-                        help="skip the fan-outs (sync, webhooks, exposures): the API, verify, QR, cold-start "
+                        help="skip the fan-outs (sync, webhooks, exposures, city): the API, verify, QR, cold-start "
                              "and emulator sections only")
+    parser.add_argument("--city-stays", type=int, default=100_000,
+                        help="stays in the prefecture whose level goes up in the city outbreak (one person each)")
+    parser.add_argument("--only", action="append", choices=FAN_OUTS, metavar="NAME",
+                        help=f"only these fan-out sections ({', '.join(FAN_OUTS)}), without the API sections")
     options = parser.parse_args(argv)
+    if options.quick and options.only:
+        parser.error("--quick skips the fan-outs that --only asks for")
     began = time.perf_counter()
     interference = machine.Interference()
 
@@ -53,6 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     say(f"  {'Load average at start':24} {load_at_start}"
         + ("  (other processes are busy: figures will be noisy)" if machine.busy() else ""))
 
+    api = None if options.only else api_sections(options, host)
+    fans = {} if options.quick else fan_outs(options, set(options.only or FAN_OUTS))
+
+    elapsed = time.perf_counter() - began
+    host["Load average (start, end)"] = f"{load_at_start}; {machine.load()}"
+    other, available, percent = interference.report()
+    host["Interference"] = (f"other processes used {other:.1f} of {available:.0f} CPU-seconds during the run "
+                            f"({percent:.0f} % of the machine)")
+    section("Interference")
+    say(f"  {host['Interference']}" + ("; figures are disturbed, run again on a quiet machine" if percent > 5 else ""))
+    summary(host, options, api, fans, elapsed)
+    return 0
+
+
+def api_sections(options: Any, host: dict[str, str]) -> dict[str, Any]:
+    """The API, verify, QR, cold-start and emulator sections; what the summary needs of them."""
     with stack.local_stack(in_memory=options.in_memory) as local:
         section("Local stack")
         storage = "in memory, as shipped" if options.in_memory else "scratch database, stream records indexed"
@@ -101,20 +132,19 @@ def main(argv: list[str] | None = None) -> int:
                 f"{options.citizens} citizens' tokens round-robin")
         verify = verify_latency.run(http, checkpoint, pool, local.ddb.endpoint, n=options.requests,
                                     warmup=options.warmup, log=say)
-        labels = {"verify": "POST /v1/verifications", "verify_lambda": "the same, as Lambda runs it",
-                  "floor_a": "floor (a) token + boto3 GetItem",
-                  "floor_b": "floor (b) token + raw HTTP GetItem", "token_verify": "QR token check alone"}
+        labels = {"verify": "POST /v1/verifications", "verify_lambda": "the same, as Lambda runs it", **FLOORS,
+                  "token_verify": "QR token check alone"}
         for key, label in labels.items():
-            say(f"  {label:36} {verify[key].row()}")
+            say(f"  {label:38} {verify[key].row()}")
         for key, (ok, total) in verify["checks"].items():
-            say(f"  {labels[key]:36} {ok}/{total} valid")
+            say(f"  {labels[key]:38} {ok}/{total} valid")
         ratios = {f: (verify["verify"].p50_ms / verify[f].p50_ms, verify["verify"].mean_ms / verify[f].mean_ms)
-                  for f in ("floor_a", "floor_b")}
+                  for f in FLOORS}
         for f, (p50, mean) in ratios.items():
             say(f"  verify / {f.replace('_', ' ')}: {p50:.2f}x at p50, {mean:.2f}x in mean latency")
         lam = verify["verify_lambda"].p50_ms
-        say(f"  verify as Lambda runs it / floor a: {lam / verify['floor_a'].p50_ms:.2f}x at p50; "
-            f"/ floor b: {lam / verify['floor_b'].p50_ms:.2f}x")
+        say("  verify as Lambda runs it / " + "; / ".join(f"{f.replace('_', ' ')}: {lam / verify[f].p50_ms:.2f}x"
+                                                       for f in FLOORS) + " at p50")
 
         section("Where a verify request's time goes (separate instrumented pass, mean ms per request)")
         parts = verify_latency.breakdown(http, checkpoint, pool, n=min(500, options.requests))
@@ -148,16 +178,17 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
 
     other_storage = "scratch database, stream records indexed" if options.in_memory else "in memory, as shipped"
-    section(f"Verify hot path again, on a DynamoDB Local {other_storage} (its write costs differ; the floors only read)")
+    section(f"Verify hot path again, on a DynamoDB Local {other_storage} (its writes cost differently: the verify and "
+            f"floor (c) write)")
     with stack.local_stack(in_memory=not options.in_memory):
         http = stack.http_client()
         again = verify_latency.run(http, stack.checkpoint_headers(http), stack.Pool.create(http, options.citizens),
                                    stack.endpoint(), n=options.requests, warmup=options.warmup, log=lambda _: None)
-    for key in ("verify", "verify_lambda", "floor_a", "floor_b"):
-        say(f"  {labels[key]:36} {again[key].row()}")
-    again_ratios = {k: again[k].p50_ms / again["floor_a"].p50_ms for k in ("verify", "verify_lambda")}
-    say(f"  verify / floor a: {again_ratios['verify']:.2f}x at p50; as Lambda runs it: "
-        f"{again_ratios['verify_lambda']:.2f}x")
+    for key in ("verify", "verify_lambda", *FLOORS):
+        say(f"  {labels[key]:38} {again[key].row()}")
+    for f in ("floor_a", "floor_c"):
+        say(f"  verify / {f.replace('_', ' ')}: {again['verify'].p50_ms / again[f].p50_ms:.2f}x at p50; as Lambda "
+            f"runs it: {again['verify_lambda'].p50_ms / again[f].p50_ms:.2f}x")
     storages = {"this": storage, "other": other_storage}
 
     section("DynamoDB Local as shipped, and with its stream records indexed (as every local run starts it): "
@@ -166,62 +197,78 @@ def main(argv: list[str] | None = None) -> int:
     for kind, figures in emu.items():
         for operation, lat in figures.items():
             say(f"  {kind:24} {operation:10} {lat.row()}")
-
-    if not options.quick:
-        fan_outs(options)
-
-    elapsed = time.perf_counter() - began
-    host["Load average (start, end)"] = f"{load_at_start}; {machine.load()}"
-    other, available, percent = interference.report()
-    host["Interference"] = (f"other processes used {other:.1f} of {available:.0f} CPU-seconds during the run "
-                            f"({percent:.0f} % of the machine)")
-    section("Interference")
-    say(f"  {host['Interference']}" + ("; figures are disturbed, run again on a quiet machine" if percent > 5 else ""))
-    summary(host, options, verify, ratios, parts, cold, calls, qr, algorithms, emu, elapsed, again, storages,
-            applies)
-    return 0
+    return {"verify": verify, "ratios": ratios, "parts": parts, "cold": cold, "calls": calls, "qr": qr,
+            "algorithms": algorithms, "emu": emu, "again": again, "storages": storages, "applies": applies}
 
 
-def fan_outs(options: Any) -> None:
+def fan_outs(options: Any, which: set[str]) -> dict[str, Any]:
     """The slow event-driven paths, after the verify path so they cannot disturb it, each on a DynamoDB
-    Local of its own, so that one section's data cannot slow the next."""
-    with stack.local_stack():
-        section("Province sync (issue 4): 500-record batches of new local codes")
-        sync = sources.sync_throughput(stack.http_client(), batches=4)
-        say(f"  {sync['written']} records written; {sync['records_per_s']:.0f} records/s; per batch "
-            f"{sync['batch_ms']} ms and {sync['calls_per_batch']} DynamoDB calls")
-
-    section(f"Webhooks (issue 5): {options.events:,} events x 5 subscriptions, local pump, loopback HTTPS receivers")
-    for keep_alive, how in ((True, "receivers keep connections alive"), (False, "receivers close each connection")):
+    Local of its own, so that one section's data cannot slow the next. Returns what the summary shows."""
+    found: dict[str, Any] = {}
+    if "sync" in which:
         with stack.local_stack():
-            hooks = sources.webhook_delivery(options.events, 5, keep_alive=keep_alive, tls=True)
-        say(f"  {how}: {hooks['delivered']:,} of {hooks['expected']:,} deliveries received ({hooks['unique']:,} "
-            f"unique) in {hooks['total_s']:.1f} s: {hooks['deliveries_per_s']:.0f} deliveries/s over "
-            f"{hooks['connections']:,} connections; events produced in {hooks['produced_s']:.1f} s")
-        say(f"    one send (connect if needed, TLS, POST, answer): p50 {hooks['send_p50_ms']:.1f} ms, "
-            f"p99 {hooks['send_p99_ms']:.1f} ms; change to receipt: p50 {hooks['delay_p50_ms']:.0f} ms, "
-            f"p99 {hooks['delay_p99_ms']:.0f} ms")
+            section("Province sync (issue 4): 500-record batches of new local codes")
+            sync = sources.sync_throughput(stack.http_client(), batches=4)
+            say(f"  {sync['written']} records written; {sync['records_per_s']:.0f} records/s; per batch "
+                f"{sync['batch_ms']} ms and {sync['calls_per_batch']} DynamoDB calls")
 
-    with stack.local_stack():
-        section(f"Exposure recompute (issue 3): 1,000 passengers among {options.trips:,} stored trips")
-        recompute = sources.exposure_recompute(options.trips, 1000)
-        say(f"  seeded {recompute['stored']:,} trips and 1,000 codes in {recompute['seeded_s']:.1f} s (BatchWriteItem)")
-        say(f"  index (trips.by_voyage) + recompute: {recompute['indexed_s']:.2f} s, {recompute['index_calls']:,} "
-            f"DynamoDB calls ({recompute['index_queries']} index queries), {recompute['written']} codes written")
-        say(f"  baseline full scan to find them: {recompute['scan_s']:.2f} s, {recompute['scan_calls']} Scan pages, "
-            f"{recompute['scan_found']} found (before any recompute)")
+    if "webhooks" in which:
+        section(f"Webhooks (issue 5): {options.events:,} events x 5 subscriptions, local pump, loopback HTTPS "
+                f"receivers")
+        for keep_alive, how in ((True, "receivers keep connections alive"),
+                                (False, "receivers close each connection")):
+            with stack.local_stack():
+                hooks = sources.webhook_delivery(options.events, 5, keep_alive=keep_alive, tls=True)
+            say(f"  {how}: {hooks['delivered']:,} of {hooks['expected']:,} deliveries received "
+                f"({hooks['unique']:,} unique) in {hooks['total_s']:.1f} s: {hooks['deliveries_per_s']:.0f} "
+                f"deliveries/s over {hooks['connections']:,} connections; events produced in "
+                f"{hooks['produced_s']:.1f} s")
+            say(f"    one send (connect if needed, TLS, POST, answer): p50 {hooks['send_p50_ms']:.1f} ms, "
+                f"p99 {hooks['send_p99_ms']:.1f} ms; change to receipt: p50 {hooks['delay_p50_ms']:.0f} ms, "
+                f"p99 {hooks['delay_p99_ms']:.0f} ms")
+
+    if "exposure" in which:
+        with stack.local_stack():
+            section(f"Exposure recompute (issue 3): 1,000 passengers among {options.trips:,} stored trips")
+            recompute = sources.exposure_recompute(options.trips, 1000)
+            say(f"  seeded {recompute['stored']:,} trips and 1,000 codes in {recompute['seeded_s']:.1f} s "
+                f"(BatchWriteItem)")
+            say(f"  publish, then the pump drained (passengers paged from the trips.by_voyage index, "
+                f"{recompute['page']} per unit): {recompute['indexed_s']:.2f} s, "
+                f"{recompute['index_calls']:,} DynamoDB calls ({recompute['index_queries']} index queries), "
+                f"{recompute['written']} codes written by {recompute['units']} units; handlers that raised: "
+                f"{recompute['failures']}")
+            say(f"  baseline full scan to find them: {recompute['scan_s']:.2f} s, {recompute['scan_calls']} Scan "
+                f"pages, {recompute['scan_found']} found (before any recompute)")
+
+    if "city" in which:
+        with stack.local_stack():
+            section(f"City outbreak (issue 14): {options.city_stays:,} stays in Guangzhou ({city.PREFECTURE}), its "
+                    f"level raised; an exposure and another province's change right behind")
+            found["city"] = city.run(options.city_stays, log=say)
+            city.report(found["city"], say)
+    return found
 
 
-def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: dict[str, tuple[float, float]],
-            parts: dict[str, float], cold: dict[str, Any], calls: list[tuple[str, int, list[str]]],
-            qr: dict[str, Any], algorithms: dict[str, dict[str, Any]], emu: dict[str, dict[str, Any]],
-            elapsed: float, again: dict[str, Any], storages: dict[str, str],
-            applies: dict[str, Any]) -> None:
+def summary(host: dict[str, str], options: Any, api: dict[str, Any] | None, fans: dict[str, Any],
+            elapsed: float) -> None:
     section("Summary (Markdown, paste into docs/BENCHMARKS.md)")
     say()
     say(f"Machine: {host['CPUs (nproc)']} CPUs ({host['CPU model']}), {host['Memory']}, {host['Python']}, "
         f"{host['DynamoDB Local']}, {host['Java']}. Load average (1, 5, 15 min) at start and end: "
         f"{host['Load average (start, end)']}; {host['Interference']}.")
+    if api:
+        summary_api(options, **api)
+    if "city" in fans:
+        summary_city(fans["city"])
+    say()
+    say(f"(bench ran in {elapsed:.0f} s)")
+
+
+def summary_api(options: Any, verify: dict[str, Any], ratios: dict[str, tuple[float, float]],
+                parts: dict[str, float], cold: dict[str, Any], calls: list[tuple[str, int, list[str]]],
+                qr: dict[str, Any], algorithms: dict[str, dict[str, Any]], emu: dict[str, dict[str, Any]],
+                again: dict[str, Any], storages: dict[str, str], applies: dict[str, Any]) -> None:
     say()
     say(f"| Verify hot path, {options.requests} sequential, DynamoDB Local {storages['this']} "
         f"| req/s | p50 ms | p99 ms | mean ms |")
@@ -230,25 +277,27 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
              "verify_lambda": "the same request as Lambda runs it (`app.verify_api`, API Gateway event)",
              "floor_a": "floor (a): QR token check + boto3 GetItem",
              "floor_b": "floor (b): QR token check + raw HTTP GetItem",
+             "floor_c": "floor (c): QR token check + raw HTTP UpdateItem of the same item (`SET last_scan`, ALL_NEW)",
              "token_verify": "QR token check (ES256) alone"}
     for key, label in names.items():
         lat = verify[key]
         say(f"| {label} | {lat.per_second:,.0f} | {lat.p50_ms:.2f} | {lat.p99_ms:.2f} | {lat.mean_ms:.2f} |")
     say()
-    say(f"verify / floor (a): {ratios['floor_a'][0]:.2f}x (p50), {ratios['floor_a'][1]:.2f}x (mean); "
-        f"verify / floor (b): {ratios['floor_b'][0]:.2f}x (p50), {ratios['floor_b'][1]:.2f}x (mean). "
-        f"As Lambda runs it: {verify['verify_lambda'].p50_ms / verify['floor_a'].p50_ms:.2f}x floor (a), "
-        f"{verify['verify_lambda'].p50_ms / verify['floor_b'].p50_ms:.2f}x floor (b) (p50).")
+    say("; ".join(f"verify / {f.replace('floor_', 'floor (')}): {ratios[f][0]:.2f}x (p50), {ratios[f][1]:.2f}x (mean)"
+                  for f in FLOORS)
+        + ". As Lambda runs it: " + ", ".join(f"{verify['verify_lambda'].p50_ms / verify[f].p50_ms:.2f}x "
+                                              f"{f.replace('floor_', 'floor (')})" for f in FLOORS) + " (p50).")
     say()
     say(f"| The same, DynamoDB Local {storages['other']} | req/s | p50 ms | p99 ms | mean ms |")
     say("|---|---:|---:|---:|---:|")
-    for key in ("verify", "verify_lambda", "floor_a", "floor_b"):
+    for key in ("verify", "verify_lambda", *FLOORS):
         lat = again[key]
         say(f"| {names[key]} | {lat.per_second:,.0f} | {lat.p50_ms:.2f} | {lat.p99_ms:.2f} | {lat.mean_ms:.2f} |")
     say()
-    say(f"verify / floor (a) there: {again['verify'].p50_ms / again['floor_a'].p50_ms:.2f}x (p50), "
-        f"{again['verify'].mean_ms / again['floor_a'].mean_ms:.2f}x (mean); as Lambda runs it "
-        f"{again['verify_lambda'].p50_ms / again['floor_a'].p50_ms:.2f}x (p50).")
+    say("; ".join(f"verify / {f.replace('floor_', 'floor (')}) there: {again['verify'].p50_ms / again[f].p50_ms:.2f}x "
+                  f"(p50), {again['verify'].mean_ms / again[f].mean_ms:.2f}x (mean), as Lambda runs it "
+                  f"{again['verify_lambda'].p50_ms / again[f].p50_ms:.2f}x (p50)" for f in ("floor_a", "floor_c"))
+        + ".")
     say()
     say("| Verify request, mean ms per part | ms |")
     say("|---|---:|")
@@ -307,8 +356,53 @@ def summary(host: dict[str, str], options: Any, verify: dict[str, Any], ratios: 
     say("|---|---:|---:|")
     for kind, figures in emu.items():
         say(f"| {kind} | {figures['GetItem'].p50_ms:.2f} | {figures['UpdateItem'].p50_ms:.2f} |")
+
+
+def summary_city(found: dict[str, Any]) -> None:
+    seconds, crowd, sampled = city.seconds, found["crowd"], found["here"]["sampled"]
+
+    def first_last(reads: dict[str, Any]) -> str:
+        return f"{seconds(reads['first'])} / {seconds(reads['last'])}"
+
     say()
-    say(f"(bench ran in {elapsed:.0f} s)")
+    say(f"| City outbreak: {found['stays']:,} stays in Guangzhou, `PUT /v1/areas/{city.PREFECTURE}` to {city.LEVEL} "
+        f"| s after the answer |")
+    say("|---|---:|")
+    say(f"| a verify reads the new color in the container that made the change: first / last of {sampled} sampled "
+        f"codes | {first_last(found['here'])} |")
+    say(f"| the same in another container (a verify-function process whose copy of the levels was read "
+        f"{found['elsewhere_copy_age_s']:.2f} s before the PUT answered; max age {found['max_age_s']:g} s) "
+        f"| {first_last(found['elsewhere'])} |")
+    say(f"| an exposure published right after: its passenger reads yellow (after the publication's answer) "
+        f"| {seconds(found['passenger_s'])} |")
+    say(f"| another province's change right after: its visitors read yellow / their stored codes are written "
+        f"(after its answer) | {seconds(found['visitors_read_s'])} / {seconds(found['visitors_stored_s'])} |")
+    rate = f"{found['codes_per_s']:,.0f}" if found["codes_per_s"] else "-"
+    say(f"| the stored codes (new version, history) of all {found['stays']:,} up to date: {found['written']:,} "
+        f"written by {found['units']} units, {rate} codes/s | {seconds(found['stored_s'])} |")
+    say(f"| all webhooks of the change delivered ({found['webhooks']} of {found['webhooks_expected']}: one per person "
+        f"holding a Guangdong local code, and the area's) | {seconds(found['webhooks_s'])} |")
+    say(f"| the fan-out's last DynamoDB call (events and fanout functions: every color change handled) "
+        f"| {seconds(found['fan_out_s'])} |")
+    say()
+    say(f"Seeding: {crowd.items:,} items (codes, stays, {len(crowd.hooked)} local codes with their aliases) built in "
+        f"{crowd.built_s:.1f} s and written in {crowd.written_s:.1f} s with BatchWriteItem on 4 threads "
+        f"({crowd.items / crowd.written_s:,.0f} items/s). Afterwards {found['stored_area']:,} crowd codes carry an "
+        f"area reason and {found['stored_yellow']:,} are yellow; stream handlers that raised: {found['failures']}.")
+    say()
+    total = sum(found["fan_out_calls"].values())
+    say("| DynamoDB calls per level change | calls | operations |")
+    say("|---|---:|---|")
+    say(f"| `PUT /v1/areas/{city.PREFECTURE}` | {len(found['put_calls'])} | {', '.join(found['put_calls'])} |")
+    per_code = f", {total / found['written']:.2f} per code written" if found["written"] else ""
+    say(f"| the fan-out: events and fanout functions (with the few of the exposure and the other change) "
+        f"| {total:,}{per_code} | "
+        + ", ".join(f"{what} × {count:,}" for what, count in found["fan_out_calls"].most_common()) + " |")
+    say()
+    say("| People item, as DynamoDB counts it | bytes | of which stays | area-days | WCU per verify (UpdateItem) |")
+    say("|---|---:|---:|---:|---:|")
+    for label, size in found["sizes"].items():
+        say(f"| {label} | {size['bytes']:,} | {size['stays_bytes']} | {size['stay_pairs']} | {size['wcu']} |")
 
 
 if __name__ == "__main__":

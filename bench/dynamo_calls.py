@@ -2,12 +2,16 @@
 and by wrapping the botocore-free hot-path call (chalicelib/store/wire.py).
 
 `provide-client-params.dynamodb.*` fires once per client method call with the
-operation model and the caller's parameters (table, ConsistentRead); retries of
-the same call are not counted again.
+operation model and the caller's parameters (table, index, ConsistentRead); retries of
+the same call are not counted again. Both hooks see every thread of the process (the one
+client and the `Wire` class are shared), so a recording also holds what the local pump's
+handlers and their worker threads send; each call notes the thread that made it.
 """
 from __future__ import annotations
 
 import json
+import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -16,30 +20,60 @@ from bench.stack import DECLARATION, Citizen, dump, new_citizen, refresh_qr
 HANDLER_ID = "bench-dynamo-calls"
 
 
+class Calls(list[str]):
+    """The calls recorded, in order; `threads[i]` names the thread that sent the i-th, `times[i]` when
+    (time.time())."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[str] = []
+        self.times: list[float] = []
+        self._lock = threading.Lock()
+
+    def note(self, what: str) -> None:
+        with self._lock:  # the lists stay aligned when threads record at once
+            self.append(what)
+            self.threads.append(threading.current_thread().name)
+            self.times.append(time.time())
+
+
+def _tables(params: dict[str, Any], prefix: str) -> str:
+    """The tables a call names: its own, a batch's, or each item's of a transaction (people+events+audit)."""
+    if params.get("TableName"):
+        names = [params["TableName"]]
+    elif params.get("RequestItems"):
+        names = list(params["RequestItems"])
+    else:
+        names = [next(iter(item.values())).get("TableName", "") for item in params.get("TransactItems", [])]
+    return "+".join(dict.fromkeys(n.removeprefix(prefix) for n in names if n))
+
+
 @contextmanager
-def recording() -> Iterator[list[str]]:
+def recording() -> Iterator[Calls]:
     from chalicelib.settings import get_settings
     from chalicelib.store import dynamo
 
     prefix = get_settings().table_prefix + "-"
-    calls: list[str] = []
+    calls = Calls()
 
     def record(model: Any, params: dict[str, Any], **_: Any) -> None:
         what = model.name
-        table = params.get("TableName")
-        if table:
-            what += f" {table.removeprefix(prefix)}"
-        if params.get("ConsistentRead"):
+        tables = _tables(params, prefix)
+        if tables:
+            what += f" {tables}"
+        if params.get("IndexName"):
+            what += f" index {params['IndexName']}"
+        batch = (params.get("RequestItems") or {}).values()
+        if params.get("ConsistentRead") or any(isinstance(b, dict) and b.get("ConsistentRead") for b in batch):
             what += " (consistent)"
         if model.name == "TransactWriteItems":
             what += f" x{len(params.get('TransactItems', []))}"
-        calls.append(what)
+        calls.note(what)
 
     from chalicelib.store import wire
 
     def direct(self: Any, operation: str, request: dict[str, Any]) -> Any:
-        table = request.get("TableName", "").removeprefix(prefix)
-        calls.append(f"{operation} {table} (direct HTTP, no botocore)".replace("  ", " "))
+        calls.note(f"{operation} {_tables(request, prefix)} (direct HTTP, no botocore)".replace("  ", " "))
         return sent(self, operation, request)
 
     events = dynamo.client().meta.events

@@ -13,20 +13,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from bench import stack
 from bench.dynamo_calls import recording
-from bench.stack import auth, dump
+from bench.stack import dump
 from bench.stats import latency
 
 DAY = 86400
 
 
-def _batch_write(kind: str, items: list[dict[str, Any]], threads: int = 4) -> None:
+def _batch_write(kind: str, items: list[dict[str, Any]], threads: int = 4, encoded: bool = False) -> None:
+    """Put items 25 per BatchWriteItem on `threads` threads (the emulator's write floor: DESIGN.md);
+    `encoded`: the items are attribute values already, as a store module's put_op builds them."""
     from chalicelib.store import dynamo
 
     name = dynamo.table(kind)
 
     def write(chunk: list[dict[str, Any]]) -> None:
-        pending = {name: [{"PutRequest": {"Item": dynamo.to_item(i)}} for i in chunk]}
+        pending = {name: [{"PutRequest": {"Item": i if encoded else dynamo.to_item(i)}} for i in chunk]}
         while pending:
             pending = dynamo.client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
@@ -36,12 +39,15 @@ def _batch_write(kind: str, items: list[dict[str, Any]], threads: int = 4) -> No
 
 
 def exposure_recompute(stored_trips: int, matching: int) -> dict[str, Any]:
-    """Publish an exposure for a flight with `matching` passengers among `stored_trips` trips; time the
-    handler that finds them through the `by_voyage` index and recomputes their codes, beside a full scan."""
+    """Publish an exposure for a flight with `matching` passengers among `stored_trips` trips, and time the
+    whole path as Lambda runs it: the publication, then the local pump drained (the events function turns the
+    event into a voyage unit; the fanout function pages the passengers through the `by_voyage` index,
+    VOYAGE_PAGE at a time, recomputing each code); beside it, a full scan that only finds them."""
     from chalicelib import clock
     from chalicelib.domain import days
     from chalicelib.domain.exposures import CaseType, voyage
     from chalicelib.domain.transport import Mode
+    from chalicelib.events import fanout
     from chalicelib.security import pseudonyms
     from chalicelib.security.access import Principal, Role
     from chalicelib.services import exposures
@@ -68,22 +74,25 @@ def exposure_recompute(stored_trips: int, matching: int) -> dict[str, Any]:
     _batch_write("people", people)
     seeded_s = time.perf_counter() - t0
 
+    pump = stack.pump()   # after the seeding, so that only what the exposure causes is handled
     authority = Principal(Role.HEALTH_AUTHORITY, "bench-authority", province="31")
-    published = exposures.publish(authority, Mode.FLIGHT, flight, day, CaseType.CONFIRMED, False, [], None, None)
-    data = {"voyage": voyage(flight, day), **published}
-    with recording() as calls:
+    with recording() as calls, stack.units_run() as units:
         t0 = time.perf_counter()
-        written = exposures.on_published(data, clock.now())
+        exposures.publish(authority, Mode.FLIGHT, flight, day, CaseType.CONFIRMED, False, [], None, None)
+        pump.drain()
         indexed_s = time.perf_counter() - t0
-    index_calls = list(calls)
+    # the pump's own look for new stream shards (once a second) is not the app's work
+    index_calls = [c for c in calls if not c.startswith("DescribeTable")]
 
     with recording() as calls:
         t0 = time.perf_counter()
-        found = dynamo.scan_all("trips", "voyage = :v", {":v": data["voyage"]})
+        found = dynamo.scan_all("trips", "voyage = :v", {":v": voyage(flight, day)})
         scan_s = time.perf_counter() - t0
-    return {"stored": stored_trips, "matching": matching, "seeded_s": seeded_s, "written": written,
+    return {"stored": stored_trips, "matching": matching, "seeded_s": seeded_s,
+            "written": sum(u.written for u in units), "units": len(units), "page": fanout.VOYAGE_PAGE,
+            "failures": pump.failures,
             "indexed_s": indexed_s, "index_calls": len(index_calls),
-            "index_queries": sum(1 for c in index_calls if c.startswith("Query trips")),
+            "index_queries": sum(1 for c in index_calls if c.startswith("Query trips index")),
             "scan_s": scan_s, "scan_calls": len(calls), "scan_found": len(found)}
 
 
@@ -91,14 +100,9 @@ def sync_throughput(http: Any, batches: int, size: int = 500) -> dict[str, Any]:
     """POST /v1/sync/local-codes with `batches` batches of `size` new records."""
     from chalicelib import clock
     from chalicelib.security.access import Role
-    from chalicelib.services.sessions import create_client
     from tests import people
 
-    created = create_client(Role.PROVINCE, "bench province", province="51")
-    token = http.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
-                      body=f"grant_type=client_credentials&client_id={created['client_id']}"
-                           f"&client_secret={created['client_secret']}").json_body["access_token"]
-    headers = auth(token)
+    headers = stack.client_headers(http, Role.PROVINCE, "bench province", province="51")
     bodies = []
     for b in range(batches):
         now = clock.now()
@@ -125,14 +129,13 @@ def webhook_delivery(events_n: int, subscriptions: int, keep_alive: bool = True,
     reuse them; without it they answer HTTP/1.0 and close each one, so every send opens a connection,
     as every send did before connections were kept. tls: the receivers speak HTTPS with a certificate
     from a throwaway CA, which the sender trusts through SSL_CERT_FILE for the run, as provinces' do."""
-    import app as app_module
     from tests.receiver import Receiver
 
     with _sends_timed(tls) as (server_tls, send_ms):
         receivers = [Receiver(keep_alive=keep_alive, idle_seconds=30, tls=server_tls).start()
                      for _ in range(subscriptions)]
         try:
-            result = _deliver(app_module, receivers, events_n)
+            result = _deliver(receivers, events_n)
         finally:
             for receiver in receivers:
                 receiver.stop()
@@ -169,15 +172,12 @@ def _sends_timed(tls: bool) -> Iterator[tuple[Any, list[float]]]:
             os.environ.pop("SSL_CERT_FILE", None)
 
 
-def _deliver(app_module: Any, receivers: list[Any], events_n: int) -> dict[str, Any]:
+def _deliver(receivers: list[Any], events_n: int) -> dict[str, Any]:
     """Subscribe each receiver, change `events_n` areas, and wait until every delivery arrived."""
     from chalicelib.domain import divisions
     from chalicelib.domain.areas import RiskLevel
     from chalicelib.security.access import Principal, Role
     from chalicelib.services import areas, webhooks
-    from chalicelib.settings import get_settings
-    from chalicelib.store import dynamo
-    from infra.local import pump as pumps
 
     received: list[tuple[str, float]] = []
     lock = threading.Lock()
@@ -192,24 +192,19 @@ def _deliver(app_module: Any, receivers: list[Any], events_n: int) -> dict[str, 
                 received.append((message_id, time.time()))
             return _original(message_id, attempt)
         receiver.plan = plan
-    pump = pumps.for_app(app_module, dynamo.client(), dynamo.streams_client(),
-                         get_settings().table_prefix).start_at_latest()
-    runner = threading.Thread(target=pump.run_forever, kwargs={"poll_seconds": 0.05}, daemon=True)
-    runner.start()
     authority = Principal(Role.HEALTH_AUTHORITY, "bench-authority", province="45")
     counties = [c for c in divisions.all_counties() if c.startswith("45")]
     levels = [RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.LOW]
-    t0 = time.time()
-    for i in range(events_n):
-        areas.set_level(authority, counties[i % len(counties)], levels[(i // len(counties)) % 3], None, None)
-    produced_s = time.time() - t0
     expected = events_n * len(receivers)
-    deadline = time.time() + 300
-    while len(received) < expected and time.time() < deadline:
-        time.sleep(0.1)
-    done = time.time()
-    pump.stop()
-    runner.join(timeout=5)
+    with stack.pump_running():
+        t0 = time.time()
+        for i in range(events_n):
+            areas.set_level(authority, counties[i % len(counties)], levels[(i // len(counties)) % 3], None, None)
+        produced_s = time.time() - t0
+        deadline = time.time() + 300
+        while len(received) < expected and time.time() < deadline:
+            time.sleep(0.1)
+        done = time.time()
     delays_ns = [int((at - int(mid[4:17]) / 1000) * 1e9) for mid, at in received]
     lat = latency(delays_ns, done - t0)
     unique = len({(r.port, d) for r in receivers for d in r.unique()})

@@ -1,4 +1,5 @@
-"""The local stack a bench run owns: DynamoDB Local on a scratch database, a test-stage environment, the API harness.
+"""The local stack a bench run owns: DynamoDB Local on a scratch database, a test-stage environment, the API harness
+and the app's event sources (the local pump).
 
 The environment is the one tests/conftest.py sets: stage "test", a unique table
 prefix, a temporary secrets directory and dummy AWS credentials. Citizens and the
@@ -11,6 +12,7 @@ import os
 import secrets
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -155,15 +157,82 @@ class Pool:
         return True
 
 
-def checkpoint_headers(http: Any, area: str = "440106") -> dict[str, str]:
-    """A checkpoint client (created as ops would) that logs in with client credentials."""
-    from chalicelib.security.access import Role
+def client_headers(http: Any, role: Any, name: str, province: str | None = None,
+                   area: str | None = None) -> dict[str, str]:
+    """A system client (created as ops would) that logs in with client credentials."""
     from chalicelib.services.sessions import create_client
 
-    created = create_client(Role.CHECKPOINT, "bench gate", area=area)
+    created = create_client(role, name, province=province, area=area)
     response = http.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
                          body=f"grant_type=client_credentials&client_id={created['client_id']}"
                               f"&client_secret={created['client_secret']}")
     if response.status_code != 200:
         raise RuntimeError(f"POST /v1/oauth/token: {response.status_code} {response.json_body}")
     return auth(response.json_body["access_token"])
+
+
+def checkpoint_headers(http: Any, area: str = "440106") -> dict[str, str]:
+    from chalicelib.security.access import Role
+
+    return client_headers(http, Role.CHECKPOINT, "bench gate", area=area)
+
+
+# --- the app's event sources, as Lambda runs them ----------------------------------------------------
+
+def pump() -> Any:
+    """The local pump for the app (infra/local/pump.py), reading on from the end of its streams: what the
+    setup wrote before is not part of what is measured."""
+    import app
+    from chalicelib.settings import get_settings
+    from chalicelib.store import dynamo
+    from infra.local import pump as pumps
+
+    return pumps.for_app(app, dynamo.client(), dynamo.streams_client(), get_settings().table_prefix).start_at_latest()
+
+
+@contextmanager
+def pump_running(poll_seconds: float = 0.05) -> Iterator[Any]:
+    """The pump in the background, a thread per stream as Lambda runs each mapping, beside the API; stopped
+    on leaving. Its own thread (the schedules: sweeper, webhook retries) is named `bench-pump`."""
+    running = pump()
+    runner = threading.Thread(target=running.run_forever, kwargs={"poll_seconds": poll_seconds}, daemon=True,
+                              name="bench-pump")
+    runner.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        runner.join(timeout=35)   # run_forever waits up to 30 s for each stream's thread
+
+
+@dataclass(frozen=True)
+class UnitRun:
+    kind: str                 # area, voyage, people (chalicelib/events/fanout.py)
+    params: dict[str, Any]
+    written: int              # codes given a new version
+    continues: bool           # it left work over and wrote its continuation
+    began: float              # time.time()
+    ended: float
+
+
+@contextmanager
+def units_run() -> Iterator[list[UnitRun]]:
+    """Every fan-out unit run while inside, in whichever thread: the runners of events/fanout.py wrapped."""
+    from chalicelib.events import fanout
+
+    runs: list[UnitRun] = []
+    originals = dict(fanout.RUNNERS)
+
+    def watched(kind: str, runner: Any) -> Any:
+        def run(unit: Any, now: int) -> tuple[int, dict[str, Any] | None]:
+            began = time.time()
+            written, cursor = runner(unit, now)
+            runs.append(UnitRun(kind, dict(unit.params), written, cursor is not None, began, time.time()))
+            return written, cursor
+        return run
+
+    fanout.RUNNERS.update({kind: watched(kind, runner) for kind, runner in originals.items()})
+    try:
+        yield runs
+    finally:
+        fanout.RUNNERS.update(originals)
