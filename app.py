@@ -19,7 +19,8 @@ BLUEPRINTS = ("sessions", "codes", "verifications", "keys", "trips", "areas", "e
 # only the blueprints it serves, so a verify cold start does not import the other twelve modules and their
 # models. The deployment template names the function in HEALTHCODE_FUNCTION.
 FUNCTION_BLUEPRINTS = {"verify": ("verifications",), "apply": ("codes",), "trips": ("trips",),
-                       "sync": ("sync", "webhooks"), "events": (), "fanout": (), "scans": (), "sweeper": (),
+                       "sync": ("sync", "webhooks"), "events": (), "fanout": (), "catchup": (), "scans": (),
+                       "sweeper": (),
                        "webhook-retries": ()}
 FUNCTION = os.environ.get("HEALTHCODE_FUNCTION", "")
 
@@ -65,6 +66,21 @@ def on_work(event):
     from chalicelib.events import handlers
 
     return handlers.on_work_records([record.to_dict() for record in event], event.context)
+
+
+CATCHUP_STREAM_ARN = os.environ.get(
+    "HEALTHCODE_CATCHUP_STREAM_ARN",
+    "arn:aws:dynamodb:cn-north-1:000000000000:table/healthcode-prod-catchup/stream/wired-at-deploy")
+
+
+@app.on_dynamodb_record(stream_arn=CATCHUP_STREAM_ARN, batch_size=10, starting_position="TRIM_HORIZON",
+                        name="catchup")
+def on_catchup(event):
+    """Units that bring stored codes up to date after an area level changed: apart from `fanout`, so a city's
+    fan-out never holds up a unit that decides someone's color."""
+    from chalicelib.events import handlers
+
+    return handlers.on_work_records([record.to_dict() for record in event], event.context, source="catchup")
 
 
 PEOPLE_STREAM_ARN = os.environ.get(

@@ -597,7 +597,7 @@ def report(city: dict[str, Any], say: Callable[[str], None]) -> None:
         f"{seconds(city['webhooks_s'])} s; stream handlers that raised: {city['failures']}")
     total = sum(city["fan_out_calls"].values())
     per_code = f" ({total / city['written']:.2f} per code written)" if city["written"] else ""
-    say(f"  DynamoDB calls of the fan-out (events and fanout functions, the three events): {total:,}{per_code}; "
+    say(f"  DynamoDB calls of the fan-out (events, fanout and catchup functions, the three events): {total:,}{per_code}; "
         f"the last sent {seconds(city['fan_out_s'])} s after the PUT")
     for what, count in city["fan_out_calls"].most_common(12):
         say(f"    {count:8,}  {what}")

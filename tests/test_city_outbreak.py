@@ -113,7 +113,7 @@ def test_a_fan_out_runs_in_pages_that_continue_until_every_visitor_is_done(clien
     stored = [codes.get(code_of(client, p)["code_id"], consistent=True) for p in visitors]
     assert [s["color"] for s in stored] == ["yellow"] * len(visitors)
     assert all(s["sources"]["area"][0]["since"] == level["since"] for s in stored)
-    units = dynamo.scan_all("work", "begins_with(#k, :s) AND #p > :zero",
+    units = dynamo.scan_all("catchup", "begins_with(#k, :s) AND #p > :zero",
                             {":s": "s", ":zero": 0}, names={"#k": "key", "#p": "part"})
     assert any(u["params"]["area"] == prefecture for u in units), "no unit continued onto a second page"
 
@@ -142,9 +142,8 @@ def test_an_exposure_published_behind_a_big_fan_out_is_not_left_until_it_ends(cl
     drain(pump)
     assert color(client, passenger) == "yellow"
     assert done.count("voyage") == 1 and done.count("area") > 16
-    # the exposure's unit ran among the area's first units, not after all of their continuations
-    assert done.index("voyage") < len(done) - done[::-1].index("area") - 1
-    assert done.index("voyage") <= 20
+    # the exposure's unit does not wait for the area's: they are on separate streams and functions
+    assert done.index("voyage") < done.index("area")
 
 
 def test_a_copy_of_the_levels_read_while_the_clock_was_ahead_is_replaced_once_it_is_back(monkeypatch):

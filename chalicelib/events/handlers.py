@@ -142,10 +142,11 @@ def unit_record_id(record: dict[str, Any]) -> str:
     return item["pk"] if item else batches.stream_event_id(record)
 
 
-def on_work_records(records: Iterable[dict[str, Any]], context: Any = None) -> dict[str, Any]:
-    """The work table's stream: each unit run on its own (one that raises cannot hold up the others).
-    Returns Lambda's partial batch response."""
-    return batches.run_batch("fanout", list(records), run_unit, context, record_id=unit_record_id)
+def on_work_records(records: Iterable[dict[str, Any]], context: Any = None, source: str = "fanout"
+                    ) -> dict[str, Any]:
+    """The work or catchup table's stream (`source`: its function): each unit run on its own (one that raises
+    cannot hold up the others). Returns Lambda's partial batch response."""
+    return batches.run_batch(source, list(records), run_unit, context, record_id=unit_record_id)
 
 
 # The stream functions whose records run_batch handles, by the name app.py gives each: ops replays a dead
@@ -153,6 +154,7 @@ def on_work_records(records: Iterable[dict[str, Any]], context: Any = None) -> d
 SOURCES: dict[str, batches.Source] = {
     "events": batches.Source("events", replay_event_record, record_id=event_record_id),
     "fanout": batches.Source("fanout", run_unit, record_id=unit_record_id),
+    "catchup": batches.Source("catchup", run_unit, record_id=unit_record_id),
     "scans": batches.Source("scans", write_scan),
 }
 

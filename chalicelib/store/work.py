@@ -1,4 +1,9 @@
-"""The work table: bounded units of fan-out work, each handled by the `fanout` function from the table's stream.
+"""The work and catchup tables: bounded units of fan-out work, each run by a stream function of its own.
+
+Units that decide colors (a voyage's passengers, synced people, a status change) go to `work`, run by
+the `fanout` function. Units that only bring stored codes up to date after an area level changed (reads
+join the new level already: domain/stays.py) go to `catchup`, run by the `catchup` function, so that a
+city's fan-out never holds up a unit that decides someone's color.
 
 A unit names what to do (its kind and parameters) and where to start (a cursor of the query it pages
 through). A unit that leaves work over writes its continuation, `<origin>#<key>#<part + 1>`: the id is
@@ -13,6 +18,8 @@ from typing import Any
 from chalicelib.store import dynamo
 
 KIND = "work"
+CATCHUP = "catchup"
+CATCHUP_KINDS = frozenset({"area"})
 KEEP_SECONDS = 7 * 86400
 
 
@@ -48,10 +55,15 @@ def add(units: list[Unit], now: int) -> None:
     for i in range(0, len(units), 100):
         chunk = units[i:i + 100]
         try:
-            dynamo.transact([dynamo.put_op(KIND, _item(u, now), condition="attribute_not_exists(pk)") for u in chunk])
+            dynamo.transact([dynamo.put_op(table_of(u), _item(u, now), condition="attribute_not_exists(pk)")
+                             for u in chunk])
         except dynamo.ConditionFailed:
             for unit in chunk:   # some were written by an earlier try: add the others one by one
                 try:
-                    dynamo.put(KIND, _item(unit, now), condition="attribute_not_exists(pk)")
+                    dynamo.put(table_of(unit), _item(unit, now), condition="attribute_not_exists(pk)")
                 except dynamo.ConditionFailed:
                     pass
+
+
+def table_of(unit: Unit) -> str:
+    return CATCHUP if unit.kind in CATCHUP_KINDS else KIND
