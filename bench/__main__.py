@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 
         section(f"Verify hot path: {options.requests} sequential requests of each kind, "
                 f"{options.citizens} citizens' tokens round-robin")
-        verify = verify_latency.run(http, checkpoint, pool, local.ddb.endpoint, n=options.requests,
+        verify = verify_latency.run(http, pool, local.ddb.endpoint, n=options.requests,
                                     warmup=options.warmup, log=say)
         labels = {"verify": "POST /v1/verifications", "verify_lambda": "the same, as Lambda runs it",
                   "floor_a": "floor (a) token + boto3 GetItem",
@@ -151,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     section(f"Verify hot path again, on a DynamoDB Local {other_storage} (its write costs differ; the floors only read)")
     with stack.local_stack(in_memory=not options.in_memory):
         http = stack.http_client()
-        again = verify_latency.run(http, stack.checkpoint_headers(http), stack.Pool.create(http, options.citizens),
-                                   stack.endpoint(), n=options.requests, warmup=options.warmup, log=lambda _: None)
+        again = verify_latency.run(http, stack.Pool.create(http, options.citizens), stack.endpoint(),
+                                   n=options.requests, warmup=options.warmup, log=lambda _: None)
     for key in ("verify", "verify_lambda", "floor_a", "floor_b"):
         say(f"  {labels[key]:36} {again[key].row()}")
     again_ratios = {k: again[k].p50_ms / again["floor_a"].p50_ms for k in ("verify", "verify_lambda")}
