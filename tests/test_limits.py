@@ -20,17 +20,18 @@ from typing import Any, Callable
 import pytest
 from chalice.local import LambdaEventConverter
 
-from chalicelib import clock
+from chalicelib import clock, settings
 from chalicelib.api.sync import MAX_BATCH, MAX_LOOKUP
 from chalicelib.domain import days, limits
 from chalicelib.domain.limits import Limit
 from chalicelib.security.access import Role
 from chalicelib.services import throttle
 from chalicelib.services.sessions import create_client
-from chalicelib.store import dynamo, ratelimits
+from chalicelib.store import dynamo, ratelimits, wire
 from tests import people
 from tests.conftest import auth, client_token, dump
 from tests.refusals import assert_refused
+from tests.test_wire import THROTTLED, Proxy
 
 ROOT = Path(__file__).resolve().parents[1]
 _rng = random.Random()
@@ -261,6 +262,33 @@ def test_a_checkpoint_spread_over_containers_gets_at_most_one_batch_more_from_ea
     assert answers == [200] * limit.flush_every + [429] * limit.flush_every
 
 
+def test_a_gate_keeps_scanning_when_its_count_cannot_be_written_and_the_count_is_kept(client, dynamodb, monkeypatch):
+    limit = limits.VERIFICATIONS_PER_CHECKPOINT
+    start_of_window(limit)
+    gate = auth(client_token(client, Role.CHECKPOINT, area="440106"))
+    scan = dump({"token": "not-a-token", "checkpoint_id": "lane-1"})
+    proxy = Proxy(dynamodb.endpoint).start()
+    try:
+        settings.override(dynamodb_endpoint=proxy.url)
+        monkeypatch.setattr(wire, "BACKOFF_BASE", 0.001)
+        for _ in range(limit.flush_every - 1):
+            assert client.post("/v1/verifications", headers=gate, body=scan).status_code == 200
+        proxy.only, proxy.plan = "UpdateItem", list(THROTTLED)     # the write of the first 50 fails throughout
+        assert client.post("/v1/verifications", headers=gate, body=scan).json_body["reason"] == "malformed"
+        assert proxy.plan == []
+        # those 50 were not lost: the container wrote them with its next batch, and the limit holds exactly
+        statuses = [client.post("/v1/verifications", headers=gate, body=scan).status_code
+                    for _ in range(limit.count - limit.flush_every)]
+        assert statuses == [200] * (limit.count - limit.flush_every)
+        refused_until_reset(client.post("/v1/verifications", headers=gate, body=scan), limit)
+        throttle.forget()   # and the table has them all: another container learns so at its first write
+        answers = [client.post("/v1/verifications", headers=gate, body=scan).status_code
+                   for _ in range(limit.flush_every + 1)]
+        assert answers == [200] * limit.flush_every + [429]
+    finally:
+        proxy.stop()
+
+
 def test_sync_records_of_one_province_refused_batches_count_nothing(client):
     limit = limits.SYNC_RECORDS_PER_PROVINCE
     start_of_window(limit, far=True)
@@ -280,7 +308,8 @@ def test_sync_records_of_one_province_refused_batches_count_nothing(client):
     assert push(200).status_code == 200                                    # ...so these still fit
     health = {"id_number": record["id_number"], "record_id": "gz-hosp-1", "status": "recovered",
               "institution": "贵阳市第一人民医院", "issued_at": now, "version": 1}
-    refused = client.post("/v1/sync/health-records", headers=guizhou, body=dump({"province": "52", "records": [health]}))
+    refused = client.post("/v1/sync/health-records", headers=guizhou,
+                          body=dump({"province": "52", "records": [health]}))
     wait = refused_until_reset(refused, limit)                              # one count for both kinds
     clock.shift(wait)
     assert push(MAX_BATCH).status_code == 200
