@@ -130,7 +130,7 @@ def api_sections(options: Any, host: dict[str, str]) -> dict[str, Any]:
 
         section(f"Verify hot path: {options.requests} sequential requests of each kind, "
                 f"{options.citizens} citizens' tokens round-robin")
-        verify = verify_latency.run(http, checkpoint, pool, local.ddb.endpoint, n=options.requests,
+        verify = verify_latency.run(http, pool, local.ddb.endpoint, n=options.requests,
                                     warmup=options.warmup, log=say)
         labels = {"verify": "POST /v1/verifications", "verify_lambda": "the same, as Lambda runs it", **FLOORS,
                   "token_verify": "QR token check alone"}
@@ -182,8 +182,8 @@ def api_sections(options: Any, host: dict[str, str]) -> dict[str, Any]:
             f"floor (c) write)")
     with stack.local_stack(in_memory=not options.in_memory):
         http = stack.http_client()
-        again = verify_latency.run(http, stack.checkpoint_headers(http), stack.Pool.create(http, options.citizens),
-                                   stack.endpoint(), n=options.requests, warmup=options.warmup, log=lambda _: None)
+        again = verify_latency.run(http, stack.Pool.create(http, options.citizens), stack.endpoint(),
+                                   n=options.requests, warmup=options.warmup, log=lambda _: None)
     for key in ("verify", "verify_lambda", *FLOORS):
         say(f"  {labels[key]:38} {again[key].row()}")
     for f in ("floor_a", "floor_c"):

@@ -1,7 +1,9 @@
 """The verify hot path (POST /v1/verifications) beside its floors, interleaved in rounds.
 
-verify   : the whole request through chalice.test.Client: access token, body, ES256 QR token,
-           one UpdateItem (people: notes the scan, returns the code), JSON response.
+verify   : the whole request through chalice.test.Client: access token, body, the checkpoint's rate limit
+           (counted in the container; one request in 50 writes the count alongside), ES256 QR token,
+           one UpdateItem (people: notes the scan, returns the code), JSON response. The requests take
+           turns among enough checkpoint clients that none reaches its limit (stack.checkpoints).
 verify as Lambda runs it: the same request as an API Gateway event handed to `app.verify_api`, the
            verify function's handler, in-process: without chalice.test's local gateway (which copies
            os.environ and matches the route against every route on each request).
@@ -26,7 +28,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
 
 from bench import stats
-from bench.stack import Pool
+from bench.stack import Pool, checkpoints
 from infra.local.dynamodb_local import ANY_SIGNATURE
 
 CHECKPOINT_ID = "bench-gate-1"
@@ -92,11 +94,11 @@ def _loop(step: Callable[[int], Any], start: int, count: int) -> tuple[list[int]
 class Steps:
     """One iteration of each measured kind, indexed so that tokens are used round-robin."""
 
-    def __init__(self, http: Any, checkpoint: dict[str, str], pool: Pool, endpoint: str | None = None):
+    def __init__(self, http: Any, gates: list[dict[str, str]], pool: Pool, endpoint: str | None = None):
         from chalicelib.settings import get_settings
         from chalicelib.store import dynamo
 
-        self.http, self.checkpoint, self.pool = http, checkpoint, pool
+        self.http, self.gates, self.pool = http, gates, pool
         self.settings = get_settings()
         self.people = self.settings.table("people")
         self.ddb = dynamo.client()
@@ -109,14 +111,16 @@ class Steps:
                        for t in self.tokens]
 
     def verify(self, i: int) -> Any:
-        response = self.http.post("/v1/verifications", headers=self.checkpoint, body=self.bodies[i % len(self.bodies)])
+        response = self.http.post("/v1/verifications", headers=self.gates[i % len(self.gates)],
+                                  body=self.bodies[i % len(self.bodies)])
         return response.status_code, response.body
 
     def verify_lambda(self, i: int) -> Any:
         import app
         from tests.lambda_events import Context, rest_event
 
-        event = rest_event("POST", "/v1/verifications", self.checkpoint, self.bodies[i % len(self.bodies)])
+        event = rest_event("POST", "/v1/verifications", self.gates[i % len(self.gates)],
+                           self.bodies[i % len(self.bodies)])
         response = app.verify_api(event, Context())
         return response["statusCode"], response["body"]
 
@@ -161,9 +165,9 @@ def _check_verify(outcomes: list[Any]) -> tuple[int, int]:
     return valid, len(outcomes)
 
 
-def run(http: Any, checkpoint: dict[str, str], pool: Pool, endpoint: str, *, n: int = 2000,
+def run(http: Any, pool: Pool, endpoint: str, *, n: int = 2000,
         warmup: int = 300, rounds: int = 4, log: Callable[[str], None] = print) -> dict[str, Any]:
-    steps = Steps(http, checkpoint, pool, endpoint)
+    steps = Steps(http, checkpoints(http, 2 * (warmup + n)), pool, endpoint)  # verify and verify_lambda
     kinds = {"verify": steps.verify, "verify_lambda": steps.verify_lambda, "floor_a": steps.floor_a,
              "floor_b": steps.floor_b, "floor_c": steps.floor_c}
     for name, step in kinds.items():
@@ -286,7 +290,7 @@ def _patched(timer: _Timer) -> Iterator[None]:
 def breakdown(http: Any, checkpoint: dict[str, str], pool: Pool, n: int = 500) -> dict[str, float]:
     """Mean milliseconds per verify request spent in each part (a separate, instrumented pass)."""
     pool.keep_fresh()
-    steps = Steps(http, checkpoint, pool)
+    steps = Steps(http, [checkpoint], pool)
     timer = _Timer()
     with _patched(timer):
         began = time.perf_counter_ns()

@@ -11,6 +11,7 @@ from typing import Any
 class ApiError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None   # seconds, sent as Retry-After
 
     def __init__(self, message: str, details: Any = None, code: str | None = None):
         super().__init__(message)
@@ -53,7 +54,12 @@ class UnsupportedMediaType(ApiError):
 
 
 class TooManyRequests(ApiError):
+    """An abuse limit is spent (docs/limits.md) until its window ends, `retry_after` seconds from now."""
     status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int, details: Any = None):
+        super().__init__(message, details)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(ApiError):

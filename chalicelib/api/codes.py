@@ -5,11 +5,12 @@ from chalice import Blueprint, Response
 from pydantic import ConfigDict
 
 from chalicelib.api.http import NO_STORE, body, ok, principal, query, raw_body, route
+from chalicelib.domain import limits
 from chalicelib.domain.declaration import Declaration
 from chalicelib.errors import ValidationFailed
 from chalicelib.models import Model
 from chalicelib.security.access import Role
-from chalicelib.services import codes, idempotency
+from chalicelib.services import codes, idempotency, throttle
 
 bp = Blueprint(__name__)
 
@@ -19,6 +20,7 @@ def apply():
     request = bp.current_request
     caller = principal(request, Role.CITIZEN)
     declaration = body(request, Declaration)
+    throttle.check(limits.APPLIES_PER_PERSON, caller.subject)
 
     def action() -> tuple[int, dict]:
         code = codes.apply(caller, declaration)
@@ -47,6 +49,7 @@ def my_qr():
     if fmt not in ("text", "svg", "png"):
         raise ValidationFailed("format must be text, svg or png.",
                                [{"field": "format", "message": "must be text, svg or png", "type": "enum"}])
+    throttle.check(limits.QR_TOKENS_PER_PERSON, caller.subject)
     issued = codes.qr_token(caller)
     if fmt == "text":
         return ok(issued)

@@ -7,11 +7,12 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.http import body, ok, principal, query, raw_body, route
+from chalicelib.domain import limits
 from chalicelib.domain.colors import Color
 from chalicelib.domain.corrections import CORRECTABLE
 from chalicelib.models import Model
 from chalicelib.security.access import Role
-from chalicelib.services import corrections, idempotency
+from chalicelib.services import corrections, idempotency, throttle
 
 bp = Blueprint(__name__)
 # Reviewers: a province's health authority reviews what its province owns, a national authority what national
@@ -57,6 +58,7 @@ def file_correction():
     request = bp.current_request
     caller = principal(request, Role.CITIZEN)
     asked = body(request, CorrectionRequest)
+    throttle.check(limits.CORRECTIONS_PER_PERSON, caller.subject)
     outcome = idempotency.run(caller.subject, "correction", request.headers.get("idempotency-key"), raw_body(request),
                               lambda: corrections.file(caller, asked.source, asked.reason_code, asked.description,
                                                        asked.evidence, asked.ref))

@@ -5,12 +5,13 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.fields import IsoDate, Note
-from chalicelib.api.http import body, ok, principal, query, route
+from chalicelib.api.http import body, ok, principal, query, route, source_address
+from chalicelib.domain import limits
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.transport import InvalidNumber, Mode, candidates, normalise
 from chalicelib.models import Model
 from chalicelib.security.access import Role
-from chalicelib.services import exposures
+from chalicelib.services import exposures, throttle
 
 bp = Blueprint(__name__)
 
@@ -81,5 +82,5 @@ def publish():
 def co_passenger_query():
     request = bp.current_request
     params = query(request, CoPassengerQuery)
-    caller = (request.context or {}).get("identity", {}).get("sourceIp") or "unknown"
-    return ok(exposures.query(caller, params.number, params.date))
+    throttle.check(limits.EXPOSURE_QUERIES_PER_ADDRESS, source_address(request))
+    return ok(exposures.query(params.number, params.date))

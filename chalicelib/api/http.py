@@ -40,7 +40,9 @@ def error_response(error: ApiError) -> Response:
     headers = {"Content-Type": JSON, **NO_STORE}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="healthcode"'
-    if error.status == 503:
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    elif error.status == 503:
         headers["Retry-After"] = RETRY_AFTER_SECONDS
     return Response(body=error_body(error.code, error.message, error.details), status_code=error.status,
                     headers=headers)
@@ -78,6 +80,11 @@ def current(bp: Blueprint) -> Request:
 
 def principal(request: Request, *roles: Role) -> Principal:
     return access.require(request.headers.get("authorization"), *roles)
+
+
+def source_address(request: Request) -> str:
+    """The caller's address as API Gateway saw the connection (not a header the caller could set)."""
+    return (request.context or {}).get("identity", {}).get("sourceIp") or "unknown"
 
 
 def raw_body(request: Request, limit: int | None = None) -> bytes:

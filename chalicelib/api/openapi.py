@@ -13,6 +13,8 @@ Where each part comes from, so that a new route documents itself without an edit
   helper function of its own module; no call means a public operation;
 - success statuses: the constant status passed to `ok(...)` or `Response(status_code=...)`;
 - error statuses: those the parsing, authorisation and idempotency helpers it calls can raise;
+- rate limits (a 429 with Retry-After, and `x-rate-limits`): the named limits of chalicelib/domain/limits.py
+  that list the operation;
 - what code cannot tell (response bodies, GB/T 38963 names, headers, errors raised deep in a
   service): the OPERATIONS table below, by (method, path). A route missing from it gets a permissive
   object as its success body.
@@ -34,6 +36,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import http, schemas
+from chalicelib.domain import limits
 from chalicelib.security.access import SYSTEM_ROLES, Role
 from chalicelib.services import idempotency
 
@@ -67,7 +70,8 @@ ERRORS = {  # status -> (component name, when)
     415: ("UnsupportedMediaType", "A `Content-Type` other than `application/json` (or form data at "
                                   "/v1/oauth/token), on any method"),
     422: ("ValidationFailed", "Invalid fields or query parameters; `details` names each"),
-    429: ("TooManyRequests", "Too many requests; try again shortly"),
+    429: ("TooManyRequests", "A rate limit of the operation is spent (`too_many_requests`; docs/limits.md); retry "
+                             "after `Retry-After` seconds, when its window resets"),
     503: ("Overloaded", "The database stayed throttled or unreachable (`overloaded`); retry after `Retry-After` "
                         "seconds. Checkpoints verify QR tokens offline with /.well-known/jwks.json meanwhile"),
 }
@@ -164,8 +168,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                      ("health information query",),
                                      example={"id_numbers": ["510104199001011230"],
                                               "purpose": "Arrival screening at Guangzhou South"}),
-    ("GET", "/v1/exposures"): Op("Co-passenger query: was a case on this flight or train?", (), {},
-                                 frozenset({429})),
+    ("GET", "/v1/exposures"): Op("Co-passenger query: was a case on this flight or train?"),
     ("POST", "/v1/exposures"): Op("Publish a flight or train with cases"),
     ("PUT", "/v1/areas/{code}"): Op("Set an area's risk level (health authority of its province)",
                                     params={"code": "510104"}, example={"level": "medium"}),
@@ -416,6 +419,11 @@ def _operation(path: str, method: str, entry: Any, facts: ViewFacts, op: Op, ref
         errors |= {409, 422}
     if getattr(entry.view_function, "answers_overload", False):  # chalicelib/api/http.py route()
         errors.add(503)
+    rate_limits = limits.on(method, path)
+    if rate_limits:
+        errors.add(429)
+        result["x-rate-limits"] = [{"name": limit.name, "per": limit.per.name.lower(), "count": limit.count,
+                                    "window_seconds": limit.window, "counts": limit.what} for limit in rate_limits]
 
     security = []
     for role in facts.roles:
@@ -450,11 +458,12 @@ def _operation(path: str, method: str, entry: Any, facts: ViewFacts, op: Op, ref
 
 
 def error_responses(error_schema: dict[str, Any]) -> dict[str, Any]:
-    """The shared error responses, each in the one error shape; a 503 also says when to come back."""
+    """The shared error responses, each in the one error shape; a 429 and a 503 also say when to come back."""
     responses = {name: {"description": when, "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}},
                         "content": {http.JSON: {"schema": error_schema}}}
                  for name, when in ERRORS.values()}
-    responses[ERRORS[503][0]]["headers"]["Retry-After"] = RETRY_AFTER
+    for status in (429, 503):
+        responses[ERRORS[status][0]]["headers"]["Retry-After"] = RETRY_AFTER
     return responses
 
 

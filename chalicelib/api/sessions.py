@@ -9,12 +9,12 @@ from urllib.parse import parse_qs, unquote
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.api.http import body, ok, raw_body, route
-from chalicelib.domain import idnumber, names
+from chalicelib.api.http import body, ok, raw_body, route, source_address
+from chalicelib.domain import idnumber, limits, names
 from chalicelib.errors import MalformedRequest, UnsupportedMediaType, ValidationFailed
 from chalicelib.models import Model
 from chalicelib.security import identity
-from chalicelib.services import sessions
+from chalicelib.services import sessions, throttle
 
 bp = Blueprint(__name__)
 FORM = "application/x-www-form-urlencoded"
@@ -65,6 +65,8 @@ class SessionRequest(Model):
 @route(bp, "/v1/sessions", methods=["POST"])
 def create_session():
     request = body(bp.current_request, SessionRequest)
+    # before the ID token's signature is checked: that is the work a flood would cost
+    throttle.check(limits.SESSIONS_PER_ADDRESS, source_address(bp.current_request))
     if request.assertion is not None:
         who = identity.from_id_token(request.assertion)
     else:
@@ -109,4 +111,5 @@ def client_credentials_token():
                                          "type": "value"}])
     credentials = _credentials_from_basic(request.headers.get("authorization", ""))
     client_id, secret = credentials or (params.get("client_id", ""), params.get("client_secret", ""))
+    throttle.check(limits.TOKENS_PER_ADDRESS, source_address(request))
     return ok(sessions.client_token(client_id, secret))

@@ -6,11 +6,12 @@ from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.fields import IdNumber
 from chalicelib.api.http import body, ok, principal, route
+from chalicelib.domain import limits
 from chalicelib.domain.colors import Color
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.models import Model
-from chalicelib.security.access import Role
-from chalicelib.services import sync
+from chalicelib.security.access import Principal, Role
+from chalicelib.services import sync, throttle
 
 bp = Blueprint(__name__)
 MAX_BATCH = 500
@@ -67,11 +68,17 @@ class LookupRequest(Model):
     purpose: str = Field(min_length=4, max_length=200, description="Why: recorded and shown to the person")
 
 
+def _province(caller: Principal) -> str:
+    """What a province's limits count under: all its clients together (a province client always has one)."""
+    return caller.province or caller.subject
+
+
 @route(bp, "/v1/sync/local-codes", methods=["POST"])
 def push_local_codes():
     request = bp.current_request
     caller = principal(request, Role.PROVINCE)
     batch = body(request, LocalCodeBatch, limit=SYNC_BODY_BYTES)
+    throttle.check(limits.SYNC_RECORDS_PER_PROVINCE, _province(caller), len(batch.records))
     return ok(sync.push_local_codes(caller, batch.province, batch.records))
 
 
@@ -80,6 +87,7 @@ def push_health_records():
     request = bp.current_request
     caller = principal(request, Role.PROVINCE)
     batch = body(request, HealthRecordBatch, limit=SYNC_BODY_BYTES)
+    throttle.check(limits.SYNC_RECORDS_PER_PROVINCE, _province(caller), len(batch.records))
     return ok(sync.push_health_records(caller, batch.province, batch.records))
 
 
@@ -88,4 +96,5 @@ def lookup():
     request = bp.current_request
     caller = principal(request, Role.PROVINCE)
     asked = body(request, LookupRequest)
+    throttle.check(limits.LOOKUPS_PER_PROVINCE, _province(caller), len(asked.id_numbers))
     return ok(sync.lookup(caller, asked.id_numbers, asked.purpose))

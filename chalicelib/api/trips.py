@@ -6,11 +6,12 @@ from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.fields import AreaCode, IsoDate
 from chalicelib.api.http import body, ok, principal, query, raw_body, route
+from chalicelib.domain import limits
 from chalicelib.domain.declaration import Symptom
 from chalicelib.domain.transport import NUMBERED, InvalidNumber, Mode, is_flight_seat, normalise
 from chalicelib.models import Model
 from chalicelib.security.access import Role
-from chalicelib.services import idempotency, trips
+from chalicelib.services import idempotency, throttle, trips
 
 bp = Blueprint(__name__)
 
@@ -63,6 +64,7 @@ def declare_trip():
     request = bp.current_request
     caller = principal(request, Role.CITIZEN)
     trip = body(request, TripRequest)
+    throttle.check(limits.TRIPS_PER_PERSON, caller.subject)
     outcome = idempotency.run(caller.subject, "trip", request.headers.get("idempotency-key"), raw_body(request),
                               lambda: (201, trips.declare(caller.subject, trip.date, trip.origin, trip.destination,
                                                           trip.mode, trip.number, trip.seat, trip.carriage)))
@@ -82,5 +84,6 @@ def check_in():
     request = bp.current_request
     caller = principal(request, Role.CITIZEN)
     checkin = body(request, CheckInRequest)
+    throttle.check(limits.CHECKINS_PER_PERSON, caller.subject)
     return ok(trips.check_in(caller.subject, checkin.area, checkin.temperature,
                              [s.value for s in checkin.symptoms]), 201)

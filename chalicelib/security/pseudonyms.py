@@ -29,6 +29,12 @@ def client_secret_hash(secret: str) -> str:
     return hmac.new(secrets.bundle().client_key, secret.encode(), hashlib.sha256).hexdigest()
 
 
+def address_ref(address: str) -> str:
+    """What the ratelimits table counts an address under: an IP address is personal data, and TTL may keep a
+    counter for days after its window. 96 bits: a collision merges two addresses' counts, which is harmless."""
+    return hmac.new(secrets.bundle().pepper, f"address:{address}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
 def subject_for(province: str, ref: str) -> str:
     """The id one province knows a person by in look-ups and webhooks: stable for that province,
     useless to any other, and not the ID number."""

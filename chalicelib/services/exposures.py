@@ -9,11 +9,10 @@ from chalicelib import clock
 from chalicelib.domain import days
 from chalicelib.domain.exposures import CaseType, voyage
 from chalicelib.domain.transport import Mode, candidates
-from chalicelib.errors import TooManyRequests, ValidationFailed
+from chalicelib.errors import ValidationFailed
 from chalicelib.security.access import Principal
-from chalicelib.store import events, exposures, ratelimits
+from chalicelib.store import events, exposures
 
-PUBLIC_QUERIES_PER_MINUTE = 60
 PUBLISH_WINDOW_DAYS = 30
 
 
@@ -40,11 +39,7 @@ def publish(principal: Principal, mode: Mode, number: str, day: dt.date, case_ty
     return public_exposure(item)
 
 
-def query(caller: str, raw_number: str, day: dt.date) -> dict[str, Any]:
-    now = clock.now()
-    window = now - now % 60
-    if ratelimits.hit("exposures", caller, window, 60) > PUBLIC_QUERIES_PER_MINUTE:
-        raise TooManyRequests(f"At most {PUBLIC_QUERIES_PER_MINUTE} co-passenger queries a minute; try again shortly.")
+def query(raw_number: str, day: dt.date) -> dict[str, Any]:
     found = []
     meanings = candidates(raw_number)
     for mode, number in meanings:

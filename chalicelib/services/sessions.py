@@ -6,11 +6,12 @@ import secrets as random
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import divisions, idnumber, names
+from chalicelib.domain import divisions, idnumber, limits, names
 from chalicelib.errors import Unauthenticated, ValidationFailed
 from chalicelib.security import access, pseudonyms
 from chalicelib.security.access import Principal, Role
 from chalicelib.security.identity import Identity
+from chalicelib.services import throttle
 from chalicelib.settings import get_settings
 from chalicelib.store import clients, dynamo
 
@@ -19,7 +20,9 @@ PROVINCE_SCOPED = (Role.PROVINCE, Role.HEALTH_AUTHORITY)
 
 def citizen_session(identity: Identity) -> dict[str, Any]:
     ttl = get_settings().citizen_token_ttl
-    principal = Principal(role=Role.CITIZEN, subject=pseudonyms.person_ref(identity.id_number),
+    ref = pseudonyms.person_ref(identity.id_number)
+    throttle.check(limits.SESSIONS_PER_PERSON, ref)
+    principal = Principal(role=Role.CITIZEN, subject=ref,
                           name_masked=names.mask_name(identity.name),
                           id_last4=idnumber.last_four(identity.id_number))
     return {"access_token": access.issue(principal, ttl), "token_type": "Bearer", "expires_in": ttl,
@@ -32,6 +35,8 @@ def client_token(client_id: str, client_secret: str) -> dict[str, Any]:
     matches = hmac.compare_digest(expected, pseudonyms.client_secret_hash(client_secret))
     if record is None or not matches or record["status"] != "active":
         raise Unauthenticated("Unknown client, wrong secret or revoked client.", code="invalid_client")
+    # counted once the secret matched, so that no one else can use up a client's tokens
+    throttle.check(limits.TOKENS_PER_CLIENT, client_id)
     principal = Principal(role=Role(record["role"]), subject=client_id, province=record.get("province"),
                           area=record.get("area"))
     ttl = get_settings().access_token_ttl

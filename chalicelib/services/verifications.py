@@ -6,12 +6,13 @@ import secrets as random
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.domain import limits
 from chalicelib.domain.colors import live_color
 from chalicelib.domain.declaration import FEVER_CELSIUS
 from chalicelib.security import province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.settings import get_settings
-from chalicelib.services import area_levels
+from chalicelib.services import area_levels, throttle
 from chalicelib.store import codes, localcodes, scans
 
 DAY = 86400
@@ -24,7 +25,16 @@ def _refusal(reason: str, message: str, now: int) -> dict[str, Any]:
 def verify(principal: Principal, token: str, checkpoint_id: str, temperature: float | None) -> dict[str, Any]:
     """One token check and one DynamoDB round trip: the scan is noted on the code by the same
     UpdateItem that reads it, and the scans table is filled from the stream. The code's stays are
-    judged against the container's copy of the area levels (services/area_levels.py)."""
+    judged against the container's copy of the area levels (services/area_levels.py). The checkpoint's
+    limit is counted in the container; the write of its count, one in 50, overlaps the UpdateItem."""
+    counted = throttle.check_sampled(limits.VERIFICATIONS_PER_CHECKPOINT, principal.subject)
+    try:
+        return _verify(principal, token, checkpoint_id, temperature)
+    finally:
+        counted()
+
+
+def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: float | None) -> dict[str, Any]:
     settings = get_settings()
     now = clock.now()
     try:

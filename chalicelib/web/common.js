@@ -33,7 +33,7 @@ const HC = (() => {
     validation_failed: ["填写的信息有误，请检查：", "Some fields need attention:"],
     unsupported_grant_type: ["登录方式不受支持。", "That login method is not supported."],
     idempotency_key_reused: ["提交内容有变化，请重新提交。", "The form changed since the last try. Submit again."],
-    too_many_requests: ["查询过于频繁，请稍后再试。", "Too many queries. Try again shortly."],
+    too_many_requests: ["操作过于频繁，请稍后再试。", "Too many requests in a short time. Try again shortly."],
     service_unavailable: ["服务暂时不可用，请稍后重试。", "The service is unavailable. Try again later."],
     internal_error: ["系统繁忙，请稍后重试。", "Something went wrong on our side. Try again later."],
   };
