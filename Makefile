@@ -45,8 +45,11 @@ browser:
 	  echo "the browser tests need $(CHROMIUM_PKGS): sudo apt-get install -y $(CHROMIUM_PKGS) (until then they skip)"; \
 	fi
 
+# `make run API_PORT=8001 DYNAMODB_PORT=8011` when 8000 or 8010 is taken (the same as HEALTHCODE_API_PORT and
+# HEALTHCODE_DYNAMODB_PORT in the environment, which the ops CLI also reads; infra/local/stage.py).
 run: deps
-	$(PY) -m infra.local.run
+	$(if $(API_PORT),HEALTHCODE_API_PORT=$(API_PORT)) $(if $(DYNAMODB_PORT),HEALTHCODE_DYNAMODB_PORT=$(DYNAMODB_PORT)) \
+	  $(PY) -m infra.local.run
 
 test: deps browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
