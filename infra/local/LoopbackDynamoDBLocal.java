@@ -11,9 +11,10 @@
  * field of DynamoDBProxyServer, so it is read by reflection; if a newer jar changes that, this stops
  * with a message instead of listening everywhere.
  *
- * It also refuses (421) a request whose Host header does not name this address. Otherwise a web page
- * whose host name an attacker points at 127.0.0.1 (DNS rebinding) would reach the tables from the
- * developer's own browser as its same origin, where no CORS setting applies.
+ * It also refuses (421) a request whose Host header names another host than this machine's loopback
+ * (127.0.0.1, localhost or [::1], on any port: a local proxy or an SSH tunnel keeps those). Otherwise a
+ * web page whose host name an attacker points at 127.0.0.1 (DNS rebinding) would reach the tables from
+ * the developer's own browser as its same origin, where no CORS setting applies.
  */
 
 import java.lang.reflect.Field;
@@ -43,7 +44,7 @@ public final class LoopbackDynamoDBLocal {
         }
         ServerConnector connector = (ServerConnector) connectors[0];
         connector.setHost(HOST);
-        jetty.setHandler(new SameHostOnly(jetty.getHandler(), connector.getPort()));
+        jetty.setHandler(new LoopbackHostOnly(jetty.getHandler()));
         proxy.start();  // prints why and stops the server when the port is taken
         if (!jetty.isStarted()) {
             System.exit(1);
@@ -66,23 +67,29 @@ public final class LoopbackDynamoDBLocal {
         System.exit(2);
     }
 
-    /** Passes on requests addressed to 127.0.0.1:port or localhost:port; answers 421 to any other Host. */
-    static final class SameHostOnly extends Handler.Wrapper {
-        private final Set<String> hosts;
+    /** Passes on requests addressed to this machine's loopback by name; answers 421 to any other Host. */
+    static final class LoopbackHostOnly extends Handler.Wrapper {
+        static final Set<String> NAMES = Set.of(HOST, "localhost", "[::1]");
 
-        SameHostOnly(Handler handler, int port) {
+        LoopbackHostOnly(Handler handler) {
             super(handler);
-            hosts = Set.of(HOST + ":" + port, "localhost:" + port);
         }
 
         @Override
         public boolean handle(Request request, Response response, Callback callback) throws Exception {
             String host = request.getHeaders().get(HttpHeader.HOST);
-            if (host == null || !hosts.contains(host.toLowerCase(Locale.ROOT))) {
-                Response.writeError(request, response, callback, 421, "this DynamoDB Local answers only to " + hosts);
+            if (host == null || !NAMES.contains(nameOf(host))) {
+                Response.writeError(request, response, callback, 421, "this DynamoDB Local answers only to " + NAMES);
                 return true;
             }
             return super.handle(request, response, callback);
+        }
+
+        /** "127.0.0.1:8010" -> "127.0.0.1", "[::1]:8010" -> "[::1]", "LocalHost" -> "localhost" */
+        static String nameOf(String host) {
+            String name = host.trim().toLowerCase(Locale.ROOT);
+            int colon = name.lastIndexOf(':');
+            return colon > name.lastIndexOf(']') ? name.substring(0, colon) : name;
         }
     }
 }
