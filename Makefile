@@ -21,9 +21,14 @@ $(JSDEPS): package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
+# DynamoDB Local starts through infra/local/LoopbackDynamoDBLocal.java (it keeps it off the network), compiled
+# by Java's own compiler module: Debian's JRE has it, some other JREs do not.
 java:
 	@command -v java >/dev/null 2>&1 || { \
 	  echo "Java 17+ is needed for DynamoDB Local. Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless; macOS: brew install openjdk@17"; \
+	  exit 1; }
+	@java --list-modules 2>/dev/null | grep -q '^jdk.compiler@' || { \
+	  echo "This Java has no compiler module (jdk.compiler), needed to build infra/local/LoopbackDynamoDBLocal.java. Install a JDK, e.g. sudo apt-get install -y openjdk-17-jdk-headless"; \
 	  exit 1; }
 
 # Debian's Chromium, its chromedriver and a CJK font, for the web client's browser tests (tests/web).
@@ -40,8 +45,11 @@ browser:
 	  echo "the browser tests need $(CHROMIUM_PKGS): sudo apt-get install -y $(CHROMIUM_PKGS) (until then they skip)"; \
 	fi
 
+# `make run API_PORT=8001 DYNAMODB_PORT=8011` when 8000 or 8010 is taken (the same as HEALTHCODE_API_PORT and
+# HEALTHCODE_DYNAMODB_PORT in the environment, which the ops CLI also reads; infra/local/stage.py).
 run: deps
-	$(PY) -m infra.local.run
+	$(if $(API_PORT),HEALTHCODE_API_PORT=$(API_PORT)) $(if $(DYNAMODB_PORT),HEALTHCODE_DYNAMODB_PORT=$(DYNAMODB_PORT)) \
+	  $(PY) -m infra.local.run
 
 test: deps browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -73,4 +81,4 @@ $(VENV)/sam/.installed: infra/requirements-sam.txt
 	touch $@
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache .cache

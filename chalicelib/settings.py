@@ -1,8 +1,9 @@
 """Configuration read from the environment once per container.
 
-The stage's variables come from .chalice/config.json (dev, test, prod); nothing
-here defaults to a local address, so a prod stage without an endpoint talks to
-AWS's regional DynamoDB endpoint.
+The stage's variables come from .chalice/config.json (dev, test, prod), and for dev
+also from infra/local/stage.py (its addresses follow the ports `make run` was given).
+Nothing here defaults to a local address, so a prod stage without an endpoint talks
+to AWS's regional DynamoDB endpoint; the dev and test stages refuse to run without one.
 """
 from __future__ import annotations
 
@@ -53,11 +54,17 @@ def _int(name: str, default: int) -> int:
 
 def from_environment() -> Settings:
     env = os.environ.get
+    stage = env("HEALTHCODE_STAGE", "prod")
+    endpoint = env("HEALTHCODE_DYNAMODB_ENDPOINT") or None
+    if stage in STAGES_WITH_SELF_ASSERTION and endpoint is None:
+        # they let anyone claim any identity: never against an AWS account's tables
+        raise RuntimeError(f"the {stage} stage runs against DynamoDB Local only, and HEALTHCODE_DYNAMODB_ENDPOINT "
+                           "is not set: serve dev with `make run` (the tests set it themselves)")
     return Settings(
-        stage=env("HEALTHCODE_STAGE", "prod"),
+        stage=stage,
         table_prefix=env("HEALTHCODE_TABLE_PREFIX", "healthcode-prod"),
         region=env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "cn-north-1",
-        dynamodb_endpoint=env("HEALTHCODE_DYNAMODB_ENDPOINT") or None,
+        dynamodb_endpoint=endpoint,
         secrets_dir=env("HEALTHCODE_SECRETS_DIR") or None,
         secret_id=env("HEALTHCODE_SECRET_ID") or None,
         issuer=env("HEALTHCODE_ISSUER", Settings.issuer),

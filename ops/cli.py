@@ -1,7 +1,7 @@
 """The ops command line: `python -m ops --help`.
 
 It talks to the stage's tables and secrets directly, through the same services
-the API uses: DynamoDB Local for dev (the endpoint in .chalice/config.json), AWS
+the API uses: DynamoDB Local for dev (`make run`'s, on HEALTHCODE_DYNAMODB_PORT or 8010), AWS
 for prod with the usual AWS profile and region (AWS_PROFILE / --profile,
 AWS_REGION / --region, or the profile's region). docs/deploy.md says which IAM
 permissions an operator needs.

@@ -1,12 +1,20 @@
 """The DynamoDB Local the project starts carries the index on its stream records that the emulator
 lacks (infra/local/dynamodb_local.py says why), and SQLite uses it for the lookup every request to
-a stream-enabled table makes."""
+a stream-enabled table makes. It answers this machine only: not other addresses, not a browser page
+of any origin, not a request for another host name; and it sends no telemetry."""
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
+from typing import Iterator
 
-from infra.local.dynamodb_local import STREAM_RECORDS_INDEX, DynamoDBLocal, index_stream_records, stream_records_plan
+import pytest
+
+from infra.local import dynamodb_local
+from infra.local.dynamodb_local import (ANY_SIGNATURE, STREAM_RECORDS_INDEX, DynamoDBLocal, index_stream_records,
+                                        stream_records_plan)
 
 
 def indexes_on_stream_records(db_file: Path) -> list[str]:
@@ -90,3 +98,183 @@ def test_scratch_databases_of_killed_runs_are_removed_and_live_ones_kept(tmp_pat
         assert running.exists() and starting.exists() and other.exists()
         mine = ddb.files
     assert not mine.exists()
+
+
+# --- reachable from this machine only (issue 15: it listened on every interface) -------------------------------
+
+def _ipv4_addresses() -> list[str]:
+    """Every interface's IPv4 address (Linux SIOCGIFADDR), without iproute2."""
+    import fcntl
+    import socket
+    import struct
+
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _, name in socket.if_nameindex():
+            try:
+                raw = fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name.encode()[:15]))
+            except OSError:  # an interface with no IPv4 address
+                continue
+            found.append(socket.inet_ntoa(raw[20:24]))
+    return found
+
+
+def _ipv6_addresses() -> list[str]:
+    """Global IPv6 addresses, from /proc/net/if_inet6 (link-local ones would need a scope)."""
+    import ipaddress
+
+    try:
+        lines = Path("/proc/net/if_inet6").read_text().splitlines()
+    except OSError:
+        return []
+    addresses = (ipaddress.IPv6Address(int(line.split()[0], 16)) for line in lines if line.strip())
+    return [str(a) for a in addresses if not (a.is_loopback or a.is_link_local)]
+
+
+def non_loopback_addresses() -> list[str]:
+    import ipaddress
+
+    return [a for a in _ipv4_addresses() + _ipv6_addresses() if not ipaddress.ip_address(a).is_loopback]
+
+
+def connect(address: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect((address, port))
+
+
+def reachable_on(address: str) -> bool:
+    """Whether a server listening on every interface answers on `address` here: the control that makes a
+    refusal mean "bound to loopback", not "this address is filtered"."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as server:
+        server.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 0))
+        server.listen()
+        try:
+            connect(address, server.getsockname()[1])
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def outside_addresses() -> Iterator[list[str]]:
+    """This machine's own non-loopback addresses; if it has none, one made for the test on a veth pair whose
+    other end is in a network namespace (as root, with iproute2). Skips only when neither is possible, and
+    never under CI=true."""
+    found = [a for a in non_loopback_addresses() if reachable_on(a)]
+    if found:
+        yield found
+        return
+    with _veth_address() as address:
+        if address is None:
+            reason = "this machine has no non-loopback address, and no network namespace could be made (root, ip)"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+        yield [address]
+
+
+@contextlib.contextmanager
+def _veth_address() -> Iterator[str | None]:
+    import secrets
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        yield None
+        return
+    tag = secrets.token_hex(3)
+    namespace, here, there = f"hc-test-{tag}", f"hc{tag}a", f"hc{tag}b"
+    address = "198.51.100.1"  # TEST-NET-2: documentation addresses, never routed
+    steps = [["ip", "netns", "add", namespace],
+             ["ip", "link", "add", here, "type", "veth", "peer", "name", there],
+             ["ip", "link", "set", there, "netns", namespace],
+             ["ip", "addr", "add", f"{address}/30", "dev", here],
+             ["ip", "link", "set", here, "up"],
+             ["ip", "-n", namespace, "addr", "add", "198.51.100.2/30", "dev", there],
+             ["ip", "-n", namespace, "link", "set", there, "up"]]
+    try:
+        ok = all(subprocess.run(step, capture_output=True).returncode == 0 for step in steps)
+        yield address if ok and reachable_on(address) else None
+    finally:
+        subprocess.run(["ip", "link", "del", here], capture_output=True)
+        subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+
+
+def test_dynamodb_local_answers_on_loopback_and_refuses_every_other_address_of_the_machine(
+        dynamodb: DynamoDBLocal, outside_addresses: list[str]):
+    connect("127.0.0.1", dynamodb.port)
+    for address in outside_addresses:
+        with pytest.raises(ConnectionRefusedError):
+            connect(address, dynamodb.port)
+
+
+def test_it_starts_without_telemetry_and_with_no_cors_origin(dynamodb: DynamoDBLocal):
+    assert dynamodb.process is not None
+    args = Path(f"/proc/{dynamodb.process.pid}/cmdline").read_bytes().split(b"\0")[:-1]
+    assert args[args.index(b"-cp") + 2] == dynamodb_local.LAUNCHER_CLASS.encode()
+    assert b"-disableTelemetry" in args
+    assert args[args.index(b"-cors") + 1] == b""
+
+
+def _call(endpoint: str, method: str = "POST", **headers: str) -> tuple[int, dict[str, str], bytes]:
+    import http.client
+    from urllib.parse import urlparse
+
+    url = urlparse(endpoint)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        connection.putrequest(method, "/", skip_host="Host" in headers)
+        body = b"{}" if method == "POST" else b""
+        for name, value in {"X-Amz-Target": "DynamoDB_20120810.ListTables",
+                            "Content-Type": "application/x-amz-json-1.0", "Authorization": ANY_SIGNATURE,
+                            "Content-Length": str(len(body)), **headers}.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:8000", "http://evil.example", "null", "*"])
+def test_no_browser_origin_may_read_its_answers(dynamodb: DynamoDBLocal, origin: str):
+    status, headers, body = _call(dynamodb.endpoint, Origin=origin)
+    assert status == 200 and b"TableNames" in body  # the request itself is fine...
+    assert "access-control-allow-origin" not in headers  # ...but no page of that origin may read the answer
+    status, headers, _ = _call(dynamodb.endpoint, "OPTIONS", Origin=origin, **{
+        "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-amz-target,authorization"})
+    assert "access-control-allow-origin" not in headers  # nor send one (the preflight fails)
+
+
+@pytest.mark.parametrize("host", ["rebound.example:{port}", "rebound.example", "127.0.0.1.rebound.example:{port}",
+                                  "192.0.2.1:{port}"])
+def test_a_request_for_another_host_name_is_refused_so_dns_rebinding_reads_nothing(dynamodb: DynamoDBLocal,
+                                                                                   host: str):
+    status, _, body = _call(dynamodb.endpoint, Host=host.format(port=dynamodb.port))
+    assert status == 421 and b"TableNames" not in body
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LocalHost:{port}", "[::1]:{port}",
+                                  "127.0.0.1:9999"])  # the last: through a tunnel, e.g. ssh -L 9999:127.0.0.1:port
+def test_a_request_for_this_machine_by_name_is_answered(dynamodb: DynamoDBLocal, host: str):
+    status, _, body = _call(dynamodb.endpoint, Host=host.format(port=dynamodb.port))
+    assert status == 200 and b"TableNames" in body
+
+def test_a_java_without_the_compiler_module_is_told_what_to_install(tmp_path: Path):
+    import shutil
+    import subprocess
+
+    jlink = shutil.which("jlink")
+    if jlink is None:
+        pytest.skip("jlink (a JDK) is needed to make a Java runtime without jdk.compiler")
+    runtime = tmp_path / "jre"
+    subprocess.run([jlink, "--add-modules", "java.base", "--output", str(runtime)], check=True, capture_output=True)
+    with pytest.raises(dynamodb_local.DynamoDBLocalError, match="jdk.compiler.*\n.*openjdk-17-jre-headless"):
+        dynamodb_local.launcher(str(runtime / "bin" / "java"), dynamodb_local.jar_dir() / "DynamoDBLocal.jar")

@@ -95,15 +95,32 @@ def _dev_path() -> Path:
     return Path(directory) / FILE_NAME
 
 
-def _read_dev() -> SecretBundle:
-    path = _dev_path()
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        bundle = generate_bundle(int(time.time()))
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def _private_directory(directory: Path) -> None:
+    """The secrets' folder, open to its owner only (0700): made so, or made so again if it was left open."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if directory.stat().st_mode & 0o077:
+        directory.chmod(0o700)
+
+
+def _write_private(path: Path, bundle: SecretBundle) -> Path:
+    """A new file beside `path` holding the bundle, that only its owner could read from the moment it existed:
+    created with mode 0600 (never written first and narrowed after), and never an existing file (O_EXCL)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{random.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
         with os.fdopen(fd, "w") as fh:
             json.dump(bundle.to_json(), fh)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _read_dev() -> SecretBundle:
+    path = _dev_path()
+    _private_directory(path.parent)
+    if not path.exists():
+        tmp = _write_private(path, generate_bundle(int(time.time())))
         try:
             os.link(tmp, path)  # fails if another process created it first: theirs wins
         except FileExistsError:
@@ -175,10 +192,13 @@ def _write(updated: SecretBundle, based_on: str | None) -> None:
         client.put_secret_value(SecretId=settings.secret_id, SecretString=json.dumps(updated.to_json()))
         return
     path = _dev_path()
-    tmp = path.with_suffix(".rotate.tmp")
-    tmp.write_text(json.dumps(updated.to_json()))
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    _private_directory(path.parent)
+    tmp = _write_private(path, updated)
+    try:
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def rotate_signing_key(now: int, publish_for: int = 0) -> SigningKeyRecord:

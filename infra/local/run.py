@@ -1,7 +1,9 @@
 """`make run`: DynamoDB Local with its data on disk, the tables, and the API on http://127.0.0.1:8000.
 
 Ctrl-C stops everything it started. The data lives in .data/ (ignored by git),
-so codes, clients and keys survive a restart.
+so codes, clients and keys survive a restart. Both ports are checked before
+anything starts; `make run API_PORT=8001 DYNAMODB_PORT=8011` (or
+HEALTHCODE_API_PORT / HEALTHCODE_DYNAMODB_PORT) chooses others (infra/local/stage.py).
 """
 from __future__ import annotations
 
@@ -11,13 +13,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 from infra.local import bootstrap, stage
-from infra.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from infra.local.dynamodb_local import HOST, DynamoDBLocal, DynamoDBLocalError, port_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
-API_PORT = int(os.environ.get("HEALTHCODE_API_PORT", "8000"))
 DATA = ROOT / ".data" / "dynamodb"
 
 
@@ -46,14 +46,40 @@ def _fresh_if_indexes_changed(ddb: DynamoDBLocal, prefix: str) -> DynamoDBLocal:
     return DynamoDBLocal(port=ddb.port, db_path=DATA).start()
 
 
+def ports_taken(ports: dict[stage.Port, int]) -> list[str]:
+    """What to tell a newcomer for each port that something else already listens on (before anything starts:
+    otherwise DynamoDB Local would start, and `chalice local` then fail with a traceback)."""
+    said = []
+    for port, number in ports.items():
+        if not port_in_use(number):
+            continue
+        hint = port.how_to_choose()
+        spare = next((n for n in range(number + 1, min(number + 100, 65536))
+                      if n not in ports.values() and not port_in_use(n)), None)
+        if spare:
+            hint += f", e.g. make run {port.make_variable}={spare}"
+        said.append(f"Port {number} ({port.serves}) is already in use on {HOST} by another program. "
+                    f"Choose another: {hint}.")
+    return said
+
+
 def main() -> int:
     # explicit, because a shell that starts us in the background leaves SIGINT ignored
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    env = stage.environment("dev")
+    try:
+        env = stage.environment(stage.LOCAL_STAGE)
+        ports = stage.local_ports()
+    except stage.PortError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    taken = ports_taken(ports)
+    if taken:
+        print("\n".join(taken), file=sys.stderr)
+        return 1
     os.environ.update(env)
-    port = urlparse(env["HEALTHCODE_DYNAMODB_ENDPOINT"]).port
-    ddb = DynamoDBLocal(port=port, db_path=DATA)
+    api_port = ports[stage.API]
+    ddb = DynamoDBLocal(port=ports[stage.DYNAMODB], db_path=DATA)
     try:
         ddb.start()
         ddb = _fresh_if_indexes_changed(ddb, env["HEALTHCODE_TABLE_PREFIX"])
@@ -67,8 +93,8 @@ def main() -> int:
 
         created = bootstrap.bootstrap(dynamo.client(), env["HEALTHCODE_TABLE_PREFIX"])
         print(f"tables ready ({len(created)} created)")
-        chalice = subprocess.Popen([str(Path(sys.executable).with_name("chalice")), "local", "--no-autoreload", "--stage", "dev",
-                                    "--host", "127.0.0.1", "--port", str(API_PORT)],
+        chalice = subprocess.Popen([str(Path(sys.executable).with_name("chalice")), "local", "--no-autoreload",
+                                    "--stage", stage.LOCAL_STAGE, "--host", HOST, "--port", str(api_port)],
                                    cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
         import threading
 
@@ -79,7 +105,7 @@ def main() -> int:
         threading.Thread(target=pump.run_forever, name="pump", daemon=True).start()
         print("event pump: " + ", ".join(f"{s.table} stream -> {s.function}" for s in pump.sources)
               + "; the sweepers every few seconds; dead events: .venv/bin/python -m ops events dead")
-        print(f"API on http://127.0.0.1:{API_PORT}  (Ctrl-C stops it and DynamoDB Local)")
+        print(f"API on http://{HOST}:{api_port}  (Ctrl-C stops it and DynamoDB Local)")
         return chalice.wait()
     except KeyboardInterrupt:
         return 0
