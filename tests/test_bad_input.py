@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.api import openapi
 from chalicelib.domain.idnumber import check_character
+from chalicelib.security.access import Role
 from tests import people
-from tests.conftest import dump
+from tests.conftest import client_token, dump
 from tests.refusals import assert_refused, fields
 
 JSON = {"Content-Type": "application/json"}
@@ -225,3 +227,33 @@ def test_no_body_turns_into_a_server_error(client, citizen, checkpoint):
             assert 400 <= response.status_code < 500, (path, raw[:60], response.status_code, response.body[:300])
             assert_refused(response, response.status_code)
     assert_nothing_written(client, person)
+
+
+# --- a body without a Content-Type ----------------------------------------------------------------------------
+
+def role_headers(client: Any, citizen: Any, security: list[dict[str, list[str]]]) -> dict[str, str]:
+    """The Authorization of a caller the operation admits (none for a public one), and no Content-Type."""
+    if not security:
+        return {}
+    if "citizenBearer" in security[0]:
+        return {"Authorization": citizen().headers["Authorization"]}
+    role = Role(security[0]["systemClient"][0])
+    province = "44" if role in (Role.PROVINCE, Role.HEALTH_AUTHORITY) else None
+    area = "440106" if role is Role.CHECKPOINT else None
+    return {"Authorization": f"Bearer {client_token(client, role, province=province, area=area)}"}
+
+
+def test_every_body_without_a_content_type_gets_415(client, app_module, citizen):
+    """docs/errors.md: a body that is not declared application/json (or form data at /v1/oauth/token) is 415,
+    a missing Content-Type included: the caller did not say what it sent."""
+    document = openapi.build(app_module.app)
+    with_bodies = [(method, path, operation) for path, methods in document["paths"].items()
+                   for method, operation in methods.items() if "requestBody" in operation]
+    assert len(with_bodies) >= 15
+    for method, path, operation in with_bodies:
+        example = operation["requestBody"]["content"].get("application/json", {}).get("example", {"a": 1})
+        concrete = (path.replace("/areas/{code}", "/areas/440106").replace("{code}", "44")
+                    .replace("{correction_id}", "cor_0123456789abcdef").replace("{webhook_id}", "wh_0123456789abcdef"))
+        headers = role_headers(client, citizen, operation["security"])
+        response = getattr(client, method)(concrete, headers=headers, body=dump(example))
+        assert_refused(response, 415, "unsupported_media_type")

@@ -114,10 +114,16 @@ def parse(model: type[M], raw: bytes) -> M:
         raise ValidationFailed("The request has invalid fields.", validation_details(exc, model)) from None
 
 
+def media_type(request: Request) -> str | None:
+    """The declared media type, without parameters; None when the request declares none."""
+    declared = request.headers.get("content-type")
+    return declared.split(";")[0].strip().lower() if declared is not None else None
+
+
 def body(request: Request, model: type[M], limit: int | None = None) -> M:
-    content_type = (request.headers.get("content-type") or JSON).split(";")[0].strip().lower()
-    if content_type != JSON:
-        raise UnsupportedMediaType("Send the body as application/json.")
+    # a body with no Content-Type is refused, not taken for JSON: the client did not say what it sent
+    if media_type(request) != JSON:
+        raise UnsupportedMediaType("Send the body as application/json, with Content-Type: application/json.")
     return parse(model, raw_body(request, limit))
 
 

@@ -65,7 +65,7 @@ ERRORS = {  # status -> (component name, when)
                       "state does not allow it"),
     413: ("PayloadTooLarge", "The body is larger than the limit (64 KiB; 512 KiB for province batches)"),
     415: ("UnsupportedMediaType", "A `Content-Type` other than `application/json` (or form data at "
-                                  "/v1/oauth/token), on any method"),
+                                  "/v1/oauth/token), or none with a body, on any method"),
     422: ("ValidationFailed", "Invalid fields or query parameters; `details` names each"),
     429: ("TooManyRequests", "Too many requests; try again shortly"),
     503: ("Overloaded", "The database stayed throttled or unreachable (`overloaded`); retry after `Retry-After` "
