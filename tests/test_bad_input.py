@@ -4,15 +4,18 @@ names the field at fault, never writes anything, and never turns into a 5xx.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 
 from chalicelib.api import openapi
 from chalicelib.domain.idnumber import check_character
 from chalicelib.security.access import Role
 from tests import people
-from tests.conftest import client_token, dump
+from tests.conftest import auth, client_token, dump
 from tests.refusals import assert_refused, fields
 
 JSON = {"Content-Type": "application/json"}
@@ -257,3 +260,56 @@ def test_every_body_without_a_content_type_gets_415(client, app_module, citizen)
         headers = role_headers(client, citizen, operation["security"])
         response = getattr(client, method)(concrete, headers=headers, body=dump(example))
         assert_refused(response, 415, "unsupported_media_type")
+
+
+# --- identifiers we never issued: refused before any DynamoDB key is built from them --------------------------
+
+LONG = 3000   # past DynamoDB's key limits: 2,048 bytes for a partition key, 1,024 for a sort key
+
+
+@pytest.fixture
+def province(client):
+    return lambda code: auth(client_token(client, Role.PROVINCE, province=code))
+
+
+def province_key(kid: str) -> tuple[Any, dict[str, Any]]:
+    private = ec.generate_private_key(ec.SECP256R1())
+    return private, {**json.loads(ECAlgorithm.to_jwk(private.public_key())), "kid": kid}
+
+
+def test_a_webhook_or_delivery_id_we_never_issued_is_not_found(client, province):
+    guangdong = province("44")
+    hook = client.post("/v1/webhooks", headers=guangdong, body=dump({
+        "url": "http://127.0.0.1:9/hooks/healthcode", "event_types": ["exposure.published"]})).json_body
+    for webhook_id in ("wh_" + "a" * LONG, "a" * LONG, "wh_0123", "wh_0123456789ABCDEF", "wh_" + "数" * 16):
+        for method, suffix, body in (("get", "", None), ("patch", "", {"description": "x"}), ("delete", "", None),
+                                     ("post", "/rotate-secret", None), ("post", "/ping", None),
+                                     ("get", "/deliveries", None)):
+            response = getattr(client, method)(f"/v1/webhooks/{webhook_id}{suffix}", headers=guangdong,
+                                               body=dump(body) if body else None)
+            assert_refused(response, 404, "unknown_webhook")
+        assert_refused(client.post(f"/v1/webhooks/{webhook_id}/deliveries/evt_x/replay", headers=guangdong), 404,
+                       "unknown_webhook")
+    for delivery_id in ("evt_" + "1" * LONG, "1" * LONG, "evt_x", "evt_" + "数" * 23):
+        replay = client.post(f"/v1/webhooks/{hook['id']}/deliveries/{delivery_id}/replay", headers=guangdong)
+        assert_refused(replay, 404, "unknown_delivery")
+    assert client.get(f"/v1/webhooks/{hook['id']}", headers=guangdong).status_code == 200
+    assert client.delete(f"/v1/webhooks/{hook['id']}", headers=guangdong).status_code == 204
+
+
+def test_a_correction_id_we_never_issued_is_not_found(client, health_authority):
+    reviewer = health_authority("44")
+    for correction_id in ("cor_" + "0" * LONG, "c" * LONG, "cor_0", "cor_" + "数" * 16):
+        for method, suffix, body in (("get", "", None), ("get", "/history", None),
+                                     ("post", "/decision", {"decision": "reject", "reason": "不属实"})):
+            response = getattr(client, method)(f"/v1/corrections/{correction_id}{suffix}", headers=reviewer,
+                                               body=dump(body) if body else None)
+            assert_refused(response, 404, "unknown_correction")
+
+
+def test_a_province_code_that_is_no_province_has_no_keys(client, province):
+    for code in ("4" * LONG, "444", "4", "数数", "ab"):
+        assert_refused(client.get(f"/v1/provinces/{code}/keys"), 404, "unknown_province")
+        registered = client.put(f"/v1/provinces/{code}/keys", headers=province("44"),
+                                body=dump({"keys": [province_key("gd-1")[1]]}))
+        assert_refused(registered, 403, "outside_province")

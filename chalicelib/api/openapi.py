@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import http, schemas
+from chalicelib.domain import identifiers
 from chalicelib.security.access import SYSTEM_ROLES, Role
 from chalicelib.services import idempotency
 
@@ -99,6 +100,24 @@ JWKS = {
 PERMISSIVE = {"type": "object", "description": "Not yet specified in this document: a JSON object."}
 
 
+def _issued(shape: Any, what: str, code: str) -> dict[str, Any]:
+    return {"description": f"{what}, as the platform issued it; any other value is `404 {code}`",
+            "schema": {"type": "string", "pattern": f"^{shape.pattern}$"}}
+
+
+# Path parameters by name: the shapes of the ids the platform issues (chalicelib/domain/identifiers.py)
+PATH_PARAMETERS = {
+    "webhook_id": _issued(identifiers.WEBHOOK_ID, "The subscription's `id`", "unknown_webhook"),
+    "delivery_id": _issued(identifiers.EVENT_ID, "The delivery's `id`", "unknown_delivery"),
+    "correction_id": _issued(identifiers.CORRECTION_ID, "The request's `id`", "unknown_correction"),
+}
+PROVINCE_CODE = {"description": "A two-digit GB/T 2260 province code; a province that registered no keys (or "
+                                 "no province) is `404 unknown_province`",
+                  "schema": {"type": "string", "pattern": f"^{identifiers.PROVINCE.pattern}$"}}
+AREA_CODE = {"description": "A six-digit GB/T 2260 division code; any other is `404 unknown_area`",
+             "schema": {"type": "string", "pattern": "^[0-9]{6}$"}}
+
+
 @dataclass(frozen=True)
 class Op:
     """What the code of a view cannot tell about its operation."""
@@ -110,6 +129,7 @@ class Op:
     body: dict[str, Any] | None = None                          # request body schema by media type (override)
     example: dict[str, Any] | None = None                       # a request body example
     params: dict[str, Any] = field(default_factory=dict)        # parameter examples by name
+    path: dict[str, dict[str, Any]] = field(default_factory=dict)   # path parameters, where not PATH_PARAMETERS
 
 
 OPERATIONS: dict[tuple[str, str], Op] = {
@@ -145,8 +165,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/.well-known/jwks.json"): Op("Public keys for offline verification of our QR tokens",
                                           ("code verification",), {200: JWKS}),
     ("GET", "/v1/provinces/{code}/keys"): Op("A province's registered public keys (trust list)",
-                                             ("code verification",), params={"code": "44"}),
-    ("PUT", "/v1/provinces/{code}/keys"): Op("Register my province's public keys (trust list)"),
+                                             ("code verification",), params={"code": "44"},
+                                             path={"code": PROVINCE_CODE}),
+    ("PUT", "/v1/provinces/{code}/keys"): Op("Register my province's public keys (trust list)",
+                                             path={"code": PROVINCE_CODE}),
     ("POST", "/v1/trips"): Op("Declare a trip of the last 14 days", ("trip declaration",),
                               {201: schemas.Trip}, frozenset({409}),
                               example={"date": "2026-01-15", "from": "440106", "to": "510104", "mode": "train",
@@ -168,8 +190,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                  frozenset({429})),
     ("POST", "/v1/exposures"): Op("Publish a flight or train with cases"),
     ("PUT", "/v1/areas/{code}"): Op("Set an area's risk level (health authority of its province)",
-                                    params={"code": "510104"}, example={"level": "medium"}),
-    ("GET", "/v1/areas/{code}"): Op("An area's risk level", params={"code": "510104"}),
+                                    params={"code": "510104"}, example={"level": "medium"}, path={"code": AREA_CODE}),
+    ("GET", "/v1/areas/{code}"): Op("An area's risk level", params={"code": "510104"}, path={"code": AREA_CODE}),
     ("POST", "/v1/health-statuses"): Op("Set a person's medical status (health authority)",
                                         example={"id_number": "510104199001011230", "status": "recovered"}),
     ("POST", "/v1/webhooks"): Op("Subscribe a webhook; its signing secret is shown once", (), {}, frozenset({409}),
@@ -378,7 +400,8 @@ def _operation(path: str, method: str, entry: Any, facts: ViewFacts, op: Op, ref
         result["x-gbt-38963"] = [f"{GBT_38963[t][0]} {GBT_38963[t][1]}" for t in gbt]
 
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
+        {"name": name, "in": "path", "required": True,
+         **(op.path.get(name) or PATH_PARAMETERS.get(name) or {"schema": {"type": "string", "minLength": 1}}),
          **({"example": op.params[name]} if name in op.params else {})}
         for name in entry.view_args]
     for query_model in facts.queries:

@@ -78,5 +78,6 @@ def register_keys(code: str):
 def read_keys(code: str):
     found = provinces.keys(code)
     if found is None:
-        raise NotFound(f"Province {code} has registered no keys.", code="unknown_province")
+        named = f"Province {code}" if len(code) == 2 else "That province"   # not a 3,000-character echo
+        raise NotFound(f"{named} has registered no keys.", code="unknown_province")
     return ok(found, headers={"Cache-Control": "public, max-age=60"})

@@ -5,7 +5,7 @@ import secrets as random
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import days
+from chalicelib.domain import days, identifiers
 from chalicelib.domain.colors import Color
 from chalicelib.domain.corrections import MAX_OPEN
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
@@ -72,7 +72,7 @@ def review_queue(principal: Principal, status: str, limit: int, cursor: str | No
 
 
 def reviewable(principal: Principal, correction_id: str) -> dict[str, Any]:
-    item = corrections.get(correction_id) if correction_id.startswith("cor_") else None
+    item = corrections.get(correction_id) if identifiers.is_correction_id(correction_id) else None
     if item is None or item["province"] != principal.province:
         raise NotFound("No such correction request in your province.", code="unknown_correction")
     return item
