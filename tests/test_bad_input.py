@@ -3,6 +3,7 @@ names the field at fault, never writes anything, and never turns into a 5xx.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 from typing import Any
@@ -11,7 +12,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
+from chalicelib import clock
 from chalicelib.api import openapi
+from chalicelib.domain import days
 from chalicelib.domain.idnumber import check_character
 from chalicelib.security.access import Role
 from tests import people
@@ -313,3 +316,62 @@ def test_a_province_code_that_is_no_province_has_no_keys(client, province):
         registered = client.put(f"/v1/provinces/{code}/keys", headers=province("44"),
                                 body=dump({"keys": [province_key("gd-1")[1]]}))
         assert_refused(registered, 403, "outside_province")
+
+
+# --- cursors that decode to a key the list never gave out --------------------------------------------------------
+
+def recut(cursor: str, **changes: Any) -> str:
+    """The cursor with some of its key's attributes changed, encoded as the API encodes cursors."""
+    key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    return base64.urlsafe_b64encode(json.dumps({**key, **changes}).encode()).decode()
+
+
+def first_cursor(client: Any, path: str, headers: dict[str, str]) -> str:
+    listed = client.get(f"{path}{'&' if '?' in path else '?'}limit=1", headers=headers)
+    assert listed.status_code == 200, listed.json_body
+    assert listed.json_body["next_cursor"], listed.json_body
+    return listed.json_body["next_cursor"]
+
+
+def test_a_cursor_with_a_key_we_never_issued_is_refused(client, citizen, province, health_authority):
+    person = citizen(people.in_province("44"))
+    person.apply(temperature=38.4, symptoms=["cough"], current_area="440106")
+    person.apply(temperature=38.6, symptoms=["cough"], current_area="440106")   # a second history entry
+    guangdong = province("44")
+    for _ in range(2):
+        assert client.post("/v1/sync/lookups", headers=guangdong, body=dump(
+            {"id_numbers": [person.id_number], "purpose": "返岗人员健康核验"})).status_code == 200
+    today = days.today(clock.now())
+    for back in (1, 2):
+        assert client.post("/v1/trips", headers=person.headers, body=dump({
+            "date": (today - dt.timedelta(days=back)).isoformat(), "from": "440106", "to": "440105",
+            "mode": "car"})).status_code == 201
+    for code in ("declared_fever", "declared_symptoms"):
+        filed = client.post("/v1/corrections", headers=person.headers, body=dump({
+            "source": "declaration", "reason_code": code, "description": "体温计坏了，量错了"}))
+        assert filed.status_code == 201, filed.json_body
+    hook = client.post("/v1/webhooks", headers=guangdong, body=dump({
+        "url": "http://127.0.0.1:9/hooks/healthcode", "event_types": ["exposure.published"]})).json_body
+    for _ in range(2):
+        assert client.post(f"/v1/webhooks/{hook['id']}/ping", headers=guangdong).status_code == 200
+    reviewer = health_authority("44")
+
+    lists = {  # path -> (headers, the key attributes of its cursor a caller could change)
+        "/v1/me/history": (person.headers, {"sk": ["", "lookup#0000000001#lkp_0#0", "history#" + "9" * 1100]}),
+        "/v1/me/lookups": (person.headers, {"sk": ["", "history#0000000001#00000001", "lookup#" + "9" * 1100]}),
+        "/v1/trips": (person.headers, {"sk": ["", "2026-01-01", "2026-01-01#trp_" + "0" * 1100, "9" * 1100]}),
+        "/v1/corrections": (person.headers, {"queue_sort": ["", "9" * 1100], "pk": ["", "cor_" + "0" * LONG]}),
+        "/v1/corrections?status=pending": (reviewer, {"queue_sort": ["", "9" * 1100],
+                                                      "pk": ["", "cor_" + "0" * LONG]}),
+        f"/v1/webhooks/{hook['id']}/deliveries": (guangdong, {"sk": ["", "evt_" + "9" * 1100, "wh_x"]}),
+    }
+    for path, (headers, attributes) in lists.items():
+        cursor = first_cursor(client, path, headers)
+        assert client.get(f"{path}{'&' if '?' in path else '?'}cursor={cursor}", headers=headers).status_code == 200
+        for attribute, values in attributes.items():
+            for value in values:
+                forged = recut(cursor, **{attribute: value})
+                response = client.get(f"{path}{'&' if '?' in path else '?'}cursor={forged}", headers=headers)
+                error = assert_refused(response, 422, "validation_failed")
+                assert fields(error) == {"cursor"}, (path, attribute, value)
+    assert client.delete(f"/v1/webhooks/{hook['id']}", headers=guangdong).status_code == 204

@@ -91,7 +91,7 @@ def deliveries(webhook_id: str):
     caller = _province()
     params = query(bp.current_request, DeliveriesQuery)
     items, last = webhooks.list_deliveries(caller, webhook_id, params.status, params.limit,
-                                           cursors.decode(params.cursor, webhook_id))
+                                           params.cursor)
     return ok({"deliveries": items, "next_cursor": cursors.encode(last)})
 
 

@@ -14,7 +14,7 @@ from chalicelib.security.access import Principal
 from chalicelib.services import assessment, codes as code_views, cursors
 from chalicelib.store import audit, codes, corrections, dynamo, events
 
-QUEUE_KEYS = ("pk", "queue_key", "queue_sort")
+INDEX_KEYS = {"pk": corrections.ID, "queue_sort": corrections.QUEUE_SORT}   # besides the index's partition
 PERSON_KEYS = ("pk", "person", "queue_sort")
 
 
@@ -60,14 +60,14 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
 
 def mine(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
     items, last = corrections.of_person(principal.subject, limit,
-                                        cursors.decode_index(cursor, "person", principal.subject, PERSON_KEYS))
+                                        cursors.decode_index(cursor, "person", principal.subject, INDEX_KEYS))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
 def review_queue(principal: Principal, status: str, limit: int, cursor: str | None) -> dict[str, Any]:
     queue_key = f"{principal.province}#{status}"
     items, last = corrections.queue(principal.province, status, limit,
-                                    cursors.decode_index(cursor, "queue_key", queue_key, QUEUE_KEYS))
+                                    cursors.decode_index(cursor, "queue_key", queue_key, INDEX_KEYS))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
@@ -120,7 +120,7 @@ def history_for_review(principal: Principal, correction_id: str, limit: int) -> 
 
 def history(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """The person's append-only trail: every new version of the code, with what changed and why."""
-    start = cursors.decode(cursor, person) if cursor else None
+    start = cursors.decode(cursor, person, audit.sort_key_shape("history"))
     items, last = audit.of_person(person, "history", limit, start)
     entries = [{k: i.get(k) for k in ("at", "version", "cause", "actor", "color_before", "color_after",
                                        "sources_changed", "reasons_added", "reasons_removed")} for i in items]

@@ -144,7 +144,8 @@ def my_local_codes(person: str) -> dict[str, Any]:
 
 def my_lookups(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
     now = clock.now()
-    items, last = audit.of_person(person, "lookup", limit, cursors.decode(cursor, person))
+    items, last = audit.of_person(person, "lookup", limit,
+                                  cursors.decode(cursor, person, audit.sort_key_shape("lookup")))
     return {"lookups": [{"province": i["province"], "province_name": province_name(i["province"]),
                          "purpose": i["purpose"], "at": i["at"], "lookup_id": i["lookup_id"]}
                         for i in items if i.get("expires_at", now + 1) > now],

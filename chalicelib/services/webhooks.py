@@ -10,6 +10,7 @@ from chalicelib import clock
 from chalicelib.domain import days, identifiers
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.events import delivery
+from chalicelib.services import cursors
 from chalicelib.security import sealing, urls, webhook_signing
 from chalicelib.security.access import Principal
 from chalicelib.settings import get_settings
@@ -125,9 +126,9 @@ def public_delivery(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_deliveries(principal: Principal, webhook_id: str, status: str | None, limit: int,
-                    cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+                    cursor: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     owned(principal, webhook_id)
-    items, last = deliveries.page(webhook_id, limit, cursor, status)
+    items, last = deliveries.page(webhook_id, limit, cursors.decode(cursor, webhook_id, deliveries.SORT_KEY), status)
     return [public_delivery(i) for i in items], last
 
 

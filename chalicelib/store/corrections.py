@@ -1,11 +1,15 @@
 """The corrections table: correction requests, and each person's open count and approved overrides."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from chalicelib.domain import identifiers
 from chalicelib.store import dynamo
 
 KIND = "corrections"
+ID = identifiers.CORRECTION_ID
+QUEUE_SORT = re.compile(r"[0-9]{10}#cor_[0-9a-f]{16}")   # <filed at>#<id>: both indexes' sort key
 QUEUE_INDEX = "queue"
 PERSON_INDEX = "by_person"
 
