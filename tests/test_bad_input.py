@@ -375,3 +375,28 @@ def test_a_cursor_with_a_key_we_never_issued_is_refused(client, citizen, provinc
                 error = assert_refused(response, 422, "validation_failed")
                 assert fields(error) == {"cursor"}, (path, attribute, value)
     assert client.delete(f"/v1/webhooks/{hook['id']}", headers=guangdong).status_code == 204
+
+
+# --- province keys that are not points on their curve --------------------------------------------------------
+
+def test_a_province_key_that_is_not_base64url_or_not_on_its_curve_is_refused(client, province):
+    heilongjiang = province("23")  # a province no other test registers keys for
+    _, good = province_key("hl-1")
+    other = province_key("hl-2")[1]
+    bad_keys = {
+        "x not base64url": {**good, "x": "!!!!"},
+        "x with characters outside base64url": {**good, "x": good["x"] + "!!"},
+        "x with padding": {**good, "x": good["x"] + "="},
+        "x in standard base64": {**good, "x": good["x"].replace("-", "+").replace("_", "/") + "+/"},
+        "x too short": {**good, "x": "AAAA"},
+        "point off the curve": {**good, "y": other["y"]},
+        "EC without y": {k: v for k, v in good.items() if k != "y"},
+        "Ed25519 of the wrong length": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA", "kid": "hl-3"},
+        "Ed25519 not base64url": {"kty": "OKP", "crv": "Ed25519", "x": "*" * 43, "kid": "hl-4"},
+    }
+    for label, key in bad_keys.items():
+        refused = client.put("/v1/provinces/23/keys", headers=heilongjiang, body=dump({"keys": [key]}))
+        error = assert_refused(refused, 422, "validation_failed")
+        assert error["details"] and error["details"][0]["field"].startswith("keys"), (label, error)
+    assert_refused(client.get("/v1/provinces/23/keys"), 404, "unknown_province")  # nothing was stored
+    assert client.put("/v1/provinces/23/keys", headers=heilongjiang, body=dump({"keys": [good]})).status_code == 200

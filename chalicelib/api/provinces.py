@@ -16,6 +16,7 @@ from chalicelib.services import provinces
 
 bp = Blueprint(__name__)
 CURVES = {("EC", "P-256"): "ES256", ("OKP", "Ed25519"): "EdDSA"}
+BASE64URL = r"^[A-Za-z0-9_-]+$"
 
 
 class PublicJwk(Model):
@@ -23,8 +24,9 @@ class PublicJwk(Model):
     kid: str = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")
     kty: str
     crv: str
-    x: str = Field(min_length=1, max_length=200)
-    y: str | None = Field(default=None, max_length=200)
+    # base64url without padding (RFC 7515 §2): PyJWT's decoder would skip other characters and accept them
+    x: str = Field(pattern=BASE64URL, max_length=200)
+    y: str | None = Field(default=None, pattern=BASE64URL, max_length=200)
     alg: str | None = None
     use: str | None = Field(default=None, pattern=r"^sig$")
     nbf: int | None = Field(default=None, description="not before, epoch seconds")
@@ -59,8 +61,11 @@ class KeySet(Model):
                 raise ValueError(f"{key.kid}: exp must be after nbf")
             try:
                 jwt.PyJWK({k: v for k, v in key.as_jwk().items() if k not in ("nbf", "exp")})
-            except (jwt.exceptions.PyJWKError, ValueError, TypeError):
-                raise ValueError(f"{key.kid}: not a valid public key") from None
+            except (jwt.exceptions.PyJWTError, ValueError, TypeError):
+                # PyJWT's InvalidKeyError (a point off the curve, coordinates of the wrong length, an EC key
+                # without y) is a PyJWTError, not a PyJWKError
+                raise ValueError(f"{key.kid}: not a valid public key (x and y must be a point on {key.crv})") \
+                    from None
         if len({k.kid for k in keys}) != len(keys):
             raise ValueError("kids must be unique")
         return keys
