@@ -400,3 +400,61 @@ def test_a_province_key_that_is_not_base64url_or_not_on_its_curve_is_refused(cli
         assert error["details"] and error["details"][0]["field"].startswith("keys"), (label, error)
     assert_refused(client.get("/v1/provinces/23/keys"), 404, "unknown_province")  # nothing was stored
     assert client.put("/v1/provinces/23/keys", headers=heilongjiang, body=dump({"keys": [good]})).status_code == 200
+
+
+# --- no ID number inside any identifier or text we store ---------------------------------------------------------
+
+def test_an_id_number_inside_an_identifier_or_stored_text_is_refused(client, citizen, province, checkpoint,
+                                                                     health_authority):
+    """README: the ID number is never stored. A province's local code id is shown to other provinces, a checkpoint
+    id and a look-up's purpose to the people concerned: none may carry one, in any case of its check character."""
+    person = citizen(people.in_province("43"))
+    person.apply(temperature=38.2, current_area="430102")
+    inside = people.in_province("43")
+    inside = inside if inside[-1] != "X" else people.in_province("43")
+    hunan = province("43")
+    now = clock.now()
+    local = {"id_number": person.id_number, "color": "green", "local_code_id": f"hn-{inside}", "issued_at": now - 60,
+             "updated_at": now - 60, "version": 1}
+    record = {"id_number": person.id_number, "record_id": f"{inside}-1", "status": "under_observation",
+              "institution": "长沙市第一医院", "issued_at": now - 60, "version": 1}
+    refusals = [
+        ("/v1/sync/local-codes", hunan, {"province": "43", "records": [local]}, "records.0.local_code_id"),
+        ("/v1/sync/health-records", hunan, {"province": "43", "records": [record]}, "records.0.record_id"),
+        ("/v1/sync/health-records", hunan, {"province": "43", "records": [
+            {**record, "record_id": "hn-1", "institution": f"长沙市第一医院 {inside}"}]}, "records.0.institution"),
+        ("/v1/sync/lookups", hunan, {"id_numbers": [person.id_number], "purpose": f"核验 {inside} 的同行人"},
+         "purpose"),
+        ("/v1/verifications", checkpoint, {"token": person.qr_token(), "checkpoint_id": f"gate-{inside}"},
+         "checkpoint_id"),
+        ("/v1/health-statuses", health_authority("43"), {"id_number": person.id_number, "status": "recovered",
+                                                         "note": f"same as {inside}"}, "note"),
+        ("/v1/corrections", person.headers, {"source": "declaration", "reason_code": "declared_fever",
+                                             "description": f"我的身份证号是{inside}，体温量错了"}, "description"),
+        ("/v1/webhooks", hunan, {"url": f"http://127.0.0.1:9/hooks?person={inside}",
+                                 "event_types": ["exposure.published"]}, "url"),
+        ("/v1/webhooks", hunan, {"url": "http://127.0.0.1:9/hooks", "event_types": ["exposure.published"],
+                                 "description": f"for {inside.lower()}"}, "description"),
+    ]
+    for path, headers, body, field in refusals:
+        error = assert_refused(client.post(path, headers=headers, body=dump(body)), 422, "validation_failed")
+        assert [(d["field"], d["type"]) for d in error["details"]] == [(field, "contains_id_number")], path
+        assert inside not in dump(error)
+    keys = client.put("/v1/provinces/43/keys", headers=hunan, body=dump({"keys": [province_key(f"k{inside}")[1]]}))
+    assert_refused(keys, 422, "validation_failed")
+    area = client.put("/v1/areas/430102", headers=health_authority("43"), body=dump({"level": "low",
+                                                                                     "note": f"{inside}"}))
+    assert_refused(area, 422, "validation_failed")
+    keyed = client.post("/v1/codes", headers={**person.headers, "Idempotency-Key": f"apply-{inside}"},
+                        body=dump(declaration(current_area="430102")))
+    assert_refused(keyed, 422, "validation_failed")
+    # nothing of it was stored
+    assert client.get("/v1/me/local-codes", headers=person.headers).json_body["local_codes"] == []
+    assert client.get("/v1/me/lookups", headers=person.headers).json_body["lookups"] == []
+    assert client.get("/v1/corrections", headers=person.headers).json_body["corrections"] == []
+    assert_refused(client.get("/v1/provinces/43/keys"), 404, "unknown_province")
+    # 18 characters that are no ID number (a wrong check character) are an identifier like any other
+    not_an_id = people.with_wrong_check_digit(inside)
+    accepted = client.post("/v1/sync/local-codes", headers=hunan, body=dump(
+        {"province": "43", "records": [{**local, "local_code_id": f"hn-{not_an_id}"}]}))
+    assert accepted.status_code == 200 and accepted.json_body["written"] == 1

@@ -7,6 +7,7 @@ import jwt
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, field_validator
 
+from chalicelib.api.fields import LocalIdentifier
 from chalicelib.api.http import body, ok, route
 from chalicelib.api.http import principal as authorise
 from chalicelib.errors import NotFound
@@ -21,7 +22,7 @@ BASE64URL = r"^[A-Za-z0-9_-]+$"
 
 class PublicJwk(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
-    kid: str = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")
+    kid: LocalIdentifier
     kty: str
     crv: str
     # base64url without padding (RFC 7515 §2): PyJWT's decoder would skip other characters and accept them
