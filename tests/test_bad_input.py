@@ -402,6 +402,27 @@ def test_a_province_key_that_is_not_base64url_or_not_on_its_curve_is_refused(cli
     assert client.put("/v1/provinces/23/keys", headers=heilongjiang, body=dump({"keys": [good]})).status_code == 200
 
 
+# --- webhook URLs that no request could be sent to --------------------------------------------------------------
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/hooks", "http://127.0.0.1:65536/hooks",
+                                 "http://127.0.0.1:0/hooks", "http://127.0.0.1:-1/hooks", "http://127.0.0.1:8x/hooks",
+                                 "http://[::1/hooks", "http://127.0.0.1\u0000/hooks", "http://127.0.0.1:80 /hooks",
+                                 "http://127.0.0.1/hooks\r\nX-Injected: 1", "http://127.0.0.1/ho oks",
+                                 "http:///hooks", "ftp://127.0.0.1/hooks"])
+def test_a_webhook_url_no_request_could_go_to_is_refused(client, province, url):
+    headers = province("46")
+    created = client.post("/v1/webhooks", headers=headers,
+                          body=dump({"url": url, "event_types": ["exposure.published"]}))
+    error = assert_refused(created, 422, "validation_failed")
+    assert [(d["field"], d["type"]) for d in error["details"]] == [("url", "unsafe_url")]
+    hook = client.post("/v1/webhooks", headers=headers, body=dump({
+        "url": "http://127.0.0.1:9/hooks", "event_types": ["exposure.published"]})).json_body
+    changed = client.patch(f"/v1/webhooks/{hook['id']}", headers=headers, body=dump({"url": url}))
+    assert_refused(changed, 422, "validation_failed")
+    assert client.get(f"/v1/webhooks/{hook['id']}", headers=headers).json_body["url"] == "http://127.0.0.1:9/hooks"
+    assert client.delete(f"/v1/webhooks/{hook['id']}", headers=headers).status_code == 204
+
+
 # --- no ID number inside any identifier or text we store ---------------------------------------------------------
 
 def test_an_id_number_inside_an_identifier_or_stored_text_is_refused(client, citizen, province, checkpoint,
