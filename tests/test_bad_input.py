@@ -479,3 +479,35 @@ def test_an_id_number_inside_an_identifier_or_stored_text_is_refused(client, cit
     accepted = client.post("/v1/sync/local-codes", headers=hunan, body=dump(
         {"province": "43", "records": [{**local, "local_code_id": f"hn-{not_an_id}"}]}))
     assert accepted.status_code == 200 and accepted.json_body["written"] == 1
+
+
+# --- HTTP Basic credentials that cannot be read ------------------------------------------------------------------
+
+@pytest.mark.parametrize("authorization", [
+    "Basic !!!not-base64!!!", "Basic " + base64.b64encode(b"no-colon-here").decode(),
+    "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(), "Basic", "basic   ", "BASIC Zm9v=bar"],
+    ids=["not-base64", "no-colon", "not-utf8", "empty", "blank", "junk-after-padding"])
+def test_unreadable_basic_credentials_are_an_invalid_client(client, authorization):
+    """RFC 6749 §5.2 and docs/errors.md: a client that fails to authenticate is 401 invalid_client, with the
+    challenge of the scheme it tried."""
+    response = client.post("/v1/oauth/token", body="grant_type=client_credentials",
+                           headers={"Content-Type": "application/x-www-form-urlencoded",
+                                    "Authorization": authorization})
+    assert_refused(response, 401, "invalid_client")
+    assert response.headers["WWW-Authenticate"].startswith("Basic "), response.headers
+
+
+def test_a_wrong_secret_sent_as_basic_is_challenged_with_basic(client):
+    from chalicelib.services.sessions import create_client
+
+    created = create_client(Role.CHECKPOINT, "gate", area="440106")
+    wrong = base64.b64encode(f"{created['client_id']}:{created['client_secret']}x".encode()).decode()
+    response = client.post("/v1/oauth/token", body="grant_type=client_credentials",
+                           headers={"Content-Type": "application/x-www-form-urlencoded",
+                                    "Authorization": f"Basic {wrong}"})
+    assert_refused(response, 401, "invalid_client")
+    assert response.headers["WWW-Authenticate"].startswith("Basic ")
+    # an access token refused elsewhere is still challenged as a bearer token
+    refused = client.get("/v1/codes/me", headers={"Authorization": "Bearer nope"})
+    assert_refused(refused, 401, "unauthenticated")
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer ")

@@ -16,8 +16,8 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType,
-                               ValidationFailed)
+from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, Unauthenticated,
+                               UnsupportedMediaType, ValidationFailed)
 from chalicelib.security import access
 from chalicelib.security.access import Principal, Role
 from chalicelib.settings import get_settings
@@ -39,7 +39,7 @@ RETRY_AFTER_SECONDS = "1"
 def error_response(error: ApiError) -> Response:
     headers = {"Content-Type": JSON, **NO_STORE}
     if error.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="healthcode"'
+        headers["WWW-Authenticate"] = getattr(error, "challenge", Unauthenticated.challenge)
     if error.status == 503:
         headers["Retry-After"] = RETRY_AFTER_SECONDS
     return Response(body=error_body(error.code, error.message, error.details), status_code=error.status,

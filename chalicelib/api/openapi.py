@@ -59,7 +59,7 @@ GBT_PREFIXES = {"/v1/corrections": "error correction"}
 ERRORS = {  # status -> (component name, when)
     400: ("BadRequest", "The body is not JSON or not a JSON object (`malformed_json`), or another malformed request"),
     401: ("Unauthenticated", "No, an invalid or an expired access token (`unauthenticated`, `token_expired`); "
-                             "unknown client or wrong secret (`invalid_client`)"),
+                             "unknown client, wrong secret or unreadable HTTP Basic credentials (`invalid_client`)"),
     403: ("Forbidden", "The caller's role may not do this, or not for this province or area"),
     404: ("NotFound", "No such resource (or not one the caller may see)"),
     409: ("Conflict", "The record changed under us, a request with this Idempotency-Key is in progress, or the "
@@ -116,6 +116,9 @@ PROVINCE_CODE = {"description": "A two-digit GB/T 2260 province code; a province
                   "schema": {"type": "string", "pattern": f"^{identifiers.PROVINCE.pattern}$"}}
 AREA_CODE = {"description": "A six-digit GB/T 2260 division code; any other is `404 unknown_area`",
              "schema": {"type": "string", "pattern": "^[0-9]{6}$"}}
+WWW_AUTHENTICATE = {"description": "How to authenticate: `Bearer` with an access token; `Basic` at "
+                                   "/v1/oauth/token, with the client's id and secret (RFC 6749 §5.2)",
+                    "required": True, "schema": {"type": "string", "pattern": "^(Bearer|Basic) "}}
 
 
 @dataclass(frozen=True)
@@ -478,6 +481,7 @@ def error_responses(error_schema: dict[str, Any]) -> dict[str, Any]:
                         "content": {http.JSON: {"schema": error_schema}}}
                  for name, when in ERRORS.values()}
     responses[ERRORS[503][0]]["headers"]["Retry-After"] = RETRY_AFTER
+    responses[ERRORS[401][0]]["headers"]["WWW-Authenticate"] = WWW_AUTHENTICATE
     return responses
 
 
