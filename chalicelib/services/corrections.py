@@ -15,7 +15,7 @@ from chalicelib.services import assessment, codes as code_views, cursors
 from chalicelib.store import audit, codes, corrections, dynamo, events
 
 INDEX_KEYS = {"pk": corrections.ID, "queue_sort": corrections.QUEUE_SORT}   # besides the index's partition
-PERSON_KEYS = ("pk", "person", "queue_sort")
+FILING_ATTEMPTS = 3
 
 
 def public(item: dict[str, Any]) -> dict[str, Any]:
@@ -41,21 +41,31 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
             "field": "reason_code", "message": "not one of the reasons your code shows now (GET /v1/me/risk)",
             "type": "unknown_reason"}])
     mine, _ = corrections.of_person(person, 50)
-    for item in mine:
+    for item in mine:  # requests filed before open markers existed have none: found here instead
         if item["status"] == "pending" and item["source"] == source and item["reason_code"] == reason_code:
             return 200, public(item)
     province = (record.get("declaration") or {}).get("current_area", "")[:2] or "00"
-    correction_id = "cor_" + random.token_hex(8)
-    item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
-            "reason_code": reason_code, "description": description, "evidence": evidence,
-            "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
-            "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
-    try:
-        corrections.file(item, MAX_OPEN)
-    except dynamo.ConditionFailed:
-        raise Conflict(f"You have {MAX_OPEN} open correction requests; wait for a decision first.",
-                       code="too_many_open_corrections") from None
-    return 201, public(item)
+    for _ in range(FILING_ATTEMPTS):
+        correction_id = "cor_" + random.token_hex(8)
+        item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
+                "reason_code": reason_code, "description": description, "evidence": evidence,
+                "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
+                "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
+        try:
+            corrections.file(item, MAX_OPEN)
+            return 201, public(item)
+        except corrections.AlreadyOpen as already:
+            # a concurrent or earlier filing about the same reason holds it: answer with that one
+            found = corrections.get(already.correction_id) if already.correction_id else None
+            if found is not None and found["status"] == "pending":
+                return 200, public(found)
+            # decided between its marker's check and our read: file anew
+        except corrections.TooManyOpen:
+            raise Conflict(f"You have {MAX_OPEN} open correction requests; wait for a decision first.",
+                           code="too_many_open_corrections") from None
+        except (dynamo.ConditionFailed, dynamo.TransactionConflict):
+            pass  # the random id was taken, or DynamoDB cancelled us for a concurrent transaction on an item
+    raise Conflict("Your correction requests are changing under us; try again.", code="concurrent_update")
 
 
 def mine(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -104,7 +114,7 @@ def decide(principal: Principal, correction_id: str, approve: bool, reason: str,
                           "correction_id": correction_id, "decision": decision["status"], "by": principal.subject,
                           "province": principal.province, "reason": reason, "at": now})
     try:
-        corrections.decide(correction_id, person, decision, override, [event, entry])
+        corrections.decide(correction_id, person, decision, override, [event, entry, *corrections.close_ops(item)])
     except dynamo.ConditionFailed:
         raise Conflict("Another reviewer decided this request first.", code="already_decided") from None
     code = None
