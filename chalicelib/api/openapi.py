@@ -6,7 +6,9 @@ when that copy is stale. Regenerate it with `make openapi`, i.e.
 `.venv/bin/python -m chalicelib.api.openapi > docs/openapi.json`.
 
 Where each part comes from, so that a new route documents itself without an edit here:
-- paths, methods, path parameters and request content types: the route table (`app.routes`);
+- paths, methods, path parameters and request content types: the route table (`app.routes`); each path
+  parameter's shape: PATH_PARAMETERS (the ids the platform issues, chalicelib/domain/identifiers.py), or
+  the operation's `path` in the OPERATIONS table (division and province codes);
 - request body and query models: read from the view's code, the model it passes to `body(request, M)`,
   `parse(M, raw)` or `query(request, M)` (names resolved in the view's module, aliases included);
 - who may call it: the roles the view passes to `principal(request, Role.X, ...)`, directly or through a
