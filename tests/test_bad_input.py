@@ -408,6 +408,7 @@ def test_a_province_key_that_is_not_base64url_or_not_on_its_curve_is_refused(cli
                                  "http://127.0.0.1:0/hooks", "http://127.0.0.1:-1/hooks", "http://127.0.0.1:8x/hooks",
                                  "http://[::1/hooks", "http://127.0.0.1\u0000/hooks", "http://127.0.0.1:80 /hooks",
                                  "http://127.0.0.1/hooks\r\nX-Injected: 1", "http://127.0.0.1/ho oks",
+                                 "http://127.0.0.1/钩子", "http://127.0.0.1/hooks?省=粤",
                                  "http:///hooks", "ftp://127.0.0.1/hooks"])
 def test_a_webhook_url_no_request_could_go_to_is_refused(client, province, url):
     headers = province("46")

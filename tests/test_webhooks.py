@@ -317,7 +317,7 @@ def stored_with_url(client, headers, url: str) -> str:
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:99999/hooks", "http://127.0.0.1:8x/hooks", "http://[::1/hooks",
-                                 "http://127.0.0.1/ho oks"])
+                                 "http://127.0.0.1/ho oks", "http://127.0.0.1/钩子"])
 def test_a_ping_to_a_url_no_request_can_go_to_is_a_failed_attempt(client, province, url):
     xizang = province("54")
     webhook_id = stored_with_url(client, xizang, url)

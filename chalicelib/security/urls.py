@@ -75,6 +75,8 @@ def well_formed(url: str) -> SplitResult:
         raise UnsafeUrl("the URL has no host")
     if port == 0:
         raise UnsafeUrl("port 0 is not a port a request can go to")
+    if not (parts.path + parts.query).isascii():  # http.client writes the request line as ASCII
+        raise UnsafeUrl("the URL's path and query must be ASCII (percent-encode other characters)")
     return parts
 
 
