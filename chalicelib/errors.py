@@ -31,6 +31,14 @@ class ValidationFailed(ApiError):
 
 class Unauthenticated(ApiError):
     status, code = 401, "unauthenticated"
+    challenge = 'Bearer realm="healthcode"'   # WWW-Authenticate: how to authenticate instead
+
+
+class InvalidClient(Unauthenticated):
+    """A system client that failed to authenticate at the token endpoint. RFC 6749 §5.2: 401, with the
+    challenge of the scheme the client authenticates with there (HTTP Basic)."""
+    code = "invalid_client"
+    challenge = 'Basic realm="healthcode"'
 
 
 class Forbidden(ApiError):

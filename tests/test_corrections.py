@@ -168,3 +168,43 @@ def test_citizens_and_checkpoints_cannot_review(client, citizen, checkpoint):
     assert client.get("/v1/corrections?status=pending", headers=checkpoint).status_code == 403
     assert client.post("/v1/corrections/cor_0000/decision", headers=person.headers,
                        body=dump({"decision": "approve", "reason": "self-approval"})).status_code == 403
+
+
+def test_five_filings_at_once_make_one_request(client, citizen):
+    """A mini-program that retries on a slow network, without an Idempotency-Key: the five filings race, one
+    request is created (201) and the others are answered with it (200)."""
+    person = citizen(people.in_province("51"))
+    person.apply(temperature=38.3, current_area="510104")
+    caller = access.authenticate(person.headers["Authorization"])
+    start = threading.Barrier(5)
+    answers: list[tuple[int, str]] = []
+
+    def file_once():
+        # the chalice test client is not thread-safe, so the race is run on the service itself
+        start.wait()
+        status, body = correction_service.file(caller, "declaration", "declared_fever", "体温计坏了，量错了", None)
+        answers.append((status, body["id"]))
+
+    threads = [threading.Thread(target=file_once) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 5
+    assert sorted(status for status, _ in answers) == [200, 200, 200, 200, 201], answers
+    assert len({correction_id for _, correction_id in answers}) == 1, answers
+    mine = client.get("/v1/corrections", headers=person.headers).json_body["corrections"]
+    assert [(c["id"], c["status"]) for c in mine] == [(answers[0][1], "pending")]
+
+
+def test_a_decided_reason_can_be_filed_again(client, citizen, health_authority):
+    person = citizen(people.in_province("51"))
+    person.apply(temperature=38.3, current_area="510104")
+    first = file(client, person, "declaration", "declared_fever")
+    assert first.status_code == 201
+    rejected = client.post(f"/v1/corrections/{first.json_body['id']}/decision", headers=health_authority("51"),
+                           body=dump({"decision": "reject", "reason": "申报体温属实"}))
+    assert rejected.status_code == 200, rejected.json_body
+    again = file(client, person, "declaration", "declared_fever")
+    assert again.status_code == 201 and again.json_body["id"] != first.json_body["id"]
+    assert file(client, person, "declaration", "declared_fever").json_body["id"] == again.json_body["id"]

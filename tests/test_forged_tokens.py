@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib import clock
-from chalicelib.security import qr_tokens, secrets
+from chalicelib.security import province_tokens, qr_tokens, secrets
+from chalicelib.security.access import Role
 from chalicelib.settings import get_settings
 from chalicelib.store import scans
-from tests.conftest import dump
+from tests.conftest import auth, client_token, dump
 
 
 def b64url(data: bytes) -> str:
@@ -174,3 +175,53 @@ def test_tokens_issued_before_a_key_rotation_keep_verifying(client, checkpoint, 
     for token in (before, after):
         kid = jwt.get_unverified_header(token)["kid"]
         assert jwt.decode(token, keyset[kid].key, algorithms=["ES256"])["sub"] == holder.code_id
+
+
+# --- headers and claims of the wrong type or size: still a refusal, never a server error -------------------------
+
+def signed_with(private: Any, header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """A compact JWS with exactly this header, which PyJWT itself would refuse to write."""
+    signing_input = f"{segment(header)}.{segment(claims)}"
+    signature = jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256).sign(signing_input.encode(), private)
+    return f"{signing_input}.{b64url(signature)}"
+
+
+WRONG_KIDS = [7, 1.5, True, None, ["k1"], {"kid": "k1"}, [], {}]
+
+
+@pytest.mark.parametrize("kid", WRONG_KIDS, ids=[type(k).__name__ + str(i) for i, k in enumerate(WRONG_KIDS)])
+def test_a_kid_that_is_not_a_string_is_malformed(client, checkpoint, holder, kid):
+    _, claims = parts(holder.qr_token())
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    national = signed_with(stranger, {"alg": "ES256", "kid": kid}, claims)
+    assert_refused_scan(scan(client, checkpoint, national), "malformed")
+    provincial = signed_with(stranger, {"alg": "ES256", "kid": kid},
+                             {"iss": "province:51", "sub": "sc-1", "exp": clock.now() + 60})
+    assert_refused_scan(scan(client, checkpoint, provincial), "malformed")
+
+
+def test_a_kid_that_is_not_a_string_is_malformed_for_the_province_verifier_too():
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    for kid in WRONG_KIDS:
+        token = signed_with(stranger, {"alg": "ES256", "kid": kid},
+                            {"iss": "province:51", "sub": "sc-1", "exp": clock.now() + 60})
+        with pytest.raises(qr_tokens.TokenRejected) as refused:
+            province_tokens.verify(token, clock.now())
+        assert refused.value.reason == "malformed"
+
+
+def test_an_issuer_or_subject_past_any_key_limit_is_refused(client, checkpoint):
+    # a province with a registered key, so that only the claims are wrong
+    guangxi = auth(client_token(client, Role.PROVINCE, province="45"))
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = {**json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key())), "kid": "gx-1"}
+    assert client.put("/v1/provinces/45/keys", headers=guangxi, body=dump({"keys": [jwk]})).status_code == 200
+
+    def token(iss: str, sub: str) -> str:
+        return jwt.encode({"iss": iss, "sub": sub, "exp": clock.now() + 60}, private, algorithm="ES256",
+                          headers={"kid": "gx-1"})
+
+    for issuer in ("province:" + "4" * 2100, "province:", "province:450", "province:4", "province:４５"):
+        assert_refused_scan(scan(client, checkpoint, token(issuer, "gx-1")), "unknown_province")
+    for subject in ("g" * 2100, "", "gx 1", "数" * 20):
+        assert_refused_scan(scan(client, checkpoint, token("province:45", subject)), "unknown_code")

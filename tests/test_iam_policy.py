@@ -76,7 +76,8 @@ def test_replaying_a_delivery_that_does_not_exist(client):
     created = client.post("/v1/webhooks", headers=headers, body=dump(
         {"url": "http://127.0.0.1:9/hooks", "event_types": ["area.level_changed"]}))
     assert created.status_code == 201, created.json_body
-    replayed = client.post(f"/v1/webhooks/{created.json_body['id']}/deliveries/evt_nothing/replay", headers=headers)
+    nothing = "evt_" + "0" * 23   # of the shape of a delivery id, so that it is looked up
+    replayed = client.post(f"/v1/webhooks/{created.json_body['id']}/deliveries/{nothing}/replay", headers=headers)
     assert replayed.status_code == 404 and replayed.json_body["error"]["code"] == "unknown_delivery"
 
 

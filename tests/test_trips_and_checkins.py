@@ -95,6 +95,20 @@ def test_a_cursor_from_someone_else_or_made_up_is_refused(client, citizen):
     assert fields(error) == {"limit"}
 
 
+def test_a_cursor_the_window_has_moved_past_ends_the_list(client, citizen):
+    """A cursor given out on Monday, followed on Thursday: the trips after it have left the 14-day window,
+    so the list ends there (DynamoDB refuses a start key outside the query's key condition)."""
+    person = resident(citizen)
+    for back in (13, 12):
+        assert declare(client, person, trip(date=day(back))).status_code == 201
+    first = listed(client, person, "?limit=1")
+    assert [t["date"] for t in first["trips"]] == [day(12)] and first["next_cursor"]
+    clock.shift(3 * days.DAY)
+    again = citizen(person.id_number, person.name)   # a new session: the old one has expired
+    assert listed(client, again, f"?cursor={first['next_cursor']}") == {"trips": [], "next_cursor": None}
+    assert listed(client, again) == {"trips": [], "next_cursor": None}
+
+
 @pytest.mark.parametrize("mode, raw, normal", [
     ("flight", "ca 0123", "CA123"), ("flight", "3u8888", "3U8888"), ("flight", "MU 5101", "MU5101"),
     ("train", "g 1234", "G1234"), ("train", "d 07", "D7"), ("train", "1461", "1461"),

@@ -302,3 +302,92 @@ def test_a_receiver_that_closes_each_connection_gets_a_new_one_each_time(client,
     assert not any(delivery._idle.get(key) for key in delivery._idle if key[1] == "127.0.0.1"
                    and key[3] == receiver.port)
     receiver.stop()
+
+
+# --- a subscription no request can go to: every attempt recorded, nothing stuck, the sweeper carries on ------------
+
+def stored_with_url(client, headers, url: str) -> str:
+    """A subscription whose URL the check would refuse today, as one saved before the check did."""
+    from chalicelib.store import webhooks as webhook_store
+
+    hook = subscribe(client, headers, "http://127.0.0.1:9/hooks/healthcode", ["exposure.published"])
+    record = webhook_store.get(hook["id"])
+    webhook_store.save({**record, "url": url, "version": record["version"] + 1}, record["version"])
+    return hook["id"]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/hooks", "http://127.0.0.1:8x/hooks", "http://[::1/hooks",
+                                 "http://127.0.0.1/ho oks", "http://127.0.0.1/钩子"])
+def test_a_ping_to_a_url_no_request_can_go_to_is_a_failed_attempt(client, province, url):
+    xizang = province("54")
+    webhook_id = stored_with_url(client, xizang, url)
+    pinged = client.post(f"/v1/webhooks/{webhook_id}/ping", headers=xizang)
+    assert pinged.status_code == 200, pinged.json_body
+    assert pinged.json_body["status"] == "pending" and pinged.json_body["error"], pinged.json_body
+    stored = delivery_store.get(webhook_id, pinged.json_body["delivery_id"])
+    assert stored["claimed_until"] == 0 and stored["status"] == "pending"   # not left claimed
+    assert [a["error"] for a in stored["attempt_log"]] == [pinged.json_body["error"]]
+    listed = client.get(f"/v1/webhooks/{webhook_id}/deliveries", headers=xizang).json_body["deliveries"]
+    assert listed[0]["attempts"][0]["error"] == pinged.json_body["error"]
+    assert client.delete(f"/v1/webhooks/{webhook_id}", headers=xizang).status_code == 204
+
+
+def test_one_bad_subscription_never_stops_the_sweeper(client, province, monkeypatch):
+    ningxia = province("64")
+    bad = stored_with_url(client, ningxia, "http://127.0.0.1:99999/hooks")
+    receiver = Receiver().start()
+    good = subscribe(client, ningxia, receiver.url, ["exposure.published"])
+    receiver.secrets.append(good["secret"])
+    receiver.stop()  # the first pings fail, so both deliveries wait for the sweeper
+    first = {hook: client.post(f"/v1/webhooks/{hook}/ping", headers=ningxia).json_body for hook in (bad, good["id"])}
+    assert all(p["status"] == "pending" for p in first.values()), first
+    # and one subscription whose read fails outright
+    broken = stored_with_url(client, ningxia, "http://127.0.0.1:9/hooks")
+    broken_ping = client.post(f"/v1/webhooks/{broken}/ping", headers=ningxia).json_body
+    real_get = delivery.webhooks.get
+
+    def failing_get(webhook_id):
+        if webhook_id == broken:
+            raise RuntimeError("the subscription could not be read")
+        return real_get(webhook_id)
+
+    monkeypatch.setattr(delivery.webhooks, "get", failing_get)
+    receiver.start()
+    clock.shift(max(p["next_attempt_at"] for p in [*first.values(), broken_ping]) - clock.now() + 1)
+    handlers.retry_deliveries()   # must not raise
+
+    assert delivery_store.get(good["id"], first[good["id"]]["delivery_id"])["status"] == "delivered"
+    assert [d["body"]["type"] for d in receiver.unique().values()] == ["webhook.ping"]
+    for hook, ping in ((bad, first[bad]), (broken, broken_ping)):
+        stored = delivery_store.get(hook, ping["delivery_id"])
+        assert stored["status"] == "pending" and stored["claimed_until"] == 0, stored
+        assert len(stored["attempt_log"]) == 2 and stored["attempt_log"][-1]["error"], stored
+    assert "internal" in delivery_store.get(broken, broken_ping["delivery_id"])["attempt_log"][-1]["error"]
+    monkeypatch.undo()
+    ningxia = province("64")
+    for hook in (bad, good["id"], broken):
+        assert client.delete(f"/v1/webhooks/{hook}", headers=ningxia).status_code == 204
+    receiver.stop()
+
+
+def test_a_delivery_whose_sender_died_mid_attempt_is_retried_once_its_claim_lapses(client, province):
+    receiver = Receiver().start()
+    gansu = province("62")
+    hook = subscribe(client, gansu, receiver.url, ["exposure.published"])
+    receiver.secrets.append(hook["secret"])
+    receiver.stop()
+    pinged = client.post(f"/v1/webhooks/{hook['id']}/ping", headers=gansu).json_body
+    clock.shift(pinged["next_attempt_at"] - clock.now())
+    # a sender claims the retry and dies before recording it
+    hold = int(settings.get_settings().webhook_timeout) + 30
+    assert delivery_store.claim(hook["id"], pinged["delivery_id"], clock.now(), hold) is not None
+    receiver.start()
+    handlers.retry_deliveries()
+    assert delivery_store.get(hook["id"], pinged["delivery_id"])["status"] == "pending"   # still held
+    clock.shift(hold + 1)
+    handlers.retry_deliveries()
+    stored = delivery_store.get(hook["id"], pinged["delivery_id"])
+    assert stored["status"] == "delivered" and stored["claimed_until"] == 0, stored
+    assert list(receiver.unique()) == [pinged["delivery_id"]]
+    assert client.delete(f"/v1/webhooks/{hook['id']}", headers=province("62")).status_code == 204
+    receiver.stop()

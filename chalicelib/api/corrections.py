@@ -1,11 +1,12 @@
 """'I want to correct an error' (GB/T 38963: error correction), and the citizen's own history."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
+from chalicelib.api.fields import NoIdNumber
 from chalicelib.api.http import body, ok, principal, query, raw_body, route
 from chalicelib.domain import limits
 from chalicelib.domain.colors import Color
@@ -25,8 +26,9 @@ class CorrectionRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     source: Source = Field(description="The `source` of the reason that is wrong, as GET /v1/me/risk shows it")
     reason_code: str = Field(min_length=1, max_length=64, description="The reason's `code` from GET /v1/me/risk")
-    description: str = Field(min_length=5, max_length=500, description="What is wrong")
-    evidence: str | None = Field(default=None, max_length=2000, description="Optional supporting text")
+    description: Annotated[str, Field(min_length=5, max_length=500, description="What is wrong"), NoIdNumber]
+    evidence: Annotated[str, Field(max_length=2000), NoIdNumber] | None = Field(
+        default=None, description="Optional supporting text")
     ref: str | None = Field(default=None, max_length=16,
                             description="The reason's `ref`, needed only when GET /v1/me/risk shows the same "
                                         "source and code about several things (two areas, say)")
@@ -35,7 +37,7 @@ class CorrectionRequest(Model):
 class DecisionRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     decision: Literal["approve", "reject"]
-    reason: str = Field(min_length=2, max_length=500, description="Shown to the citizen")
+    reason: Annotated[str, Field(min_length=2, max_length=500, description="Shown to the citizen"), NoIdNumber]
     period_days: int | None = Field(default=None, ge=1, le=30, description="How long an approval lifts the source")
     override_color: Color | None = Field(default=None, description="Replace the lifted reasons with this color")
 

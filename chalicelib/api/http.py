@@ -16,8 +16,8 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType,
-                               ValidationFailed)
+from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, Unauthenticated,
+                               UnsupportedMediaType, ValidationFailed)
 from chalicelib.security import access
 from chalicelib.security.access import Principal, Role
 from chalicelib.settings import get_settings
@@ -39,7 +39,7 @@ RETRY_AFTER_SECONDS = "1"
 def error_response(error: ApiError) -> Response:
     headers = {"Content-Type": JSON, **NO_STORE}
     if error.status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="healthcode"'
+        headers["WWW-Authenticate"] = getattr(error, "challenge", Unauthenticated.challenge)
     if error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     elif error.status == 503:
@@ -121,10 +121,16 @@ def parse(model: type[M], raw: bytes) -> M:
         raise ValidationFailed("The request has invalid fields.", validation_details(exc, model)) from None
 
 
+def media_type(request: Request) -> str | None:
+    """The declared media type, without parameters; None when the request declares none."""
+    declared = request.headers.get("content-type")
+    return declared.split(";")[0].strip().lower() if declared is not None else None
+
+
 def body(request: Request, model: type[M], limit: int | None = None) -> M:
-    content_type = (request.headers.get("content-type") or JSON).split(";")[0].strip().lower()
-    if content_type != JSON:
-        raise UnsupportedMediaType("Send the body as application/json.")
+    # a body with no Content-Type is refused, not taken for JSON: the client did not say what it sent
+    if media_type(request) != JSON:
+        raise UnsupportedMediaType("Send the body as application/json, with Content-Type: application/json.")
     return parse(model, raw_body(request, limit))
 
 

@@ -6,7 +6,9 @@ when that copy is stale. Regenerate it with `make openapi`, i.e.
 `.venv/bin/python -m chalicelib.api.openapi > docs/openapi.json`.
 
 Where each part comes from, so that a new route documents itself without an edit here:
-- paths, methods, path parameters and request content types: the route table (`app.routes`);
+- paths, methods, path parameters and request content types: the route table (`app.routes`); each path
+  parameter's shape: PATH_PARAMETERS (the ids the platform issues, chalicelib/domain/identifiers.py), or
+  the operation's `path` in the OPERATIONS table (division and province codes);
 - request body and query models: read from the view's code, the model it passes to `body(request, M)`,
   `parse(M, raw)` or `query(request, M)` (names resolved in the view's module, aliases included);
 - who may call it: the roles the view passes to `principal(request, Role.X, ...)`, directly or through a
@@ -36,7 +38,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import http, schemas
-from chalicelib.domain import limits
+from chalicelib.domain import identifiers, limits
 from chalicelib.security.access import SYSTEM_ROLES, Role
 from chalicelib.services import idempotency
 
@@ -61,14 +63,14 @@ GBT_PREFIXES = {"/v1/corrections": "error correction"}
 ERRORS = {  # status -> (component name, when)
     400: ("BadRequest", "The body is not JSON or not a JSON object (`malformed_json`), or another malformed request"),
     401: ("Unauthenticated", "No, an invalid or an expired access token (`unauthenticated`, `token_expired`); "
-                             "unknown client or wrong secret (`invalid_client`)"),
+                             "unknown client, wrong secret or unreadable HTTP Basic credentials (`invalid_client`)"),
     403: ("Forbidden", "The caller's role may not do this, or not for this province or area"),
     404: ("NotFound", "No such resource (or not one the caller may see)"),
     409: ("Conflict", "The record changed under us, a request with this Idempotency-Key is in progress, or the "
                       "state does not allow it"),
     413: ("PayloadTooLarge", "The body is larger than the limit (64 KiB; 512 KiB for province batches)"),
     415: ("UnsupportedMediaType", "A `Content-Type` other than `application/json` (or form data at "
-                                  "/v1/oauth/token), on any method"),
+                                  "/v1/oauth/token), or none with a body, on any method"),
     422: ("ValidationFailed", "Invalid fields or query parameters; `details` names each"),
     429: ("TooManyRequests", "A rate limit of the operation is spent (`too_many_requests`; docs/limits.md); retry "
                              "after `Retry-After` seconds, when its window resets"),
@@ -103,6 +105,27 @@ JWKS = {
 PERMISSIVE = {"type": "object", "description": "Not yet specified in this document: a JSON object."}
 
 
+def _issued(shape: Any, what: str, code: str) -> dict[str, Any]:
+    return {"description": f"{what}, as the platform issued it; any other value is `404 {code}`",
+            "schema": {"type": "string", "pattern": f"^{shape.pattern}$"}}
+
+
+# Path parameters by name: the shapes of the ids the platform issues (chalicelib/domain/identifiers.py)
+PATH_PARAMETERS = {
+    "webhook_id": _issued(identifiers.WEBHOOK_ID, "The subscription's `id`", "unknown_webhook"),
+    "delivery_id": _issued(identifiers.EVENT_ID, "The delivery's `id`", "unknown_delivery"),
+    "correction_id": _issued(identifiers.CORRECTION_ID, "The request's `id`", "unknown_correction"),
+}
+PROVINCE_CODE = {"description": "A two-digit GB/T 2260 province code; a province that registered no keys (or "
+                                 "no province) is `404 unknown_province`",
+                  "schema": {"type": "string", "pattern": f"^{identifiers.PROVINCE.pattern}$"}}
+AREA_CODE = {"description": "A six-digit GB/T 2260 division code; any other is `404 unknown_area`",
+             "schema": {"type": "string", "pattern": "^[0-9]{6}$"}}
+WWW_AUTHENTICATE = {"description": "How to authenticate: `Bearer` with an access token; `Basic` at "
+                                   "/v1/oauth/token, with the client's id and secret (RFC 6749 §5.2)",
+                    "required": True, "schema": {"type": "string", "pattern": "^(Bearer|Basic) "}}
+
+
 @dataclass(frozen=True)
 class Op:
     """What the code of a view cannot tell about its operation."""
@@ -114,6 +137,7 @@ class Op:
     body: dict[str, Any] | None = None                          # request body schema by media type (override)
     example: dict[str, Any] | None = None                       # a request body example
     params: dict[str, Any] = field(default_factory=dict)        # parameter examples by name
+    path: dict[str, dict[str, Any]] = field(default_factory=dict)   # path parameters, where not PATH_PARAMETERS
 
 
 OPERATIONS: dict[tuple[str, str], Op] = {
@@ -149,8 +173,10 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/.well-known/jwks.json"): Op("Public keys for offline verification of our QR tokens",
                                           ("code verification",), {200: JWKS}),
     ("GET", "/v1/provinces/{code}/keys"): Op("A province's registered public keys (trust list)",
-                                             ("code verification",), params={"code": "44"}),
-    ("PUT", "/v1/provinces/{code}/keys"): Op("Register my province's public keys (trust list)"),
+                                             ("code verification",), params={"code": "44"},
+                                             path={"code": PROVINCE_CODE}),
+    ("PUT", "/v1/provinces/{code}/keys"): Op("Register my province's public keys (trust list)",
+                                             path={"code": PROVINCE_CODE}),
     ("POST", "/v1/trips"): Op("Declare a trip of the last 14 days", ("trip declaration",),
                               {201: schemas.Trip}, frozenset({409}),
                               example={"date": "2026-01-15", "from": "440106", "to": "510104", "mode": "train",
@@ -171,8 +197,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "/v1/exposures"): Op("Co-passenger query: was a case on this flight or train?"),
     ("POST", "/v1/exposures"): Op("Publish a flight or train with cases"),
     ("PUT", "/v1/areas/{code}"): Op("Set an area's risk level (health authority of its province)",
-                                    params={"code": "510104"}, example={"level": "medium"}),
-    ("GET", "/v1/areas/{code}"): Op("An area's risk level", params={"code": "510104"}),
+                                    params={"code": "510104"}, example={"level": "medium"}, path={"code": AREA_CODE}),
+    ("GET", "/v1/areas/{code}"): Op("An area's risk level", params={"code": "510104"}, path={"code": AREA_CODE}),
     ("POST", "/v1/health-statuses"): Op("Set a person's medical status (health authority)",
                                         example={"id_number": "510104199001011230", "status": "recovered"}),
     ("POST", "/v1/webhooks"): Op("Subscribe a webhook; its signing secret is shown once", (), {}, frozenset({409}),
@@ -381,7 +407,8 @@ def _operation(path: str, method: str, entry: Any, facts: ViewFacts, op: Op, ref
         result["x-gbt-38963"] = [f"{GBT_38963[t][0]} {GBT_38963[t][1]}" for t in gbt]
 
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1},
+        {"name": name, "in": "path", "required": True,
+         **(op.path.get(name) or PATH_PARAMETERS.get(name) or {"schema": {"type": "string", "minLength": 1}}),
          **({"example": op.params[name]} if name in op.params else {})}
         for name in entry.view_args]
     for query_model in facts.queries:
@@ -464,6 +491,7 @@ def error_responses(error_schema: dict[str, Any]) -> dict[str, Any]:
                  for name, when in ERRORS.values()}
     for status in (429, 503):
         responses[ERRORS[status][0]]["headers"]["Retry-After"] = RETRY_AFTER
+    responses[ERRORS[401][0]]["headers"]["WWW-Authenticate"] = WWW_AUTHENTICATE
     return responses
 
 

@@ -7,6 +7,7 @@ import jwt
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, field_validator
 
+from chalicelib.api.fields import LocalIdentifier
 from chalicelib.api.http import body, ok, route
 from chalicelib.api.http import principal as authorise
 from chalicelib.errors import NotFound
@@ -16,15 +17,17 @@ from chalicelib.services import provinces
 
 bp = Blueprint(__name__)
 CURVES = {("EC", "P-256"): "ES256", ("OKP", "Ed25519"): "EdDSA"}
+BASE64URL = r"^[A-Za-z0-9_-]+$"
 
 
 class PublicJwk(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
-    kid: str = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")
+    kid: LocalIdentifier
     kty: str
     crv: str
-    x: str = Field(min_length=1, max_length=200)
-    y: str | None = Field(default=None, max_length=200)
+    # base64url without padding (RFC 7515 §2): PyJWT's decoder would skip other characters and accept them
+    x: str = Field(pattern=BASE64URL, max_length=200)
+    y: str | None = Field(default=None, pattern=BASE64URL, max_length=200)
     alg: str | None = None
     use: str | None = Field(default=None, pattern=r"^sig$")
     nbf: int | None = Field(default=None, description="not before, epoch seconds")
@@ -59,8 +62,11 @@ class KeySet(Model):
                 raise ValueError(f"{key.kid}: exp must be after nbf")
             try:
                 jwt.PyJWK({k: v for k, v in key.as_jwk().items() if k not in ("nbf", "exp")})
-            except (jwt.exceptions.PyJWKError, ValueError, TypeError):
-                raise ValueError(f"{key.kid}: not a valid public key") from None
+            except (jwt.exceptions.PyJWTError, ValueError, TypeError):
+                # PyJWT's InvalidKeyError (a point off the curve, coordinates of the wrong length, an EC key
+                # without y) is a PyJWTError, not a PyJWKError
+                raise ValueError(f"{key.kid}: not a valid public key (x and y must be a point on {key.crv})") \
+                    from None
         if len({k.kid for k in keys}) != len(keys):
             raise ValueError("kids must be unique")
         return keys
@@ -78,5 +84,6 @@ def register_keys(code: str):
 def read_keys(code: str):
     found = provinces.keys(code)
     if found is None:
-        raise NotFound(f"Province {code} has registered no keys.", code="unknown_province")
+        named = f"Province {code}" if len(code) == 2 else "That province"   # not a 3,000-character echo
+        raise NotFound(f"{named} has registered no keys.", code="unknown_province")
     return ok(found, headers={"Cache-Control": "public, max-age=60"})

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.api.http import body, ok, raw_body, route, source_address
 from chalicelib.domain import idnumber, limits, names
-from chalicelib.errors import MalformedRequest, UnsupportedMediaType, ValidationFailed
+from chalicelib.errors import InvalidClient, MalformedRequest, UnsupportedMediaType, ValidationFailed
 from chalicelib.models import Model
 from chalicelib.security import identity
 from chalicelib.services import sessions, throttle
@@ -77,15 +77,18 @@ def create_session():
 
 
 def _credentials_from_basic(header: str) -> tuple[str, str] | None:
-    if not header.lower().startswith("basic "):
+    """(client id, secret) of an HTTP Basic header; None for no header or another scheme. A Basic header
+    that cannot be read is a client that failed to authenticate: 401 invalid_client (RFC 6749 §5.2)."""
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic":
         return None
     try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise MalformedRequest("The Basic credentials are not valid base64.", code="invalid_client") from None
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidClient("The Basic credentials are not valid base64.") from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise MalformedRequest("Basic credentials must be client_id:client_secret.", code="invalid_client")
+        raise InvalidClient("Basic credentials must be client_id:client_secret.")
     return unquote(client_id), unquote(secret)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
-from chalicelib.api.fields import IdNumber
+from typing import Annotated
+
+from chalicelib.api.fields import IdNumber, LocalIdentifier, NoIdNumber
 from chalicelib.api.http import body, ok, principal, route
 from chalicelib.domain import limits
 from chalicelib.domain.colors import Color
@@ -18,7 +20,6 @@ MAX_BATCH = 500
 MAX_LOOKUP = 100
 SYNC_BODY_BYTES = 512 * 1024
 Province = Field(pattern=r"^\d{2}$", description="Two-digit GB/T 2260 province code of the pushing province")
-LocalId = Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")
 Epoch = Field(ge=946684800, le=4102444800, description="Epoch seconds")
 
 
@@ -26,7 +27,7 @@ class LocalCodeRecord(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_number: IdNumber
     color: Color
-    local_code_id: str = LocalId
+    local_code_id: LocalIdentifier
     issued_at: int = Epoch
     updated_at: int = Epoch
     valid_until: int | None = Field(default=None, ge=946684800, le=4102444800)
@@ -48,9 +49,9 @@ class LocalCodeBatch(Model):
 class HealthRecord(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_number: IdNumber
-    record_id: str = LocalId
+    record_id: LocalIdentifier
     status: MedicalStatus
-    institution: str = Field(min_length=1, max_length=100)
+    institution: Annotated[str, Field(min_length=1, max_length=100), NoIdNumber]
     issued_at: int = Epoch
     valid_until: int | None = Field(default=None, ge=946684800, le=4102444800)
     version: int = Field(ge=1, le=2**53)
@@ -65,7 +66,8 @@ class HealthRecordBatch(Model):
 class LookupRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_numbers: list[IdNumber] = Field(min_length=1, max_length=MAX_LOOKUP)
-    purpose: str = Field(min_length=4, max_length=200, description="Why: recorded and shown to the person")
+    purpose: Annotated[str, Field(min_length=4, max_length=200, description="Why: recorded and shown to the person"),
+                       NoIdNumber]
 
 
 def _province(caller: Principal) -> str:

@@ -1,11 +1,12 @@
 """Provinces' webhook subscriptions (docs/webhooks.md)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from chalice import Blueprint, Response
 from pydantic import ConfigDict, Field
 
+from chalicelib.api.fields import NoIdNumber
 from chalicelib.api.http import body, ok, principal, query, route
 from chalicelib.events.delivery import EVENT_TYPES
 from chalicelib.models import Model
@@ -19,16 +20,16 @@ assert sorted(EventType.__args__) == EVENT_TYPES  # type: ignore[attr-defined]
 
 class WebhookRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
-    url: str = Field(min_length=8, max_length=2048)
+    url: Annotated[str, Field(min_length=8, max_length=2048), NoIdNumber]
     event_types: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES))
-    description: str | None = Field(default=None, max_length=200)
+    description: Annotated[str, Field(max_length=200), NoIdNumber] | None = None
 
 
 class WebhookChange(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
-    url: str | None = Field(default=None, min_length=8, max_length=2048)
+    url: Annotated[str, Field(min_length=8, max_length=2048), NoIdNumber] | None = None
     event_types: list[EventType] | None = Field(default=None, min_length=1)
-    description: str | None = Field(default=None, max_length=200)
+    description: Annotated[str, Field(max_length=200), NoIdNumber] | None = None
     status: Literal["active", "disabled"] | None = None
 
 
@@ -91,7 +92,7 @@ def deliveries(webhook_id: str):
     caller = _province()
     params = query(bp.current_request, DeliveriesQuery)
     items, last = webhooks.list_deliveries(caller, webhook_id, params.status, params.limit,
-                                           cursors.decode(params.cursor, webhook_id))
+                                           params.cursor)
     return ok({"deliveries": items, "next_cursor": cursors.encode(last)})
 
 

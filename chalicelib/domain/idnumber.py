@@ -51,3 +51,21 @@ def normalise(raw: str) -> str:
 
 def last_four(id_number: str) -> str:
     return id_number[-4:]
+
+
+_CANDIDATE = re.compile(r"(?=([0-9]{17}[0-9Xx]))")   # every 18-character window, overlapping
+
+
+def contains_id_number(text: str) -> bool:
+    """Whether any 18 characters of `text` in a row make a valid ID number (area, birth date and check
+    character all hold). Identifiers and text a client sends are stored and some are shown to others
+    (docs/provinces.md), and the platform promises never to store an ID number: such text is refused.
+    A run of digits that is not a valid number (a wrong check character, no such birth date) passes, so a
+    province's long numeric ids are not refused one time in eleven."""
+    for match in _CANDIDATE.finditer(text):
+        try:
+            normalise(match.group(1))
+        except InvalidIdNumber:
+            continue
+        return True
+    return False

@@ -180,18 +180,20 @@ def send(url: str, address: str, body: str, message_id: str, secrets: list[str],
     """One HTTP attempt to the pinned address; never raises. Redirects are not followed (a redirect could
     point anywhere, including our own network). Returns status code (or None), latency, Retry-After, error."""
     timestamp = int(time.time())  # the receiver checks it against its own wall clock (±5 min)
-    parts = urlsplit(url)
-    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": message_id,
-               "webhook-timestamp": str(timestamp),
-               "webhook-signature": webhook_signing.header(secrets, message_id, timestamp, body)}
     started = time.perf_counter()
     status, retry_after, error, reusable = None, None, None, False
-    endpoint: _Endpoint = (parts.scheme, parts.hostname or "", address, parts.port)
-    connection = _checkout(endpoint, timeout) or connection_class(parts.hostname, address, port=parts.port,
-                                                                  timeout=timeout)
+    connection: http.client.HTTPConnection | None = None
     try:
+        # inside the try: a URL stored before the check refused it (a port out of range) raises here
+        parts = urlsplit(url)
+        connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": message_id,
+                   "webhook-timestamp": str(timestamp),
+                   "webhook-signature": webhook_signing.header(secrets, message_id, timestamp, body)}
+        endpoint: _Endpoint = (parts.scheme, parts.hostname or "", address, parts.port)
+        connection = _checkout(endpoint, timeout) or connection_class(parts.hostname, address, port=parts.port,
+                                                                      timeout=timeout)
         connection.request("POST", path, body=body.encode(), headers=headers)
         response = connection.getresponse()
         status = response.status
@@ -199,12 +201,12 @@ def send(url: str, address: str, body: str, message_id: str, secrets: list[str],
         response.read(65536)  # drain a little; the body is not kept (it may hold anything)
         # reusable only if the whole answer was read and the receiver keeps the connection open
         reusable = response.isclosed() and not response.will_close
-    except Exception as exc:  # refused, reset, timed out, TLS: all mean "try again later"
+    except Exception as exc:  # refused, reset, timed out, TLS, a malformed URL: all mean "try again later"
         error = type(exc).__name__
     finally:
-        if reusable:
+        if connection is not None and reusable:
             _checkin(endpoint, connection)
-        else:
+        elif connection is not None:
             connection.close()
     latency = round((time.perf_counter() - started) * 1000, 1)
     return {"status_code": status, "latency_ms": latency, "retry_after": retry_after_seconds(retry_after, time.time()),
@@ -231,26 +233,39 @@ class Subscriptions:
             self._found.pop(webhook_id, None)
 
 
+def _outcome(subscriptions: Subscriptions, webhook_id: str, event_id: str, body: str, now: int) -> dict[str, Any]:
+    """What one attempt to the subscription's endpoint came to (status code, latency, Retry-After, error)."""
+    settings = get_settings()
+    subscription = subscriptions.get(webhook_id)
+    if subscription is None or subscription["status"] != "active":
+        return {"status_code": None, "latency_ms": 0, "retry_after": None, "error": "subscription_inactive"}
+    try:
+        url, address = urls.pinned(subscription["url"], settings.allows_loopback_webhooks)
+    except urls.UnsafeUrl as exc:
+        return {"status_code": None, "latency_ms": 0, "retry_after": None, "error": f"unsafe_url: {exc}"}
+    return send(url, address, body, event_id, live_secrets(subscription, now), settings.webhook_timeout)
+
+
 def attempt(webhook_id: str, event_id: str, now: int, subscriptions: Subscriptions | None = None
             ) -> dict[str, Any] | None:
-    """Claim and make the next attempt of one delivery; None if another sender has it or it is not due."""
+    """Claim and make the next attempt of one delivery; None if another sender has it or it is not due.
+
+    A claim holds the delivery for the send timeout and 30 s more: should this process die before
+    `finish_attempt`, the claim lapses and the sweeper (`retry_due`) makes the next attempt."""
     settings = get_settings()
     delivery = deliveries.claim(webhook_id, event_id, now, int(settings.webhook_timeout) + 30)
     if delivery is None:
         return None
     subscriptions = subscriptions or Subscriptions()
-    subscription = subscriptions.get(webhook_id)
-    outcome: dict[str, Any]
-    if subscription is None or subscription["status"] != "active":
-        outcome = {"status_code": None, "latency_ms": 0, "retry_after": None, "error": "subscription_inactive"}
-    else:
-        try:
-            url, address = urls.pinned(subscription["url"], settings.allows_loopback_webhooks)
-        except urls.UnsafeUrl as exc:
-            outcome = {"status_code": None, "latency_ms": 0, "retry_after": None, "error": f"unsafe_url: {exc}"}
-        else:
-            outcome = send(url, address, delivery["body"], event_id, live_secrets(subscription, now),
-                           settings.webhook_timeout)
+    try:
+        outcome = _outcome(subscriptions, webhook_id, event_id, delivery["body"], now)
+    except Exception as exc:
+        # whatever went wrong before or around the send (the subscription's read, unsealing its secret), the
+        # claimed attempt is recorded as failed with its error and retried on the schedule: never left claimed
+        log.exception("webhook attempt failed before its send",
+                      extra={"webhook_id": webhook_id, "event_id": event_id})
+        outcome = {"status_code": None, "latency_ms": 0, "retry_after": None,
+                   "error": f"internal: {type(exc).__name__}"}
     attempt_record = {"at": now, "attempt": int(delivery["attempts"]), **outcome}
     code = outcome["status_code"]
     if code is not None and 200 <= code < 300:
@@ -277,7 +292,15 @@ def attempt_many(keys: list[tuple[str, str]], now: int, out_of_time: Callable[[]
     subscriptions = Subscriptions()
 
     def one(key: tuple[str, str]) -> dict[str, Any] | None:
-        return None if out_of_time() else attempt(key[0], key[1], now, subscriptions)
+        if out_of_time():
+            return None
+        try:
+            return attempt(key[0], key[1], now, subscriptions)
+        except Exception:
+            # recording the attempt failed (DynamoDB refused or was unreachable): its claim lapses and the
+            # sweeper retries it; the other deliveries of the batch go on
+            log.exception("webhook attempt not recorded", extra={"webhook_id": key[0], "event_id": key[1]})
+            return None
 
     if len(keys) <= 1:
         return [one(key) for key in keys]

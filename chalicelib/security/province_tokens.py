@@ -14,7 +14,8 @@ from typing import Any
 
 import jwt
 
-from chalicelib.security.qr_tokens import TokenRejected, checked_subject
+from chalicelib.domain import identifiers
+from chalicelib.security.qr_tokens import TokenRejected, checked_subject, unverified_header
 from chalicelib.store import provinces
 
 ALGORITHMS = ("ES256", "EdDSA")
@@ -33,7 +34,8 @@ _cache: dict[str, tuple[float, ProvinceKeys | None]] = {}   # province -> (loade
 
 
 def issuer_province(token: str) -> str | None:
-    """The province a token claims to come from, read without verifying (only to pick the keys)."""
+    """The province a token claims to come from, read without verifying (only to pick the keys). It may
+    name no province at all ("province:" and 3,000 digits): `verify` refuses it before any look-up."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.exceptions.InvalidTokenError:
@@ -71,13 +73,12 @@ def forget(province: str) -> None:
 
 def verify(token: str, now: int) -> tuple[str, str]:
     """(province, local code id) of a valid province token; raises TokenRejected with the reason."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.exceptions.DecodeError:
-        raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
+    header = unverified_header(token)
     province = issuer_province(token)
     if province is None:
         raise TokenRejected("unknown_key", "The token is signed by a key the platform does not know.")
+    if not identifiers.is_province(province):
+        raise TokenRejected("unknown_province", "The token's issuer names no province.")
     trusted = keys_of(province)
     if trusted is None or (not trusted.keys and not trusted.revoked):
         raise TokenRejected("unknown_province", f"Province {province} has registered no keys.")
@@ -94,3 +95,8 @@ def verify(token: str, now: int) -> tuple[str, str]:
     if not_after is not None and now >= not_after:
         raise TokenRejected("key_expired", "The province's key has expired.")
     return province, checked_subject(token, key, algorithm, ["exp", "sub", "iss"], now, "provincial code")
+
+
+def names_a_local_code(local_code_id: str) -> bool:
+    """A signed `sub` may still be any string: only one a province could have pushed is looked up."""
+    return identifiers.is_local_id(local_code_id)

@@ -111,12 +111,18 @@ def _public_key_for(kid: str, ttl: int) -> Any:
     return key
 
 
+def unverified_header(token: str) -> dict[str, Any]:
+    """The header, to pick the key; TokenRejected("malformed") for anything PyJWT will not read as one: not
+    a compact JWS, or a `kid` that is not a string or a bad `crit` (InvalidTokenError, not a DecodeError)."""
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.exceptions.InvalidTokenError:
+        raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
+
+
 def verify(token: str, ttl: int, now: int) -> str:
     """The code id a valid token names; raises TokenRejected with the precise reason."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.exceptions.DecodeError:
-        raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
+    header = unverified_header(token)
     kid = header.get("kid")
     if not isinstance(kid, str):
         raise TokenRejected("unknown_key", "The token names no signing key.")

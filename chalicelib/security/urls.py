@@ -10,8 +10,9 @@ local receivers.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"),
             ipaddress.ip_address("100.100.100.200")}  # AWS, AWS IPv6, Alibaba Cloud
@@ -42,7 +43,7 @@ def resolve(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
         pass
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
+    except (OSError, UnicodeError, ValueError):  # no such name, a label too long, an embedded NUL
         raise UnsafeUrl(f"the host {host} does not resolve") from None
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
@@ -52,11 +53,36 @@ def check(url: str, allow_loopback: bool) -> str:
     return pinned(url, allow_loopback)[0]
 
 
-def pinned(url: str, allow_loopback: bool) -> tuple[str, str]:
-    """(the URL, the checked address a delivery must connect to); raises UnsafeUrl with the reason."""
-    parts = urlsplit(url)
+# what http.client refuses to put on a request line (it raises InvalidURL at send time): control characters
+# and spaces; anything else a URL needs is percent-encoded
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def well_formed(url: str) -> SplitResult:
+    """The URL's parts if a request could be sent to it at all; raises UnsafeUrl with the reason.
+
+    urlsplit takes "https://host:99999/" and "https://host:8x/" and only `.port` raises, at send time."""
+    if _UNSENDABLE.search(url):
+        raise UnsafeUrl("the URL must not contain spaces or control characters (percent-encode them)")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # an unclosed [IPv6 literal, a port that is no number or out of range
+        raise UnsafeUrl(f"the URL is malformed: {exc}") from None
+    if parts.scheme not in ("https", "http"):
+        raise UnsafeUrl("the URL must use https")
     if not parts.hostname:
         raise UnsafeUrl("the URL has no host")
+    if port == 0:
+        raise UnsafeUrl("port 0 is not a port a request can go to")
+    if not (parts.path + parts.query).isascii():  # http.client writes the request line as ASCII
+        raise UnsafeUrl("the URL's path and query must be ASCII (percent-encode other characters)")
+    return parts
+
+
+def pinned(url: str, allow_loopback: bool) -> tuple[str, str]:
+    """(the URL, the checked address a delivery must connect to); raises UnsafeUrl with the reason."""
+    parts = well_formed(url)
     if parts.username or parts.password:
         raise UnsafeUrl("credentials in the URL are not allowed; we sign every request instead")
     addresses = resolve(parts.hostname)

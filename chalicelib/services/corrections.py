@@ -5,9 +5,8 @@ import secrets as random
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import days
-from chalicelib.domain.colors import Color
-from chalicelib.domain.colors import Reason
+from chalicelib.domain import days, identifiers
+from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.corrections import MAX_OPEN, reviewing_province
 from chalicelib.domain.medical import NATIONAL
 from chalicelib.domain.remit import Basis
@@ -17,9 +16,9 @@ from chalicelib.security.access import Principal
 from chalicelib.services import access_log, area_levels, assessment, cursors
 from chalicelib.store import audit, codes, corrections, dynamo, events
 
-QUEUE_KEYS = ("pk", "queue_key", "queue_sort")
+INDEX_KEYS = {"pk": corrections.ID, "queue_sort": corrections.QUEUE_SORT}   # besides the index's partition
+FILING_ATTEMPTS = 3
 DECIDE_WITHIN = 72 * 3600   # docs/corrections.md: a reviewer decides within three days of the filing
-PERSON_KEYS = ("pk", "person", "queue_sort")
 
 
 def reviewer_of(principal: Principal) -> str:
@@ -66,39 +65,49 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
     now = clock.now()
     reason = the_reason(area_levels.live_reasons(record, now), source, reason_code, ref)
     mine, _ = corrections.of_person(person, 50)
-    for item in mine:
+    for item in mine:  # requests filed before open markers existed have none: found here instead
         if item["status"] == "pending" and item["source"] == source and item["reason_code"] == reason_code \
                 and item.get("ref") == reason.ref:
             return 200, public(item)
     province = reviewing_province(reason, (record.get("declaration") or {}).get("current_area"))
-    correction_id = "cor_" + random.token_hex(8)
-    item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
-            "reason_code": reason_code, "ref": reason.ref, "description": description, "evidence": evidence,
-            "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
-            "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
-    try:
-        corrections.file(item, MAX_OPEN)
-    except dynamo.ConditionFailed:
-        raise Conflict(f"You have {MAX_OPEN} open correction requests; wait for a decision first.",
-                       code="too_many_open_corrections") from None
-    return 201, public(item)
+    for _ in range(FILING_ATTEMPTS):
+        correction_id = "cor_" + random.token_hex(8)
+        item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
+                "reason_code": reason_code, "ref": reason.ref, "description": description, "evidence": evidence,
+                "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
+                "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
+        try:
+            corrections.file(item, MAX_OPEN)
+            return 201, public(item)
+        except corrections.AlreadyOpen as already:
+            # a concurrent or earlier filing about the same reason holds it: answer with that one
+            found = corrections.get(already.correction_id) if already.correction_id else None
+            if found is not None and found["status"] == "pending":
+                return 200, public(found)
+            # decided between its marker's check and our read: file anew
+        except corrections.TooManyOpen:
+            raise Conflict(f"You have {MAX_OPEN} open correction requests; wait for a decision first.",
+                           code="too_many_open_corrections") from None
+        except (dynamo.ConditionFailed, dynamo.TransactionConflict):
+            pass  # the random id was taken, or DynamoDB cancelled us for a concurrent transaction on an item
+    raise Conflict("Your correction requests are changing under us; try again.", code="concurrent_update")
 
 
 def mine(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
     items, last = corrections.of_person(principal.subject, limit,
-                                        cursors.decode_index(cursor, "person", principal.subject, PERSON_KEYS))
+                                        cursors.decode_index(cursor, "person", principal.subject, INDEX_KEYS))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
 def review_queue(principal: Principal, status: str, limit: int, cursor: str | None) -> dict[str, Any]:
     queue_key = f"{reviewer_of(principal)}#{status}"
     items, last = corrections.queue(reviewer_of(principal), status, limit,
-                                    cursors.decode_index(cursor, "queue_key", queue_key, QUEUE_KEYS))
+                                    cursors.decode_index(cursor, "queue_key", queue_key, INDEX_KEYS))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
 def reviewable(principal: Principal, correction_id: str) -> dict[str, Any]:
-    item = corrections.get(correction_id) if correction_id.startswith("cor_") else None
+    item = corrections.get(correction_id) if identifiers.is_correction_id(correction_id) else None
     if item is None or item["province"] != reviewer_of(principal):
         raise NotFound("No such correction request for you to review.", code="unknown_correction")
     return item
@@ -130,7 +139,7 @@ def decide(principal: Principal, correction_id: str, approve: bool, reason: str,
                           "correction_id": correction_id, "decision": decision["status"], "by": principal.subject,
                           "province": reviewer_of(principal), "reason": reason, "at": now})
     try:
-        corrections.decide(correction_id, person, decision, override, [event, entry])
+        corrections.decide(correction_id, person, decision, override, [event, entry, *corrections.close_ops(item)])
     except dynamo.ConditionFailed:
         raise Conflict("Another reviewer decided this request first.", code="already_decided") from None
     code = None
@@ -151,7 +160,7 @@ def history_for_review(principal: Principal, correction_id: str, limit: int) -> 
 
 def history(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """The person's append-only trail: every new version of the code, with what changed and why."""
-    start = cursors.decode(cursor, person) if cursor else None
+    start = cursors.decode(cursor, person, audit.sort_key_shape("history"))
     items, last = audit.of_person(person, "history", limit, start)
     entries = [{k: i.get(k) for k in ("at", "version", "cause", "actor", "color_before", "color_after",
                                        "sources_changed", "reasons_added", "reasons_removed")} for i in items]

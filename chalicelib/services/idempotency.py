@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chalicelib import clock
+from chalicelib.domain import idnumber
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.store import idempotency as records
 
@@ -36,6 +37,10 @@ def run(caller: str, operation: str, key: str | None, raw_body: bytes,
     if not KEY.match(key):
         raise ValidationFailed("Idempotency-Key must be 1-128 characters of letters, digits, '_', '-', ':' or '.'.",
                                [{"field": "Idempotency-Key", "message": "invalid", "type": "header"}])
+    if idnumber.contains_id_number(key):  # it is stored, as part of the record's key
+        raise ValidationFailed("The request has invalid fields.", [{
+            "field": "Idempotency-Key", "message": "must not contain a resident ID number: the platform never "
+                                                   "stores one", "type": "contains_id_number"}])
     record_key = f"{caller}#{operation}#{key}"
     fingerprint = hashlib.sha256(raw_body).hexdigest()
     now = clock.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
+from chalicelib.domain import identifiers
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.security import province_tokens
 from chalicelib.security.access import Principal
@@ -43,5 +44,5 @@ def register_keys(principal: Principal, province: str, keys: list[dict[str, Any]
 
 
 def keys(province: str) -> dict[str, Any] | None:
-    record = provinces.get(province)
+    record = provinces.get(province) if identifiers.is_province(province) else None
     return describe(record) if record else None

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import divisions, idnumber, limits, names
-from chalicelib.errors import Unauthenticated, ValidationFailed
+from chalicelib.errors import InvalidClient, ValidationFailed
 from chalicelib.security import access, pseudonyms
 from chalicelib.security.access import Principal, Role
 from chalicelib.security.identity import Identity
@@ -34,7 +34,7 @@ def client_token(client_id: str, client_secret: str) -> dict[str, Any]:
     expected = record["secret_hash"] if record else pseudonyms.client_secret_hash("no-such-client")
     matches = hmac.compare_digest(expected, pseudonyms.client_secret_hash(client_secret))
     if record is None or not matches or record["status"] != "active":
-        raise Unauthenticated("Unknown client, wrong secret or revoked client.", code="invalid_client")
+        raise InvalidClient("Unknown client, wrong secret or revoked client.")
     # counted once the secret matched, so that no one else can use up a client's tokens
     throttle.check(limits.TOKENS_PER_CLIENT, client_id)
     principal = Principal(role=Role(record["role"]), subject=client_id, province=record.get("province"),

@@ -56,8 +56,13 @@ def public_trip(item: dict[str, Any]) -> dict[str, Any]:
 
 def list_recent(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
     now = clock.now()
-    start = cursors.decode(cursor, person)
-    items, last = trips.page(person, days.window_start(now).isoformat(), now, limit, start)
+    start = cursors.decode(cursor, person, trips.SORT_KEY)
+    since = days.window_start(now).isoformat()
+    if start is not None and start["sk"] < since:
+        # the window moved past the cursor since it was given: the rest of the list has aged out (and
+        # DynamoDB refuses a start key outside the key condition)
+        return {"trips": [], "next_cursor": None}
+    items, last = trips.page(person, since, now, limit, start)
     return {"trips": [public_trip(i) for i in items], "next_cursor": cursors.encode(last)}
 
 

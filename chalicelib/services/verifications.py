@@ -41,7 +41,7 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
         code_id = qr_tokens.verify(token, settings.qr_token_ttl, now)
     except qr_tokens.TokenRejected as rejected:
         # our tokens carry no `iss`; a province's do, and its kids may happen to look like ours
-        if rejected.reason in ("unknown_key", "bad_signature") and province_tokens.issuer_province(token):
+        if rejected.reason in ("unknown_key", "bad_signature") and province_tokens.issuer_province(token) is not None:
             return verify_provincial(principal, token, checkpoint_id, temperature, now)
         return _refusal(rejected.reason, rejected.message, now)
     scan = new_scan(principal, checkpoint_id, temperature, now)
@@ -80,7 +80,7 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
         province, local_code_id = province_tokens.verify(token, now)
     except qr_tokens.TokenRejected as rejected:
         return _refusal(rejected.reason, rejected.message, now)
-    local = localcodes.holder(province, local_code_id)
+    local = localcodes.holder(province, local_code_id) if province_tokens.names_a_local_code(local_code_id) else None
     if local is None:
         return _refusal("unknown_code", "The province has not shared this local code with the platform.", now)
     person = local["person"]

@@ -7,9 +7,10 @@ import secrets as random
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import days
+from chalicelib.domain import days, identifiers
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.events import delivery
+from chalicelib.services import cursors
 from chalicelib.security import sealing, urls, webhook_signing
 from chalicelib.security.access import Principal
 from chalicelib.settings import get_settings
@@ -36,7 +37,7 @@ def describe(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def owned(principal: Principal, webhook_id: str) -> dict[str, Any]:
-    record = webhooks.get(webhook_id) if webhook_id.startswith("wh_") else None
+    record = webhooks.get(webhook_id) if identifiers.is_webhook_id(webhook_id) else None
     if record is None or record["province"] != principal.province:
         raise NotFound("No such webhook for your province.", code="unknown_webhook")
     return record
@@ -125,9 +126,9 @@ def public_delivery(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_deliveries(principal: Principal, webhook_id: str, status: str | None, limit: int,
-                    cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+                    cursor: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     owned(principal, webhook_id)
-    items, last = deliveries.page(webhook_id, limit, cursor, status)
+    items, last = deliveries.page(webhook_id, limit, cursors.decode(cursor, webhook_id, deliveries.SORT_KEY), status)
     return [public_delivery(i) for i in items], last
 
 
@@ -138,6 +139,8 @@ def replay(principal: Principal, webhook_id: str, delivery_id: str) -> dict[str,
 
 def replay_delivery(webhook_id: str, delivery_id: str) -> dict[str, Any]:
     """Ops and provinces: send a finished (dead or delivered) delivery again, from a fresh schedule."""
+    if not identifiers.is_event_id(delivery_id):
+        raise NotFound("No such delivery.", code="unknown_delivery")
     now = clock.now()
     if deliveries.replay(webhook_id, delivery_id, now) is None:
         if deliveries.get(webhook_id, delivery_id) is None:

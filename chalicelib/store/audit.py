@@ -1,11 +1,17 @@
 """The audit table: an insert-only trail about each person."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalicelib.store import dynamo
 
 KIND = "audit"
+
+
+def sort_key_shape(kind: str) -> re.Pattern[str]:
+    """Every sort key of one kind of entry: `<kind>#<zero-padded time>#<what it is>` (for a cursor's check)."""
+    return re.compile(rf"{re.escape(kind)}#[0-9]{{10}}#[A-Za-z0-9_#:.\-]{{1,200}}")
 
 
 def put_op(entry: dict[str, Any]) -> dict[str, Any]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from chalicelib.domain import identifiers
 from chalicelib.store import dynamo
 
 KIND = "deliveries"
+SORT_KEY = identifiers.EVENT_ID   # a delivery is keyed by its subscription and its event
 DUE_INDEX = "due"
 SHARDS = 8
 KEEP_SECONDS = 30 * 86400

@@ -18,7 +18,19 @@ _client_key: tuple | None = None
 
 
 class ConditionFailed(Exception):
-    """A conditional write lost: the item changed or already existed."""
+    """A conditional write lost: the item changed or already existed.
+
+    For a transaction, `failed` maps the index of each operation whose condition failed to the item it
+    found, where the operation asked for it (`put_op(..., return_old=True)`), else None."""
+
+    def __init__(self, message: str, failed: dict[int, dict[str, Any] | None] | None = None):
+        super().__init__(message)
+        self.failed = failed or {}
+
+
+class TransactionConflict(Exception):
+    """DynamoDB cancelled a transaction because another one was changing one of its items at the same
+    moment (no condition failed): the same transaction may simply be tried again."""
 
 
 def client() -> Any:
@@ -108,6 +120,12 @@ def is_condition_failure(exc: Exception) -> bool:
     return False
 
 
+def _is_transaction_conflict(exc: Exception) -> bool:
+    response = getattr(exc, "response", {})
+    return (response.get("Error", {}).get("Code") == "TransactionCanceledException"
+            and any(r.get("Code") == "TransactionConflict" for r in response.get("CancellationReasons", [])))
+
+
 # botocore's exceptions for a connection that failed or timed out, by name (botocore is not imported here)
 _UNREACHABLE = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"})
 
@@ -125,7 +143,12 @@ def _guarded(call: Any, **request: Any) -> Any:
         return call(**request)
     except Exception as exc:
         if is_condition_failure(exc):
-            raise ConditionFailed(str(exc)) from exc
+            reasons = getattr(exc, "response", {}).get("CancellationReasons", [])
+            failed = {i: from_item(r.get("Item")) for i, r in enumerate(reasons)
+                      if r.get("Code") == "ConditionalCheckFailed"}
+            raise ConditionFailed(str(exc), failed) from exc
+        if _is_transaction_conflict(exc):
+            raise TransactionConflict(str(exc)) from exc
         raise
 
 
@@ -201,13 +224,27 @@ def transact(operations: list[dict[str, Any]]) -> None:
 
 
 def put_op(kind: str, item: dict[str, Any], condition: str | None = None,
-           values: dict[str, Any] | None = None) -> dict[str, Any]:
+           values: dict[str, Any] | None = None, return_old: bool = False) -> dict[str, Any]:
+    """The Put of a transaction; `return_old`: should its condition fail, ConditionFailed.failed holds the
+    item that made it fail (no second read, which could see a later state)."""
     op: dict[str, Any] = {"TableName": table(kind), "Item": to_item(item)}
     if condition:
         op["ConditionExpression"] = condition
     if values:
         op["ExpressionAttributeValues"] = to_item(values)
+    if return_old:
+        op["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     return {"Put": op}
+
+
+def delete_op(kind: str, key: dict[str, Any], condition: str | None = None,
+              values: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table(kind), "Key": to_item(key)}
+    if condition:
+        op["ConditionExpression"] = condition
+    if values:
+        op["ExpressionAttributeValues"] = to_item(values)
+    return {"Delete": op}
 
 
 def batch_get(kind: str, keys: list[dict[str, Any]], consistent: bool = False,

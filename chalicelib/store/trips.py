@@ -1,11 +1,13 @@
 """The trips table and the visits each trip implies (see infra/template.json for access patterns)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalicelib.store import dynamo, visits
 
 KIND = "trips"
+SORT_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}#trp_[0-9a-f]{12}")   # services/trips.py declare
 VOYAGE_INDEX = "by_voyage"
 
 
