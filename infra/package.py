@@ -99,6 +99,11 @@ STREAM_MAPPING: dict[str, Any] = {
     # go to the queue, leaving ops 18 hours to recover them before the stream's 24-hour retention drops them
     "MaximumRecordAgeInSeconds": 6 * 3600,
     "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [FAILED_BATCHES_QUEUE, "Arn"]}}},
+    # ten batches of a shard at once (Lambda keeps each partition key's records in order): the work and
+    # catchup tables are small, so their streams have few shards, and a city's fan-out would otherwise run
+    # one unit batch at a time; every handler is idempotent and no two records share an ordering need
+    # (events and units have keys of their own; a code's scans are rows of their own)
+    "ParallelizationFactor": 10,
 }
 
 # API Gateway's own answers (no Lambda involved), in our error shape: type -> (status, code, message).
