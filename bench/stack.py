@@ -58,10 +58,10 @@ def local_stack(in_memory: bool = False) -> Iterator[Stack]:
         for inherited in ("AWS_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN", "HEALTHCODE_SECRET_ID"):
             os.environ.pop(inherited, None)
         settings.reset()
-        from chalicelib.security import secrets as platform_secrets
+        from chalicelib.security import keyring
         from chalicelib.store import dynamo
 
-        platform_secrets.reload()  # this stack's own keys, not a previous stack's still cached
+        keyring.reload()  # this stack's own keys, not a previous stack's still cached
         bootstrap.bootstrap(dynamo.client(), prefix)
         yield Stack(ddb, prefix, secrets_dir, started)
 

@@ -204,10 +204,10 @@ def rotate_keys(publish_for: int) -> None:
 
     dev rewrites the local secrets file; prod writes a new version of the Secrets Manager secret."""
     from chalicelib import clock
-    from chalicelib.security import secrets
+    from chalicelib.security import keyring
 
     try:
-        fresh = secrets.rotate_signing_key(clock.now(), publish_for)
+        fresh = keyring.rotate_signing_key(clock.now(), publish_for)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     where = f"secret {_settings().secret_id}" if _settings().secret_id else "the local secrets file"
@@ -217,9 +217,9 @@ def rotate_keys(publish_for: int) -> None:
 @keys.command("list")
 def list_keys() -> None:
     """The signing keys of the bundle: kid, created, signs from, retired (never the private keys)."""
-    from chalicelib.security import secrets
+    from chalicelib.security import keyring
 
-    for key in secrets.reload().signing_keys:
+    for key in keyring.reload().signing_keys:
         click.echo(f"{key.kid}\tcreated {_when(key.created_at)}\tsigns from {_when(key.signing_start)}\t"
                    f"retired {_when(key.retired_at) if key.retired_at else '-'}")
 
@@ -238,21 +238,21 @@ def init_secrets() -> None:
     """Create the stage's secrets bundle: prod, a new Secrets Manager secret (before the first deploy);
     dev, the local file. Never replaces an existing one (its pepper keys every stored person reference)."""
     from chalicelib import clock
-    from chalicelib.security import secrets as bundles
+    from chalicelib.security import keyring
 
     secret_id = _settings().secret_id
     if secret_id:
         from botocore.exceptions import ClientError
 
         try:
-            bundles.create_secret(secret_id, clock.now())
+            keyring.create_secret(secret_id, clock.now())
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ResourceExistsException":
                 raise click.ClickException(f"secret {secret_id} exists already; it is left as it is") from None
             raise
         click.echo(f"created secret {secret_id}")
     else:
-        bundles.reload()  # generates the file if missing, never replaces it
+        keyring.reload()  # generates the file if missing, never replaces it
         click.echo(f"secrets file ready in {_settings().secrets_dir}")
 
 

@@ -241,7 +241,7 @@ def test_beyond_the_tables_only_what_the_platform_needs(stage, app_module):
           for a in ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents") for tail in ("*", "*:*")),
     }
     if stage == "prod":
-        # chalicelib/security/secrets.py reads the bundle (Secrets Manager adds 6 characters to the name)
+        # chalicelib/security/keyring.py reads the bundle (Secrets Manager adds 6 characters to the name)
         expected.add(("secretsmanager:GetSecretValue", f"arn:*:secretsmanager:*:*:secret:{env['HEALTHCODE_SECRET_ID']}-??????"))
     else:
         assert "HEALTHCODE_SECRET_ID" not in env  # dev reads generated local files

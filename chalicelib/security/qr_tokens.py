@@ -15,7 +15,7 @@ import jwt
 from jwt.algorithms import ECAlgorithm
 
 from chalicelib import clock
-from chalicelib.security import secrets
+from chalicelib.security import keyring
 
 ALGORITHM = "ES256"
 LEEWAY_SECONDS = 5
@@ -41,7 +41,7 @@ class KeyRing:
     rebuild_at: int | None      # a scheduled key starts or stops signing then
 
 
-def _build_ring(bundle: secrets.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
+def _build_ring(bundle: keyring.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
     from cryptography.hazmat.primitives import serialization
 
     active = [k for k in bundle.signing_keys
@@ -73,7 +73,7 @@ _last_forced_reload = 0.0
 
 def key_ring(qr_ttl: int, force: bool = False) -> KeyRing:
     global _ring
-    bundle = secrets.reload() if force else secrets.bundle()
+    bundle = keyring.reload() if force else keyring.bundle()
     ring = _ring
 
     def stale(r: KeyRing | None) -> bool:

@@ -8,7 +8,7 @@ the people whose codes must be recomputed.
 """
 from __future__ import annotations
 
-import secrets as random
+import secrets
 from typing import Any, Callable
 
 from chalicelib import clock
@@ -139,7 +139,7 @@ def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[st
     """Read, record each person's access (what was asked, why, and what the answer tells), then answer: if
     the record cannot be written, nothing is answered, so no look-up goes unrecorded."""
     now = clock.now()
-    lookup_id = "lkp_" + random.token_hex(6)
+    lookup_id = "lkp_" + secrets.token_hex(6)
     people = [pseudonyms.person_ref(n) for n in id_numbers]
     results = []
     for index, (id_number, person) in enumerate(zip(id_numbers, people)):

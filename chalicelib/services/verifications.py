@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -58,7 +58,7 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
 
 def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None, now: int,
              issuer: str = "national") -> dict[str, Any]:
-    return {"scan_id": random.token_urlsafe(8), "at": now, "checkpoint_id": checkpoint_id,
+    return {"scan_id": secrets.token_urlsafe(8), "at": now, "checkpoint_id": checkpoint_id,
             "client_id": principal.subject, "area": principal.area, "temperature": temperature,
             "fever": temperature is not None and temperature >= FEVER_CELSIUS, "issuer": issuer}
 

@@ -3,7 +3,7 @@ rotate the secret, ping, and see and replay deliveries."""
 from __future__ import annotations
 
 import json
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -49,7 +49,7 @@ def create(principal: Principal, url: str, event_types: list[str], description: 
         raise Conflict(f"A province may hold at most {MAX_PER_PROVINCE} webhooks.", code="too_many_webhooks")
     now = clock.now()
     secret = webhook_signing.new_secret()
-    record = {"pk": "wh_" + random.token_hex(8), "province": principal.province, "client_id": principal.subject,
+    record = {"pk": "wh_" + secrets.token_hex(8), "province": principal.province, "client_id": principal.subject,
               "url": url, "event_types": sorted(set(event_types)), "description": description, "status": "active",
               "secrets": [{"sealed": sealing.seal(secret, "webhook"), "created_at": now, "retire_at": None}],
               "created_at": now, "updated_at": now, "version": 1}
