@@ -15,10 +15,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -86,8 +87,9 @@ def endpoint() -> str:
 
 def http_client() -> Any:
     """The Chalice test client's HTTP side for the app at the repo root, stage "test"."""
-    import app
     from chalice.test import Client
+
+    import app
 
     _logs_to_devnull()
     return Client(app.app, stage_name="test", project_dir=str(ROOT)).http
@@ -161,7 +163,7 @@ class Pool:
     issued_at: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def create(cls, http: Any, size: int) -> "Pool":
+    def create(cls, http: Any, size: int) -> Pool:
         return cls(http, [new_citizen(http) for _ in range(size)])
 
     @property

@@ -11,6 +11,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 STAGES_WITH_SELF_ASSERTION = frozenset({"dev", "test"})
 
@@ -92,7 +93,7 @@ def get_settings() -> Settings:
     return _override or _cached()
 
 
-def override(**changes: object) -> Settings:
+def override(**changes: Any) -> Settings:
     """Replace some settings (tests switch stage this way); returns the new settings."""
     global _override
     _override = dataclasses.replace(_override or _cached(), **changes)

@@ -14,8 +14,9 @@ import getpass
 import json
 import os
 import shlex
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import click
 
@@ -163,7 +164,8 @@ def create_client(role: str, name: str, province: str | None, area: str | None, 
     except ApiError as exc:
         raise click.UsageError(exc.message) from None
     if fmt == "shell":
-        click.echo(f"CLIENT_ID={shlex.quote(created['client_id'])} CLIENT_SECRET={shlex.quote(created['client_secret'])}")
+        click.echo(f"CLIENT_ID={shlex.quote(created['client_id'])} "
+                   f"CLIENT_SECRET={shlex.quote(created['client_secret'])}")
     else:
         click.echo(json.dumps(created, ensure_ascii=False, indent=2))
 
@@ -225,7 +227,7 @@ def list_keys() -> None:
 
 
 def _when(moment: int) -> str:
-    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @main.group()

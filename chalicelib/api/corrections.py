@@ -42,7 +42,7 @@ class DecisionRequest(Model):
     override_color: Color | None = Field(default=None, description="Replace the lifted reasons with this color")
 
     @model_validator(mode="after")
-    def _approval_only(self) -> "DecisionRequest":
+    def _approval_only(self) -> DecisionRequest:
         if self.decision == "reject" and (self.period_days is not None or self.override_color is not None):
             raise ValueError("period_days: only an approval has a period or an override color")
         return self

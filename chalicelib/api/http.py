@@ -10,14 +10,22 @@ import functools
 import json
 import logging
 import re
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, Unauthenticated,
-                               UnsupportedMediaType, ValidationFailed)
+from chalicelib.errors import (
+    ApiError,
+    MalformedRequest,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from chalicelib.security import access
 from chalicelib.security.access import Principal, Role
 from chalicelib.settings import get_settings

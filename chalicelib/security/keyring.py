@@ -50,7 +50,7 @@ class SecretBundle:
                                          # cached an old key by its kid meets a new token under that kid
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SecretBundle":
+    def from_json(cls, data: dict[str, Any]) -> SecretBundle:
         raw = lambda name: base64.b64decode(data[name])  # noqa: E731
         keys = tuple(SigningKeyRecord(**k) for k in data.get("signing_keys", []))
         return cls(raw("pepper"), raw("session_key"), raw("code_key"), raw("client_key"), keys, time.time(),

@@ -43,6 +43,7 @@ class KeyRing:
 
 def _build_ring(bundle: keyring.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     active = [k for k in bundle.signing_keys
               if k.signing_start <= now and (k.retired_at is None or k.retired_at > now)]
@@ -58,6 +59,7 @@ def _build_ring(bundle: keyring.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
             continue
         private = serialization.load_pem_private_key(record.private_pem.encode(), password=None)
         public = private.public_key()
+        assert isinstance(public, ec.EllipticCurvePublicKey)  # keyring.new_signing_key makes P-256 keys only
         public_keys[record.kid] = public
         jwk = json.loads(ECAlgorithm.to_jwk(public))
         jwk.update({"kid": record.kid, "alg": ALGORITHM, "use": "sig"})
@@ -77,13 +79,15 @@ def key_ring(qr_ttl: int, force: bool = False) -> KeyRing:
     ring = _ring
 
     def stale(r: KeyRing | None) -> bool:
-        return r is None or r.loaded_at != bundle.loaded_at or (r.rebuild_at is not None and clock.now() >= r.rebuild_at)
+        return (r is None or r.loaded_at != bundle.loaded_at
+                or (r.rebuild_at is not None and clock.now() >= r.rebuild_at))
 
     if stale(ring):
         with _lock:
             if stale(_ring):
                 _ring = _build_ring(bundle, qr_ttl, clock.now())
             ring = _ring
+    assert ring is not None  # built above if there was none
     return ring
 
 

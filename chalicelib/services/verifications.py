@@ -11,8 +11,8 @@ from chalicelib.domain.colors import live_color
 from chalicelib.domain.declaration import FEVER_CELSIUS
 from chalicelib.security import province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
-from chalicelib.settings import get_settings
 from chalicelib.services import area_levels, throttle
+from chalicelib.settings import get_settings
 from chalicelib.store import codes, localcodes, scans
 
 DAY = 86400
@@ -65,7 +65,7 @@ def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None
 
 def scan_row(code_id: str, scan: dict[str, Any], color: str) -> dict[str, Any]:
     """The scans table's row for a scan: kept for the retention period."""
-    scanned_at = dt.datetime.fromtimestamp(scan["at"], dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    scanned_at = dt.datetime.fromtimestamp(scan["at"], dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"pk": code_id, "sk": f"{scanned_at}#{scan['scan_id']}", **scan, "scanned_at": scan["at"], "color": color,
             "expires_at": scan["at"] + get_settings().scan_retention_days * DAY}
 

@@ -10,9 +10,9 @@ from chalicelib import clock
 from chalicelib.domain import days, identifiers
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.events import delivery
-from chalicelib.services import cursors
 from chalicelib.security import sealing, urls, webhook_signing
 from chalicelib.security.access import Principal
+from chalicelib.services import cursors
 from chalicelib.settings import get_settings
 from chalicelib.store import deliveries, dynamo, events, webhooks
 
@@ -112,7 +112,8 @@ def ping(principal: Principal, webhook_id: str) -> dict[str, Any]:
     body = {"type": "webhook.ping", "timestamp": days.iso(now), "data": {"webhook_id": webhook_id}}
     deliveries.create({"pk": record["pk"], "sk": event_id, "event_type": "webhook.ping", "province": record["province"],
                        "body": json.dumps(body, separators=(",", ":")), "status": "pending", "attempts": 0,
-                       "claimed_until": 0, "next_attempt_at": now, "due_shard": deliveries.shard_of(record["pk"], event_id),
+                       "claimed_until": 0, "next_attempt_at": now,
+                       "due_shard": deliveries.shard_of(record["pk"], event_id),
                        "created_at": now, "expires_at": now + deliveries.KEEP_SECONDS})
     result = delivery.attempt(record["pk"], event_id, now)
     return {"delivery_id": event_id, **(result or {})}

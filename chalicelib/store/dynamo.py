@@ -127,7 +127,8 @@ def _is_transaction_conflict(exc: Exception) -> bool:
 
 
 # botocore's exceptions for a connection that failed or timed out, by name (botocore is not imported here)
-_UNREACHABLE = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"})
+_UNREACHABLE = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                          "ConnectionClosedError"})
 
 
 def is_overload(exc: Exception) -> bool:

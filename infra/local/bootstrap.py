@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.json"
 _CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
@@ -90,7 +91,8 @@ def index_drift(client: Any, prefix: str, template_path: Path = TEMPLATE) -> dic
         if name not in existing:
             continue
         wanted = {g["IndexName"] for g in request.get("GlobalSecondaryIndexes", [])}
-        have = {g["IndexName"] for g in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
+        table = client.describe_table(TableName=name)["Table"]
+        have = {g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])}
         if wanted != have:
             drift[name] = (sorted(wanted - have), sorted(have - wanted))
     return drift

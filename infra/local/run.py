@@ -42,7 +42,8 @@ def _fresh_if_indexes_changed(ddb: DynamoDBLocal, prefix: str) -> DynamoDBLocal:
     for table, (missing, dropped) in drift.items():
         print(f"{table}: the template now has indexes {missing} and no longer {dropped}")
     print(f"DynamoDB Local cannot change a stored table's indexes: the old data is kept in {kept.relative_to(ROOT)} "
-          "and the tables start empty (log in and apply again; `.venv/bin/python -m ops clients create` makes clients again)")
+          "and the tables start empty (log in and apply again; `.venv/bin/python -m ops clients create` makes "
+          "clients again)")
     return DynamoDBLocal(port=ddb.port, db_path=DATA).start()
 
 
