@@ -197,6 +197,19 @@ def test_every_stream_mapping_isolates_failures_and_keeps_what_it_gives_up(app_m
         f"{package.FAILED_BATCHES_QUEUE} is not encrypted"]
 
 
+def test_every_function_is_checked_for_its_name_log_group_and_alarms(app_module, merged):
+    # this check once ran only when the roles were wrong, so a function without its log group passed the build
+    complete = packaged(app_module, merged)
+    assert package.function_resource_problems(app_module.app, complete) == []
+    complete["Apply"]["Properties"]["FunctionName"] = "healthcode-apply"
+    del complete["VerifyLogGroup"]
+    del complete["SweeperErrorsAlarm"]
+    del complete["APIHandlerDeadDeliveries"]
+    assert sorted(package.function_resource_problems(app_module.app, complete)) == [
+        "APIHandler has no DeadDeliveries", "Apply is not named after the stack", "Sweeper has no ErrorsAlarm",
+        "Verify has no LogGroup"]
+
+
 def test_gateway_responses_are_our_error_shape_with_cors(merged):
     responses = merged["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
     assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED"} <= set(responses)
