@@ -12,13 +12,13 @@
      its table's StreamArn (EventsTable's for `events`), its mapping isolating failures (STREAM_MAPPING:
      partial batch responses, bisect, bounded retries and record age, the on-failure queue of
      infra/deploy.json, which its role may send to) and a dead-record metric filter; the paths served by
-     the split functions (chalicelib/functions.py) pointed at them, each with its own invoke permission; API
+     the split functions (FUNCTION_ROUTES) pointed at them, each with its own invoke permission; API
      Gateway's own error responses in our error shape with the app's CORS headers; the role's policy
      from .chalice/policy-prod.json, made to follow the template's parameters.
 2. Runs `chalice package --stage prod --merge-template out/merge-template.json out/`.
-3. Checks the result (`check`, one named check per promise: TEMPLATE_CHECKS): what step 1 meant to wire is
-   wired in out/sam.json (every stream mapping of every function: `stream_mapping_problems`), nothing is left
-   pointing at a placeholder, and the bundle fits Lambda's size limits. `make lint` then runs cfn-lint.
+3. Checks the result (`check`): what step 1 meant to wire is wired in out/sam.json (every stream mapping
+   of every function: `stream_mapping_problems`), nothing is left pointing at a placeholder, and the
+   bundle fits Lambda's size limits. `make lint` then runs cfn-lint.
 
 Chalice serves every route from one function (APIHandler) and has no notion of splitting them; the
 split functions are `@app.lambda_function`s that call the same app (app.py), and this file moves the
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import functions as split
-from infra import bytecode
+from infra import build_only, bytecode
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ROOT / "infra" / "template.json"
@@ -66,6 +66,9 @@ MAX_UNZIPPED = 250 * 1024 * 1024     # unzipped, layers included (we use none)
 MAX_INLINE_POLICY = 10240            # characters of a role's inline policies, whitespace not counted
 MAX_TEMPLATE_BYTES = 1_000_000       # a CloudFormation template read from S3 (as `aws cloudformation deploy` does)
 MAX_RESOURCES = 500                  # resources in one stack, after the SAM transform
+# Our own budget for the bundle (issue 16): a smaller zip is a shorter upload and cold fetch. cryptography's Rust
+# extension is 4.6 MB of it and pydantic_core's 2.1 MB (docs/BENCHMARKS.md#deployment-package).
+BUDGET_ZIPPED = 10_000_000
 
 # Parameters of the template -> the environment variable each one becomes in every function.
 ENVIRONMENT = {
@@ -624,6 +627,13 @@ def bundle_problems(bundle: Path, figures: dict[str, int]) -> list[str]:
     if uncompiled:
         problems.append(f"{len(uncompiled)} modules of the bundle have no unchecked-hash bytecode, e.g. "
                         f"{uncompiled[:3]}")
+    leftovers = build_only.left(bundle)
+    if leftovers:
+        problems.append(f"the bundle holds packages needed only to build others: {leftovers[:3]}")
+    if figures["zipped"] > BUDGET_ZIPPED:
+        problems.append(f"the bundle is {figures['zipped']} bytes zipped, over its budget of {BUDGET_ZIPPED}")
+    if build_only.runs_here():
+        problems += build_only.smoke_problems(bundle)
     if figures["zipped"] > MAX_ZIPPED:
         problems.append(f"the bundle is {figures['zipped']} bytes zipped, over the {MAX_ZIPPED} of a direct upload")
     if figures["unzipped"] > MAX_UNZIPPED:
@@ -709,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         chalice = Path(sys.executable).with_name("chalice")
         subprocess.run([str(chalice), "package", "--stage", STAGE, "--merge-template", str(merge), str(out)],
                        cwd=ROOT, env=env, check=True)
+        build_only.drop(out / "deployment.zip")
         bytecode.compile_bundle(out / "deployment.zip")
     template = json.loads((out / "sam.json").read_text())
     figures = check(app, template, out / "deployment.zip")
@@ -716,7 +727,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"out/sam.json: {figures['resources']} resources, {figures['functions']} functions, "
           f"{figures['split_routes']} of {figures['routes']} routes on split functions; "
           f"role policy {inline_policy_chars(template)} of {MAX_INLINE_POLICY} characters")
-    print(f"out/deployment.zip: {figures['zipped'] / mb:.1f} MB zipped (limit {MAX_ZIPPED // mb}), "
+    print(f"out/deployment.zip: {figures['zipped']:,} bytes zipped (budget {BUDGET_ZIPPED:,}, Lambda's limit "
+          f"{MAX_ZIPPED // mb} MiB), "
           f"{figures['unzipped'] / mb:.1f} MB unzipped (limit {MAX_UNZIPPED // mb}), {figures['files']} files "
           f"({figures['bytecode']} compiled modules); "
           f"{time.monotonic() - started:.1f} s")
