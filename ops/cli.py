@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from infra.local import stage as stages
+from infra import stage as stages
 
 STAGES = ["dev", "prod", "test"]
 
@@ -76,7 +76,7 @@ def tables() -> None:
 
 def _bootstrap(verb: str) -> None:
     from chalicelib.store import dynamo
-    from infra.local import bootstrap
+    from infra import bootstrap
 
     names = list(bootstrap.table_resources())
     aws = _is_aws()
@@ -110,7 +110,7 @@ def migrate_tables() -> None:
 def count_tables(exact: bool) -> None:
     """Items per table."""
     from chalicelib.store import dynamo
-    from infra.local import bootstrap
+    from infra import bootstrap
 
     prefix = _settings().table_prefix
     names = [bootstrap.resolve_name(p["TableName"], prefix) for p in bootstrap.table_resources().values()]
@@ -289,6 +289,11 @@ def _rows(path: Path) -> Iterable[tuple[int, list[str]]]:
             yield number, cells
 
 
+def _details(details: list[dict[str, Any]]) -> str:
+    # a value that is no date or time at all is the effective_from column's (_moment)
+    return "; ".join(f"{d.get('field', 'effective_from')}: {d['message']}" for d in details)
+
+
 @areas.command("seed")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--note", help="Note stored with every level set, e.g. the notice it comes from.")
@@ -307,10 +312,10 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
     from pydantic import ValidationError
 
     from chalicelib import clock
-    from chalicelib.api.areas import LevelRequest
-    from chalicelib.api.http import validation_details
-    from chalicelib.domain import days, divisions
+    from chalicelib.domain import divisions
+    from chalicelib.domain.areas import LevelRequest
     from chalicelib.errors import ApiError
+    from chalicelib.models import validation_details
     from chalicelib.security.access import Principal, Role
     from chalicelib.services import areas as service
 
@@ -325,16 +330,13 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
             change = LevelRequest.model_validate_json(json.dumps({"level": level, "effective_from": effective,
                                                                   "note": note}))
             service.check_code(code)
-            now = clock.now()
-            if effective is not None and not now - days.WINDOW_DAYS * days.DAY <= effective <= now:
-                raise ValueError("must be between 14 days ago and now")  # as PUT /v1/areas answers
+            service.start_of_change(effective, clock.now())
         except ValueError as exc:
             details = validation_details(exc) if isinstance(exc, ValidationError) else [{"message": str(exc)}]
-            problems.append(f"line {number}: " + "; ".join(f"{d.get('field', 'effective_from')}: {d['message']}"
-                                                            for d in details))
+            problems.append(f"line {number}: " + _details(details))
             continue
         except ApiError as exc:
-            problems.append(f"line {number}: {exc.message}")
+            problems.append(f"line {number}: " + (_details(exc.details) if exc.details else exc.message))
             continue
         planned.append((number, code, change))
     if problems:
