@@ -46,7 +46,7 @@ browser:
 	fi
 
 # `make run API_PORT=8001 DYNAMODB_PORT=8011` when 8000 or 8010 is taken (the same as HEALTHCODE_API_PORT and
-# HEALTHCODE_DYNAMODB_PORT in the environment, which the ops CLI also reads; infra/local/stage.py).
+# HEALTHCODE_DYNAMODB_PORT in the environment, which the ops CLI also reads; infra/stage.py).
 run: deps
 	$(if $(API_PORT),HEALTHCODE_API_PORT=$(API_PORT)) $(if $(DYNAMODB_PORT),HEALTHCODE_DYNAMODB_PORT=$(DYNAMODB_PORT)) \
 	  $(PY) -m infra.local.run

@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from chalicelib import settings  # noqa: E402
-from infra.local import bootstrap  # noqa: E402
+from infra import bootstrap  # noqa: E402
 from infra.local.dynamodb_local import DynamoDBLocal  # noqa: E402
 
 JSON_HEADERS = {"Content-Type": "application/json"}

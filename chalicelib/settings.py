@@ -1,7 +1,7 @@
 """Configuration read from the environment once per container.
 
 The stage's variables come from .chalice/config.json (dev, test, prod), and for dev
-also from infra/local/stage.py (its addresses follow the ports `make run` was given).
+also from infra/stage.py (its addresses follow the ports `make run` was given).
 Nothing here defaults to a local address, so a prod stage without an endpoint talks
 to AWS's regional DynamoDB endpoint; the dev and test stages refuse to run without one.
 """

@@ -1,4 +1,5 @@
-"""Create the tables of infra/template.json in DynamoDB Local, idempotently.
+"""Create the tables of infra/template.json, idempotently: in DynamoDB Local (`make run`, the tests, the bench)
+and in AWS (the ops CLI's `tables create` / `migrate`).
 
 The CloudFormation file is the one definition of every table; this reads it and
 issues the matching CreateTable / UpdateTimeToLive calls. Options that DynamoDB
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.json"
+TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.json"
 _CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
                 "BillingMode", "StreamSpecification")
 

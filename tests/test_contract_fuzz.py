@@ -53,7 +53,7 @@ from chalicelib.api import openapi
 from chalicelib.domain import divisions
 from chalicelib.domain.idnumber import check_character
 from chalicelib.security.access import Role
-from infra.local import bootstrap
+from infra import bootstrap
 from infra.local.dynamodb_local import free_port
 from tests import people
 

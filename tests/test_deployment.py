@@ -315,7 +315,7 @@ def test_rotating_in_prod_writes_a_new_version_of_the_same_json(secrets_manager)
 
 
 def test_tables_created_by_the_ops_cli_in_aws_get_the_templates_protections():
-    from infra.local import bootstrap
+    from infra import bootstrap
 
     for props in bootstrap.table_resources().values():
         local = bootstrap.create_request(props, "healthcode-prod")

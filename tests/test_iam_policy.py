@@ -33,7 +33,7 @@ from chalicelib.domain import days
 from chalicelib.security.access import Role
 from chalicelib.services import assessment
 from chalicelib.store import dynamo
-from infra.local import bootstrap
+from infra import bootstrap
 from infra.local.pump import scheduled_event
 from tests import aws_calls
 from tests.aws_calls import Call, Policy

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local import stage
+from infra import stage
 from infra.local.dynamodb_local import LAUNCHER_CLASS, free_port, port_in_use
 
 ROOT = Path(__file__).resolve().parents[1]
