@@ -68,17 +68,25 @@ screenshots: deps browser
 
 # The deployment template and Lambda bundle in out/, checked (infra/package.py), then linted;
 # docs/deploy.md deploys them. No AWS account needed; Lambda-platform wheels come from the package index.
-.PHONY: package lint
+.PHONY: package lint check
 package: $(PYDEPS)
 	$(PY) -m infra.package
 
-lint: package $(VENV)/sam/.installed
-	$(PY) -m infra.package --lint
+# The SAM transform runs in a virtualenv of its own (it pins another pydantic): SAM_VENV=/elsewhere puts it there.
+SAM_VENV ?= $(VENV)/sam
 
-$(VENV)/sam/.installed: infra/requirements-sam.txt
-	$(PYTHON) -m venv $(VENV)/sam
-	$(VENV)/sam/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-sam.txt
+lint: check package $(SAM_VENV)/.installed
+	HEALTHCODE_SAM_PYTHON=$(SAM_VENV)/bin/python $(PY) -m infra.package --lint
+
+$(SAM_VENV)/.installed: infra/requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-sam.txt
 	touch $@
 
+# ruff and mypy over the whole tree; pyproject.toml says which rules, and what is excluded for now and why.
+check: $(PYDEPS)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .cache

@@ -664,7 +664,9 @@ def inline_policy_chars(template: dict[str, Any]) -> int:
 
 # --- main ---------------------------------------------------------------------------------------------
 
-SAM_PYTHON = ROOT / ".venv" / "sam" / "bin" / "python"   # made by `make lint` from infra/requirements-sam.txt
+# The SAM transform's own virtualenv (infra/requirements-sam.txt), made by `make lint` in SAM_VENV (.venv/sam unless
+# given); `make lint SAM_VENV=/tmp/sam` passes its Python here, for a .venv shared with another checkout.
+SAM_PYTHON = Path(os.environ.get("HEALTHCODE_SAM_PYTHON") or ROOT / ".venv" / "sam" / "bin" / "python")
 
 
 def translate(out: Path, app: Any) -> Path:
