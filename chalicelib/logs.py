@@ -92,7 +92,7 @@ def _install_record_factory() -> None:
         record.function_request_id = _function_request_id.get()
         return record
 
-    factory.healthcode = True  # type: ignore[attr-defined]
+    factory.healthcode = True  # type: ignore[attr-defined]  # marks our factory, so it is installed once
     logging.setLogRecordFactory(factory)
 
 

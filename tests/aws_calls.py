@@ -118,7 +118,7 @@ def _inherit_in_pools() -> None:
                 _inherited.who = before
         return original(self, run, *args, **kwargs)
 
-    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]  # recording who calls
 
 
 def _record_wire_calls() -> None:
@@ -131,7 +131,7 @@ def _record_wire_calls() -> None:
         RECORDER.record("dynamodb", operation, request)
         return original(self, operation, request)
 
-    wire.Wire.call = call  # type: ignore[method-assign]
+    wire.Wire.call = call  # type: ignore[method-assign]  # recording the call
 
 
 def iam_requests(service: str, operation: str, params: dict[str, Any]) -> Iterable[tuple[str, str]]:
@@ -178,7 +178,7 @@ def install() -> Recorder:
         client.meta.events.register("before-parameter-build", hook)  # this client's own emitter
         return client
 
-    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+    botocore.session.Session.create_client = create_client
     _record_wire_calls()
     _inherit_in_pools()
     RECORDER.installed = True

@@ -19,7 +19,7 @@ bp = Blueprint(__name__)
 # Reviewers: a province's health authority reviews what its province owns, a national authority what national
 # statuses own (docs/corrections.md).
 Source = Literal["declaration", "medical_status", "area", "exposure", "checkin", "local_code"]
-assert sorted(Source.__args__) == sorted(CORRECTABLE)  # type: ignore[attr-defined]
+assert sorted(Source.__args__) == sorted(CORRECTABLE)  # type: ignore[attr-defined]  # a Literal's members, at run time
 
 
 class CorrectionRequest(Model):
