@@ -46,7 +46,7 @@ browser:
 	fi
 
 # `make run API_PORT=8001 DYNAMODB_PORT=8011` when 8000 or 8010 is taken (the same as HEALTHCODE_API_PORT and
-# HEALTHCODE_DYNAMODB_PORT in the environment, which the ops CLI also reads; infra/local/stage.py).
+# HEALTHCODE_DYNAMODB_PORT in the environment, which the ops CLI also reads; infra/stage.py).
 run: deps
 	$(if $(API_PORT),HEALTHCODE_API_PORT=$(API_PORT)) $(if $(DYNAMODB_PORT),HEALTHCODE_DYNAMODB_PORT=$(DYNAMODB_PORT)) \
 	  $(PY) -m infra.local.run
@@ -68,17 +68,25 @@ screenshots: deps browser
 
 # The deployment template and Lambda bundle in out/, checked (infra/package.py), then linted;
 # docs/deploy.md deploys them. No AWS account needed; Lambda-platform wheels come from the package index.
-.PHONY: package lint
+.PHONY: package lint check
 package: $(PYDEPS)
 	$(PY) -m infra.package
 
-lint: package $(VENV)/sam/.installed
-	$(PY) -m infra.package --lint
+# The SAM transform runs in a virtualenv of its own (it pins another pydantic): SAM_VENV=/elsewhere puts it there.
+SAM_VENV ?= $(VENV)/sam
 
-$(VENV)/sam/.installed: infra/requirements-sam.txt
-	$(PYTHON) -m venv $(VENV)/sam
-	$(VENV)/sam/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-sam.txt
+lint: check package $(SAM_VENV)/.installed
+	HEALTHCODE_SAM_PYTHON=$(SAM_VENV)/bin/python $(PY) -m infra.package --lint
+
+$(SAM_VENV)/.installed: infra/requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-sam.txt
 	touch $@
 
+# ruff and mypy over the whole tree; pyproject.toml says which rules, and what is excluded for now and why.
+check: $(PYDEPS)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .cache

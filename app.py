@@ -8,20 +8,10 @@ import os
 
 from chalice import Chalice, CORSConfig, Rate
 
+from chalicelib import functions
 from chalicelib.api.http import error_middleware
 from chalicelib.logs import request_logging
 
-# Every blueprint (chalicelib/api/<name>.py); the API handler, `chalice local` and the tests serve them all.
-BLUEPRINTS = ("sessions", "codes", "verifications", "keys", "trips", "areas", "exposures", "people", "sync",
-              "provinces", "webhooks", "corrections", "web", "docs")
-# A split function below gets only its own paths from API Gateway (infra/package.py FUNCTION_ROUTES, which
-# fails the build if these do not serve them), and the stream and schedule functions get none: each loads
-# only the blueprints it serves, so a verify cold start does not import the other twelve modules and their
-# models. The deployment template names the function in HEALTHCODE_FUNCTION.
-FUNCTION_BLUEPRINTS = {"verify": ("verifications",), "apply": ("codes",), "trips": ("trips",),
-                       "sync": ("sync", "webhooks"), "events": (), "fanout": (), "catchup": (), "scans": (),
-                       "sweeper": (),
-                       "webhook-retries": ()}
 FUNCTION = os.environ.get("HEALTHCODE_FUNCTION", "")
 
 app = Chalice(app_name="healthcode", configure_logs=False)  # chalicelib/logs.py: JSON lines, request ids
@@ -31,7 +21,9 @@ app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"],
                           expose_headers=["Idempotent-Replayed", "X-Request-Id", "Retry-After"], max_age=600)
 app.register_middleware(error_middleware, "http")
 
-for name in FUNCTION_BLUEPRINTS.get(FUNCTION, BLUEPRINTS):
+# Each function loads only the blueprints it serves (chalicelib/functions.py): a verify cold start does not import
+# the other route modules and their models. The deployment template names the function in HEALTHCODE_FUNCTION.
+for name in functions.blueprints_of(FUNCTION):
     app.register_blueprint(importlib.import_module(f"chalicelib.api.{name}").bp)
 app.register_middleware(request_logging, "all")  # JSON logs, a request id on every line
 

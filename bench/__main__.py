@@ -20,8 +20,19 @@ import sys
 import time
 from typing import Any
 
-from bench import (apply_latency, city, cold_start, dynamo_calls, emulator, machine, qr_size, signatures, sources,
-                   stack, verify_latency)
+from bench import (
+    apply_latency,
+    city,
+    cold_start,
+    dynamo_calls,
+    emulator,
+    machine,
+    qr_size,
+    signatures,
+    sources,
+    stack,
+    verify_latency,
+)
 
 FAN_OUTS = ("sync", "webhooks", "exposure", "city")
 FLOORS = {"floor_a": "floor (a) token + boto3 GetItem", "floor_b": "floor (b) token + raw HTTP GetItem",
@@ -82,6 +93,60 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _qr_sections(pool: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The QR token's size and its signature's cost, ES256 beside EdDSA."""
+    section("QR token size")
+    qr = qr_size.run(pool.tokens)
+    say(f"  token {qr['token_chars']} characters (header.payload.signature = "
+        f"{'+'.join(map(str, qr['token_parts']))}; lengths seen {qr['token_lengths']}); header {qr['header']}")
+    say(f"  QR {qr['designator']} ({qr['mode']} mode, {qr['modules']}x{qr['modules']} modules); "
+        f"version {qr['version']}-M holds {qr['capacity_bytes']} bytes, {qr['spare_bytes']} to spare")
+    say("  the same facts (code id, expiry, signing key), signed and verified back, at error correction M:")
+    for alt in qr["alternatives"]:
+        say(f"    {alt['name']:78} {alt['chars']:4} characters  version {alt['version']:2} "
+            f"({alt['modules']}x{alt['modules']}, {alt['mode']})")
+
+    section("QR token signature: ES256 beside EdDSA (Ed25519), PyJWT, keys parsed once")
+    import jwt as pyjwt
+
+    algorithms = signatures.run(pyjwt.decode(pool.tokens[0], options={"verify_signature": False}))
+    for algorithm, figures in algorithms.items():
+        verify_us, sign_us = figures["verify"].p50_ms * 1000, figures["sign"].p50_ms * 1000
+        say(f"  {algorithm:6} token {figures['chars']} characters; verify p50 {verify_us:5.0f} µs "
+            f"(mean {figures['verify'].mean_ms * 1000:.0f}); sign p50 {sign_us:5.0f} µs")
+    return qr, algorithms
+
+
+def _cold_start_section(checkpoint: dict[str, str], pool: Any) -> dict[str, Any]:
+    """Fresh processes: importing the app, their first verification, the bundle's bytecode."""
+    section("Cold start (fresh processes)")
+    pool.keep_fresh(max_age_s=0)
+    cold = cold_start.run(checkpoint, pool.tokens[0])
+    fr = cold["first_request"]
+    for key, label in (("import_app", "import app (verify function)"),
+                       ("import_whole_app", "import app (API handler, every route)"),
+                       ("import_app_compiled", "import app (verify), own modules compiled from source"),
+                       ("import_boto3", "import boto3")):
+        say(f"  {label:56} median {cold[key + '_s'] * 1000:4.0f} ms  "
+            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold[key + '_all'])})")
+    say(f"  verify function: import app + first verification  median {cold['import_and_first_s'] * 1000:.0f} ms "
+        f"of {cold['first_request_runs']} processes (import {fr['import_app'] * 1000:.0f} ms, first request "
+        f"{fr['first'] * 1000:.0f} ms, second request {fr['second'] * 1000:.1f} ms); all valid: "
+        f"{cold['first_request_ok']}; botocore imported: {cold['first_request_botocore']}")
+    say(f"  import app / import boto3: {cold['import_app_s'] / cold['import_boto3_s']:.2f}x (verify function), "
+        f"{cold['import_whole_app_s'] / cold['import_boto3_s']:.2f}x (API handler); import + first verification "
+        f"/ import boto3: {cold['import_and_first_s'] / cold['import_boto3_s']:.2f}x")
+    if cold["bundle"]:
+        say(f"  the Lambda bundle (out/deployment.zip), unpacked read-only, verify function's import app: "
+            f"{cold['bundle']['with'] * 1000:.0f} ms with its bytecode, {cold['bundle']['without'] * 1000:.0f} ms "
+            f"without (median of 7)")
+    else:
+        say("  (no out/deployment.zip: `make package` first to time the Lambda bundle itself)")
+    say("  import app (verify), self time by package (python -X importtime): "
+        + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
+    return cold
+
+
 def api_sections(options: Any, host: dict[str, str]) -> dict[str, Any]:
     """The API, verify, QR, cold-start and emulator sections; what the summary needs of them."""
     with stack.local_stack(in_memory=options.in_memory) as local:
@@ -108,25 +173,7 @@ def api_sections(options: Any, host: dict[str, str]) -> dict[str, Any]:
         for kind, lat in applies.items():
             say(f"  sources read {kind:18} {lat.row()}")
 
-        section("QR token size")
-        qr = qr_size.run(pool.tokens)
-        say(f"  token {qr['token_chars']} characters (header.payload.signature = "
-            f"{'+'.join(map(str, qr['token_parts']))}; lengths seen {qr['token_lengths']}); header {qr['header']}")
-        say(f"  QR {qr['designator']} ({qr['mode']} mode, {qr['modules']}x{qr['modules']} modules); "
-            f"version {qr['version']}-M holds {qr['capacity_bytes']} bytes, {qr['spare_bytes']} to spare")
-        say("  the same facts (code id, expiry, signing key), signed and verified back, at error correction M:")
-        for alt in qr["alternatives"]:
-            say(f"    {alt['name']:78} {alt['chars']:4} characters  version {alt['version']:2} "
-                f"({alt['modules']}x{alt['modules']}, {alt['mode']})")
-
-        section("QR token signature: ES256 beside EdDSA (Ed25519), PyJWT, keys parsed once")
-        import jwt as pyjwt
-
-        algorithms = signatures.run(pyjwt.decode(pool.tokens[0], options={"verify_signature": False}))
-        for algorithm, figures in algorithms.items():
-            verify_us, sign_us = figures["verify"].p50_ms * 1000, figures["sign"].p50_ms * 1000
-            say(f"  {algorithm:6} token {figures['chars']} characters; verify p50 {verify_us:5.0f} µs "
-                f"(mean {figures['verify'].mean_ms * 1000:.0f}); sign p50 {sign_us:5.0f} µs")
+        qr, algorithms = _qr_sections(pool)
 
         section(f"Verify hot path: {options.requests} sequential requests of each kind, "
                 f"{options.citizens} citizens' tokens round-robin")
@@ -151,31 +198,7 @@ def api_sections(options: Any, host: dict[str, str]) -> dict[str, Any]:
         for label, ms in parts.items():
             say(f"  {label:84} {ms:7.3f}")
 
-        section("Cold start (fresh processes)")
-        pool.keep_fresh(max_age_s=0)
-        cold = cold_start.run(checkpoint, pool.tokens[0])
-        fr = cold["first_request"]
-        for key, label in (("import_app", "import app (verify function)"),
-                           ("import_whole_app", "import app (API handler, every route)"),
-                           ("import_app_compiled", "import app (verify), own modules compiled from source"),
-                           ("import_boto3", "import boto3")):
-            say(f"  {label:56} median {cold[key + '_s'] * 1000:4.0f} ms  "
-                f"(runs: {', '.join(f'{s * 1000:.0f}' for s in cold[key + '_all'])})")
-        say(f"  verify function: import app + first verification  median {cold['import_and_first_s'] * 1000:.0f} ms "
-            f"of {cold['first_request_runs']} processes (import {fr['import_app'] * 1000:.0f} ms, first request "
-            f"{fr['first'] * 1000:.0f} ms, second request {fr['second'] * 1000:.1f} ms); all valid: "
-            f"{cold['first_request_ok']}; botocore imported: {cold['first_request_botocore']}")
-        say(f"  import app / import boto3: {cold['import_app_s'] / cold['import_boto3_s']:.2f}x (verify function), "
-            f"{cold['import_whole_app_s'] / cold['import_boto3_s']:.2f}x (API handler); import + first verification "
-            f"/ import boto3: {cold['import_and_first_s'] / cold['import_boto3_s']:.2f}x")
-        if cold["bundle"]:
-            say(f"  the Lambda bundle (out/deployment.zip), unpacked read-only, verify function's import app: "
-                f"{cold['bundle']['with'] * 1000:.0f} ms with its bytecode, {cold['bundle']['without'] * 1000:.0f} ms "
-                f"without (median of 7)")
-        else:
-            say("  (no out/deployment.zip: `make package` first to time the Lambda bundle itself)")
-        say("  import app (verify), self time by package (python -X importtime): "
-            + ", ".join(f"{name} {ms:.0f} ms" for name, ms in cold["profile"]))
+        cold = _cold_start_section(checkpoint, pool)
 
     other_storage = "scratch database, stream records indexed" if options.in_memory else "in memory, as shipped"
     section(f"Verify hot path again, on a DynamoDB Local {other_storage} (its writes cost differently: the verify and "

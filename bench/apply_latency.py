@@ -10,7 +10,8 @@ The sources read one after another (as before the third pass of issue 9) and sev
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bench import stats
 from bench.stack import DECLARATION, dump

@@ -35,9 +35,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from bench import stack, stats
 from bench.dynamo_calls import recording
@@ -200,7 +201,8 @@ class Elsewhere:
     """The other container's process, verifying as Here does; `read_at` is when its copy was last read."""
 
     def __init__(self, checkpoint: dict[str, str]):
-        self.log = tempfile.TemporaryFile(mode="w+")   # the app's log lines: read only if the process fails
+        # the app's log lines, read only if the process fails; open as long as the process, closed by stop()
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
         self.process = subprocess.Popen([sys.executable, "-c", ELSEWHERE], cwd=ROOT, text=True, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=self.log,
                                         env={**os.environ, "HEALTHCODE_FUNCTION": "verify"})
@@ -344,7 +346,7 @@ def fan_out_calls(calls: Any) -> list[tuple[str, float]]:
     """The calls of the pump's handlers and their workers, with when each was sent: every thread but the
     bench's own (NOT_FAN_OUT) and the scans function's, less the pump's DescribeTable (it looks for new stream
     shards once a second)."""
-    return [(what, at) for what, thread, at in zip(calls, calls.threads, calls.times)
+    return [(what, at) for what, thread, at in zip(calls, calls.threads, calls.times, strict=False)
             if not thread.startswith(NOT_FAN_OUT) and not thread.endswith("-scans")
             and not what.startswith("DescribeTable")]
 
@@ -411,7 +413,8 @@ def run(n: int, log: Callable[[str], None] = print) -> dict[str, Any]:
             sent = time.time()
             answer = http.put(f"/v1/areas/{PREFECTURE}", headers=authority[PROVINCE_OF_HOOK],
                               body=dump({"level": LEVEL}))
-            put_at, put_calls = time.time(), [c for c, t in zip(calls, calls.threads) if t == "MainThread"]
+            put_at = time.time()
+            put_calls = [c for c, t in zip(calls, calls.threads, strict=False) if t == "MainThread"]
             if answer.status_code != 200:
                 raise RuntimeError(f"PUT /v1/areas/{PREFECTURE}: {answer.status_code} {answer.json_body}")
             read_here.poll()   # one verify here at once; the unrelated events right behind it
@@ -597,8 +600,8 @@ def report(city: dict[str, Any], say: Callable[[str], None]) -> None:
         f"{seconds(city['webhooks_s'])} s; stream handlers that raised: {city['failures']}")
     total = sum(city["fan_out_calls"].values())
     per_code = f" ({total / city['written']:.2f} per code written)" if city["written"] else ""
-    say(f"  DynamoDB calls of the fan-out (events, fanout and catchup functions, the three events): {total:,}{per_code}; "
-        f"the last sent {seconds(city['fan_out_s'])} s after the PUT")
+    say(f"  DynamoDB calls of the fan-out (events, fanout and catchup functions, the three events): "
+        f"{total:,}{per_code}; the last sent {seconds(city['fan_out_s'])} s after the PUT")
     for what, count in city["fan_out_calls"].most_common(12):
         say(f"    {count:8,}  {what}")
     for label, size in city["sizes"].items():

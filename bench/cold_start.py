@@ -1,7 +1,7 @@
 """Cold start: a fresh Python process importing the app, and serving its first verification.
 
 "import app" is timed as the verify function imports it (HEALTHCODE_FUNCTION=verify: only the blueprints
-it serves, see app.FUNCTION_BLUEPRINTS) and as the API handler does (every blueprint).
+it serves, see chalicelib/functions.py) and as the API handler does (every blueprint).
 
 Every figure is the median over fresh subprocesses (cwd = repo root, this venv's
 Python). Bytecode goes to a private PYTHONPYCACHEPREFIX (nothing is written into

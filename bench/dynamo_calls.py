@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from bench.stack import DECLARATION, Citizen, dump, new_citizen, refresh_qr
 
@@ -79,12 +80,12 @@ def recording() -> Iterator[Calls]:
     events = dynamo.client().meta.events
     events.register("provide-client-params.dynamodb.*", record, unique_id=HANDLER_ID)
     sent = wire.Wire.call
-    wire.Wire.call = direct  # type: ignore[method-assign]
+    wire.Wire.call = direct  # type: ignore[method-assign]  # counting the calls the API sends
     try:
         yield calls
     finally:
         events.unregister("provide-client-params.dynamodb.*", unique_id=HANDLER_ID)
-        wire.Wire.call = sent  # type: ignore[method-assign]
+        wire.Wire.call = sent  # type: ignore[method-assign]  # counting the calls the API sends
 
 
 def _count(label: str, status_expected: tuple[int, ...], call: Any) -> tuple[str, int, list[str]]:

@@ -1,6 +1,7 @@
 """What the figures were measured on: CPUs, Python, DynamoDB Local and library versions."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -69,10 +70,8 @@ def _openssl() -> str:
 def describe() -> dict[str, str]:
     versions = []
     for name in LIBRARIES:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             versions.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            pass
     return {
         "CPUs (nproc)": str(_nproc()),
         "CPU model": _cpu_model(),

@@ -125,6 +125,7 @@ def run(tokens: list[str]) -> dict[str, Any]:
     token = tokens[0]
     qr = qr_images.symbol(token)
     width, _ = qr.symbol_size(border=0)
+    assert isinstance(qr.version, int)  # a QR code, never a Micro QR (whose versions are "M1".."M4")
     capacity = _capacity(qr.version, "a")
     header = jwt.get_unverified_header(token)
     claims = jwt.decode(token, options={"verify_signature": False})

@@ -15,17 +15,18 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from chalicelib import settings  # noqa: E402
-from infra.local import bootstrap  # noqa: E402
+from infra import bootstrap  # noqa: E402
 from infra.local.dynamodb_local import DynamoDBLocal  # noqa: E402
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -58,10 +59,10 @@ def local_stack(in_memory: bool = False) -> Iterator[Stack]:
         for inherited in ("AWS_REGION", "AWS_PROFILE", "AWS_SESSION_TOKEN", "HEALTHCODE_SECRET_ID"):
             os.environ.pop(inherited, None)
         settings.reset()
-        from chalicelib.security import secrets as platform_secrets
+        from chalicelib.security import keyring
         from chalicelib.store import dynamo
 
-        platform_secrets.reload()  # this stack's own keys, not a previous stack's still cached
+        keyring.reload()  # this stack's own keys, not a previous stack's still cached
         bootstrap.bootstrap(dynamo.client(), prefix)
         yield Stack(ddb, prefix, secrets_dir, started)
 
@@ -86,8 +87,9 @@ def endpoint() -> str:
 
 def http_client() -> Any:
     """The Chalice test client's HTTP side for the app at the repo root, stage "test"."""
-    import app
     from chalice.test import Client
+
+    import app
 
     _logs_to_devnull()
     return Client(app.app, stage_name="test", project_dir=str(ROOT)).http
@@ -161,7 +163,7 @@ class Pool:
     issued_at: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def create(cls, http: Any, size: int) -> "Pool":
+    def create(cls, http: Any, size: int) -> Pool:
         return cls(http, [new_citizen(http) for _ in range(size)])
 
     @property

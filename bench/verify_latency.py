@@ -23,8 +23,9 @@ import http.client
 import json
 import socket
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 from urllib.parse import urlparse
 
 from bench import stats
@@ -40,6 +41,7 @@ class RawDynamo:
 
     def __init__(self, endpoint: str):
         url = urlparse(endpoint)
+        assert url.hostname is not None
         self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
         self.reconnects = 0
         self._connect()
@@ -170,7 +172,7 @@ def run(http: Any, pool: Pool, endpoint: str, *, n: int = 2000,
     steps = Steps(http, checkpoints(http, 2 * (warmup + n)), pool, endpoint)  # verify and verify_lambda
     kinds = {"verify": steps.verify, "verify_lambda": steps.verify_lambda, "floor_a": steps.floor_a,
              "floor_b": steps.floor_b, "floor_c": steps.floor_c}
-    for name, step in kinds.items():
+    for step in kinds.values():
         _loop(step, 0, warmup)
     log(f"  warm-up: {warmup} of each kind")
     samples: dict[str, list[int]] = {k: [] for k in kinds}
@@ -199,7 +201,7 @@ def run(http: Any, pool: Pool, endpoint: str, *, n: int = 2000,
             log(f"  (DynamoDB Local closed the idle raw connection {'once' if times == 1 else f'{times} times'}: "
                 f"opened again)")
         steps.raw.close()
-    result = {name: stats.latency(samples[name], walls[name]) for name in kinds}
+    result: dict[str, Any] = {name: stats.latency(samples[name], walls[name]) for name in kinds}
     result["token_verify"] = stats.latency(token_samples, token_wall)
     result["checks"] = {k: tuple(v) for k, v in checks.items()}
     return result
@@ -263,7 +265,7 @@ def _patched(timer: _Timer) -> Iterator[None]:
         operation = target.rsplit(".", 1)[-1]
         return timer.wrap(f"DynamoDB {operation}: HTTP round trip + parse", direct_attempt)(self, target, payload)
 
-    wire.Wire.call, wire.Wire._attempt = call, attempt  # type: ignore[method-assign]
+    wire.Wire.call, wire.Wire._attempt = call, attempt  # type: ignore[method-assign]  # timing the wire's own work
     sent: list[int] = []
 
     def before_send(**_: Any) -> None:
@@ -282,7 +284,7 @@ def _patched(timer: _Timer) -> Iterator[None]:
         for obj, attr, original in originals:
             setattr(obj, attr, original)
         del client._make_api_call
-        wire.Wire.call, wire.Wire._attempt = direct_call, direct_attempt  # type: ignore[method-assign]
+        wire.Wire.call, wire.Wire._attempt = direct_call, direct_attempt  # type: ignore[method-assign]  # restored
         client.meta.events.unregister("before-send.dynamodb.*", unique_id="bench-before-send")
         client.meta.events.unregister("response-received.dynamodb.*", unique_id="bench-received")
 

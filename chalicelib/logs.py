@@ -29,7 +29,8 @@ import sys
 import time
 import traceback
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 SERVICE = "healthcode"
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -57,7 +58,7 @@ def mask(text: str) -> str:
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "timestamp": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "timestamp": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "service": SERVICE,
             "logger": record.name,
@@ -91,7 +92,7 @@ def _install_record_factory() -> None:
         record.function_request_id = _function_request_id.get()
         return record
 
-    factory.healthcode = True  # type: ignore[attr-defined]
+    factory.healthcode = True  # type: ignore[attr-defined]  # marks our factory, so it is installed once
     logging.setLogRecordFactory(factory)
 
 

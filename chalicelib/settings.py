@@ -1,7 +1,7 @@
 """Configuration read from the environment once per container.
 
 The stage's variables come from .chalice/config.json (dev, test, prod), and for dev
-also from infra/local/stage.py (its addresses follow the ports `make run` was given).
+also from infra/stage.py (its addresses follow the ports `make run` was given).
 Nothing here defaults to a local address, so a prod stage without an endpoint talks
 to AWS's regional DynamoDB endpoint; the dev and test stages refuse to run without one.
 """
@@ -11,6 +11,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 STAGES_WITH_SELF_ASSERTION = frozenset({"dev", "test"})
 
@@ -92,7 +93,7 @@ def get_settings() -> Settings:
     return _override or _cached()
 
 
-def override(**changes: object) -> Settings:
+def override(**changes: Any) -> Settings:
     """Replace some settings (tests switch stage this way); returns the new settings."""
     global _override
     _override = dataclasses.replace(_override or _cached(), **changes)

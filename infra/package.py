@@ -39,7 +39,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from infra import bytecode
+from chalicelib import functions as split
+from infra import build_only, bytecode
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLES = ROOT / "infra" / "template.json"
@@ -47,13 +48,11 @@ DEPLOY = ROOT / "infra" / "deploy.json"
 CONFIG = ROOT / ".chalice" / "config.json"
 STAGE = "prod"
 
-# Which split function serves which routes: (HTTP method or "*", path pattern; "*" matches anything).
-# Every other route stays on the API handler. A rule that matches no route fails the build.
+# Which split function serves which routes, as chalicelib/functions.py states them (with the blueprint of each):
+# (HTTP method or "*", path pattern; "*" matches anything). Every other route stays on the API handler.
 FUNCTION_ROUTES: dict[str, list[tuple[str, str]]] = {
-    "apply": [("POST", "/v1/codes")],
-    "verify": [("POST", "/v1/verifications")],
-    "trips": [("*", "/v1/trips"), ("POST", "/v1/checkins")],
-    "sync": [("*", "/v1/sync/*"), ("*", "/v1/webhooks"), ("*", "/v1/webhooks/*")],
+    name: [rule for rules in by_blueprint.values() for rule in rules]
+    for name, by_blueprint in split.SPLIT_ROUTES.items()
 }
 API_HANDLER = "APIHandler"
 API_FUNCTION_NAME = "api"
@@ -67,6 +66,9 @@ MAX_UNZIPPED = 250 * 1024 * 1024     # unzipped, layers included (we use none)
 MAX_INLINE_POLICY = 10240            # characters of a role's inline policies, whitespace not counted
 MAX_TEMPLATE_BYTES = 1_000_000       # a CloudFormation template read from S3 (as `aws cloudformation deploy` does)
 MAX_RESOURCES = 500                  # resources in one stack, after the SAM transform
+# Our own budget for the bundle (issue 16): a smaller zip is a shorter upload and cold fetch. cryptography's Rust
+# extension is 4.6 MB of it and pydantic_core's 2.1 MB (docs/BENCHMARKS.md#deployment-package).
+BUDGET_ZIPPED = 10_000_000
 
 # Parameters of the template -> the environment variable each one becomes in every function.
 ENVIRONMENT = {
@@ -157,35 +159,39 @@ def routes(app: Any) -> list[tuple[str, str]]:
 
 
 def route_owners(app: Any) -> dict[tuple[str, str], str]:
-    """(METHOD, path) -> resource name of the function serving it."""
+    """(METHOD, path) -> resource name of the function serving it. Refuses (SystemExit) a rule that matches no
+    route, a route two functions claim, and a rule whose blueprint does not serve a route it matches: the function
+    would not load the view."""
     owners = {route: API_HANDLER for route in routes(app)}
-    for name, rules in FUNCTION_ROUTES.items():
-        for method, pattern in rules:
-            matched = [r for r in owners if method in ("*", r[0]) and fnmatch.fnmatchcase(r[1], pattern)]
-            if not matched:
-                raise SystemExit(f"FUNCTION_ROUTES: {name} {method} {pattern} matches no route of the app")
-            for route in matched:
-                if owners[route] != API_HANDLER and owners[route] != cfn_name(name):
-                    raise SystemExit(f"FUNCTION_ROUTES: {route} is claimed by two functions")
-                owners[route] = cfn_name(name)
-    known = {item.name for item in app.pure_lambda_functions}
-    missing = set(FUNCTION_ROUTES) - known
-    if missing:
-        raise SystemExit(f"FUNCTION_ROUTES names functions app.py does not define: {sorted(missing)}")
-    loads = function_blueprints()
-    for route, owner in owners.items():
-        name = next((n for n in FUNCTION_ROUTES if cfn_name(n) == owner), None)
-        module = app.routes[route[1]][route[0]].view_function.__module__.rpartition(".")[2]
-        if name is not None and module not in loads.get(name, (module,)):
-            raise SystemExit(f"app.FUNCTION_BLUEPRINTS: the {name} function serves {route} but does not load "
-                             f"chalicelib/api/{module}.py")
+    for name, by_blueprint in split.SPLIT_ROUTES.items():
+        for blueprint, rules in by_blueprint.items():
+            for method, pattern in rules:
+                for route in _matching(owners, name, method, pattern):
+                    if owners[route] not in (API_HANDLER, cfn_name(name)):
+                        raise SystemExit(f"chalicelib/functions.py: {route} is claimed by two functions")
+                    module = app.routes[route[1]][route[0]].view_function.__module__.rpartition(".")[2]
+                    if module != blueprint:
+                        raise SystemExit(f"chalicelib/functions.py: the {name} function's rule {method} {pattern} "
+                                         f"(blueprint {blueprint}) matches {route}, served by chalicelib/api/"
+                                         f"{module}.py, which that function does not load")
+                    owners[route] = cfn_name(name)
+    handlers = {item.name for item in app.pure_lambda_functions}  # the split functions call the app (app.py)
+    if set(split.SPLIT_ROUTES) - handlers:
+        raise SystemExit(f"chalicelib/functions.py names functions app.py does not define: "
+                         f"{sorted(set(split.SPLIT_ROUTES) - handlers)}")
+    named = handlers | {item.name for item in app.event_sources}
+    unplaced = named - set(split.SPLIT_ROUTES) - set(split.NO_ROUTES)
+    if unplaced:  # it would load every blueprint, as the API handler does
+        raise SystemExit(f"chalicelib/functions.py: say which routes {sorted(unplaced)} serve (SPLIT_ROUTES), "
+                         f"or that they serve none (NO_ROUTES)")
     return owners
 
 
-def function_blueprints() -> dict[str, tuple[str, ...]]:
-    """app.py's FUNCTION_BLUEPRINTS: the blueprints each function loads (HEALTHCODE_FUNCTION names it)."""
-    load_app()
-    return sys.modules["app"].FUNCTION_BLUEPRINTS
+def _matching(owners: dict[tuple[str, str], str], name: str, method: str, pattern: str) -> list[tuple[str, str]]:
+    matched = [r for r in owners if method in ("*", r[0]) and fnmatch.fnmatchcase(r[1], pattern)]
+    if not matched:
+        raise SystemExit(f"chalicelib/functions.py: {name} {method} {pattern} matches no route of the app")
+    return matched
 
 
 def stream_triggers(app: Any) -> dict[str, str]:
@@ -266,7 +272,7 @@ def role_policy(document: dict[str, Any], table_prefix: str, secret_id: str) -> 
             return value
         new = value
         for pattern, replacement in replacements:
-            new = pattern.sub(lambda m: m.expand(replacement), new)
+            new = pattern.sub(replacement, new)
         if new.startswith("arn:*") or table_prefix in new or secret_id in new:
             raise SystemExit(f".chalice/policy-prod.json: cannot make {value} follow the stack's parameters")
         return {"Fn::Sub": new}
@@ -368,7 +374,8 @@ def merge_template(app: Any) -> dict[str, Any]:
     for (method, path), owner in route_owners(app).items():
         if owner == API_HANDLER:
             continue
-        paths.setdefault(path, {})[method.lower()] = {"x-amazon-apigateway-integration": {"uri": integration_uri(owner)}}
+        integration = {"x-amazon-apigateway-integration": {"uri": integration_uri(owner)}}
+        paths.setdefault(path, {})[method.lower()] = integration
         resources[permission_name(owner, method, path)] = {
             "Type": "AWS::Lambda::Permission",
             "Properties": {"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": owner},
@@ -443,63 +450,83 @@ def stream_mapping_problems(app: Any, resources: dict[str, Any]) -> list[str]:
     return problems
 
 
-def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
-    """Every promise of merge_template, verified on what `chalice package` wrote. Returns the figures."""
-    problems: list[str] = []
-    resources = template["Resources"]
-    by_type: dict[str, list[str]] = {}
-    for name, resource in resources.items():
-        by_type.setdefault(resource["Type"], []).append(name)
+def _of_type(resources: dict[str, Any], kind: str) -> set[str]:
+    return {name for name, resource in resources.items() if resource.get("Type") == kind}
 
-    # tables: exactly infra/template.json's, unchanged (streams, TTL, PITR, deletion protection, SSE)
+
+def table_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """Exactly infra/template.json's tables, unchanged, with streams, TTL, PITR, deletion protection and SSE."""
+    problems = []
     tables = json.loads(TABLES.read_text())["Resources"]
     for name, table in tables.items():
         if resources.get(name) != table:
             problems.append(f"table {name} differs from infra/template.json")
         props = table["Properties"]
-        for key in ("StreamSpecification", "PointInTimeRecoverySpecification", "SSESpecification"):
-            if key not in props:
-                problems.append(f"table {name} has no {key}")
+        problems += [f"table {name} has no {key}" for key in ("StreamSpecification",
+                                                               "PointInTimeRecoverySpecification",
+                                                               "SSESpecification") if key not in props]
         if props.get("DeletionProtectionEnabled") is not True or table.get("DeletionPolicy") != "Retain":
             problems.append(f"table {name} is not protected from deletion")
-    if set(by_type.get("AWS::DynamoDB::Table", [])) != set(tables):
+    if _of_type(resources, "AWS::DynamoDB::Table") != set(tables):
         problems.append("the template has tables infra/template.json does not define")
+    return problems
 
-    # functions: one per app function, named after the stack, with the stack's environment and role
+
+def function_environment_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """One function per app function, each with the stack's environment and the name of the function it is."""
     wanted = functions(app)
-    if set(by_type.get("AWS::Serverless::Function", [])) != set(wanted):
-        problems.append(f"functions {sorted(by_type.get('AWS::Serverless::Function', []))} != {sorted(wanted)}")
+    found = _of_type(resources, "AWS::Serverless::Function")
+    problems = [] if found == set(wanted) else [f"functions {sorted(found)} != {sorted(wanted)}"]
     stage_env = stage_config()["environment_variables"]
     for resource, name in wanted.items():
-        props = resources.get(resource, {}).get("Properties", {})
-        variables = props.get("Environment", {}).get("Variables", {})
+        variables = resources.get(resource, {}).get("Properties", {}).get("Environment", {}).get("Variables", {})
         for key, value in {**stage_env, **ENVIRONMENT}.items():
             expected = ENVIRONMENT.get(key, value)
             if variables.get(key) != expected:
                 problems.append(f"{resource}: {key} is {variables.get(key)!r}, not {expected!r}")
-        if variables.get("HEALTHCODE_FUNCTION") != name:  # which blueprints it loads (app.FUNCTION_BLUEPRINTS)
-            problems.append(f"{resource}: HEALTHCODE_FUNCTION is {variables.get('HEALTHCODE_FUNCTION')!r}, not {name!r}")
-        role = role_of(resource, name)
-        if props.get("Role") != {"Fn::GetAtt": [role, "Arn"]}:
-            problems.append(f"{resource} does not run as {role}")
-        else:
-            # the hand-written policy, following the parameters, within IAM's size limit
-            policies = resources[role]["Properties"]["Policies"]
-            document = policies[0]["PolicyDocument"]
-            if len(policies) != 1 or any("healthcode-prod" in s or s.startswith("arn:*") for s in _strings(document)):
-                problems.append(f"{role}'s policy names prod's resources literally instead of following the stack")
-            inline = len(re.sub(r"\s", "", json.dumps(document)))
-            if inline > MAX_INLINE_POLICY:
-                problems.append(f"{role}'s inline policy is {inline} characters, over IAM's {MAX_INLINE_POLICY}")
-    if set(by_type.get("AWS::IAM::Role", [])) != {role_of(r, n) for r, n in wanted.items()}:
-        problems.append(f"roles {sorted(by_type.get('AWS::IAM::Role', []))} are not one per function")
-        if props.get("FunctionName") != {"Fn::Sub": f"${{AWS::StackName}}-{name}"}:
-            problems.append(f"{resource} is not named after the stack")
-        for suffix in ("LogGroup", "ErrorsAlarm", "DeadDeliveries"):
-            if f"{resource}{suffix}" not in resources:
-                problems.append(f"{resource} has no {suffix}")
+        if variables.get("HEALTHCODE_FUNCTION") != name:  # which blueprints it loads (chalicelib/functions.py)
+            problems.append(f"{resource}: HEALTHCODE_FUNCTION is {variables.get('HEALTHCODE_FUNCTION')!r}, "
+                            f"not {name!r}")
+    return problems
 
-    # each stream trigger reads its table's stream, named by reference; no placeholder survives
+
+def function_resource_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """Every function named after the stack, with its log group, error alarm and dead-delivery metric filter."""
+    problems = []
+    for resource, name in functions(app).items():
+        if resources.get(resource, {}).get("Properties", {}).get("FunctionName") != \
+                {"Fn::Sub": f"${{AWS::StackName}}-{name}"}:
+            problems.append(f"{resource} is not named after the stack")
+        problems += [f"{resource} has no {suffix}" for suffix in ("LogGroup", "ErrorsAlarm", "DeadDeliveries")
+                     if f"{resource}{suffix}" not in resources]
+    return problems
+
+
+def role_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """A role per function, whose hand-written policy follows the parameters, within IAM's size limit."""
+    problems = []
+    wanted = functions(app)
+    for resource, name in wanted.items():
+        role = role_of(resource, name)
+        if resources.get(resource, {}).get("Properties", {}).get("Role") != {"Fn::GetAtt": [role, "Arn"]}:
+            problems.append(f"{resource} does not run as {role}")
+            continue
+        policies = resources[role]["Properties"]["Policies"]
+        document = policies[0]["PolicyDocument"]
+        if len(policies) != 1 or any("healthcode-prod" in s or s.startswith("arn:*") for s in _strings(document)):
+            problems.append(f"{role}'s policy names prod's resources literally instead of following the stack")
+        inline = len(re.sub(r"\s", "", json.dumps(document)))
+        if inline > MAX_INLINE_POLICY:
+            problems.append(f"{role}'s inline policy is {inline} characters, over IAM's {MAX_INLINE_POLICY}")
+    roles = _of_type(resources, "AWS::IAM::Role")
+    if roles != {role_of(r, n) for r, n in wanted.items()}:
+        problems.append(f"roles {sorted(roles)} are not one per function")
+    return problems
+
+
+def stream_trigger_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """Each stream trigger reads its table's stream, named by reference, with an iterator-age alarm."""
+    problems = []
     for resource, table in stream_triggers(app).items():
         events = resources.get(resource, {}).get("Properties", {}).get("Events", {})
         streams = [e["Properties"].get("Stream") for e in events.values() if e.get("Type") == "DynamoDB"]
@@ -507,88 +534,132 @@ def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
             problems.append(f"{resource}'s trigger reads {streams}, not {table}'s StreamArn")
         if f"{resource}IteratorAgeAlarm" not in resources:
             problems.append(f"{resource} has no IteratorAgeAlarm")
+    return problems
+
+
+def placeholder_problems(template: dict[str, Any]) -> list[str]:
+    """No placeholder ARN of app.py survives anywhere in the template: only `chalice deploy` would replace it."""
     if any("wired-at-deploy" in s or ":000000000000:" in s for s in _strings(template)):
-        problems.append("a placeholder ARN is left in the template")
+        return ["a placeholder ARN is left in the template"]
+    return []
 
-    # schedules, as app.py declares them
-    schedules = {}
-    for resource in wanted:
-        for event in resources[resource]["Properties"].get("Events", {}).values():
-            if event["Type"] == "Schedule":
-                schedules[resource] = event["Properties"]["Schedule"]
+
+def schedule_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """The two schedules, as app.py declares them."""
+    schedules = {resource: event["Properties"]["Schedule"] for resource in functions(app)
+                 for event in resources[resource]["Properties"].get("Events", {}).values()
+                 if event["Type"] == "Schedule"}
     if schedules != {"Sweeper": "rate(10 minutes)", "WebhookRetries": "rate(1 minute)"}:
-        problems.append(f"schedules are {schedules}")
+        return [f"schedules are {schedules}"]
+    return []
 
-    # routes: each (method, path) integrates with the function FUNCTION_ROUTES gives it, which may be invoked
+
+def route_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """Each (method, path) integrates with the function chalicelib/functions.py gives it, which may be invoked."""
+    problems = []
     api_paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     owners = route_owners(app)
     for (method, path), owner in owners.items():
         integration = api_paths.get(path, {}).get(method.lower(), {}).get("x-amazon-apigateway-integration", {})
         if integration.get("uri") != integration_uri(owner) or integration.get("type") != "aws_proxy":
             problems.append(f"{method} {path} is not integrated with {owner}")
-        if owner != API_HANDLER:
-            permission = resources.get(permission_name(owner, method, path), {}).get("Properties", {})
-            if permission.get("FunctionName") != {"Ref": owner} or \
-                    permission.get("SourceArn") != execute_api_arn(method, path):
-                problems.append(f"API Gateway may not invoke {owner} for {method} {path}")
+        if owner == API_HANDLER:
+            continue
+        permission = resources.get(permission_name(owner, method, path), {}).get("Properties", {})
+        if permission.get("FunctionName") != {"Ref": owner} or \
+                permission.get("SourceArn") != execute_api_arn(method, path):
+            problems.append(f"API Gateway may not invoke {owner} for {method} {path}")
     integrated = {(m.upper(), p) for p, ms in api_paths.items() for m in ms if m != "options"}
     if integrated != set(owners):
         problems.append(f"API paths without a route or routes without a path: {sorted(integrated ^ set(owners))}")
-    handler_permission = resources.get("APIHandlerInvokePermission", {}).get("Properties", {})
-    if handler_permission.get("FunctionName") != {"Ref": API_HANDLER}:
+    if resources.get("APIHandlerInvokePermission", {}).get("Properties", {}).get("FunctionName") != \
+            {"Ref": API_HANDLER}:
         problems.append("API Gateway may not invoke the API handler")
+    return problems
 
-    # API Gateway's own answers: our error shape, CORS headers
+
+def gateway_response_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """API Gateway's own answers: the default ones at least, in our error shape, with the CORS headers."""
     responses = resources["RestAPI"]["Properties"].get("GatewayResponses", {})
-    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
-        if kind not in responses:
-            problems.append(f"no gateway response {kind}")
+    problems = [f"no gateway response {kind}" for kind in ("DEFAULT_4XX", "DEFAULT_5XX") if kind not in responses]
+    origin = f"'{cors_headers(app).get('Access-Control-Allow-Origin')}'"
     for kind, response in responses.items():
         body = response["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"m"')
         shape = json.loads(body)
         if set(shape) != {"error"} or set(shape["error"]) != {"code", "message", "details"}:
             problems.append(f"gateway response {kind} is not our error shape")
-        if response["ResponseParameters"]["Headers"].get("Access-Control-Allow-Origin") != \
-                f"'{cors_headers(app).get('Access-Control-Allow-Origin')}'":
+        if response["ResponseParameters"]["Headers"].get("Access-Control-Allow-Origin") != origin:
             problems.append(f"gateway response {kind} lacks the CORS headers")
+    return problems
 
-    problems += stream_mapping_problems(app, resources)
 
-    # alarms go somewhere
-    for name in by_type.get("AWS::CloudWatch::Alarm", []):
-        if resources[name]["Properties"].get("AlarmActions") != [{"Ref": "AlarmTopic"}]:
-            problems.append(f"alarm {name} notifies nobody")
+def alarm_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """Every alarm notifies the topic, and dead webhook deliveries have one."""
+    problems = [f"alarm {name} notifies nobody" for name in sorted(_of_type(resources, "AWS::CloudWatch::Alarm"))
+                if resources[name]["Properties"].get("AlarmActions") != [{"Ref": "AlarmTopic"}]]
     if "DeadWebhookDeliveriesAlarm" not in resources:
         problems.append("no alarm on dead webhook deliveries")
+    return problems
 
-    # the bundle carries bytecode for the functions' runtime, so cold starts do not compile it
-    runtimes = {resources[r]["Properties"].get("Runtime") for r in wanted if r in resources}
+
+def runtime_problems(app: Any, resources: dict[str, Any]) -> list[str]:
+    """The functions run the Python the bundle's bytecode was compiled by."""
+    runtimes = {resources[r]["Properties"].get("Runtime") for r in functions(app) if r in resources}
     if runtimes != {bytecode.runtime()}:
-        problems.append(f"the functions run {sorted(map(str, runtimes))} but the bundle's bytecode is for "
-                        f"{bytecode.runtime()}: package with that Python")
+        return [f"the functions run {sorted(map(str, runtimes))} but the bundle's bytecode is for "
+                f"{bytecode.runtime()}: package with that Python"]
+    return []
+
+
+# Each promise of merge_template, as a named check of the packaged template's resources
+TEMPLATE_CHECKS = (table_problems, function_environment_problems, function_resource_problems, role_problems,
+                   stream_trigger_problems, schedule_problems, route_problems,
+                   gateway_response_problems, stream_mapping_problems, alarm_problems, runtime_problems)
+
+
+def bundle_figures(bundle: Path) -> dict[str, int]:
+    with zipfile.ZipFile(bundle) as archive:
+        infos = archive.infolist()
+    return {"zipped": bundle.stat().st_size, "unzipped": sum(info.file_size for info in infos), "files": len(infos),
+            "bytecode": sum(1 for info in infos if info.filename.endswith(".pyc"))}
+
+
+def bundle_problems(bundle: Path, figures: dict[str, int]) -> list[str]:
+    """The bundle carries bytecode for the functions' runtime (cold starts do not compile it) and fits Lambda's
+    limits."""
+    problems = []
     uncompiled = bytecode.missing_bytecode(bundle)
     if uncompiled:
         problems.append(f"{len(uncompiled)} modules of the bundle have no unchecked-hash bytecode, e.g. "
                         f"{uncompiled[:3]}")
+    leftovers = build_only.left(bundle)
+    if leftovers:
+        problems.append(f"the bundle holds packages needed only to build others: {leftovers[:3]}")
+    if figures["zipped"] > BUDGET_ZIPPED:
+        problems.append(f"the bundle is {figures['zipped']} bytes zipped, over its budget of {BUDGET_ZIPPED}")
+    if build_only.runs_here():
+        problems += build_only.smoke_problems(bundle)
+    if figures["zipped"] > MAX_ZIPPED:
+        problems.append(f"the bundle is {figures['zipped']} bytes zipped, over the {MAX_ZIPPED} of a direct upload")
+    if figures["unzipped"] > MAX_UNZIPPED:
+        problems.append(f"the bundle is {figures['unzipped']} bytes unzipped, over Lambda's {MAX_UNZIPPED}")
+    return problems
 
-    # the bundle fits Lambda's limits
-    zipped = bundle.stat().st_size
-    with zipfile.ZipFile(bundle) as archive:
-        unzipped = sum(info.file_size for info in archive.infolist())
-        files = len(archive.infolist())
-        compiled = sum(1 for info in archive.infolist() if info.filename.endswith(".pyc"))
-    if zipped > MAX_ZIPPED:
-        problems.append(f"the bundle is {zipped} bytes zipped, over the {MAX_ZIPPED} of a direct upload")
-    if unzipped > MAX_UNZIPPED:
-        problems.append(f"the bundle is {unzipped} bytes unzipped, over Lambda's {MAX_UNZIPPED}")
+
+def check(app: Any, template: dict[str, Any], bundle: Path) -> dict[str, Any]:
+    """Every promise of merge_template, verified on what `chalice package` wrote. Returns the figures."""
+    resources = template["Resources"]
+    problems = [problem for rule in TEMPLATE_CHECKS for problem in rule(app, resources)]
+    problems += placeholder_problems(template)
+    figures = bundle_figures(bundle)
+    problems += bundle_problems(bundle, figures)
     if len(json.dumps(template, indent=2)) > MAX_TEMPLATE_BYTES:
         problems.append(f"the template is over CloudFormation's {MAX_TEMPLATE_BYTES} bytes")
     if problems:
         raise SystemExit("out/sam.json is not what infra/package.py meant:\n  " + "\n  ".join(problems))
-    return {"zipped": zipped, "unzipped": unzipped, "files": files, "functions": len(wanted),
-            "bytecode": compiled,
-            "routes": len(owners), "split_routes": sum(1 for o in owners.values() if o != API_HANDLER),
-            "resources": len(resources)}
+    owners = route_owners(app)
+    return {**figures, "functions": len(functions(app)), "routes": len(owners),
+            "split_routes": sum(1 for o in owners.values() if o != API_HANDLER), "resources": len(resources)}
 
 
 def inline_policy_chars(template: dict[str, Any]) -> int:
@@ -598,7 +669,9 @@ def inline_policy_chars(template: dict[str, Any]) -> int:
 
 # --- main ---------------------------------------------------------------------------------------------
 
-SAM_PYTHON = ROOT / ".venv" / "sam" / "bin" / "python"   # made by `make lint` from infra/requirements-sam.txt
+# The SAM transform's own virtualenv (infra/requirements-sam.txt), made by `make lint` in SAM_VENV (.venv/sam unless
+# given); `make lint SAM_VENV=/tmp/sam` passes its Python here, for a .venv shared with another checkout.
+SAM_PYTHON = Path(os.environ.get("HEALTHCODE_SAM_PYTHON") or ROOT / ".venv" / "sam" / "bin" / "python")
 
 
 def translate(out: Path, app: Any) -> Path:
@@ -653,6 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         chalice = Path(sys.executable).with_name("chalice")
         subprocess.run([str(chalice), "package", "--stage", STAGE, "--merge-template", str(merge), str(out)],
                        cwd=ROOT, env=env, check=True)
+        build_only.drop(out / "deployment.zip")
         bytecode.compile_bundle(out / "deployment.zip")
     template = json.loads((out / "sam.json").read_text())
     figures = check(app, template, out / "deployment.zip")
@@ -660,7 +734,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"out/sam.json: {figures['resources']} resources, {figures['functions']} functions, "
           f"{figures['split_routes']} of {figures['routes']} routes on split functions; "
           f"role policy {inline_policy_chars(template)} of {MAX_INLINE_POLICY} characters")
-    print(f"out/deployment.zip: {figures['zipped'] / mb:.1f} MB zipped (limit {MAX_ZIPPED // mb}), "
+    print(f"out/deployment.zip: {figures['zipped']:,} bytes zipped (budget {BUDGET_ZIPPED:,}, Lambda's limit "
+          f"{MAX_ZIPPED // mb} MiB), "
           f"{figures['unzipped'] / mb:.1f} MB unzipped (limit {MAX_UNZIPPED // mb}), {figures['files']} files "
           f"({figures['bytecode']} compiled modules); "
           f"{time.monotonic() - started:.1f} s")

@@ -14,12 +14,13 @@ import getpass
 import json
 import os
 import shlex
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import click
 
-from infra.local import stage as stages
+from infra import stage as stages
 
 STAGES = ["dev", "prod", "test"]
 
@@ -75,7 +76,7 @@ def tables() -> None:
 
 def _bootstrap(verb: str) -> None:
     from chalicelib.store import dynamo
-    from infra.local import bootstrap
+    from infra import bootstrap
 
     names = list(bootstrap.table_resources())
     aws = _is_aws()
@@ -109,7 +110,7 @@ def migrate_tables() -> None:
 def count_tables(exact: bool) -> None:
     """Items per table."""
     from chalicelib.store import dynamo
-    from infra.local import bootstrap
+    from infra import bootstrap
 
     prefix = _settings().table_prefix
     names = [bootstrap.resolve_name(p["TableName"], prefix) for p in bootstrap.table_resources().values()]
@@ -163,7 +164,8 @@ def create_client(role: str, name: str, province: str | None, area: str | None, 
     except ApiError as exc:
         raise click.UsageError(exc.message) from None
     if fmt == "shell":
-        click.echo(f"CLIENT_ID={shlex.quote(created['client_id'])} CLIENT_SECRET={shlex.quote(created['client_secret'])}")
+        click.echo(f"CLIENT_ID={shlex.quote(created['client_id'])} "
+                   f"CLIENT_SECRET={shlex.quote(created['client_secret'])}")
     else:
         click.echo(json.dumps(created, ensure_ascii=False, indent=2))
 
@@ -204,10 +206,10 @@ def rotate_keys(publish_for: int) -> None:
 
     dev rewrites the local secrets file; prod writes a new version of the Secrets Manager secret."""
     from chalicelib import clock
-    from chalicelib.security import secrets
+    from chalicelib.security import keyring
 
     try:
-        fresh = secrets.rotate_signing_key(clock.now(), publish_for)
+        fresh = keyring.rotate_signing_key(clock.now(), publish_for)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     where = f"secret {_settings().secret_id}" if _settings().secret_id else "the local secrets file"
@@ -217,15 +219,15 @@ def rotate_keys(publish_for: int) -> None:
 @keys.command("list")
 def list_keys() -> None:
     """The signing keys of the bundle: kid, created, signs from, retired (never the private keys)."""
-    from chalicelib.security import secrets
+    from chalicelib.security import keyring
 
-    for key in secrets.reload().signing_keys:
+    for key in keyring.reload().signing_keys:
         click.echo(f"{key.kid}\tcreated {_when(key.created_at)}\tsigns from {_when(key.signing_start)}\t"
                    f"retired {_when(key.retired_at) if key.retired_at else '-'}")
 
 
 def _when(moment: int) -> str:
-    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @main.group()
@@ -238,21 +240,21 @@ def init_secrets() -> None:
     """Create the stage's secrets bundle: prod, a new Secrets Manager secret (before the first deploy);
     dev, the local file. Never replaces an existing one (its pepper keys every stored person reference)."""
     from chalicelib import clock
-    from chalicelib.security import secrets as bundles
+    from chalicelib.security import keyring
 
     secret_id = _settings().secret_id
     if secret_id:
         from botocore.exceptions import ClientError
 
         try:
-            bundles.create_secret(secret_id, clock.now())
+            keyring.create_secret(secret_id, clock.now())
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ResourceExistsException":
                 raise click.ClickException(f"secret {secret_id} exists already; it is left as it is") from None
             raise
         click.echo(f"created secret {secret_id}")
     else:
-        bundles.reload()  # generates the file if missing, never replaces it
+        keyring.reload()  # generates the file if missing, never replaces it
         click.echo(f"secrets file ready in {_settings().secrets_dir}")
 
 
@@ -287,6 +289,11 @@ def _rows(path: Path) -> Iterable[tuple[int, list[str]]]:
             yield number, cells
 
 
+def _details(details: list[dict[str, Any]]) -> str:
+    # a value that is no date or time at all is the effective_from column's (_moment)
+    return "; ".join(f"{d.get('field', 'effective_from')}: {d['message']}" for d in details)
+
+
 @areas.command("seed")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--note", help="Note stored with every level set, e.g. the notice it comes from.")
@@ -305,10 +312,10 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
     from pydantic import ValidationError
 
     from chalicelib import clock
-    from chalicelib.api.areas import LevelRequest
-    from chalicelib.api.http import validation_details
-    from chalicelib.domain import days, divisions
+    from chalicelib.domain import divisions
+    from chalicelib.domain.areas import LevelRequest
     from chalicelib.errors import ApiError
+    from chalicelib.models import validation_details
     from chalicelib.security.access import Principal, Role
     from chalicelib.services import areas as service
 
@@ -323,16 +330,13 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
             change = LevelRequest.model_validate_json(json.dumps({"level": level, "effective_from": effective,
                                                                   "note": note}))
             service.check_code(code)
-            now = clock.now()
-            if effective is not None and not now - days.WINDOW_DAYS * days.DAY <= effective <= now:
-                raise ValueError("must be between 14 days ago and now")  # as PUT /v1/areas answers
+            service.start_of_change(effective, clock.now())
         except ValueError as exc:
             details = validation_details(exc) if isinstance(exc, ValidationError) else [{"message": str(exc)}]
-            problems.append(f"line {number}: " + "; ".join(f"{d.get('field', 'effective_from')}: {d['message']}"
-                                                            for d in details))
+            problems.append(f"line {number}: " + _details(details))
             continue
         except ApiError as exc:
-            problems.append(f"line {number}: {exc.message}")
+            problems.append(f"line {number}: " + (_details(exc.details) if exc.details else exc.message))
             continue
         planned.append((number, code, change))
     if problems:

@@ -1,8 +1,8 @@
 """Record every AWS API call made while the tests run, and check IAM policies against them.
 
 `install()` (tests/conftest.py calls it once per session) wraps botocore's
-`Session.create_client` (and the botocore-free `chalicelib.store.wire.Wire.call`), so every client anyone builds — the DynamoDB and
-Streams clients of chalicelib/store/dynamo.py, a Secrets Manager client, the
+`Session.create_client` (and the botocore-free `chalicelib.store.wire.Wire.call`), so every client anyone
+builds — the DynamoDB and Streams clients of chalicelib/store/dynamo.py, a Secrets Manager client, the
 ops CLI's — gets a `before-parameter-build` hook. Each call is recorded as
 (who, service, operation, resources), where `who` says whose credentials would
 make it in AWS:
@@ -24,9 +24,10 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "123456789012"
@@ -117,7 +118,7 @@ def _inherit_in_pools() -> None:
                 _inherited.who = before
         return original(self, run, *args, **kwargs)
 
-    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
+    ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]  # recording who calls
 
 
 def _record_wire_calls() -> None:
@@ -130,7 +131,7 @@ def _record_wire_calls() -> None:
         RECORDER.record("dynamodb", operation, request)
         return original(self, operation, request)
 
-    wire.Wire.call = call  # type: ignore[method-assign]
+    wire.Wire.call = call  # type: ignore[method-assign]  # recording the call
 
 
 def iam_requests(service: str, operation: str, params: dict[str, Any]) -> Iterable[tuple[str, str]]:
@@ -177,7 +178,7 @@ def install() -> Recorder:
         client.meta.events.register("before-parameter-build", hook)  # this client's own emitter
         return client
 
-    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+    botocore.session.Session.create_client = create_client
     _record_wire_calls()
     _inherit_in_pools()
     RECORDER.installed = True
@@ -209,7 +210,7 @@ class Policy:
                 raise ValueError(f"bad Effect in {statement.get('Sid')}")
 
     @classmethod
-    def load(cls, path: Path) -> "Policy":
+    def load(cls, path: Path) -> Policy:
         return cls(json.loads(path.read_text()))
 
     @staticmethod

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from chalice.test import Client  # noqa: E402
 
 from chalicelib import clock, settings  # noqa: E402
 from chalicelib.security.access import Role  # noqa: E402
-from infra.local import bootstrap  # noqa: E402
+from infra import bootstrap  # noqa: E402
 from infra.local.dynamodb_local import DynamoDBLocal  # noqa: E402
 from tests import aws_calls, people  # noqa: E402
 from tests.aws_calls import pytest_collection_modifyitems, pytest_deselected, pytest_sessionfinish  # noqa: E402,F401

@@ -5,7 +5,8 @@ Import the fixtures into a test module to use them there (they are autouse withi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

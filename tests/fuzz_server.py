@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _getaddrinfo = socket.getaddrinfo
 
 
-def _local_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+def _local_only(host, *args, **kwargs):
     name = host.decode() if isinstance(host, bytes) else host
     if name is not None and name != "localhost":
         try:
@@ -31,7 +31,7 @@ def _local_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
 _connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
 
 
-def _loopback(address) -> bool:  # type: ignore[no-untyped-def]
+def _loopback(address) -> bool:
     if not isinstance(address, tuple):
         return True  # a Unix socket
     try:
@@ -40,13 +40,13 @@ def _loopback(address) -> bool:  # type: ignore[no-untyped-def]
         return False
 
 
-def _connect_loopback(self, address):  # type: ignore[no-untyped-def]
+def _connect_loopback(self, address):
     if not _loopback(address):
         raise ConnectionRefusedError(f"the fuzzing server connects to loopback addresses only, not {address[0]}")
     return _connect(self, address)
 
 
-def _connect_ex_loopback(self, address):  # type: ignore[no-untyped-def]
+def _connect_ex_loopback(self, address):
     if not _loopback(address):
         raise ConnectionRefusedError(f"the fuzzing server connects to loopback addresses only, not {address[0]}")
     return _connect_ex(self, address)
@@ -54,8 +54,8 @@ def _connect_ex_loopback(self, address):  # type: ignore[no-untyped-def]
 
 def main() -> int:
     socket.getaddrinfo = _local_only
-    socket.socket.connect = _connect_loopback  # type: ignore[method-assign]
-    socket.socket.connect_ex = _connect_ex_loopback  # type: ignore[method-assign]
+    socket.socket.connect = _connect_loopback  # type: ignore[method-assign]  # loopback only
+    socket.socket.connect_ex = _connect_ex_loopback  # type: ignore[method-assign]  # loopback only
     from chalice.cli import main as chalice
 
     sys.argv = ["chalice", "--project-dir", str(ROOT), "local", "--no-autoreload", "--stage", "test",

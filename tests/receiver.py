@@ -2,17 +2,22 @@
 library as a province would, with faults we can script."""
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 # plan(message_id, attempt_number) -> ("ok" | "500" | "slow" | "429" | "drop" | "410", extra)
 Plan = Callable[[str, int], str]
+# what a verified delivery is answered, by plan action: (status, headers); any other action answers 500
+ANSWERS: dict[str, tuple[int, dict[str, str] | None]] = {"ok": (200, None), "slow": (200, None),
+                                                         "429": (429, {"Retry-After": "120"}), "410": (410, None)}
 
 
 class Receiver:
@@ -37,7 +42,7 @@ class Receiver:
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/hooks/healthcode"
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,29 +75,15 @@ class Receiver:
                     return
                 if action == "slow":
                     time.sleep(receiver.slow_seconds)
-                verified = None
-                for secret in receiver.secrets:
-                    try:
-                        verified = Webhook(secret).verify(body, headers)
-                        break
-                    except WebhookVerificationError:
-                        continue
+                verified = receiver.verified(body, headers)
                 if verified is None:
-                    with receiver.lock:
-                        receiver.rejected_signatures += 1
                     self._answer(401)
                     return
-                if action == "ok" or action == "slow":
+                if action in ("ok", "slow"):
                     with receiver.lock:
                         receiver.accepted.append({"id": message_id, "body": verified, "attempt": attempt,
                                                   "signatures": self.headers.get("webhook-signature", "")})
-                    self._answer(200)
-                elif action == "429":
-                    self._answer(429, {"Retry-After": "120"})
-                elif action == "410":
-                    self._answer(410)
-                else:
-                    self._answer(500)
+                self._answer(*ANSWERS.get(action, (500, None)))
 
             def _answer(self, code: int, headers: dict[str, str] | None = None) -> None:
                 self.send_response(code)
@@ -110,6 +101,17 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
+    def verified(self, body: bytes, headers: dict[str, str]) -> Any:
+        """The body, if one of our secrets signed it (counted as a rejected signature if none did)."""
+        for secret in self.secrets:
+            try:
+                return Webhook(secret).verify(body, headers)
+            except WebhookVerificationError:
+                continue
+        with self.lock:
+            self.rejected_signatures += 1
+        return None
+
     def close_idle(self) -> None:
         """Close every kept-alive connection now, as a server whose idle timeout passed would (without waiting
         for one: a test that slept past it depended on how busy the machine was)."""
@@ -118,10 +120,8 @@ class Receiver:
         with self.lock:
             sockets, self.open = self.open, []
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):  # closed already
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # closed already
 
     def stop(self) -> None:
         if self.server:

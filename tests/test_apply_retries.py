@@ -124,7 +124,7 @@ def test_eight_devices_applying_at_once_all_land(client, citizen):
     # every apply wrote its own version: none was lost, none overwrote another unseen
     assert sorted(r["version"] for r in results) == list(range(1, 9))
     assert len({r["code_id"] for r in results}) == 1
-    last = next(t for t, r in zip(temperatures, results) if r["version"] == 8)
+    last = next(t for t, r in zip(temperatures, results, strict=True) if r["version"] == 8)
 
     code = client.get("/v1/codes/me", headers=person.headers).json_body
     assert code["version"] == 8 and code["code_id"] == results[0]["code_id"]

@@ -16,8 +16,19 @@ from chalicelib.services import area_levels
 from chalicelib.store import areas, codes, dynamo
 from tests.conftest import auth, client_token, dump
 from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
-from tests.test_risk_scenarios import (HOME, SHANGHAI, code_of, color, declare, drain, flight, fresh_prefecture,
-                                       publish, resident, set_level)
+from tests.test_risk_scenarios import (
+    HOME,
+    SHANGHAI,
+    code_of,
+    color,
+    declare,
+    drain,
+    flight,
+    fresh_prefecture,
+    publish,
+    resident,
+    set_level,
+)
 
 
 def verified_color(client: Any, gate: dict[str, str], person: Any) -> str:

@@ -74,8 +74,8 @@ def test_a_wrongly_matched_worker_is_corrected_and_every_change_is_explained(
     queue = client.get("/v1/corrections?status=pending", headers=reviewer).json_body["corrections"]
     assert correction_id in [c["id"] for c in queue]
     assert queue == sorted(queue, key=lambda c: c["created_at"])
-    assert correction_id not in [c["id"] for c in
-                                 client.get("/v1/corrections?status=pending", headers=outsider).json_body["corrections"]]
+    pending = client.get("/v1/corrections?status=pending", headers=outsider).json_body["corrections"]
+    assert correction_id not in [c["id"] for c in pending]
     assert client.post(f"/v1/corrections/{correction_id}/decision", headers=outsider,
                        body=dump({"decision": "approve", "reason": "ok"})).status_code == 404
     trail = client.get(f"/v1/corrections/{correction_id}/history", headers=reviewer).json_body["history"]

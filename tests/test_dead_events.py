@@ -18,8 +18,7 @@ from chalicelib.events import batches, handlers
 from chalicelib.logs import JsonFormatter
 from chalicelib.security.access import Role
 from chalicelib.settings import get_settings
-from chalicelib.store import deliveries as delivery_store
-from chalicelib.store import dynamo, failures
+from chalicelib.store import deliveries as delivery_store, dynamo, failures
 from infra import package
 from infra.local import pump as pumps
 from tests import people

@@ -19,7 +19,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from chalicelib import settings
-from chalicelib.security import secrets
+from chalicelib.security import keyring
 from chalicelib.security.access import Role
 from infra import package
 from tests.conftest import auth, client_token, dump
@@ -197,6 +197,19 @@ def test_every_stream_mapping_isolates_failures_and_keeps_what_it_gives_up(app_m
         f"{package.FAILED_BATCHES_QUEUE} is not encrypted"]
 
 
+def test_every_function_is_checked_for_its_name_log_group_and_alarms(app_module, merged):
+    # this check once ran only when the roles were wrong, so a function without its log group passed the build
+    complete = packaged(app_module, merged)
+    assert package.function_resource_problems(app_module.app, complete) == []
+    complete["Apply"]["Properties"]["FunctionName"] = "healthcode-apply"
+    del complete["VerifyLogGroup"]
+    del complete["SweeperErrorsAlarm"]
+    del complete["APIHandlerDeadDeliveries"]
+    assert sorted(package.function_resource_problems(app_module.app, complete)) == [
+        "APIHandler has no DeadDeliveries", "Apply is not named after the stack", "Sweeper has no ErrorsAlarm",
+        "Verify has no LogGroup"]
+
+
 def test_gateway_responses_are_our_error_shape_with_cors(merged):
     responses = merged["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
     assert {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED"} <= set(responses)
@@ -241,14 +254,14 @@ def test_the_dead_delivery_metric_filter_matches_the_log_line(client, health_aut
 
 @pytest.fixture
 def secrets_manager(monkeypatch) -> Any:
-    """The Secrets Manager client of chalicelib/security/secrets.py, stubbed (no AWS here): botocore checks
+    """The Secrets Manager client of chalicelib/security/keyring.py, stubbed (no AWS here): botocore checks
     every request against the service's model, and each response is queued by the test."""
     import boto3
 
     stubbed = boto3.session.Session().client("secretsmanager", region_name="cn-north-1")
     stubber = Stubber(stubbed)
-    monkeypatch.setattr(secrets, "_clients", {settings.get_settings().region: stubbed})
-    monkeypatch.setattr(secrets, "_bundle", None)  # restored afterwards: the next test reads its own file again
+    monkeypatch.setattr(keyring, "_clients", {settings.get_settings().region: stubbed})
+    monkeypatch.setattr(keyring, "_bundle", None)  # restored afterwards: the next test reads its own file again
     with stubber:
         yield stubbed, stubber
     stubber.assert_no_pending_responses()
@@ -256,7 +269,7 @@ def secrets_manager(monkeypatch) -> Any:
 
 def test_prod_reads_the_bundle_from_secrets_manager_once_per_container(client, secrets_manager):
     stubbed, stubber = secrets_manager
-    bundle = secrets.generate_bundle(1_700_000_000)
+    bundle = keyring.generate_bundle(1_700_000_000)
     settings.override(secret_id="healthcode/test-prod")
     stubber.add_response("get_secret_value", {"SecretString": json.dumps(bundle.to_json()), "VersionId": "v1" * 16,
                                               "Name": "healthcode/test-prod"},
@@ -273,7 +286,7 @@ def test_rotating_in_prod_writes_a_new_version_of_the_same_json(secrets_manager)
     from ops.cli import main
 
     stubbed, stubber = secrets_manager
-    current = secrets.generate_bundle(1_700_000_000)
+    current = keyring.generate_bundle(1_700_000_000)
     answer = {"SecretString": json.dumps(current.to_json()), "VersionId": "a" * 32, "Name": "healthcode/test-prod"}
     written: dict[str, Any] = {}
 
@@ -293,7 +306,7 @@ def test_rotating_in_prod_writes_a_new_version_of_the_same_json(secrets_manager)
                                        "--publish-for", "600"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "secret healthcode/test-prod" in result.output
-    updated = secrets.SecretBundle.from_json(json.loads(written["SecretString"]))
+    updated = keyring.SecretBundle.from_json(json.loads(written["SecretString"]))
     assert (updated.pepper, updated.session_key, updated.client_key) == (current.pepper, current.session_key,
                                                                          current.client_key)
     old, new = updated.signing_keys
@@ -302,7 +315,7 @@ def test_rotating_in_prod_writes_a_new_version_of_the_same_json(secrets_manager)
 
 
 def test_tables_created_by_the_ops_cli_in_aws_get_the_templates_protections():
-    from infra.local import bootstrap
+    from infra import bootstrap
 
     for props in bootstrap.table_resources().values():
         local = bootstrap.create_request(props, "healthcode-prod")

@@ -7,14 +7,19 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from infra.local import dynamodb_local
-from infra.local.dynamodb_local import (ANY_SIGNATURE, STREAM_RECORDS_INDEX, DynamoDBLocal, index_stream_records,
-                                        stream_records_plan)
+from infra.local.dynamodb_local import (
+    ANY_SIGNATURE,
+    STREAM_RECORDS_INDEX,
+    DynamoDBLocal,
+    index_stream_records,
+    stream_records_plan,
+)
 
 
 def indexes_on_stream_records(db_file: Path) -> list[str]:
@@ -92,7 +97,7 @@ def test_scratch_databases_of_killed_runs_are_removed_and_live_ones_kept(tmp_pat
     os.utime(other, (old, old))
 
     with DynamoDBLocal() as ddb:
-        assert ddb.files is not None and ddb.files.parent == tmp_path
+        assert ddb.files is not None and ddb.files.parent == tmp_path and ddb.process is not None
         assert int((ddb.files / dynamodb_local.JAVA_PID).read_text()) == ddb.process.pid
         assert not killed.exists() and not no_pid.exists()
         assert running.exists() and starting.exists() and other.exists()
@@ -228,6 +233,7 @@ def _call(endpoint: str, method: str = "POST", **headers: str) -> tuple[int, dic
     from urllib.parse import urlparse
 
     url = urlparse(endpoint)
+    assert url.hostname is not None
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
     try:
         connection.putrequest(method, "/", skip_host="Host" in headers)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib import clock
-from chalicelib.security import province_tokens, qr_tokens, secrets
+from chalicelib.security import keyring, province_tokens, qr_tokens
 from chalicelib.security.access import Role
 from chalicelib.settings import get_settings
 from chalicelib.store import scans
@@ -161,7 +161,7 @@ def test_tokens_issued_before_a_key_rotation_keep_verifying(client, checkpoint, 
     before = holder.qr_token()
     old_kid = jwt.get_unverified_header(before)["kid"]
 
-    fresh = secrets.rotate_signing_key(clock.now())
+    fresh = keyring.rotate_signing_key(clock.now())
 
     after = holder.qr_token()
     assert jwt.get_unverified_header(after)["kid"] == fresh.kid != old_kid

@@ -1,4 +1,4 @@
-"""Each Lambda function loads only what it serves (app.FUNCTION_BLUEPRINTS, named by HEALTHCODE_FUNCTION).
+"""Each Lambda function loads only what it serves (chalicelib/functions.py, named by HEALTHCODE_FUNCTION).
 
 Every check runs `import app` in a fresh process, as a cold Lambda container would, with the session's
 DynamoDB Local and secrets in its environment.

@@ -33,7 +33,7 @@ from chalicelib.domain import days
 from chalicelib.security.access import Role
 from chalicelib.services import assessment
 from chalicelib.store import dynamo
-from infra.local import bootstrap
+from infra import bootstrap
 from infra.local.pump import scheduled_event
 from tests import aws_calls
 from tests.aws_calls import Call, Policy
@@ -180,7 +180,8 @@ def test_every_call_the_code_makes_is_allowed(stage, lambda_calls):
     rules = policy(stage)
     # a stage without a secret id (dev) reads generated files: Secrets Manager calls cannot happen there
     possible = {c for c in lambda_calls if c.service != "secretsmanager" or "HEALTHCODE_SECRET_ID" in stage_env(stage)}
-    refused = sorted({(c.action, stage_arn(c, stage)) for c in possible if not rules.allows(c.action, stage_arn(c, stage))})
+    refused = sorted({(c.action, stage_arn(c, stage)) for c in possible
+                      if not rules.allows(c.action, stage_arn(c, stage))})
     assert not refused, f".chalice/{CONFIG['stages'][stage]['iam_policy_file']} does not allow: {refused}"
 
 
@@ -241,8 +242,9 @@ def test_beyond_the_tables_only_what_the_platform_needs(stage, app_module):
           for a in ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents") for tail in ("*", "*:*")),
     }
     if stage == "prod":
-        # chalicelib/security/secrets.py reads the bundle (Secrets Manager adds 6 characters to the name)
-        expected.add(("secretsmanager:GetSecretValue", f"arn:*:secretsmanager:*:*:secret:{env['HEALTHCODE_SECRET_ID']}-??????"))
+        # chalicelib/security/keyring.py reads the bundle (Secrets Manager adds 6 characters to the name)
+        secret = f"arn:*:secretsmanager:*:*:secret:{env['HEALTHCODE_SECRET_ID']}-??????"
+        expected.add(("secretsmanager:GetSecretValue", secret))
     else:
         assert "HEALTHCODE_SECRET_ID" not in env  # dev reads generated local files
     assert grants == expected

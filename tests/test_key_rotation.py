@@ -4,7 +4,7 @@ from __future__ import annotations
 import jwt
 
 from chalicelib import clock
-from chalicelib.security import secrets
+from chalicelib.security import keyring
 from tests.conftest import dump
 
 
@@ -16,7 +16,7 @@ def test_a_scheduled_key_is_published_first_and_signs_later(client, citizen, che
     person = citizen()
     person.apply()
     before = jwt.get_unverified_header(person.qr_token())["kid"]
-    fresh = secrets.rotate_signing_key(clock.now(), publish_for=600)
+    fresh = keyring.rotate_signing_key(clock.now(), publish_for=600)
 
     assert {before, fresh.kid} <= kids(client)
     early = person.qr_token()

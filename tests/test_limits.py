@@ -13,9 +13,10 @@ import datetime as dt
 import json
 import random
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from chalice.local import LambdaEventConverter

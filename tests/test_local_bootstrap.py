@@ -6,7 +6,7 @@ import copy
 import json
 import secrets
 
-from infra.local import bootstrap
+from infra import bootstrap
 
 
 def test_index_drift_names_the_indexes_a_stored_table_lacks_and_those_it_should_no_longer_have(dynamodb, tmp_path):

@@ -9,12 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from infra.local import stage
+from infra import stage
 from infra.local.dynamodb_local import LAUNCHER_CLASS, free_port, port_in_use
 
 ROOT = Path(__file__).resolve().parents[1]

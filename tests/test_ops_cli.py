@@ -19,7 +19,7 @@ from chalicelib import clock, settings
 from chalicelib.domain import days, retries
 from chalicelib.security.access import Role
 from chalicelib.store import deliveries as delivery_store
-from infra.local import bootstrap
+from infra import bootstrap
 from infra.local.pump import scheduled_event
 from ops.cli import main
 from tests.conftest import auth, client_token, dump

@@ -150,7 +150,8 @@ def test_only_registered_live_keys_verify(client, citizen, checkpoint, province)
     ed_result = verify(client, checkpoint, provincial_token(ed_private, "js-ed", "32", "js-77", alg="EdDSA"))
     assert ed_result["valid"], ed_result
     unregistered, _ = ec_key("js-1")
-    assert verify(client, checkpoint, provincial_token(unregistered, "js-1", "32", "js-77"))["reason"] == "bad_signature"
+    forged = provincial_token(unregistered, "js-1", "32", "js-77")
+    assert verify(client, checkpoint, forged)["reason"] == "bad_signature"
     assert verify(client, checkpoint, provincial_token(unregistered, "js-9", "32", "js-77"))["reason"] == "unknown_key"
     assert verify(client, checkpoint, provincial_token(expired, "js-old", "32", "js-77"))["reason"] == "key_expired"
     assert verify(client, checkpoint, provincial_token(good, "js-1", "32", "js-77", ttl=-60))["reason"] == "expired"

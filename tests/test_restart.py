@@ -11,7 +11,7 @@ from pathlib import Path
 
 from chalicelib import settings
 from chalicelib.store import dynamo
-from infra.local import bootstrap
+from infra import bootstrap
 from infra.local.dynamodb_local import DynamoDBLocal
 
 

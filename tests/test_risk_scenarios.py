@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import Any, Callable, Iterator
+from collections.abc import Callable
+from typing import Any
 
 import jwt
 import pytest
 
 from chalicelib import clock
 from chalicelib.domain import days, divisions
+from chalicelib.domain.limits import EXPOSURE_QUERIES_PER_ADDRESS
 from chalicelib.errors import Conflict
 from chalicelib.security.access import Role
-from chalicelib.domain.limits import EXPOSURE_QUERIES_PER_ADDRESS
 from chalicelib.store import codes, dynamo
 from infra.local.pump import scheduled_event
 from tests.conftest import auth, client_token, dump
-from tests.refusals import assert_refused, fields
 from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
+from tests.refusals import assert_refused, fields
 
 HOME, SHANGHAI = "110101", "310101"      # Beijing Dongcheng, Shanghai Huangpu: never raised
 RESERVED_PREFECTURES = {"440100", "510100"}  # the checkpoint fixture's Guangzhou, the walkthrough's Chengdu
@@ -430,7 +431,7 @@ def test_fourteen_days_later_a_trips_yellow_lapses_without_anyone_touching_the_r
     passenger = citizen(passenger.id_number, passenger.name)       # sessions last an hour: log in again
     visitor = citizen(visitor.id_number, visitor.name)
     gate = auth(client_token(client, Role.CHECKPOINT, area=HOME))
-    for person, before in zip((passenger, visitor), stored.values()):
+    for person, before in zip((passenger, visitor), stored.values(), strict=True):
         code = code_of(client, person)
         assert code["color"] == "green" and code["reasons"] == []
         verified = client.post("/v1/verifications", headers=gate,
@@ -443,7 +444,7 @@ def test_fourteen_days_later_a_trips_yellow_lapses_without_anyone_touching_the_r
 
     app_module.sweeper(scheduled_event(), None)     # the scheduled handler, as Lambda calls it
 
-    for person, before in zip((passenger, visitor), stored.values()):
+    for before in stored.values():
         swept = codes.get(before["pk"], consistent=True)
         assert swept["color"] == "green" and swept["sources"] == {}
         assert swept["version"] == before["version"] + 1 and "due_at" not in swept

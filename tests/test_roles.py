@@ -5,7 +5,7 @@ System clients log in with OAuth 2.0 client credentials (RFC 6749 section 4.4).
 from __future__ import annotations
 
 import base64
-import secrets as random
+import secrets
 from typing import Any
 
 import jwt
@@ -51,7 +51,7 @@ def test_a_garbage_or_non_bearer_token_is_unauthenticated(client, citizen):
 
 def test_an_access_token_signed_with_another_key_is_refused(client, citizen):
     # a self-made checkpoint token: the right claims, but not our HMAC key
-    forged = forged_access_token("checkpoint", random.token_bytes(32))
+    forged = forged_access_token("checkpoint", secrets.token_bytes(32))
     assert_refused(client.post("/v1/verifications", headers=auth(forged), body=SCAN), 401, "unauthenticated")
     # and an unsigned one
     payload = forged.split(".")[1]

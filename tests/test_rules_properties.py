@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, periods_that_matter, visit_reasons

@@ -1,5 +1,5 @@
 """The dev and test stages keep the ID pepper and every signing key in one generated file
-(chalicelib/security/secrets.py). Nobody but its owner may read it, at any moment: not while it is being
+(chalicelib/security/keyring.py). Nobody but its owner may read it, at any moment: not while it is being
 created or rewritten, whatever the umask, and its folder is its owner's alone."""
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import os
 import stat
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from chalicelib import clock, settings
-from chalicelib.security import secrets
+from chalicelib.security import keyring
 
 OPEN_TO_OTHERS = 0o077
 
@@ -53,7 +54,7 @@ def watched_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """A stage whose secrets folder does not exist yet, watched under umask 0 (the worst a user may have):
     anything created without an explicit mode is then open to everyone."""
     folder = tmp_path / "data" / "secrets"
-    monkeypatch.setattr(secrets, "_bundle", None)  # the session's bundle comes back after the test
+    monkeypatch.setattr(keyring, "_bundle", None)  # the session's bundle comes back after the test
     settings.override(secrets_dir=str(folder))
     seen: list[str] = []
     old_umask = os.umask(0)
@@ -70,18 +71,18 @@ def test_the_secrets_file_is_never_readable_by_others_when_created_or_rewritten(
 
     # first use creates it (any request that needs a key)
     assert client.get("/.well-known/jwks.json").status_code == 200
-    created = folder / secrets.FILE_NAME
+    created = folder / keyring.FILE_NAME
     assert stat.S_IMODE(created.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
     # a key rotation (`python -m ops keys rotate`) rewrites it
     before = created.read_text()
-    secrets.rotate_signing_key(clock.now())
+    keyring.rotate_signing_key(clock.now())
     assert created.read_text() != before
     assert stat.S_IMODE(created.stat().st_mode) == 0o600
 
     assert seen == []
-    assert sorted(p.name for p in folder.iterdir()) == [secrets.FILE_NAME]  # no temporary file left behind
+    assert sorted(p.name for p in folder.iterdir()) == [keyring.FILE_NAME]  # no temporary file left behind
 
 
 def test_a_secrets_folder_left_open_by_an_older_run_is_closed(client: Any, watched_secrets):
@@ -92,4 +93,4 @@ def test_a_secrets_folder_left_open_by_an_older_run_is_closed(client: Any, watch
 
     assert client.get("/.well-known/jwks.json").status_code == 200
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert stat.S_IMODE((folder / secrets.FILE_NAME).stat().st_mode) == 0o600
+    assert stat.S_IMODE((folder / keyring.FILE_NAME).stat().st_mode) == 0o600

@@ -16,8 +16,8 @@ from chalicelib import clock
 from chalicelib.domain import days
 from chalicelib.security.access import Role
 from tests.conftest import auth, client_token, dump
-from tests.refusals import assert_refused, fields
 from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
+from tests.refusals import assert_refused, fields
 
 HOME, OFFICE = "110101", "110105"          # Beijing Dongcheng, Chaoyang
 SHANGHAI, XUHUI = "310101", "310104"

@@ -12,8 +12,7 @@ from chalicelib.domain import retries
 from chalicelib.events import delivery, handlers
 from chalicelib.security import urls
 from chalicelib.security.access import Role
-from chalicelib.store import deliveries as delivery_store
-from chalicelib.store import dynamo
+from chalicelib.store import deliveries as delivery_store, dynamo
 from tests import people
 from tests.conftest import auth, client_token, dump
 from tests.receiver import Receiver
@@ -312,6 +311,7 @@ def stored_with_url(client, headers, url: str) -> str:
 
     hook = subscribe(client, headers, "http://127.0.0.1:9/hooks/healthcode", ["exposure.published"])
     record = webhook_store.get(hook["id"])
+    assert record is not None
     webhook_store.save({**record, "url": url, "version": record["version"] + 1}, record["version"])
     return hook["id"]
 

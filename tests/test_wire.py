@@ -11,8 +11,9 @@ import http.client
 import http.server
 import json
 import threading
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,7 +22,7 @@ from chalicelib import settings
 from chalicelib.services import area_levels
 from chalicelib.store import dynamo, wire
 
-MOMENT = datetime(2026, 11, 28, 6, 45, 12, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 11, 28, 6, 45, 12, tzinfo=UTC)
 
 
 def botocore_authorization(monkeypatch: pytest.MonkeyPatch, region: str, host: str, target: str, payload: bytes,
@@ -113,7 +114,7 @@ class Proxy:
         self.forwarded = 0
         self.seen = 0
 
-    def start(self) -> "Proxy":
+    def start(self) -> Proxy:
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):

@@ -19,7 +19,7 @@ def _name(common: str) -> x509.Name:
 
 def loopback_tls(folder: Path) -> tuple[Path, ssl.SSLContext]:
     """(the CA's PEM file, to trust as SSL_CERT_FILE; a server context for 127.0.0.1)."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("healthcode bench CA")).issuer_name(_name("healthcode bench CA"))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())

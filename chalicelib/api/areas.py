@@ -2,23 +2,13 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import ConfigDict, Field
 
-from chalicelib.api.fields import Note
 from chalicelib.api.http import body, ok, principal, route
-from chalicelib.domain.areas import RiskLevel
-from chalicelib.models import Model
+from chalicelib.domain.areas import LevelRequest
 from chalicelib.security.access import Role
 from chalicelib.services import areas
 
 bp = Blueprint(__name__)
-
-
-class LevelRequest(Model):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    level: RiskLevel
-    effective_from: int | None = Field(default=None, description="Epoch seconds; default now; up to 14 days back")
-    note: Note | None = None
 
 
 @route(bp, "/v1/areas/{code}", methods=["GET"])

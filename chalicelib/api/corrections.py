@@ -19,7 +19,7 @@ bp = Blueprint(__name__)
 # Reviewers: a province's health authority reviews what its province owns, a national authority what national
 # statuses own (docs/corrections.md).
 Source = Literal["declaration", "medical_status", "area", "exposure", "checkin", "local_code"]
-assert sorted(Source.__args__) == sorted(CORRECTABLE)  # type: ignore[attr-defined]
+assert sorted(Source.__args__) == sorted(CORRECTABLE)  # type: ignore[attr-defined]  # a Literal's members, at run time
 
 
 class CorrectionRequest(Model):
@@ -42,7 +42,7 @@ class DecisionRequest(Model):
     override_color: Color | None = Field(default=None, description="Replace the lifted reasons with this color")
 
     @model_validator(mode="after")
-    def _approval_only(self) -> "DecisionRequest":
+    def _approval_only(self) -> DecisionRequest:
         if self.decision == "reject" and (self.period_days is not None or self.override_color is not None):
             raise ValueError("period_days: only an approval has a period or an override color")
         return self

@@ -22,7 +22,7 @@ class SeatRows(Model):
     last: int = Field(alias="to", ge=1, le=99)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "SeatRows":
+    def _ordered(self) -> SeatRows:
         if self.first > self.last:
             raise ValueError("from must not be after to")
         return self
@@ -40,7 +40,7 @@ class ExposureRequest(Model):
     note: Note | None = None
 
     @model_validator(mode="after")
-    def _shape(self) -> "ExposureRequest":
+    def _shape(self) -> ExposureRequest:
         if self.mode not in (Mode.FLIGHT, Mode.TRAIN):
             raise ValueError("mode: exposures are published for flights and trains")
         try:
@@ -62,7 +62,7 @@ class CoPassengerQuery(Model):
     date: IsoDate
 
     @model_validator(mode="after")
-    def _known_shape(self) -> "CoPassengerQuery":
+    def _known_shape(self) -> CoPassengerQuery:
         if not candidates(self.number):
             raise ValueError("number: not a flight number (e.g. CA1234) or train number (e.g. G1234)")
         return self

@@ -6,9 +6,9 @@ import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
-from pydantic_core import PydanticCustomError
 
 from chalicelib.domain import divisions, idnumber
+from chalicelib.models import NoIdNumber, Note  # noqa: F401  (Note: the routes' models take it from here)
 
 
 def _division(value: str) -> str:
@@ -39,21 +39,8 @@ def _iso_date(value: Any) -> Any:
         raise ValueError("must be a real date") from None
 
 
-def _no_id_number(value: str) -> str:
-    if idnumber.contains_id_number(value):
-        # the message does not repeat the value: it would put the number into the answer and its logs
-        raise PydanticCustomError("contains_id_number",
-                                  "must not contain a resident ID number: the platform never stores one")
-    return value
-
-
-# Every identifier and text a client sends that the platform stores, or shows to others, goes through this
-# (docs/errors.md lists the fields): the ID number only ever arrives in an `id_number` field.
-NoIdNumber = AfterValidator(_no_id_number)
-
 AreaCode = Annotated[str, Field(min_length=6, max_length=6), AfterValidator(_division)]
 IdNumber = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_id_number)]
-Note = Annotated[str, Field(max_length=500), NoIdNumber]
 # a province's own ids (local code ids, record ids, key ids) and a checkpoint's gate id
 LocalIdentifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$"), NoIdNumber]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]

@@ -10,14 +10,23 @@ import functools
 import json
 import logging
 import re
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, Unauthenticated,
-                               UnsupportedMediaType, ValidationFailed)
+from chalicelib.errors import (
+    ApiError,
+    MalformedRequest,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthenticated,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from chalicelib.models import validation_details
 from chalicelib.security import access
 from chalicelib.security.access import Principal, Role
 from chalicelib.settings import get_settings
@@ -93,20 +102,6 @@ def raw_body(request: Request, limit: int | None = None) -> bytes:
     if len(raw) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit} bytes.", details=[{"limit_bytes": limit}])
     return raw
-
-
-def validation_details(exc: ValidationError, model: type[BaseModel] | None = None) -> list[dict[str, str]]:
-    # a check across fields (a model validator) names the field it refuses as "field: message"
-    names = {n for name, f in (model.model_fields.items() if model else ()) for n in (name, f.alias) if n}
-    details = []
-    for err in exc.errors(include_url=False, include_input=False, include_context=False):
-        field = ".".join(str(p) for p in err["loc"]) or "(body)"
-        message = err["msg"].removeprefix("Value error, ")
-        named, _, rest = message.partition(": ")
-        if not err["loc"] and err["type"] == "value_error" and named in names and rest:
-            field, message = named, rest
-        details.append({"field": field, "message": message, "type": err["type"]})
-    return details
 
 
 def parse(model: type[M], raw: bytes) -> M:

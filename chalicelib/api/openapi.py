@@ -30,8 +30,9 @@ import inspect
 import json
 import sys
 import textwrap
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from chalice import Response
 from pydantic import BaseModel
@@ -252,9 +253,8 @@ def read_view(view: Callable[..., Any], depth: int = 0) -> ViewFacts:
             continue
         func = resolve(node.func)
         args = node.args
-        if func is http.body and len(args) >= 2 and (m := model(args[1])):
-            facts.bodies.append(m)
-        elif func is http.parse and args and (m := model(args[0])):
+        if (func is http.body and len(args) >= 2 and (m := model(args[1]))
+                or func is http.parse and args and (m := model(args[0]))):
             facts.bodies.append(m)
         elif func is http.query and len(args) >= 2 and (m := model(args[1])):
             facts.queries.append(m)

@@ -28,7 +28,7 @@ class StatedBasis(Model):
     note: Note | None = Field(default=None, description="Required when kind is `other`")
 
     @model_validator(mode="after")
-    def _other_says_what(self) -> "StatedBasis":
+    def _other_says_what(self) -> StatedBasis:
         if self.kind is BasisKind.OTHER and not (self.note or "").strip():
             raise ValueError("a basis of kind `other` needs a note saying what it is")
         return self

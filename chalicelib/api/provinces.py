@@ -8,8 +8,7 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.api.fields import LocalIdentifier
-from chalicelib.api.http import body, ok, route
-from chalicelib.api.http import principal as authorise
+from chalicelib.api.http import body, ok, principal as authorise, route
 from chalicelib.errors import NotFound
 from chalicelib.models import Model
 from chalicelib.security.access import Role

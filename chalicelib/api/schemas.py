@@ -8,7 +8,7 @@ closed, as it is one shape everywhere (docs/errors.md).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -54,8 +54,8 @@ class CodeReason(Model):
     message: str = Field(description="Plain Chinese a mini-program can show as is")
     message_en: str
     since: Epoch
-    until: Optional[Epoch] = Field(description="Exclusive; null until a source lifts it")
-    ref: Optional[str] = Field(default=None, description="What the reason is about, which also names who reviews "
+    until: Epoch | None = Field(description="Exclusive; null until a source lifts it")
+    ref: str | None = Field(default=None, description="What the reason is about, which also names who reviews "
                                                           "a correction of it (docs/corrections.md): the GB/T 2260 "
                                                           "area of a stay, check-in or declaration; the province "
                                                           "(or `national`) that set a status or pushed a local "
@@ -69,9 +69,9 @@ class HealthCode(Model):
     status: str = Field(description="active, or revoked")
     name_masked: str
     id_last4: str
-    declared_at: Optional[Epoch]
+    declared_at: Epoch | None
     updated_at: Epoch
-    next_change_at: Optional[Epoch] = Field(description="When the color may next change on its own")
+    next_change_at: Epoch | None = Field(description="When the color may next change on its own")
     version: int
 
 
@@ -85,7 +85,7 @@ class QrToken(Model):
 class VerificationAccepted(Model):
     valid: Literal[True]
     color: Color
-    name_masked: Optional[str]
+    name_masked: str | None
     id_last4: str
     fever: bool = Field(description="The measured temperature is 37.3 °C or above")
     checked_at: Epoch
@@ -108,15 +108,15 @@ class Trip(Model):
     origin: str = Field(alias="from", description="GB/T 2260 code")
     destination: str = Field(alias="to", description="GB/T 2260 code")
     mode: str
-    number: Optional[str]
-    seat: Optional[str]
-    carriage: Optional[int]
+    number: str | None
+    seat: str | None
+    carriage: int | None
     declared_at: Epoch
 
 
 class TripPage(Model):
     trips: list[Trip]
-    next_cursor: Optional[str] = Field(description="Pass as `cursor` for the next page; null on the last")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
 
 
 class CheckIn(Model):

@@ -56,7 +56,7 @@ class SessionRequest(Model):
     self_asserted: SelfAsserted | None = Field(default=None, description="dev/test stages only")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "SessionRequest":
+    def _exactly_one(self) -> SessionRequest:
         if (self.assertion is None) == (self.self_asserted is None):
             raise ValueError("send exactly one of `assertion` or `self_asserted`")
         return self

@@ -1,10 +1,10 @@
 """Provinces' back-end data sharing (docs/provinces.md): batches in, audited look-ups out."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
-
-from typing import Annotated
 
 from chalicelib.api.fields import IdNumber, LocalIdentifier, NoIdNumber
 from chalicelib.api.http import body, ok, principal, route
@@ -34,7 +34,7 @@ class LocalCodeRecord(Model):
     version: int = Field(ge=1, le=2**53)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "LocalCodeRecord":
+    def _ordered(self) -> LocalCodeRecord:
         if self.updated_at < self.issued_at:
             raise ValueError("updated_at must not be before issued_at")
         return self

@@ -27,7 +27,7 @@ class TripRequest(Model):
     carriage: int | None = Field(default=None, ge=1, le=30, description="Train carriage")
 
     @model_validator(mode="after")
-    def _numbers(self) -> "TripRequest":
+    def _numbers(self) -> TripRequest:
         if self.mode in NUMBERED:
             if not self.number:
                 raise ValueError(f"number: required for a {self.mode.value}")

@@ -56,7 +56,7 @@ def assets() -> dict[str, File]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def page(name: str) -> File:
     """A page with each `web/NAME` reference pinned to the asset's current hash."""
     known = assets()

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, Mapping, Sequence
+
+from pydantic import ConfigDict, Field
 
 from chalicelib.domain import days, divisions
 from chalicelib.domain.colors import Color, Reason
+from chalicelib.models import Model, Note
 
 
 class RiskLevel(str, Enum):
@@ -18,6 +21,25 @@ class RiskLevel(str, Enum):
     @property
     def rank(self) -> int:
         return {"low": 0, "medium": 1, "high": 2}[self.value]
+
+
+# A level takes effect from now, or from up to 14 days back (as far back as a stay can still count), never later
+BACKDATE_SECONDS = days.WINDOW_DAYS * days.DAY
+
+
+def check_start(start: int, now: int) -> None:
+    """Raises ValueError unless a level set `now` may take effect from `start`."""
+    if start > now or start < now - BACKDATE_SECONDS:
+        raise ValueError("must be between 14 days ago and now")
+
+
+# A level a health authority (PUT /v1/areas/{code}) or ops (`ops areas seed`) sets for an area. No docstring: it
+# would become the schema's description in docs/openapi.json.
+class LevelRequest(Model):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    level: RiskLevel
+    effective_from: int | None = Field(default=None, description="Epoch seconds; default now; up to 14 days back")
+    note: Note | None = None
 
 
 @dataclass(frozen=True)
@@ -108,22 +130,22 @@ def visit_reasons(visits: Iterable[Visit], levels: Mapping[str, Sequence[LevelPe
         found.setdefault(visit.area, []).append((worst, since, days.lapses_at(visit.day)))
     reasons = []
     for area, stays in sorted(found.items()):
-        worst = max(stays, key=lambda s: (s[0].rank, s[2], -s[1]))
-        kept = [worst]
-        longer = [s for s in stays if s[2] > worst[2]]
+        worst_stay = max(stays, key=lambda s: (s[0].rank, s[2], -s[1]))
+        kept = [worst_stay]
+        longer = [s for s in stays if s[2] > worst_stay[2]]
         if longer:
             kept.append(max(longer, key=lambda s: (s[2], s[0].rank, -s[1])))
         name = divisions.name_of(area) or area
-        for level, since, until in kept:
-            if level is RiskLevel.HIGH and has_fever:
+        for stay_level, stay_since, until in kept:
+            if stay_level is RiskLevel.HIGH and has_fever:
                 reasons.append(Reason("area", "high_risk_stay_with_fever", Color.RED,
                                       f"14天内到过高风险地区（{name}）且有发热",
-                                      f"Stay in a high-risk area ({area}) within 14 days with fever", since, until,
-                                      area))
+                                      f"Stay in a high-risk area ({area}) within 14 days with fever", stay_since,
+                                      until, area))
             else:
-                label_zh, label_en = ("高", "high") if level is RiskLevel.HIGH else ("中", "medium")
+                label_zh, label_en = ("高", "high") if stay_level is RiskLevel.HIGH else ("中", "medium")
                 reasons.append(Reason("area", f"{label_en}_risk_stay", Color.YELLOW,
                                       f"14天内到过{label_zh}风险地区（{name}）",
-                                      f"Stay in a {label_en}-risk area ({area}) within 14 days", since, until,
-                                      area))
+                                      f"Stay in a {label_en}-risk area ({area}) within 14 days", stay_since,
+                                      until, area))
     return reasons

@@ -7,9 +7,10 @@ color lapses when its window closes without anyone touching the record.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 
 class Color(str, Enum):
@@ -50,7 +51,7 @@ class Reason:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Reason":
+    def from_dict(cls, data: Mapping[str, Any]) -> Reason:
         return cls(source=data["source"], code=data["code"], color=Color(data["color"]),
                    message=data["message"], message_en=data.get("message_en", ""),
                    since=int(data["since"]), until=None if data.get("until") is None else int(data["until"]),

@@ -1,8 +1,8 @@
 """Approved corrections: a reviewer lifts or overrides a named source's reasons for a stated period."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.medical import NATIONAL

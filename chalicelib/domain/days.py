@@ -27,4 +27,4 @@ def lapses_at(day: dt.date, days: int = WINDOW_DAYS) -> int:
 
 
 def iso(moment: int) -> str:
-    return dt.datetime.fromtimestamp(moment, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(moment, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -67,12 +67,14 @@ def declaration_reasons(declaration: Declaration, declared_at: int) -> list[Reas
         reasons.append(Reason("declaration", code, color, zh, en, declared_at, until, declaration.current_area))
 
     if declaration.contact_with_cases:
-        add("declared_contact", Color.RED, "申报与确诊或疑似病例有接触史", "Declared contact with a confirmed or suspected case")
+        add("declared_contact", Color.RED, "申报与确诊或疑似病例有接触史",
+            "Declared contact with a confirmed or suspected case")
     if declaration.stayed_in_high_risk_area and (fever or other_symptoms):
         add("declared_high_risk_stay_with_symptoms", Color.RED, "申报14天内到过高风险地区且有发热或症状",
             "Declared a stay in a high-risk area within 14 days with fever or symptoms")
     elif declaration.stayed_in_high_risk_area:
-        add("declared_high_risk_stay", Color.YELLOW, "申报14天内到过高风险地区", "Declared a stay in a high-risk area within 14 days")
+        add("declared_high_risk_stay", Color.YELLOW, "申报14天内到过高风险地区",
+            "Declared a stay in a high-risk area within 14 days")
     if fever:
         add("declared_fever", Color.YELLOW, "申报发热（体温≥37.3℃）", "Declared fever (37.3 °C or above)")
     if other_symptoms:

@@ -5,7 +5,6 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-
 # The province-level divisions, spelled out so that reading every province's area levels (store/areas.py)
 # does not load the whole table of divisions on a verify's cold start; tests check it against divisions.json.
 PROVINCES = ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
@@ -14,7 +13,8 @@ PROVINCES = ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "
 
 @lru_cache(maxsize=1)
 def _codes() -> dict[str, str]:
-    return json.loads((Path(__file__).with_name("divisions.json")).read_text("utf-8"))
+    codes: dict[str, str] = json.loads((Path(__file__).with_name("divisions.json")).read_text("utf-8"))
+    return codes
 
 
 def is_division(code: str) -> bool:

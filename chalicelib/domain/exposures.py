@@ -11,9 +11,9 @@ The rule table (docs/colors.md):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable
 
 from chalicelib.domain import days
 from chalicelib.domain.colors import Color, Reason

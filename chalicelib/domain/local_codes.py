@@ -1,8 +1,8 @@
 """Provinces' local health codes and what they contribute to the national color."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from chalicelib.domain import divisions
 from chalicelib.domain.colors import Color, Reason
@@ -29,6 +29,7 @@ def local_code_reasons(codes: Iterable[LocalCode], now: int) -> list[Reason]:
         name = province_name(code.province)
         zh = "黄码" if code.color is Color.YELLOW else "红码"
         reasons.append(Reason("local_code", f"local_code_{code.color.value}", code.color,
-                              f"{name}健康码为{zh}", f"The {code.province} provincial health code is {code.color.value}",
+                              f"{name}健康码为{zh}",
+                              f"The {code.province} provincial health code is {code.color.value}",
                               code.updated_at, code.valid_until, code.province))
     return reasons

@@ -1,9 +1,9 @@
 """A person's medical status, set by health authorities, and the color it imposes."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable
 
 from chalicelib.domain.colors import Color, Reason
 

@@ -7,9 +7,9 @@ log, which they can read. A national-level authority acts nationwide.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable
 
 
 class Connection(str, Enum):

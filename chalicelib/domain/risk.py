@@ -6,8 +6,8 @@ stores the result; the color is always `colors.live_color` of these reasons.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, Visit, visit_reasons
@@ -61,8 +61,8 @@ def checkin_reasons(checkins: Sequence[CheckIn], now: int) -> list[Reason]:
     if not latest.fever:
         return []
     return [Reason("checkin", "checkin_fever", Color.YELLOW, f"{latest.day.isoformat()} 健康打卡报告发热",
-                   f"Daily check-in on {latest.day.isoformat()} reported fever", latest.at, days.lapses_at(latest.day, 1),
-                   latest.area)]
+                   f"Daily check-in on {latest.day.isoformat()} reported fever", latest.at,
+                   days.lapses_at(latest.day, 1), latest.area)]
 
 
 def fever_until(inputs: RiskInputs) -> int | None:

@@ -14,8 +14,8 @@ checks it), so the stored assessment and a read never disagree once both see the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, Visit, governing_areas, visit_reasons

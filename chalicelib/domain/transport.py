@@ -1,6 +1,7 @@
 """Trips: transport modes and flight and train numbers in their real formats."""
 from __future__ import annotations
 
+import contextlib
 import re
 from enum import Enum
 
@@ -46,10 +47,8 @@ def candidates(raw: str) -> list[tuple[Mode, str]]:
     """Every (mode, normalised number) a free-text number can mean: G5123 is a flight or a train."""
     found = []
     for mode in NUMBERED:
-        try:
+        with contextlib.suppress(InvalidNumber):
             found.append((mode, normalise(mode, raw)))
-        except InvalidNumber:
-            pass
     return found
 
 

@@ -17,16 +17,17 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib import clock
 from chalicelib.domain import days, retries
 from chalicelib.domain.local_codes import province_name
 from chalicelib.security import pseudonyms, sealing, urls, webhook_signing
-from chalicelib.settings import get_settings
 from chalicelib.services import access_log
+from chalicelib.settings import get_settings
 from chalicelib.store import deliveries, localcodes, webhooks
 
 log = logging.getLogger("healthcode.webhooks")

@@ -12,8 +12,9 @@ to date, and it costs about one write per code whose color or reasons change.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.domain import days
 from chalicelib.security import pseudonyms

@@ -1,7 +1,7 @@
 """Platform access tokens (HS256, pinned) for citizens and system clients, and role checks."""
 from __future__ import annotations
 
-import secrets as random
+import secrets
 from dataclasses import dataclass
 from enum import Enum
 
@@ -9,7 +9,7 @@ import jwt
 
 from chalicelib import clock
 from chalicelib.errors import Forbidden, Unauthenticated
-from chalicelib.security import secrets
+from chalicelib.security import keyring
 from chalicelib.settings import get_settings
 
 AUDIENCE = "healthcode-api"
@@ -42,11 +42,11 @@ class Principal:
 def issue(principal: Principal, ttl: int) -> str:
     now = clock.now()
     claims = {"iss": get_settings().issuer, "aud": AUDIENCE, "sub": principal.subject,
-              "role": principal.role.value, "iat": now, "exp": now + ttl, "jti": random.token_urlsafe(9)}
+              "role": principal.role.value, "iat": now, "exp": now + ttl, "jti": secrets.token_urlsafe(9)}
     optional = {"prov": principal.province, "area": principal.area, "nm": principal.name_masked,
                 "l4": principal.id_last4}
     claims.update({k: v for k, v in optional.items() if v is not None})
-    return jwt.encode(claims, secrets.bundle().session_key, algorithm=ALGORITHM)
+    return jwt.encode(claims, keyring.bundle().session_key, algorithm=ALGORITHM)
 
 
 # Decoded tokens, by the token itself: a checkpoint sends the same token for 15 minutes, and
@@ -66,7 +66,7 @@ def authenticate(authorization: str | None) -> Principal:
     try:
         # exp is checked below against the platform clock; PyJWT's iat check uses the wall clock and
         # would refuse every token issued after the platform clock moved on, so it is off too
-        claims = jwt.decode(token, secrets.bundle().session_key, algorithms=[ALGORITHM], audience=AUDIENCE,
+        claims = jwt.decode(token, keyring.bundle().session_key, algorithms=[ALGORITHM], audience=AUDIENCE,
                             issuer=get_settings().issuer,
                             options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False,
                                      "verify_iat": False})

@@ -27,7 +27,7 @@ def from_self_assertion(name: str, id_number: str, phone: str) -> Identity:
 
 
 @lru_cache(maxsize=4)
-def _idp_keys(jwks_json: str) -> dict[str, jwt.PyJWK]:
+def _idp_keys(jwks_json: str) -> dict[str | None, jwt.PyJWK]:
     return {key.key_id: key for key in jwt.PyJWKSet.from_json(jwks_json).keys}
 
 

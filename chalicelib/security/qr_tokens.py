@@ -15,7 +15,7 @@ import jwt
 from jwt.algorithms import ECAlgorithm
 
 from chalicelib import clock
-from chalicelib.security import secrets
+from chalicelib.security import keyring
 
 ALGORITHM = "ES256"
 LEEWAY_SECONDS = 5
@@ -41,8 +41,9 @@ class KeyRing:
     rebuild_at: int | None      # a scheduled key starts or stops signing then
 
 
-def _build_ring(bundle: secrets.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
+def _build_ring(bundle: keyring.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     active = [k for k in bundle.signing_keys
               if k.signing_start <= now and (k.retired_at is None or k.retired_at > now)]
@@ -58,6 +59,7 @@ def _build_ring(bundle: secrets.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
             continue
         private = serialization.load_pem_private_key(record.private_pem.encode(), password=None)
         public = private.public_key()
+        assert isinstance(public, ec.EllipticCurvePublicKey)  # keyring.new_signing_key makes P-256 keys only
         public_keys[record.kid] = public
         jwk = json.loads(ECAlgorithm.to_jwk(public))
         jwk.update({"kid": record.kid, "alg": ALGORITHM, "use": "sig"})
@@ -73,17 +75,19 @@ _last_forced_reload = 0.0
 
 def key_ring(qr_ttl: int, force: bool = False) -> KeyRing:
     global _ring
-    bundle = secrets.reload() if force else secrets.bundle()
+    bundle = keyring.reload() if force else keyring.bundle()
     ring = _ring
 
     def stale(r: KeyRing | None) -> bool:
-        return r is None or r.loaded_at != bundle.loaded_at or (r.rebuild_at is not None and clock.now() >= r.rebuild_at)
+        return (r is None or r.loaded_at != bundle.loaded_at
+                or (r.rebuild_at is not None and clock.now() >= r.rebuild_at))
 
     if stale(ring):
         with _lock:
             if stale(_ring):
                 _ring = _build_ring(bundle, qr_ttl, clock.now())
             ring = _ring
+    assert ring is not None  # built above if there was none
     return ring
 
 

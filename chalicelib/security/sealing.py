@@ -10,11 +10,11 @@ import hashlib
 import hmac
 import os
 
-from chalicelib.security import secrets
+from chalicelib.security import keyring
 
 
 def _key(purpose: str) -> bytes:
-    return hmac.new(secrets.bundle().session_key, f"seal:{purpose}".encode(), hashlib.sha256).digest()
+    return hmac.new(keyring.bundle().session_key, f"seal:{purpose}".encode(), hashlib.sha256).digest()
 
 
 def seal(plaintext: str, purpose: str) -> str:

@@ -45,7 +45,7 @@ def resolve(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError, ValueError):  # no such name, a label too long, an embedded NUL
         raise UnsafeUrl(f"the host {host} does not resolve") from None
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
 def check(url: str, allow_loopback: bool) -> str:
@@ -85,6 +85,7 @@ def pinned(url: str, allow_loopback: bool) -> tuple[str, str]:
     parts = well_formed(url)
     if parts.username or parts.password:
         raise UnsafeUrl("credentials in the URL are not allowed; we sign every request instead")
+    assert parts.hostname is not None  # well_formed refuses a URL without a host
     addresses = resolve(parts.hostname)
     local_only = allow_loopback and all(a.is_loopback for a in addresses)
     if parts.scheme != "https" and not (local_only and parts.scheme == "http"):

@@ -4,13 +4,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets as random
+import secrets
 
 PREFIX = "whsec_"
 
 
 def new_secret() -> str:
-    return PREFIX + base64.b64encode(random.token_bytes(32)).decode()
+    return PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: str) -> str:

@@ -8,7 +8,7 @@ are kept ACCESS_RETENTION_DAYS. An entry that gives a province a basis to hear a
 """
 from __future__ import annotations
 
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -29,7 +29,7 @@ def entry(person: str, principal: Principal, action: str, basis: Basis | None, r
           now: int, ref: str | None = None) -> dict[str, Any]:
     """The item of one act on a person's data, to write with the act (audit.put_op) or alone (write)."""
     # time-ordered to the millisecond, so a person's log lists two acts of the same second in order
-    access_id = f"acc_{int(clock.now_float() * 1000):013d}{random.token_hex(4)}"
+    access_id = f"acc_{int(clock.now_float() * 1000):013d}{secrets.token_hex(4)}"
     fields = {"client_id": principal.subject, "role": principal.role.value, "province": principal.province,
               "action": action, "basis": basis.to_dict() if basis else None, "returned": returned, "ref": ref}
     return audit.access_item(person, now, access_id, fields, now + ACCESS_RETENTION_DAYS * DAY)

@@ -8,8 +8,9 @@ reaches every read within that, plus the read itself, however many people stayed
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain.colors import Reason

@@ -11,8 +11,9 @@ import contextvars
 import datetime as dt
 import threading
 import zlib
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, governing_areas
@@ -27,8 +28,20 @@ from chalicelib.domain.stays import SOURCE as AREA, area_reasons
 from chalicelib.domain.transport import NUMBERED, Mode
 from chalicelib.errors import Conflict
 from chalicelib.security import pseudonyms
-from chalicelib.store import (areas, audit, checkins, codes, corrections, dynamo, events, exposures, localcodes, medical,
-                              trips, visits)
+from chalicelib.store import (
+    areas,
+    audit,
+    checkins,
+    codes,
+    corrections,
+    dynamo,
+    events,
+    exposures,
+    localcodes,
+    medical,
+    trips,
+    visits,
+)
 
 # each lost attempt means another writer's version landed, so N concurrent writers all land within N attempts
 MAX_ATTEMPTS = 10

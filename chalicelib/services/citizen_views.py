@@ -13,8 +13,10 @@ from chalicelib.store import areas, scans, visits
 
 HEADLINES = {
     "green": ("绿码：未发现风险，凭码通行。", "Green: no risk found; show this code to pass."),
-    "yellow": ("黄码：存在风险，请配合核酸检测和健康监测。", "Yellow: a risk was found; follow testing and monitoring advice."),
-    "red": ("红码：请立即联系当地防疫部门并配合隔离。", "Red: contact local epidemic prevention staff now and follow isolation advice."),
+    "yellow": ("黄码：存在风险，请配合核酸检测和健康监测。",
+               "Yellow: a risk was found; follow testing and monitoring advice."),
+    "red": ("红码：请立即联系当地防疫部门并配合隔离。",
+            "Red: contact local epidemic prevention staff now and follow isolation advice."),
 }
 SOURCE_NAMES = {"declaration": "健康申报", "medical_status": "卫生健康部门", "area": "行程/打卡地风险",
                 "exposure": "同乘人员", "checkin": "健康打卡", "local_code": "省级健康码", "correction": "纠错"}

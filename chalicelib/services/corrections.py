@@ -1,7 +1,7 @@
 """'I want to correct an error': citizens file, reviewers of the person's province decide once."""
 from __future__ import annotations
 
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -71,7 +71,7 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
             return 200, public(item)
     province = reviewing_province(reason, (record.get("declaration") or {}).get("current_area"))
     for _ in range(FILING_ATTEMPTS):
-        correction_id = "cor_" + random.token_hex(8)
+        correction_id = "cor_" + secrets.token_hex(8)
         item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
                 "reason_code": reason_code, "ref": reason.ref, "description": description, "evidence": evidence,
                 "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,

@@ -11,7 +11,8 @@ import base64
 import binascii
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chalicelib.errors import ValidationFailed
 

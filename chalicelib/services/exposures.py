@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -28,7 +28,7 @@ def publish(principal: Principal, mode: Mode, number: str, day: dt.date, case_ty
     if day > days.today(now) or day < days.today(now) - dt.timedelta(days=PUBLISH_WINDOW_DAYS):
         raise ValidationFailed("The request has invalid fields.", [{
             "field": "date", "message": f"must be within the last {PUBLISH_WINDOW_DAYS} days", "type": "date_window"}])
-    exposure_id = "exp_" + random.token_hex(6)
+    exposure_id = "exp_" + secrets.token_hex(6)
     key = voyage(number, day)
     item = {"pk": key, "sk": f"{mode.value}#{exposure_id}", "exposure_id": exposure_id, "mode": mode.value,
             "number": number, "date": day.isoformat(), "case_type": case_type.value, "inbound": inbound,

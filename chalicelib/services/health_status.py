@@ -7,7 +7,7 @@ into the person's access log, and the answer says nothing about the person the c
 """
 from __future__ import annotations
 
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -55,7 +55,7 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
         record = {**medical.status_key(person, issuer), "status": status.value, "since": now,
                   "set_by": principal.subject, "province": province, "basis": basis.to_dict(), "updated_at": now,
                   "version": (current["version"] + 1) if current else 1}
-        history = {"pk": person, "sk": f"H#{now:010d}#{random.token_hex(4)}", "status": status.value,
+        history = {"pk": person, "sk": f"H#{now:010d}#{secrets.token_hex(4)}", "status": status.value,
                    "previous": current["status"] if current else None, "set_by": principal.subject,
                    "province": province, "issuer": issuer, "note": note, "basis": basis.to_dict(), "at": now}
         event = events.put_op("health_status.changed", {"status": status.value, "issuer": issuer}, now,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hmac
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -55,8 +55,8 @@ def create_client(role: Role, name: str, province: str | None = None, area: str 
     if province is not None and not divisions.is_province(province):
         raise ValidationFailed("province must be a two-digit GB/T 2260 province code.")
     for _ in range(3):
-        client_id = f"{role.value[:2]}_{random.token_hex(8)}"
-        secret = "hcs_" + random.token_urlsafe(32)
+        client_id = f"{role.value[:2]}_{secrets.token_hex(8)}"
+        secret = "hcs_" + secrets.token_urlsafe(32)
         record = {"pk": client_id, "role": role.value, "name": name, "province": province, "area": area,
                   "secret_hash": pseudonyms.client_secret_hash(secret), "status": "active",
                   "created_at": clock.now()}

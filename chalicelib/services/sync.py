@@ -8,15 +8,16 @@ the people whose codes must be recomputed.
 """
 from __future__ import annotations
 
-import secrets as random
-from typing import Any, Callable
+import secrets
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain.local_codes import province_name
+from chalicelib.domain.remit import Basis
 from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
-from chalicelib.domain.remit import Basis
 from chalicelib.services import access_log, assessment, codes as code_views
 from chalicelib.store import codes, dynamo, events, localcodes, medical
 
@@ -28,7 +29,7 @@ def require_own_province(principal: Principal, province: str) -> None:
         raise Forbidden("A province pushes and registers only for its own province code.", code="outside_province")
 
 
-def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str, str]]], dict],
+def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str, str]]], dict[tuple[str, str], int]],
                  write: Callable[[list[dict[str, Any]], dict[str, Any]], None], event_type: str,
                  province: str, now: int, logged: Callable[[dict[str, Any]], dict[str, Any]],
                  items_per_record: int = 1) -> dict[str, Any]:
@@ -39,7 +40,8 @@ def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str
     newest: dict[tuple[str, str], int] = {}
     for index, item in enumerate(items):
         key = (item["pk"], item["sk"])
-        if item["version"] > stored.get(key, 0) and (key not in newest or item["version"] > items[newest[key]]["version"]):
+        if item["version"] > stored.get(key, 0) and (key not in newest
+                                                     or item["version"] > items[newest[key]]["version"]):
             newest[key] = index
     fresh = sorted(newest.values())
     access_log.write([logged(items[i]) for i in fresh])
@@ -139,15 +141,16 @@ def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[st
     """Read, record each person's access (what was asked, why, and what the answer tells), then answer: if
     the record cannot be written, nothing is answered, so no look-up goes unrecorded."""
     now = clock.now()
-    lookup_id = "lkp_" + random.token_hex(6)
+    lookup_id = "lkp_" + secrets.token_hex(6)
     people = [pseudonyms.person_ref(n) for n in id_numbers]
     results = []
-    for index, (id_number, person) in enumerate(zip(id_numbers, people)):
+    for index, (id_number, person) in enumerate(zip(id_numbers, people, strict=True)):
         results.append({"index": index, "id_last4": id_number[-4:],
                         "subject_id": pseudonyms.subject_for(principal.province, person), **consolidated(person, now),
                         "local_codes": [public_local_code(c) for c in localcodes.of_person(person)]})
     told = {person: {"color": r["color"], "reasons": r["reasons"], "has_national_code": r["has_national_code"],
-                     "local_codes": [c["province"] for c in r["local_codes"]]} for person, r in zip(people, results)}
+                     "local_codes": [c["province"] for c in r["local_codes"]]}
+            for person, r in zip(people, results, strict=True)}
     access_log.write([access_log.entry(person, principal, "lookup", Basis(note=purpose), told[person], now,
                                        ref=lookup_id) for person in dict.fromkeys(people)])
     return {"lookup_id": lookup_id, "purpose": purpose, "at": now, "results": results}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -35,7 +35,7 @@ def declare(person: str, day: dt.date, origin: str, destination: str, mode: Mode
             seat: str | None, carriage: int | None) -> dict[str, Any]:
     now = clock.now()
     check_window(day, now, "date")
-    trip_id = "trp_" + random.token_hex(6)
+    trip_id = "trp_" + secrets.token_hex(6)
     trip = {"pk": person, "sk": f"{day.isoformat()}#{trip_id}", "trip_id": trip_id, "date": day.isoformat(),
             "from": origin, "to": destination, "mode": mode.value, "number": number, "seat": seat,
             "carriage": carriage, "created_at": now, "expires_at": days.start_of(day) + RETENTION_DAYS * days.DAY}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
@@ -11,8 +11,8 @@ from chalicelib.domain.colors import live_color
 from chalicelib.domain.declaration import FEVER_CELSIUS
 from chalicelib.security import province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
-from chalicelib.settings import get_settings
 from chalicelib.services import area_levels, throttle
+from chalicelib.settings import get_settings
 from chalicelib.store import codes, localcodes, scans
 
 DAY = 86400
@@ -58,14 +58,14 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
 
 def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None, now: int,
              issuer: str = "national") -> dict[str, Any]:
-    return {"scan_id": random.token_urlsafe(8), "at": now, "checkpoint_id": checkpoint_id,
+    return {"scan_id": secrets.token_urlsafe(8), "at": now, "checkpoint_id": checkpoint_id,
             "client_id": principal.subject, "area": principal.area, "temperature": temperature,
             "fever": temperature is not None and temperature >= FEVER_CELSIUS, "issuer": issuer}
 
 
 def scan_row(code_id: str, scan: dict[str, Any], color: str) -> dict[str, Any]:
     """The scans table's row for a scan: kept for the retention period."""
-    scanned_at = dt.datetime.fromtimestamp(scan["at"], dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    scanned_at = dt.datetime.fromtimestamp(scan["at"], dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"pk": code_id, "sk": f"{scanned_at}#{scan['scan_id']}", **scan, "scanned_at": scan["at"], "color": color,
             "expires_at": scan["at"] + get_settings().scan_retention_days * DAY}
 

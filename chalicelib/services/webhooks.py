@@ -3,16 +3,16 @@ rotate the secret, ping, and see and replay deliveries."""
 from __future__ import annotations
 
 import json
-import secrets as random
+import secrets
 from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import days, identifiers
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.events import delivery
-from chalicelib.services import cursors
 from chalicelib.security import sealing, urls, webhook_signing
 from chalicelib.security.access import Principal
+from chalicelib.services import cursors
 from chalicelib.settings import get_settings
 from chalicelib.store import deliveries, dynamo, events, webhooks
 
@@ -49,7 +49,7 @@ def create(principal: Principal, url: str, event_types: list[str], description: 
         raise Conflict(f"A province may hold at most {MAX_PER_PROVINCE} webhooks.", code="too_many_webhooks")
     now = clock.now()
     secret = webhook_signing.new_secret()
-    record = {"pk": "wh_" + random.token_hex(8), "province": principal.province, "client_id": principal.subject,
+    record = {"pk": "wh_" + secrets.token_hex(8), "province": principal.province, "client_id": principal.subject,
               "url": url, "event_types": sorted(set(event_types)), "description": description, "status": "active",
               "secrets": [{"sealed": sealing.seal(secret, "webhook"), "created_at": now, "retire_at": None}],
               "created_at": now, "updated_at": now, "version": 1}
@@ -112,7 +112,8 @@ def ping(principal: Principal, webhook_id: str) -> dict[str, Any]:
     body = {"type": "webhook.ping", "timestamp": days.iso(now), "data": {"webhook_id": webhook_id}}
     deliveries.create({"pk": record["pk"], "sk": event_id, "event_type": "webhook.ping", "province": record["province"],
                        "body": json.dumps(body, separators=(",", ":")), "status": "pending", "attempts": 0,
-                       "claimed_until": 0, "next_attempt_at": now, "due_shard": deliveries.shard_of(record["pk"], event_id),
+                       "claimed_until": 0, "next_attempt_at": now,
+                       "due_shard": deliveries.shard_of(record["pk"], event_id),
                        "created_at": now, "expires_at": now + deliveries.KEEP_SECONDS})
     result = delivery.attempt(record["pk"], event_id, now)
     return {"delivery_id": event_id, **(result or {})}

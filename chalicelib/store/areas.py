@@ -11,7 +11,8 @@ areas it summarises.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chalicelib.domain.areas import LevelPeriod, RiskLevel
 from chalicelib.domain.divisions import PROVINCES

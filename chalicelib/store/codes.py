@@ -1,6 +1,7 @@
 """The people table: one item per person, keyed by the opaque code id their QR tokens name."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.domain.corrections import Override
@@ -37,7 +38,7 @@ def many(code_ids: list[str]) -> dict[str, dict[str, Any]]:
     return {item["pk"]: item for item in items}
 
 
-def save(record: dict[str, Any], expected_version: int | None, event_ops: list[dict[str, Any]] = ()) -> None:
+def save(record: dict[str, Any], expected_version: int | None, event_ops: Sequence[dict[str, Any]] = ()) -> None:
     """Write a version: the first one only if none exists, a later one only if nobody wrote since we read.
 
     Events about the change go in the same transaction. ConditionFailed when we lost the race.

@@ -49,7 +49,8 @@ def finish_attempt(webhook_id: str, event_id: str, attempt: dict[str, Any], stat
                    next_attempt_at: int | None) -> None:
     """Record an attempt's outcome: delivered, dead, or pending again at `next_attempt_at`."""
     values: dict[str, Any] = {":s": status, ":log": [attempt], ":empty": [], ":free": 0}
-    expression = "SET #s = :s, attempt_log = list_append(if_not_exists(attempt_log, :empty), :log), claimed_until = :free"
+    expression = ("SET #s = :s, attempt_log = list_append(if_not_exists(attempt_log, :empty), :log), "
+                  "claimed_until = :free")
     if next_attempt_at is not None:
         expression += ", next_attempt_at = :next, due_shard = :shard"
         values[":next"] = next_attempt_at

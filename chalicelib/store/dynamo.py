@@ -115,7 +115,7 @@ def is_condition_failure(exc: Exception) -> bool:
     if code == "ConditionalCheckFailedException":
         return True
     if code == "TransactionCanceledException":
-        reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]
+        reasons = exc.response.get("CancellationReasons", [])  # type: ignore[attr-defined]  # a botocore ClientError
         return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
     return False
 
@@ -127,7 +127,8 @@ def _is_transaction_conflict(exc: Exception) -> bool:
 
 
 # botocore's exceptions for a connection that failed or timed out, by name (botocore is not imported here)
-_UNREACHABLE = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"})
+_UNREACHABLE = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
+                          "ConnectionClosedError"})
 
 
 def is_overload(exc: Exception) -> bool:
@@ -215,7 +216,7 @@ def query(kind: str, key_condition: str, values: dict[str, Any], *, index: str |
         request["ConsistentRead"] = True
     response = client().query(**request)
     items = [from_item(i) for i in response.get("Items", [])]
-    return items, from_item(response.get("LastEvaluatedKey"))  # type: ignore[return-value]
+    return items, from_item(response.get("LastEvaluatedKey"))  # type: ignore[return-value]  # an item is never None
 
 
 def transact(operations: list[dict[str, Any]]) -> None:
@@ -259,7 +260,8 @@ def batch_get(kind: str, keys: list[dict[str, Any]], consistent: bool = False,
             pending[name]["ConsistentRead"] = True
         while pending:
             response = call(RequestItems=pending)
-            found += [from_item(item) for item in response.get("Responses", {}).get(name, [])]  # type: ignore[misc]
+            found += [from_item(item)  # type: ignore[misc]  # an item is never None
+                      for item in response.get("Responses", {}).get(name, [])]
             pending = response.get("UnprocessedKeys") or {}
     return found
 
@@ -278,7 +280,7 @@ def scan_all(kind: str, filter_expression: str | None = None, values: dict[str, 
     items: list[dict[str, Any]] = []
     while True:
         page = client().scan(**request)
-        items += [from_item(i) for i in page.get("Items", [])]  # type: ignore[misc]
+        items += [from_item(i) for i in page.get("Items", [])]  # type: ignore[misc]  # an item is never None
         if "LastEvaluatedKey" not in page:
             return items
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

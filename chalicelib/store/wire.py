@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -130,7 +130,8 @@ def _request(headers: dict[str, str], payload: bytes) -> bytes:
     loopback. The connection (TCP, TLS) stays http.client's."""
     lines = ["POST / HTTP/1.1", *(f"{name}: {value}" for name, value in headers.items()),
              f"Content-Length: {len(payload)}", "", ""]
-    if any(c in value for value in headers.values() for c in "\r\n\0") or not all(v.isascii() for v in headers.values()):
+    if (any(c in value for value in headers.values() for c in "\r\n\0")
+            or not all(v.isascii() for v in headers.values())):
         raise WireError("InvalidHeader", "A header value is not printable ASCII.", 0)  # e.g. a corrupt secret
     return "\r\n".join(lines).encode("ascii") + payload
 
@@ -179,7 +180,7 @@ class Wire:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, target: str, payload: bytes) -> dict[str, Any]:
-        headers = self.signer.headers(self.host, target, payload, credentials(), datetime.now(timezone.utc))
+        headers = self.signer.headers(self.host, target, payload, credentials(), datetime.now(UTC))
         try:
             sock = self._connection().sock
             sock.sendall(_request(headers, payload))

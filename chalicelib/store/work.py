@@ -36,7 +36,7 @@ class Unit:
     def unit_id(self) -> str:
         return f"{self.origin}#{self.key}#{self.part}"
 
-    def next(self, cursor: dict[str, Any]) -> "Unit":
+    def next(self, cursor: dict[str, Any]) -> Unit:
         return Unit(self.origin, self.key, self.kind, self.params, cursor, self.part + 1)
 
 

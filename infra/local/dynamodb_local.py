@@ -182,7 +182,7 @@ class DynamoDBLocal:
     def endpoint(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> "DynamoDBLocal":
+    def start(self, timeout: float = 60.0) -> DynamoDBLocal:
         java = shutil.which("java")
         if java is None:
             raise DynamoDBLocalError(JAVA_HELP)
@@ -214,12 +214,14 @@ class DynamoDBLocal:
                 index_stream_records(self.endpoint, self.db_file)
         except (OSError, sqlite3.Error) as exc:
             self.stop()
-            raise DynamoDBLocalError(f"could not index DynamoDB Local's stream records in {self.db_file}: {exc}")
+            raise DynamoDBLocalError(f"could not index DynamoDB Local's stream records in {self.db_file}: "
+                                     f"{exc}") from exc
         return self
 
-    def _wait_until_it_answers(self, timeout: float, said: "_Beginning | None") -> None:
+    def _wait_until_it_answers(self, timeout: float, said: _Beginning | None) -> None:
         assert self.process is not None
         if self._scratch is not None:  # so that a later start can tell this directory is still in use
+            assert self.files is not None  # a scratch database has its files there
             (self.files / JAVA_PID).write_text(str(self.process.pid))
         deadline = time.monotonic() + timeout
         while not _answers(self.endpoint):
@@ -245,7 +247,7 @@ class DynamoDBLocal:
             self._scratch.cleanup()
             self._scratch = None
 
-    def __enter__(self) -> "DynamoDBLocal":
+    def __enter__(self) -> DynamoDBLocal:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

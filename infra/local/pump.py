@@ -27,8 +27,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.store.streams import lambda_record
 from infra.package import STREAM_MAPPING
@@ -61,16 +62,16 @@ class StreamSource:
 
 
 def _iso(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Pump:
     def __init__(self, dynamodb: Any, streams: Any, sources: list[StreamSource],
-                 schedules: list[tuple[float, Handler]] = (), region: str = "cn-north-1",
+                 schedules: Sequence[tuple[float, Handler]] = (), region: str = "cn-north-1",
                  on_failure: Callable[[dict[str, Any]], Any] | None = None,
                  retry_attempts: int = STREAM_MAPPING["MaximumRetryAttempts"]):
         self.dynamodb, self.streams, self.sources = dynamodb, streams, sources
-        self.schedules = [[interval, handler, 0.0] for interval, handler in schedules]
+        self.schedules: list[list[Any]] = [[interval, handler, 0.0] for interval, handler in schedules]
         self.region = region
         self.on_failure = on_failure
         self.retry_attempts = retry_attempts
@@ -79,7 +80,7 @@ class Pump:
         self.failures = 0                            # invocations that raised or reported a failed record
         self.given_up: list[dict[str, Any]] = []     # on-failure messages, as the destination would hold them
 
-    def start_at_latest(self) -> "Pump":
+    def start_at_latest(self) -> Pump:
         """Skip what is already in the streams (tests start from a clean position).
 
         Reads to the end rather than asking for a LATEST iterator: DynamoDB Local
@@ -212,7 +213,7 @@ class Pump:
             },
             "responseContext": response,
             "version": "1.0",
-            "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "DDBStreamBatchInfo": {
                 "shardId": shard_id,
                 "startSequenceNumber": first["SequenceNumber"],
@@ -295,7 +296,7 @@ def first_failure(response: Any, batch: Batch) -> int | None:
 def scheduled_event() -> dict[str, Any]:
     """A CloudWatch Events scheduled event, as Lambda would deliver it."""
     return {"version": "0", "id": "local", "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "000000000000", "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "account": "000000000000", "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": "cn-north-1", "resources": [], "detail": {}}
 
 

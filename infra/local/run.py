@@ -3,7 +3,7 @@
 Ctrl-C stops everything it started. The data lives in .data/ (ignored by git),
 so codes, clients and keys survive a restart. Both ports are checked before
 anything starts; `make run API_PORT=8001 DYNAMODB_PORT=8011` (or
-HEALTHCODE_API_PORT / HEALTHCODE_DYNAMODB_PORT) chooses others (infra/local/stage.py).
+HEALTHCODE_API_PORT / HEALTHCODE_DYNAMODB_PORT) chooses others (infra/stage.py).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from infra.local import bootstrap, stage
+from infra import bootstrap, stage
 from infra.local.dynamodb_local import HOST, DynamoDBLocal, DynamoDBLocalError, port_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,8 @@ def _fresh_if_indexes_changed(ddb: DynamoDBLocal, prefix: str) -> DynamoDBLocal:
     for table, (missing, dropped) in drift.items():
         print(f"{table}: the template now has indexes {missing} and no longer {dropped}")
     print(f"DynamoDB Local cannot change a stored table's indexes: the old data is kept in {kept.relative_to(ROOT)} "
-          "and the tables start empty (log in and apply again; `.venv/bin/python -m ops clients create` makes clients again)")
+          "and the tables start empty (log in and apply again; `.venv/bin/python -m ops clients create` makes "
+          "clients again)")
     return DynamoDBLocal(port=ddb.port, db_path=DATA).start()
 
 

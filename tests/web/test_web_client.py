@@ -1,9 +1,10 @@
 """The web client end to end: Debian's Chromium, headless and 360 pixels wide, against a live local stack.
 
 A citizen applies and sees a green QR; a checkpoint scans that very QR (decoded from the pixels the page
-shows) and sees green; the page refreshes the QR before its token expires; after a health authority publishes a case on a flight the citizen declared, the code turns
-yellow on its own (the pump runs the stream handler) and the risk prompt names the reason. Errors read
-as words. Screenshots of the main screens go to docs/screenshots/ for the README.
+shows) and sees green; the page refreshes the QR before its token expires; after a health authority
+publishes a case on a flight the citizen declared, the code turns yellow on its own (the pump runs the
+stream handler) and the risk prompt names the reason. Errors read as words. Screenshots of the main
+screens go to docs/screenshots/ for the README.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import base64
 import datetime as dt
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -31,7 +33,8 @@ const img = document.getElementById('qr'), n = 480;
 const canvas = document.createElement('canvas'); canvas.width = canvas.height = n;
 const g = canvas.getContext('2d'); g.fillStyle = '#fff'; g.fillRect(0, 0, n, n); g.drawImage(img, 0, 0, n, n);
 const px = g.getImageData(0, 0, n, n).data; let grey = '';
-for (let i = 0; i < px.length; i += 4) grey += String.fromCharCode((px[i] * 299 + px[i + 1] * 587 + px[i + 2] * 114) / 1000 | 0);
+for (let i = 0; i < px.length; i += 4)
+  grey += String.fromCharCode((px[i] * 299 + px[i + 1] * 587 + px[i + 2] * 114) / 1000 | 0);
 return [n, btoa(grey)];
 """
 
@@ -94,7 +97,7 @@ class CitizenPage:
     def __init__(self, driver: Any, api: LiveApi):
         self.driver, self.api = driver, api
 
-    def open(self, screen: str = "") -> "CitizenPage":
+    def open(self, screen: str = "") -> CitizenPage:
         self.driver.get(self.api.url("/citizen") + (f"#{screen}" if screen else ""))
         return self
 
@@ -156,7 +159,7 @@ class CheckpointPage:
     def __init__(self, driver: Any, api: LiveApi):
         self.driver, self.api = driver, api
 
-    def open(self) -> "CheckpointPage":
+    def open(self) -> CheckpointPage:
         self.driver.get(self.api.url("/checkpoint"))
         return self
 

@@ -1,4 +1,4 @@
-"""The environment of a Chalice stage, read from .chalice/config.json, for local processes.
+"""The environment of a Chalice stage, read from .chalice/config.json, for `make run` and the ops CLI.
 
 The dev stage is the one `make run` serves on this machine. Its two addresses follow the ports chosen for
 it, so they are set here rather than in config.json (`chalice local` copies a stage's variables from there
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 # DynamoDB Local accepts any credentials, but botocore refuses to sign without some.
 LOCAL_AWS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "cn-north-1"}

@@ -1,4 +1,5 @@
-"""Create the tables of infra/template.json in DynamoDB Local, idempotently.
+"""Create the tables of infra/template.json, idempotently: in DynamoDB Local (`make run`, the tests, the bench)
+and in AWS (the ops CLI's `tables create` / `migrate`).
 
 The CloudFormation file is the one definition of every table; this reads it and
 issues the matching CreateTable / UpdateTimeToLive calls. Options that DynamoDB
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.json"
+TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.json"
 _CREATE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes",
                 "BillingMode", "StreamSpecification")
 
@@ -90,7 +92,8 @@ def index_drift(client: Any, prefix: str, template_path: Path = TEMPLATE) -> dic
         if name not in existing:
             continue
         wanted = {g["IndexName"] for g in request.get("GlobalSecondaryIndexes", [])}
-        have = {g["IndexName"] for g in client.describe_table(TableName=name)["Table"].get("GlobalSecondaryIndexes", [])}
+        table = client.describe_table(TableName=name)["Table"]
+        have = {g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])}
         if wanted != have:
             drift[name] = (sorted(wanted - have), sorted(have - wanted))
     return drift

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import secrets as random
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,7 +50,7 @@ class SecretBundle:
                                          # cached an old key by its kid meets a new token under that kid
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SecretBundle":
+    def from_json(cls, data: dict[str, Any]) -> SecretBundle:
         raw = lambda name: base64.b64decode(data[name])  # noqa: E731
         keys = tuple(SigningKeyRecord(**k) for k in data.get("signing_keys", []))
         return cls(raw("pepper"), raw("session_key"), raw("code_key"), raw("client_key"), keys, time.time(),
@@ -73,15 +73,15 @@ def new_signing_key(now: int, taken: frozenset[str] = frozenset()) -> SigningKey
     # two url-safe characters name 4,096 keys, ten years of daily rotation, and every character
     # counts in the QR (version 9 holds 180 bytes at level M); past 3,000 used kids, three characters
     length = 2 if len(taken) < 3000 else 3
-    kid = random.token_urlsafe(3)[:length]
+    kid = secrets.token_urlsafe(3)[:length]
     while kid in taken:
-        kid = random.token_urlsafe(3)[:length]
+        kid = secrets.token_urlsafe(3)[:length]
     return SigningKeyRecord(kid=kid, private_pem=pem, created_at=now)
 
 
 def generate_bundle(now: int) -> SecretBundle:
-    return SecretBundle(random.token_bytes(32), random.token_bytes(32), random.token_bytes(32),
-                        random.token_bytes(32), (new_signing_key(now),), time.time())
+    return SecretBundle(secrets.token_bytes(32), secrets.token_bytes(32), secrets.token_bytes(32),
+                        secrets.token_bytes(32), (new_signing_key(now),), time.time())
 
 
 _lock = threading.Lock()
@@ -105,7 +105,7 @@ def _private_directory(directory: Path) -> None:
 def _write_private(path: Path, bundle: SecretBundle) -> Path:
     """A new file beside `path` holding the bundle, that only its owner could read from the moment it existed:
     created with mode 0600 (never written first and narrowed after), and never an existing file (O_EXCL)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{random.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         with os.fdopen(fd, "w") as fh:
