@@ -16,6 +16,7 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import errors
 from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, Unauthenticated,
                                UnsupportedMediaType, ValidationFailed)
 from chalicelib.security import access
@@ -67,7 +68,7 @@ def route(bp: Blueprint, path: str, **options: Any) -> Callable[[Callable[..., R
                 log.warning("database overloaded or unreachable", extra={"error_code": type(exc).__name__})
                 return error_response(ServiceUnavailable(
                     "The service is busy; try again in a moment. Checkpoints can verify codes offline with the "
-                    "published keys (/.well-known/jwks.json) meanwhile.", code="overloaded"))
+                    "published keys (/.well-known/jwks.json) meanwhile."))
         handled.answers_overload = True  # type: ignore[attr-defined]  # for the OpenAPI document's 503
         bp.route(path, **options)(handled)
         return view
@@ -115,9 +116,9 @@ def parse(model: type[M], raw: bytes) -> M:
     except ValidationError as exc:
         kinds = {e["type"] for e in exc.errors()}
         if "json_invalid" in kinds:
-            raise MalformedRequest("The body is not valid JSON.", code="malformed_json") from None
+            raise MalformedRequest("The body is not valid JSON.") from None
         if "model_type" in kinds and not raw.strip().startswith(b"{"):
-            raise MalformedRequest("The body must be a JSON object.", code="malformed_json") from None
+            raise MalformedRequest("The body must be a JSON object.") from None
         raise ValidationFailed("The request has invalid fields.", validation_details(exc, model)) from None
 
 
@@ -142,9 +143,10 @@ def query(request: Request, model: type[M]) -> M:
         raise ValidationFailed("The query has invalid parameters.", validation_details(exc, model)) from None
 
 
-_CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",
-                  "BadRequest": "bad_request", "InternalServerError": "internal_error",
-                  "NotFoundError": "not_found"}
+# Chalice's own refusals (its error `Code`s), as the registered codes they are answered with
+CHALICE_CODES = {"MethodNotAllowedError": errors.METHOD_NOT_ALLOWED,
+                 "UnsupportedMediaType": errors.UNSUPPORTED_MEDIA_TYPE, "BadRequest": errors.BAD_REQUEST,
+                 "InternalServerError": errors.INTERNAL_ERROR, "NotFoundError": errors.NOT_FOUND}
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -154,11 +156,12 @@ def error_middleware(event: Request, get_response: Callable[[Request], Response]
         response = get_response(event)
     except Exception:  # pragma: no cover - Chalice already turns view errors into 500s
         log.exception("unhandled error")
-        return Response(body=error_body("internal_error", "An internal error occurred."), status_code=500,
+        return Response(body=error_body(errors.INTERNAL_ERROR.code, "An internal error occurred."), status_code=500,
                         headers={"Content-Type": JSON})
     payload = response.body
     if isinstance(payload, dict) and set(payload) == {"Code", "Message"}:
-        code = _CHALICE_CODES.get(payload["Code"]) or _SNAKE.sub("_", payload["Code"]).lower()
+        known = CHALICE_CODES.get(payload["Code"])
+        code = known.code if known else _SNAKE.sub("_", payload["Code"]).lower()
         message = payload["Message"] if response.status_code < 500 else "An internal error occurred."
         response.body = error_body(code, message)
         response.headers = {**response.headers, "Content-Type": JSON}

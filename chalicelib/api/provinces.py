@@ -7,6 +7,7 @@ import jwt
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, field_validator
 
+from chalicelib import errors
 from chalicelib.api.fields import LocalIdentifier
 from chalicelib.api.http import body, ok, route
 from chalicelib.api.http import principal as authorise
@@ -85,5 +86,5 @@ def read_keys(code: str):
     found = provinces.keys(code)
     if found is None:
         named = f"Province {code}" if len(code) == 2 else "That province"   # not a 3,000-character echo
-        raise NotFound(f"{named} has registered no keys.", code="unknown_province")
+        raise NotFound(f"{named} has registered no keys.", code=errors.UNKNOWN_PROVINCE)
     return ok(found, headers={"Cache-Control": "public, max-age=60"})

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, unquote
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from chalicelib import errors
 from chalicelib.api.http import body, ok, raw_body, route, source_address
 from chalicelib.domain import idnumber, limits, names
 from chalicelib.errors import InvalidClient, MalformedRequest, UnsupportedMediaType, ValidationFailed
@@ -103,13 +104,13 @@ def client_credentials_token():
         try:
             params = json.loads(raw or b"{}")
         except (ValueError, RecursionError):  # RecursionError: deeply nested JSON well under the size limit
-            raise MalformedRequest("The body is not valid JSON.", code="malformed_json") from None
+            raise MalformedRequest("The body is not valid JSON.") from None
         if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-            raise MalformedRequest("The body must be a JSON object of strings.", code="malformed_json")
+            raise MalformedRequest("The body must be a JSON object of strings.")
     else:
         raise UnsupportedMediaType(f"Send {FORM} as OAuth 2.0 asks.")
     if params.get("grant_type") != "client_credentials":
-        raise ValidationFailed("Only grant_type=client_credentials is supported.", code="unsupported_grant_type",
+        raise ValidationFailed("Only grant_type=client_credentials is supported.", code=errors.UNSUPPORTED_GRANT_TYPE,
                                details=[{"field": "grant_type", "message": "must be client_credentials",
                                          "type": "value"}])
     credentials = _credentials_from_basic(request.headers.get("authorization", ""))
