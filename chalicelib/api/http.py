@@ -1,28 +1,26 @@
 """Request parsing and response shaping shared by every blueprint.
 
-Route functions parse with `body(model)`, authorise with `principal(*roles)`,
-call a service and return `ok(...)`. Domain errors become the one error shape
-here; Chalice's own refusals (405, 415, 500) are rewritten by `error_middleware`.
+Declared routes (chalicelib/api/routes.py) authorise with `principal`, read with `body` and `query`, and answer
+with `ok`. Domain errors become the one error shape here; Chalice's own refusals (405, 415, 500) are rewritten
+by `error_middleware`.
 """
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
 from typing import Any, Callable, TypeVar
 
-from chalice import Blueprint, Response
+from chalice import Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import errors
-from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, ServiceUnavailable, Unauthenticated,
-                               UnsupportedMediaType, ValidationFailed)
+from chalicelib.errors import (ApiError, MalformedRequest, PayloadTooLarge, Unauthenticated, UnsupportedMediaType,
+                               ValidationFailed)
 from chalicelib.security import access
 from chalicelib.security.access import Principal, Role
 from chalicelib.settings import get_settings
-from chalicelib.store.dynamo import is_overload
 
 log = logging.getLogger("healthcode.api")
 M = TypeVar("M", bound=BaseModel)
@@ -51,32 +49,6 @@ def error_response(error: ApiError) -> Response:
 
 def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body=body, status_code=status, headers={"Content-Type": JSON, **NO_STORE, **(headers or {})})
-
-
-def route(bp: Blueprint, path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """`bp.route` whose view turns domain errors into the one error shape."""
-    def register(view: Callable[..., Response]) -> Callable[..., Response]:
-        @functools.wraps(view)
-        def handled(*args: Any, **kwargs: Any) -> Response:
-            try:
-                return view(*args, **kwargs)
-            except ApiError as error:
-                return error_response(error)
-            except Exception as exc:
-                if not is_overload(exc):
-                    raise
-                log.warning("database overloaded or unreachable", extra={"error_code": type(exc).__name__})
-                return error_response(ServiceUnavailable(
-                    "The service is busy; try again in a moment. Checkpoints can verify codes offline with the "
-                    "published keys (/.well-known/jwks.json) meanwhile."))
-        handled.answers_overload = True  # type: ignore[attr-defined]  # for the OpenAPI document's 503
-        bp.route(path, **options)(handled)
-        return view
-    return register
-
-
-def current(bp: Blueprint) -> Request:
-    return bp.current_request
 
 
 def principal(request: Request, *roles: Role) -> Principal:
