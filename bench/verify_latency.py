@@ -236,12 +236,12 @@ AUTH, BODY, SERVICE, TOKEN = ("auth: access token (HS256)", "body: read + pydant
 def _patched(timer: _Timer) -> Iterator[None]:
     """Time the parts of the verify route by wrapping module attributes and the DynamoDB client's
     _make_api_call (every operation, whichever store function sends it); all restored afterwards."""
-    from chalicelib.api import verifications as route
+    from chalicelib.api import http  # the declared route (chalicelib/api/routes.py) authorises and reads through it
     from chalicelib.security import qr_tokens
     from chalicelib.services import verifications as service
     from chalicelib.store import dynamo
 
-    targets = [(route, "principal", AUTH), (route, "body", BODY), (service, "verify", SERVICE),
+    targets = [(http, "principal", AUTH), (http, "body", BODY), (service, "verify", SERVICE),
                (qr_tokens, "verify", TOKEN)]
     originals = [(obj, attr, getattr(obj, attr)) for obj, attr, _ in targets if hasattr(obj, attr)]
     for obj, attr, label in targets:

@@ -1,24 +1,29 @@
 """Area risk levels: public reads, health-authority writes inside their province."""
 from __future__ import annotations
 
-from chalice import Blueprint
+from typing import Any
 
-from chalicelib.api.http import body, ok, principal, route
+from chalice import Blueprint, Response
+
+from chalicelib import errors
+from chalicelib.api.http import ok
+from chalicelib.api.routes import AREA_CODE, route
 from chalicelib.domain.areas import LevelRequest
-from chalicelib.security.access import Role
+from chalicelib.security.access import Principal, Role
 from chalicelib.services import areas
 
 bp = Blueprint(__name__)
 
 
-@route(bp, "/v1/areas/{code}", methods=["GET"])
-def get_area(code: str):
+@route(bp, "/v1/areas/{code}", methods=["GET"], responds={200: "Area"}, path_parameters={"code": AREA_CODE})
+def get_area(code: str) -> Response:
+    """An area's risk level"""
     return ok(areas.get(code), headers={"Cache-Control": "public, max-age=60"})
 
 
-@route(bp, "/v1/areas/{code}", methods=["PUT"])
-def set_area_level(code: str):
-    request = bp.current_request
-    caller = principal(request, Role.HEALTH_AUTHORITY)
-    change = body(request, LevelRequest)
-    return ok(areas.set_level(caller, code, change.level, change.effective_from, change.note))
+@route(bp, "/v1/areas/{code}", methods=["PUT"], roles=[Role.HEALTH_AUTHORITY], body=LevelRequest,
+       responds={200: "Area"}, errors=[errors.OUTSIDE_PROVINCE, errors.CONCURRENT_UPDATE],
+       path_parameters={"code": AREA_CODE}, example={"level": "medium"})
+def set_area_level(code: str, caller: Principal, body: LevelRequest) -> dict[str, Any]:
+    """Set an area's risk level (health authority of its province)"""
+    return areas.set_level(caller, code, body.level, body.effective_from, body.note)

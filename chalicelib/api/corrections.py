@@ -1,19 +1,20 @@
 """'I want to correct an error' (GB/T 38963: error correction), and the citizen's own history."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
+from chalicelib import errors
 from chalicelib.api.fields import NoIdNumber
-from chalicelib.api.http import body, ok, principal, query, raw_body, route
+from chalicelib.api.routes import route
 from chalicelib.domain import limits
 from chalicelib.domain.colors import Color
 from chalicelib.domain.corrections import CORRECTABLE
 from chalicelib.models import Model
-from chalicelib.security.access import Role
-from chalicelib.services import corrections, idempotency, throttle
+from chalicelib.security.access import Principal, Role
+from chalicelib.services import corrections
 
 bp = Blueprint(__name__)
 # Reviewers: a province's health authority reviews what its province owns, a national authority what national
@@ -55,54 +56,49 @@ class ListQuery(Model):
     cursor: str | None = Field(default=None, max_length=512)
 
 
-@route(bp, "/v1/corrections", methods=["POST"])
-def file_correction():
-    request = bp.current_request
-    caller = principal(request, Role.CITIZEN)
-    asked = body(request, CorrectionRequest)
-    throttle.check(limits.CORRECTIONS_PER_PERSON, caller.subject)
-    outcome = idempotency.run(caller.subject, "correction", request.headers.get("idempotency-key"), raw_body(request),
-                              lambda: corrections.file(caller, asked.source, asked.reason_code, asked.description,
-                                                       asked.evidence, asked.ref))
-    return ok(outcome.body, outcome.status, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
+REVIEWERS = [Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY]
 
 
-@route(bp, "/v1/corrections", methods=["GET"])
-def list_corrections():
+@route(bp, "/v1/corrections", methods=["POST"], roles=[Role.CITIZEN], body=CorrectionRequest,
+       responds={200: "Correction", 201: "Correction"}, idempotent="correction",
+       limits=[limits.CORRECTIONS_PER_PERSON],
+       errors=[errors.NO_CODE, errors.TOO_MANY_OPEN_CORRECTIONS, errors.CONCURRENT_UPDATE])
+def file_correction(caller: Principal, body: CorrectionRequest) -> tuple[int, dict[str, Any]]:
+    """Ask for a reason of my code to be corrected (201), or find the open request about it (200)"""
+    return corrections.file(caller, body.source, body.reason_code, body.description, body.evidence, body.ref)
+
+
+@route(bp, "/v1/corrections", methods=["GET"], roles=[Role.CITIZEN, *REVIEWERS], query=ListQuery,
+       responds={200: "CorrectionPage"})
+def list_corrections(caller: Principal, query: ListQuery) -> dict[str, Any]:
     """Citizens: their own requests, newest first. Reviewers: their province's queue, oldest first."""
-    request = bp.current_request
-    caller = principal(request, Role.CITIZEN, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
-    params = query(request, ListQuery)
     if caller.role is Role.CITIZEN:
-        return ok(corrections.mine(caller, params.limit, params.cursor))
-    return ok(corrections.review_queue(caller, params.status or "pending", params.limit, params.cursor))
+        return corrections.mine(caller, query.limit, query.cursor)
+    return corrections.review_queue(caller, query.status or "pending", query.limit, query.cursor)
 
 
-@route(bp, "/v1/corrections/{correction_id}", methods=["GET"])
-def read_correction(correction_id: str):
-    caller = principal(bp.current_request, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
-    return ok(corrections.public(corrections.reviewable(caller, correction_id)))
+@route(bp, "/v1/corrections/{correction_id}", methods=["GET"], roles=REVIEWERS, responds={200: "Correction"})
+def read_correction(correction_id: str, caller: Principal) -> dict[str, Any]:
+    """A correction request in my queue"""
+    return corrections.public(corrections.reviewable(caller, correction_id))
 
 
-@route(bp, "/v1/corrections/{correction_id}/decision", methods=["POST"])
-def decide(correction_id: str):
-    request = bp.current_request
-    caller = principal(request, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
-    decision = body(request, DecisionRequest)
-    return ok(corrections.decide(caller, correction_id, decision.decision == "approve", decision.reason,
-                                 decision.period_days, decision.override_color))
+@route(bp, "/v1/corrections/{correction_id}/decision", methods=["POST"], roles=REVIEWERS, body=DecisionRequest,
+       responds={200: "DecidedCorrection"}, errors=[errors.ALREADY_DECIDED, errors.CONCURRENT_UPDATE])
+def decide(correction_id: str, caller: Principal, body: DecisionRequest) -> dict[str, Any]:
+    """Approve or reject a correction request, once"""
+    return corrections.decide(caller, correction_id, body.decision == "approve", body.reason, body.period_days,
+                              body.override_color)
 
 
-@route(bp, "/v1/corrections/{correction_id}/history", methods=["GET"])
-def history_for_review(correction_id: str):
+@route(bp, "/v1/corrections/{correction_id}/history", methods=["GET"], roles=REVIEWERS, responds={200: "History"})
+def history_for_review(correction_id: str, caller: Principal) -> dict[str, Any]:
     """The trail of the person whose request a reviewer is deciding."""
-    caller = principal(bp.current_request, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
-    return ok(corrections.history_for_review(caller, correction_id, limit=100))
+    return corrections.history_for_review(caller, correction_id, limit=100)
 
 
-@route(bp, "/v1/me/history", methods=["GET"])
-def my_history():
-    request = bp.current_request
-    caller = principal(request, Role.CITIZEN)
-    params = query(request, ListQuery)
-    return ok(corrections.history(caller.subject, params.limit, params.cursor))
+@route(bp, "/v1/me/history", methods=["GET"], roles=[Role.CITIZEN], query=ListQuery, responds={200: "History"},
+       tags=["health information query"])
+def my_history(caller: Principal, query: ListQuery) -> dict[str, Any]:
+    """The history of my code's color and reasons"""
+    return corrections.history(caller.subject, query.limit, query.cursor)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import JSON
+from chalicelib.api.routes import route
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/openapi.json", methods=["GET"])
-def openapi_document():
+@route(bp, "/openapi.json", methods=["GET"], responds={200: "OpenApiDocument"})
+def openapi_document() -> Response:
+    """This document"""
     from chalicelib.api import openapi
 
     return Response(body=openapi.cached(bp.current_app), status_code=200,

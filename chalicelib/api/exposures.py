@@ -1,17 +1,19 @@
 """Flights and trains with cases: health authorities publish, anyone asks (co-passenger query)."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api.fields import IsoDate, Note
-from chalicelib.api.http import body, ok, principal, query, route, source_address
+from chalicelib.api.routes import route
 from chalicelib.domain import limits
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.transport import InvalidNumber, Mode, candidates, normalise
 from chalicelib.models import Model
-from chalicelib.security.access import Role
-from chalicelib.services import exposures, throttle
+from chalicelib.security.access import Principal, Role
+from chalicelib.services import exposures
 
 bp = Blueprint(__name__)
 
@@ -68,19 +70,17 @@ class CoPassengerQuery(Model):
         return self
 
 
-@route(bp, "/v1/exposures", methods=["POST"])
-def publish():
-    request = bp.current_request
-    caller = principal(request, Role.HEALTH_AUTHORITY)
-    e = body(request, ExposureRequest)
-    rows = {"from": e.rows.first, "to": e.rows.last} if e.rows else None
-    return ok(exposures.publish(caller, e.mode, e.number, e.date, e.case_type, e.inbound, e.carriages, rows, e.note),
-              201)
+@route(bp, "/v1/exposures", methods=["POST"], roles=[Role.HEALTH_AUTHORITY], body=ExposureRequest,
+       responds={201: "Exposure"})
+def publish(caller: Principal, body: ExposureRequest) -> dict[str, Any]:
+    """Publish a flight or train with cases"""
+    rows = {"from": body.rows.first, "to": body.rows.last} if body.rows else None
+    return exposures.publish(caller, body.mode, body.number, body.date, body.case_type, body.inbound, body.carriages,
+                             rows, body.note)
 
 
-@route(bp, "/v1/exposures", methods=["GET"])
-def co_passenger_query():
-    request = bp.current_request
-    params = query(request, CoPassengerQuery)
-    throttle.check(limits.EXPOSURE_QUERIES_PER_ADDRESS, source_address(request))
-    return ok(exposures.query(params.number, params.date))
+@route(bp, "/v1/exposures", methods=["GET"], query=CoPassengerQuery, responds={200: "CoPassengerAnswer"},
+       limits=[limits.EXPOSURE_QUERIES_PER_ADDRESS])
+def co_passenger_query(query: CoPassengerQuery) -> dict[str, Any]:
+    """Co-passenger query: was a case on this flight or train?"""
+    return exposures.query(query.number, query.date)

@@ -1,27 +1,26 @@
 """Request parsing and response shaping shared by every blueprint.
 
-Route functions parse with `body(model)`, authorise with `principal(*roles)`,
-call a service and return `ok(...)`. Domain errors become the one error shape
-here; Chalice's own refusals (405, 415, 500) are rewritten by `error_middleware`.
+Declared routes (chalicelib/api/routes.py) authorise with `principal`, read with `body` and `query`, and answer
+with `ok`. Domain errors become the one error shape here; Chalice's own refusals (405, 415, 500) are rewritten
+by `error_middleware`.
 """
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice import Blueprint, Response
+from chalice import Response
 from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import errors
 from chalicelib.errors import (
     ApiError,
     MalformedRequest,
     PayloadTooLarge,
-    ServiceUnavailable,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -30,7 +29,6 @@ from chalicelib.models import validation_details
 from chalicelib.security import access
 from chalicelib.security.access import Principal, Role
 from chalicelib.settings import get_settings
-from chalicelib.store.dynamo import is_overload
 
 log = logging.getLogger("healthcode.api")
 M = TypeVar("M", bound=BaseModel)
@@ -61,32 +59,6 @@ def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> R
     return Response(body=body, status_code=status, headers={"Content-Type": JSON, **NO_STORE, **(headers or {})})
 
 
-def route(bp: Blueprint, path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """`bp.route` whose view turns domain errors into the one error shape."""
-    def register(view: Callable[..., Response]) -> Callable[..., Response]:
-        @functools.wraps(view)
-        def handled(*args: Any, **kwargs: Any) -> Response:
-            try:
-                return view(*args, **kwargs)
-            except ApiError as error:
-                return error_response(error)
-            except Exception as exc:
-                if not is_overload(exc):
-                    raise
-                log.warning("database overloaded or unreachable", extra={"error_code": type(exc).__name__})
-                return error_response(ServiceUnavailable(
-                    "The service is busy; try again in a moment. Checkpoints can verify codes offline with the "
-                    "published keys (/.well-known/jwks.json) meanwhile.", code="overloaded"))
-        handled.answers_overload = True  # type: ignore[attr-defined]  # for the OpenAPI document's 503
-        bp.route(path, **options)(handled)
-        return view
-    return register
-
-
-def current(bp: Blueprint) -> Request:
-    return bp.current_request
-
-
 def principal(request: Request, *roles: Role) -> Principal:
     return access.require(request.headers.get("authorization"), *roles)
 
@@ -110,9 +82,9 @@ def parse(model: type[M], raw: bytes) -> M:
     except ValidationError as exc:
         kinds = {e["type"] for e in exc.errors()}
         if "json_invalid" in kinds:
-            raise MalformedRequest("The body is not valid JSON.", code="malformed_json") from None
+            raise MalformedRequest("The body is not valid JSON.") from None
         if "model_type" in kinds and not raw.strip().startswith(b"{"):
-            raise MalformedRequest("The body must be a JSON object.", code="malformed_json") from None
+            raise MalformedRequest("The body must be a JSON object.") from None
         raise ValidationFailed("The request has invalid fields.", validation_details(exc, model)) from None
 
 
@@ -137,9 +109,10 @@ def query(request: Request, model: type[M]) -> M:
         raise ValidationFailed("The query has invalid parameters.", validation_details(exc, model)) from None
 
 
-_CHALICE_CODES = {"MethodNotAllowedError": "method_not_allowed", "UnsupportedMediaType": "unsupported_media_type",
-                  "BadRequest": "bad_request", "InternalServerError": "internal_error",
-                  "NotFoundError": "not_found"}
+# Chalice's own refusals (its error `Code`s), as the registered codes they are answered with
+CHALICE_CODES = {"MethodNotAllowedError": errors.METHOD_NOT_ALLOWED,
+                 "UnsupportedMediaType": errors.UNSUPPORTED_MEDIA_TYPE, "BadRequest": errors.BAD_REQUEST,
+                 "InternalServerError": errors.INTERNAL_ERROR, "NotFoundError": errors.NOT_FOUND}
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -149,11 +122,12 @@ def error_middleware(event: Request, get_response: Callable[[Request], Response]
         response = get_response(event)
     except Exception:  # pragma: no cover - Chalice already turns view errors into 500s
         log.exception("unhandled error")
-        return Response(body=error_body("internal_error", "An internal error occurred."), status_code=500,
+        return Response(body=error_body(errors.INTERNAL_ERROR.code, "An internal error occurred."), status_code=500,
                         headers={"Content-Type": JSON})
     payload = response.body
     if isinstance(payload, dict) and set(payload) == {"Code", "Message"}:
-        code = _CHALICE_CODES.get(payload["Code"]) or _SNAKE.sub("_", payload["Code"]).lower()
+        known = CHALICE_CODES.get(payload["Code"])
+        code = known.code if known else _SNAKE.sub("_", payload["Code"]).lower()
         message = payload["Message"] if response.status_code < 500 else "An internal error occurred."
         response.body = error_body(code, message)
         response.headers = {**response.headers, "Content-Type": JSON}

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from chalicelib.api.http import JSON
+from chalicelib.api.routes import route
 from chalicelib.security import qr_tokens
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/.well-known/jwks.json", methods=["GET"])
-def jwks():
+@route(bp, "/.well-known/jwks.json", methods=["GET"], responds={200: "Jwks"}, tags=["code verification"])
+def jwks() -> Response:
+    """Public keys for offline verification of our QR tokens"""
     return Response(body=qr_tokens.jwks(get_settings().qr_token_ttl), status_code=200,
-                    headers={"Content-Type": "application/json", "Cache-Control": "public, max-age=300"})
+                    headers={"Content-Type": JSON, "Cache-Control": "public, max-age=300"})

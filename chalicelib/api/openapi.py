@@ -1,47 +1,39 @@
-"""The OpenAPI 3.1 document of the API, generated from the Chalice route table and the pydantic models.
+"""The OpenAPI 3.1 document of the API, built from the routes' declarations (chalicelib/api/routes.py).
 
 `GET /openapi.json` serves it (chalicelib/api/docs.py, which imports this module only when asked);
 docs/openapi.json is the committed copy and tests/test_openapi.py fails
 when that copy is stale. Regenerate it with `make openapi`, i.e.
 `.venv/bin/python -m chalicelib.api.openapi > docs/openapi.json`.
 
-Where each part comes from, so that a new route documents itself without an edit here:
-- paths, methods, path parameters and request content types: the route table (`app.routes`); each path
-  parameter's shape: PATH_PARAMETERS (the ids the platform issues, chalicelib/domain/identifiers.py), or
-  the operation's `path` in the OPERATIONS table (division and province codes);
-- request body and query models: read from the view's code, the model it passes to `body(request, M)`,
-  `parse(M, raw)` or `query(request, M)` (names resolved in the view's module, aliases included);
-- who may call it: the roles the view passes to `principal(request, Role.X, ...)`, directly or through a
-  helper function of its own module; no call means a public operation;
-- success statuses: the constant status passed to `ok(...)` or `Response(status_code=...)`;
-- error statuses: those the parsing, authorisation and idempotency helpers it calls can raise;
-- rate limits (a 429 with Retry-After, and `x-rate-limits`): the named limits of chalicelib/domain/limits.py
-  that list the operation;
-- what code cannot tell (response bodies, GB/T 38963 names, headers, errors raised deep in a
-  service): the OPERATIONS table below, by (method, path). A route missing from it gets a permissive
-  object as its success body.
+Where each part comes from:
+- paths, methods, path parameters and request content types: the route table (`app.routes`);
+- everything else, from what each route declared where it is defined: its roles (security), body and query
+  models, response models by status (chalicelib/api/schemas.py), idempotency (the Idempotency-Key header and
+  Idempotent-Replayed), rate limits (a 429 with Retry-After, and `x-rate-limits`), path parameters' shapes,
+  GB/T 38963 tags and a request example; its summary is the view's docstring;
+- error statuses, and the codes of each (`x-error-codes`): the registry (chalicelib/errors.py) entries that
+  what it declared can answer (a token: 401 and 403; a body: 400, 413, 415 and 422; ...), and those it
+  declares are refused below it.
 Only the JSON API is documented: paths under API_PREFIXES (the static web client is not part of it).
 """
 from __future__ import annotations
 
-import ast
 import functools
 import inspect
 import json
+import re
 import sys
-import textwrap
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
-from chalice import Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib import errors
 from chalicelib.api import http, schemas
-from chalicelib.domain import identifiers, limits
+from chalicelib.api.routes import Declared, declaration
+from chalicelib.errors import ErrorCode
 from chalicelib.security.access import SYSTEM_ROLES, Role
-from chalicelib.services import idempotency
 
 API_PREFIXES = ("/v1/", "/.well-known/", "/openapi.json")
 BEARER, CLIENT = "citizenBearer", "systemClient"
@@ -61,26 +53,21 @@ GBT_38963 = {
 # a path prefix whose every operation maps to one GB/T 38963 operation (new routes under it included)
 GBT_PREFIXES = {"/v1/corrections": "error correction"}
 
-ERRORS = {  # status -> (component name, when)
-    400: ("BadRequest", "The body is not JSON or not a JSON object (`malformed_json`), or another malformed request"),
-    401: ("Unauthenticated", "No, an invalid or an expired access token (`unauthenticated`, `token_expired`); "
-                             "unknown client, wrong secret or unreadable HTTP Basic credentials (`invalid_client`)"),
-    403: ("Forbidden", "The caller's role may not do this, or not for this province or area"),
-    404: ("NotFound", "No such resource (or not one the caller may see)"),
-    409: ("Conflict", "The record changed under us, a request with this Idempotency-Key is in progress, or the "
-                      "state does not allow it"),
-    413: ("PayloadTooLarge", "The body is larger than the limit (64 KiB; 512 KiB for province batches)"),
-    415: ("UnsupportedMediaType", "A `Content-Type` other than `application/json` (or form data at "
-                                  "/v1/oauth/token), or none with a body, on any method"),
-    422: ("ValidationFailed", "Invalid fields or query parameters; `details` names each"),
-    429: ("TooManyRequests", "A rate limit of the operation is spent (`too_many_requests`; docs/limits.md); retry "
-                             "after `Retry-After` seconds, when its window resets"),
-    503: ("Overloaded", "The database stayed throttled or unreachable (`overloaded`); retry after `Retry-After` "
-                        "seconds. Checkpoints verify QR tokens offline with /.well-known/jwks.json meanwhile"),
-}
-BODY_ERRORS = {400, 413, 415, 422}
+# The shared error responses by status: their descriptions list the registry's codes of that status
+ERRORS = {400: "BadRequest", 401: "Unauthenticated", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
+          413: "PayloadTooLarge", 415: "UnsupportedMediaType", 422: "ValidationFailed", 429: "TooManyRequests",
+          503: "Overloaded"}
 RETRY_AFTER = {"description": "Seconds to wait before retrying", "required": True,
                "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+
+# What each part of a declaration can be refused with, before or around the view
+EVERY_ROUTE = (errors.UNSUPPORTED_MEDIA_TYPE,   # Chalice refuses another Content-Type on every method, GET included
+               errors.OVERLOADED)               # the route wrapper, when DynamoDB stays throttled
+ROLES = (errors.UNAUTHENTICATED, errors.TOKEN_EXPIRED, errors.FORBIDDEN)
+BODY = (errors.MALFORMED_JSON, errors.PAYLOAD_TOO_LARGE, errors.UNSUPPORTED_MEDIA_TYPE)
+QUERY = (errors.VALIDATION_FAILED,)
+IDEMPOTENT = (errors.VALIDATION_FAILED, errors.REQUEST_IN_PROGRESS, errors.IDEMPOTENCY_KEY_REUSED)
+LIMITED = (errors.TOO_MANY_REQUESTS,)
 
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -89,225 +76,94 @@ IDEMPOTENCY_KEY = {
                    "`idempotency_key_reused`).",
     "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_\-:.]{1,128}$"},
 }
-OAUTH_FORM = {
-    "type": "object", "required": ["grant_type"],
-    "description": "RFC 6749 §4.4. Send the credentials as HTTP Basic (client_secret_basic) or as "
-                   "client_id and client_secret here (client_secret_post).",
-    "properties": {"grant_type": {"const": "client_credentials"}, "client_id": {"type": "string"},
-                   "client_secret": {"type": "string"}},
-}
-JWKS = {
-    "type": "object", "required": ["keys"],
-    "description": "RFC 7517 key set: the public keys (ES256) that sign QR tokens, with their validity.",
-    "properties": {"keys": {"type": "array", "items": {"type": "object", "required": ["kty", "kid"],
-                                                       "properties": {"kty": {"type": "string"},
-                                                                      "kid": {"type": "string"}}}}},
-}
+IDEMPOTENT_REPLAYED = {"description": "`true` when this is the stored answer of an earlier request with the same "
+                                      "Idempotency-Key", "schema": {"type": "string", "enum": ["true"]}}
 PERMISSIVE = {"type": "object", "description": "Not yet specified in this document: a JSON object."}
-
-
-def _issued(shape: Any, what: str, code: str) -> dict[str, Any]:
-    return {"description": f"{what}, as the platform issued it; any other value is `404 {code}`",
-            "schema": {"type": "string", "pattern": f"^{shape.pattern}$"}}
-
-
-# Path parameters by name: the shapes of the ids the platform issues (chalicelib/domain/identifiers.py)
-PATH_PARAMETERS = {
-    "webhook_id": _issued(identifiers.WEBHOOK_ID, "The subscription's `id`", "unknown_webhook"),
-    "delivery_id": _issued(identifiers.EVENT_ID, "The delivery's `id`", "unknown_delivery"),
-    "correction_id": _issued(identifiers.CORRECTION_ID, "The request's `id`", "unknown_correction"),
-}
-PROVINCE_CODE = {"description": "A two-digit GB/T 2260 province code; a province that registered no keys (or "
-                                 "no province) is `404 unknown_province`",
-                  "schema": {"type": "string", "pattern": f"^{identifiers.PROVINCE.pattern}$"}}
-AREA_CODE = {"description": "A six-digit GB/T 2260 division code; any other is `404 unknown_area`",
-             "schema": {"type": "string", "pattern": "^[0-9]{6}$"}}
 WWW_AUTHENTICATE = {"description": "How to authenticate: `Bearer` with an access token; `Basic` at "
                                    "/v1/oauth/token, with the client's id and secret (RFC 6749 §5.2)",
                     "required": True, "schema": {"type": "string", "pattern": "^(Bearer|Basic) "}}
-
-
-@dataclass(frozen=True)
-class Op:
-    """What the code of a view cannot tell about its operation."""
-    summary: str = ""
-    gbt: tuple[str, ...] = ()                                   # GB/T 38963 tags
-    ok: dict[int, Any] = field(default_factory=dict)            # status -> model, schema dict, or {media: schema}
-    errors: frozenset[int] = frozenset()                        # raised deeper than the view's own code
-    query: dict[str, dict[str, Any]] = field(default_factory=dict)  # parameter schema overrides
-    body: dict[str, Any] | None = None                          # request body schema by media type (override)
-    example: dict[str, Any] | None = None                       # a request body example
-    params: dict[str, Any] = field(default_factory=dict)        # parameter examples by name
-    path: dict[str, dict[str, Any]] = field(default_factory=dict)   # path parameters, where not PATH_PARAMETERS
-
-
-OPERATIONS: dict[tuple[str, str], Op] = {
-    ("POST", "/v1/sessions"): Op(
-        "Log in as a citizen: an ID token from the identity provider, or (dev/test) a self-asserted identity",
-        ("code invocation application",), {201: schemas.CitizenSession}, frozenset({401, 403}),
-        example={"self_asserted": {"name": "王小明", "id_number": "510104199001011230", "phone": "13800000000"}}),
-    ("POST", TOKEN_URL): Op(
-        "OAuth 2.0 client credentials: a system client's access token", ("code invocation application",),
-        {200: schemas.ClientToken}, frozenset({401}),
-        body={"application/x-www-form-urlencoded": OAUTH_FORM, "application/json": OAUTH_FORM},
-        example={"grant_type": "client_credentials", "client_id": "ch_0123456789abcdef",
-                 "client_secret": "hcs_the-secret-ops-printed-once"}),
-    ("POST", "/v1/codes"): Op(
-        "Apply for a health code with a health declaration (201 the first time, 200 for an update)",
-        ("health declaration", "code generation"), {200: schemas.HealthCode, 201: schemas.HealthCode},
-        frozenset({409}), example={"temperature": 36.5, "symptoms": [], "contact_with_cases": False,
-                                   "stayed_in_high_risk_area": False, "current_area": "510104"}),
-    ("GET", "/v1/codes/me"): Op("My health code: live color and every live reason", ("health information query",),
-                                {200: schemas.HealthCode}, frozenset({404})),
-    ("GET", "/v1/codes/me/qr"): Op(
-        "A fresh QR token for my code, valid for a few minutes; `format=svg` or `format=png` (with "
-        "`Accept: image/png`) renders it", ("code generation",),
-        {200: {"application/json": schemas.QrToken, "image/svg+xml": {"type": "string"},
-               "image/png": {"type": "string", "contentMediaType": "image/png"}}},
-        frozenset({400, 404, 409}), query={"format": {"type": "string", "enum": ["text", "svg", "png"],
-                                                      "default": "text"}}),
-    ("POST", "/v1/verifications"): Op(
-        "Verify a scanned QR token; a refusal is `valid: false` with a reason, not an error",
-        ("code verification",), {200: {"oneOf": [schemas.VerificationAccepted, schemas.VerificationRefused]}},
-        example={"token": "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.e30.c2ln", "checkpoint_id": "gate-3",
-                 "temperature": 36.6}),
-    ("GET", "/.well-known/jwks.json"): Op("Public keys for offline verification of our QR tokens",
-                                          ("code verification",), {200: JWKS}),
-    ("GET", "/v1/provinces/{code}/keys"): Op("A province's registered public keys (trust list)",
-                                             ("code verification",), params={"code": "44"},
-                                             path={"code": PROVINCE_CODE}),
-    ("PUT", "/v1/provinces/{code}/keys"): Op("Register my province's public keys (trust list)",
-                                             path={"code": PROVINCE_CODE}),
-    ("POST", "/v1/trips"): Op("Declare a trip of the last 14 days", ("trip declaration",),
-                              {201: schemas.Trip}, frozenset({409}),
-                              example={"date": "2026-01-15", "from": "440106", "to": "510104", "mode": "train",
-                                       "number": "G1234", "carriage": 5, "seat": "12F"}),
-    ("GET", "/v1/trips"): Op("My trips of the last 14 days, newest first", ("trip declaration",),
-                             {200: schemas.TripPage}),
-    ("POST", "/v1/checkins"): Op("Daily health check-in", ("health declaration",), {201: schemas.CheckIn},
-                                 example={"area": "440106", "temperature": 36.6, "symptoms": []}),
-    ("GET", "/v1/me/risk"): Op("My risk prompt: color, reasons and what to do", ("health information query",)),
-    ("GET", "/v1/me/cities"): Op("Cities I stayed in over the last 14 days", ("health information query",)),
-    ("GET", "/v1/me/local-codes"): Op("Provinces' local codes held for me", ("health information query",)),
-    ("GET", "/v1/me/lookups"): Op("Which provinces looked me up, when and why", ("health information query",)),
-    ("GET", "/v1/me/history"): Op("The history of my code's color and reasons", ("health information query",)),
-    ("POST", "/v1/sync/lookups"): Op("A province looks people up (audited, shown to each person)",
-                                     ("health information query",),
-                                     example={"id_numbers": ["510104199001011230"],
-                                              "purpose": "Arrival screening at Guangzhou South"}),
-    ("GET", "/v1/exposures"): Op("Co-passenger query: was a case on this flight or train?"),
-    ("POST", "/v1/exposures"): Op("Publish a flight or train with cases"),
-    ("PUT", "/v1/areas/{code}"): Op("Set an area's risk level (health authority of its province)",
-                                    params={"code": "510104"}, example={"level": "medium"}, path={"code": AREA_CODE}),
-    ("GET", "/v1/areas/{code}"): Op("An area's risk level", params={"code": "510104"}, path={"code": AREA_CODE}),
-    ("POST", "/v1/health-statuses"): Op("Set a person's medical status (health authority)",
-                                        example={"id_number": "510104199001011230", "status": "recovered"}),
-    ("POST", "/v1/webhooks"): Op("Subscribe a webhook; its signing secret is shown once", (), {}, frozenset({409}),
-                                 example={"url": "https://hooks.example.gov.cn/healthcode",
-                                          "event_types": ["area.level_changed", "person.color_changed"]}),
-    ("PATCH", "/v1/webhooks/{webhook_id}"): Op("Change a webhook", (), {}, frozenset({409})),
-    ("GET", "/openapi.json"): Op("This document", (), {200: {"type": "object", "required": ["openapi", "paths"]}}),
-}
+REQUEST_ID = {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}}
+METHOD_ORDER = ("GET", "PUT", "POST", "PATCH", "DELETE")
 
 
 # ---------------------------------------------------------------------------------------------------
-# What a view's code says
+# What a declaration says
 
 
-@dataclass
-class ViewFacts:
-    bodies: list[type[BaseModel]] = field(default_factory=list)
-    queries: list[type[BaseModel]] = field(default_factory=list)
-    roles: list[Role] = field(default_factory=list)
-    statuses: set[int] = field(default_factory=set)
-    unknown_status: bool = False
-    idempotent: bool = False
-    authorises: bool = False
+def declared(entry: Any, method: str, path: str) -> Declared:
+    found = declaration(entry.view_function)
+    if found is None:
+        raise LookupError(f"{method} {path} declares nothing: register it with chalicelib.api.routes.route")
+    return found
 
 
-def _target(view: Callable[..., Any]) -> Callable[..., Any]:
-    return inspect.unwrap(view)
+def _model(value: Any) -> type[BaseModel] | None:
+    """A response model: named (chalicelib/api/schemas.py), or given."""
+    if isinstance(value, str):
+        found = getattr(schemas, value, None)
+        if not (isinstance(found, type) and issubclass(found, BaseModel)):
+            raise LookupError(f"chalicelib/api/schemas.py has no model {value}")
+        return found
+    return value if isinstance(value, type) and issubclass(value, BaseModel) else None
 
 
-def read_view(view: Callable[..., Any], depth: int = 0) -> ViewFacts:
-    """What the view's source says; follows calls to helper functions of its own module (two levels)."""
-    view = _target(view)
-    facts = ViewFacts()
-    names = view.__globals__
-    tree = ast.parse(textwrap.dedent(inspect.getsource(view)))
-
-    def resolve(node: ast.AST) -> Any:
-        if isinstance(node, ast.Name):
-            return names.get(node.id)
-        if isinstance(node, ast.Attribute):
-            owner = resolve(node.value)
-            return getattr(owner, node.attr, None) if owner is not None else None
-        return None
-
-    def model(node: ast.AST) -> type[BaseModel] | None:
-        found = resolve(node)
-        return found if isinstance(found, type) and issubclass(found, BaseModel) else None
-
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        func = resolve(node.func)
-        args = node.args
-        if (func is http.body and len(args) >= 2 and (m := model(args[1]))
-                or func is http.parse and args and (m := model(args[0]))):
-            facts.bodies.append(m)
-        elif func is http.query and len(args) >= 2 and (m := model(args[1])):
-            facts.queries.append(m)
-        elif func is http.principal:
-            facts.authorises = True
-            facts.roles += [role for arg in args[1:] if isinstance(role := resolve(arg), Role)]
-        elif func is http.ok:
-            status = args[1] if len(args) >= 2 else next((k.value for k in node.keywords if k.arg == "status"), None)
-            if status is None:
-                facts.statuses.add(200)
-            elif isinstance(status, ast.Constant) and isinstance(status.value, int):
-                facts.statuses.add(status.value)
-            else:
-                facts.unknown_status = True
-        elif func is Response:
-            status = next((k.value for k in node.keywords if k.arg == "status_code"), None)
-            if isinstance(status, ast.Constant) and isinstance(status.value, int):
-                facts.statuses.add(status.value)
-        elif func is idempotency.run:
-            facts.idempotent = True
-        elif (inspect.isfunction(func) and func.__module__ == view.__module__ and func is not view
-              and depth < 2):
-            helper = read_view(func, depth + 1)
-            facts.bodies += helper.bodies
-            facts.queries += helper.queries
-            facts.roles += helper.roles
-            facts.authorises |= helper.authorises
-    facts.roles = sorted(set(facts.roles), key=list(Role).index)
-    return facts
+def _media(spec: Any) -> dict[str, Any]:
+    """A response's content by media type: a spec that is not already by media type is JSON."""
+    if isinstance(spec, dict) and spec and all("/" in k for k in spec):
+        return spec
+    return {http.JSON: spec}
 
 
-# ---------------------------------------------------------------------------------------------------
-# The document
+def _alternatives(schema: dict[str, Any]) -> list[Any]:
+    return [item for key in ("oneOf", "anyOf") for item in schema.get(key, [])]
+
+
+def _models_in(spec: Any) -> Iterable[type[BaseModel]]:
+    """The models a response spec names: itself, by media type, or among a schema's alternatives."""
+    for media_spec in _media(spec).values():
+        if (model := _model(media_spec)) is not None:
+            yield model
+        elif isinstance(media_spec, dict):
+            for alternative in _alternatives(media_spec):
+                yield from _models_in(alternative)
 
 
 def _schema_ref(value: Any, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
-    if isinstance(value, type) and issubclass(value, BaseModel):
-        return refs[value]
+    if (model := _model(value)) is not None:
+        return refs[model]
     if isinstance(value, dict):
         return {k: ([_schema_ref(v, refs) for v in vs] if k in ("oneOf", "anyOf") else vs)
                 for k, vs in value.items()}
     raise TypeError(f"not a schema: {value!r}")
 
 
-def _models_in(value: Any) -> Iterable[type[BaseModel]]:
-    if isinstance(value, type) and issubclass(value, BaseModel):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _models_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _models_in(item)
+def answers(route: Declared, path_args: Iterable[str]) -> list[ErrorCode]:
+    """Every registered refusal the route can answer, by status, in the registry's order."""
+    found = {*EVERY_ROUTE, *route.errors}
+    if route.roles:
+        found.update(ROLES)
+    if route.body is not None:
+        # a body read another way than as JSON (the OAuth token endpoint) declares how it refuses a bad one
+        found.update(BODY if route.read_body else (*BODY, errors.VALIDATION_FAILED))
+    if route.query is not None:
+        found.update(QUERY)
+    if route.idempotent:
+        found.update(IDEMPOTENT)
+    if route.limits:
+        found.update(LIMITED)
+    for name in path_args:
+        parameter = route.path_parameter(name)
+        found.add(parameter.unknown if parameter else errors.NOT_FOUND)
+    return [e for e in errors.CATALOGUE if e in found]
+
+
+def summary(view: Any) -> str:
+    """The docstring's first paragraph, on one line."""
+    return " ".join((inspect.getdoc(view) or "").split("\n\n")[0].split())
+
+
+# ---------------------------------------------------------------------------------------------------
+# The document
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -320,31 +176,22 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if not (k == "default" and v is None)}
 
 
-def _media(ok: Any) -> dict[str, Any]:
-    if isinstance(ok, dict) and ok and all("/" in k for k in ok):
-        return ok
-    return {http.JSON: ok}
-
-
-def _operations(app: Any) -> list[tuple[str, str, Any]]:
+def _operations(app: Any) -> list[tuple[str, str, Any, Declared]]:
     found = []
     for path, methods in app.routes.items():
         if not path.startswith(API_PREFIXES):
             continue
         for method, entry in methods.items():
-            found.append((path, method.upper(), entry))
-    return sorted(found, key=lambda f: (f[0], ["GET", "PUT", "POST", "PATCH", "DELETE"].index(f[1])
-                                        if f[1] in ("GET", "PUT", "POST", "PATCH", "DELETE") else 9))
+            found.append((path, method.upper(), entry, declared(entry, method.upper(), path)))
+    return sorted(found, key=lambda f: (f[0], METHOD_ORDER.index(f[1]) if f[1] in METHOD_ORDER else 9))
 
 
 def build(app: Any) -> dict[str, Any]:
-    operations = [(path, method, entry, read_view(entry.view_function), OPERATIONS.get((method, path), Op()))
-                  for path, method, entry in _operations(app)]
+    operations = _operations(app)
     models: list[type[BaseModel]] = [schemas.Error]
-    for _, _, _, facts, op in operations:
-        models += facts.bodies + facts.queries
-        for ok in op.ok.values():
-            models += list(_models_in(ok))
+    for _, _, _, route in operations:
+        models += [m for m in (route.body, route.query) if m is not None]
+        models += [m for spec in route.responds.values() if spec is not None for m in _models_in(spec)]
     models = list(dict.fromkeys(models))
     keys, top = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     refs = {m: keys[(m, "validation")] for m in models}
@@ -352,8 +199,8 @@ def build(app: Any) -> dict[str, Any]:
 
     paths: dict[str, dict[str, Any]] = {}
     used_tags: set[str] = set()
-    for path, method, entry, facts, op in operations:
-        paths.setdefault(path, {})[method.lower()] = _operation(path, method, entry, facts, op, refs,
+    for path, method, entry, route in operations:
+        paths.setdefault(path, {})[method.lower()] = _operation(path, method, entry, route, refs,
                                                                 components_schemas, used_tags)
 
     tags = [{"name": name, "description": f"GB/T 38963-2020 {clause} {zh}"}
@@ -391,107 +238,99 @@ def build(app: Any) -> dict[str, Any]:
     }
 
 
-def _operation(path: str, method: str, entry: Any, facts: ViewFacts, op: Op, refs: dict[type[BaseModel], Any],
+def _operation(path: str, method: str, entry: Any, route: Declared, refs: dict[type[BaseModel], Any],
                components: dict[str, Any], used_tags: set[str]) -> dict[str, Any]:
-    view = _target(entry.view_function)
+    view = inspect.unwrap(entry.view_function)
     module = view.__module__.rsplit(".", 1)[-1]
-    doc = inspect.getdoc(view) or ""
-    gbt = op.gbt or tuple(t for prefix, t in GBT_PREFIXES.items() if path.startswith(prefix))
+    unknown = set(route.tags) - set(GBT_38963)
+    if unknown:
+        raise ValueError(f"{method} {path}: {sorted(unknown)} are not GB/T 38963 operations ({list(GBT_38963)})")
+    gbt = route.tags or tuple(t for prefix, t in GBT_PREFIXES.items() if path.startswith(prefix))
     tags = list(gbt) or [path.split("/")[2] if path.startswith("/v1/") else "discovery"]
     used_tags.update(tags)
     result: dict[str, Any] = {"operationId": f"{module}_{entry.view_name}", "tags": tags}
-    summary = op.summary or doc.split("\n")[0]
-    if summary:
-        result["summary"] = summary
+    if said := summary(view):
+        result["summary"] = said
     if gbt:
         result["x-gbt-38963"] = [f"{GBT_38963[t][0]} {GBT_38963[t][1]}" for t in gbt]
 
-    parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True,
-         **(op.path.get(name) or PATH_PARAMETERS.get(name) or {"schema": {"type": "string", "minLength": 1}}),
-         **({"example": op.params[name]} if name in op.params else {})}
-        for name in entry.view_args]
-    for query_model in facts.queries:
-        properties = components_schema_of(query_model, refs, components).get("properties", {})
-        for name, info in query_model.model_fields.items():
+    parameters: list[dict[str, Any]] = []
+    for name in entry.view_args:
+        shape = route.path_parameter(name)
+        described = ({"description": shape.description, "schema": {"type": "string", "pattern": f"^{shape.pattern}$"},
+                      **({"example": shape.example} if shape.example is not None else {})}
+                     if shape else {"schema": {"type": "string", "minLength": 1}})
+        parameters.append({"name": name, "in": "path", "required": True, **described})
+    if route.query is not None:
+        properties = components_schema_of(route.query, refs, components).get("properties", {})
+        for name, info in route.query.model_fields.items():
             key = info.alias or name
-            schema = op.query.get(key) or _without_null({k: v for k, v in properties.get(key, {}).items()
-                                                        if k not in ("title", "description")})
-            parameter = {"name": key, "in": "query", "required": info.is_required(), "schema": schema}
+            shown = {k: v for k, v in properties.get(key, {}).items() if k not in ("title", "description")}
+            parameter = {"name": key, "in": "query", "required": info.is_required(), "schema": _without_null(shown)}
             if info.description:
                 parameter["description"] = info.description
             parameters.append(parameter)
-    if facts.idempotent:
+    if route.idempotent:
         parameters.append(IDEMPOTENCY_KEY)
     if parameters:
         result["parameters"] = parameters
 
-    errors = set(op.errors)
-    example = {"example": op.example} if op.example is not None else {}
-    if op.body is not None:
-        result["requestBody"] = {"required": True,
-                                 "content": {k: {"schema": v, **example} for k, v in op.body.items()}}
-        errors |= BODY_ERRORS
-    elif facts.bodies:
-        body_schema = refs[facts.bodies[0]]
-        result["requestBody"] = {"required": True,
-                                 "content": {ct: {"schema": body_schema, **example} for ct in entry.content_types}}
-        errors |= BODY_ERRORS
-    errors.add(415)  # Chalice refuses a Content-Type other than the route's on every method, GET included
-    if facts.queries:
-        errors.add(422)
-    if entry.view_args:
-        errors.add(404)
-    if facts.idempotent:
-        errors |= {409, 422}
-    if getattr(entry.view_function, "answers_overload", False):  # chalicelib/api/http.py route()
-        errors.add(503)
-    rate_limits = limits.on(method, path)
+    if route.body is not None:
+        example = {"example": route.example} if route.example is not None else {}
+        result["requestBody"] = {"required": True, "content": {ct: {"schema": refs[route.body], **example}
+                                                               for ct in entry.content_types}}
+    rate_limits = route.rate_limits
     if rate_limits:
-        errors.add(429)
         result["x-rate-limits"] = [{"name": limit.name, "per": limit.per.name.lower(), "count": limit.count,
                                     "window_seconds": limit.window, "counts": limit.what} for limit in rate_limits]
+    result["security"] = [{BEARER: []} if role is Role.CITIZEN else {CLIENT: [role.value]} for role in route.roles]
 
-    security = []
-    for role in facts.roles:
-        security.append({BEARER: []} if role is Role.CITIZEN else {CLIENT: [role.value]})
-    result["security"] = security
-    if security:
-        errors |= {401, 403}
-
+    if not route.success:
+        raise ValueError(f"{method} {path} declares no success response (`responds`)")
     responses: dict[str, Any] = {}
-    statuses = set(op.ok) or set(facts.statuses) or {200}
-    if facts.unknown_status and not op.ok:
-        statuses |= {200, 201}
-    for status in sorted(statuses):
-        if status == 204:
-            responses["204"] = {"description": "Done; no content",
-                                "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}}}
+    for status in route.success:
+        spec = route.responds[status]
+        if spec is None:
+            responses[str(status)] = {"description": "Done; no content", "headers": REQUEST_ID}
             continue
-        ok = op.ok.get(status, PERMISSIVE)
-        headers = {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}}
-        if facts.idempotent:
-            headers["Idempotent-Replayed"] = {"description": "`true` when this is the stored answer of an earlier "
-                                                             "request with the same Idempotency-Key",
-                                              "schema": {"type": "string", "enum": ["true"]}}
-        responses[str(status)] = {"description": "OK" if status < 300 else "See description",
-                                  "headers": headers,
+        headers = {**REQUEST_ID, **({"Idempotent-Replayed": IDEMPOTENT_REPLAYED} if route.idempotent else {})}
+        responses[str(status)] = {"description": "OK" if status < 300 else "See description", "headers": headers,
                                   "content": {media: {"schema": _schema_ref(s, refs)}
-                                              for media, s in _media(ok).items()}}
-    for status in sorted(errors):
-        responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
+                                              for media, s in _media(spec).items()}}
+    refused = answers(route, entry.view_args)
+    for status in sorted({e.status for e in refused}):
+        responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status]}"}
     result["responses"] = responses
+    result["x-error-codes"] = {str(status): [e.code for e in refused if e.status == status]
+                               for status in sorted({e.status for e in refused})}
     return result
 
 
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+
+
+def _plain(markdown: str) -> str:
+    """Registry text with its links, which are relative to docs/, spelled out as paths of the repository."""
+    def spelled(link: re.Match[str]) -> str:
+        text, target = link.groups()
+        if target.startswith("#"):   # "[below](#cursors)": a section of docs/errors.md itself
+            return f"docs/errors.md{target}"
+        return f"docs/{target}" if text == target else f"{text} (docs/{target})"
+    return _LINK.sub(spelled, markdown)
+
+
 def error_responses(error_schema: dict[str, Any]) -> dict[str, Any]:
-    """The shared error responses, each in the one error shape; a 429 and a 503 also say when to come back."""
-    responses = {name: {"description": when, "headers": {"X-Request-Id": {"$ref": "#/components/headers/RequestId"}},
-                        "content": {http.JSON: {"schema": error_schema}}}
-                 for name, when in ERRORS.values()}
+    """The shared error responses, each in the one error shape, describing the registry's codes of its status; a
+    429 and a 503 also say when to come back."""
+    responses = {}
+    for status, name in ERRORS.items():
+        codes = " ".join(f"`{e.code}`: {_plain(e.when)}" + (f"; the client: {_plain(e.then)}." if e.then else ".")
+                         for e in errors.of_status(status))
+        responses[name] = {"description": f"{codes} Catalogued in docs/errors.md.", "headers": dict(REQUEST_ID),
+                           "content": {http.JSON: {"schema": error_schema}}}
     for status in (429, 503):
-        responses[ERRORS[status][0]]["headers"]["Retry-After"] = RETRY_AFTER
-    responses[ERRORS[401][0]]["headers"]["WWW-Authenticate"] = WWW_AUTHENTICATE
+        responses[ERRORS[status]]["headers"]["Retry-After"] = RETRY_AFTER
+    responses[ERRORS[401]]["headers"]["WWW-Authenticate"] = WWW_AUTHENTICATE
     return responses
 
 

@@ -1,15 +1,18 @@
 """Health authorities set a person's medical status; citizens read their risk prompt and cities."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
+from chalicelib import errors
 from chalicelib.api.fields import IdNumber, Note
-from chalicelib.api.http import body, ok, principal, query, route
+from chalicelib.api.routes import route
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.domain.remit import BasisKind
 from chalicelib.models import Model
-from chalicelib.security.access import Role
+from chalicelib.security.access import Principal, Role
 from chalicelib.services import access_log, citizen_views, health_status, sync
 
 bp = Blueprint(__name__)
@@ -42,44 +45,49 @@ class HealthStatusRequest(Model):
     basis: StatedBasis | None = None
 
 
-@route(bp, "/v1/health-statuses", methods=["POST"])
-def set_health_status():
-    request = bp.current_request
-    caller = principal(request, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY)
-    change = body(request, HealthStatusRequest)
-    stated = change.basis
-    return ok(health_status.set_status(caller, change.id_number, change.status, change.note,
-                                       stated.kind if stated else None, stated.note if stated else None), 201)
+@route(bp, "/v1/health-statuses", methods=["POST"], roles=[Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY],
+       body=HealthStatusRequest, responds={201: "HealthStatusSet"},
+       errors=[errors.BASIS_REQUIRED, errors.CONCURRENT_UPDATE],
+       example={"id_number": "510104199001011230", "status": "recovered"})
+def set_health_status(caller: Principal, body: HealthStatusRequest) -> dict[str, Any]:
+    """Set a person's medical status (health authority)"""
+    stated = body.basis
+    return health_status.set_status(caller, body.id_number, body.status, body.note, stated.kind if stated else None,
+                                    stated.note if stated else None)
 
 
-@route(bp, "/v1/me/risk", methods=["GET"])
-def my_risk():
-    return ok(citizen_views.risk_prompt(principal(bp.current_request, Role.CITIZEN)))
+@route(bp, "/v1/me/risk", methods=["GET"], roles=[Role.CITIZEN], responds={200: "RiskPrompt"},
+       errors=[errors.NO_CODE], tags=["health information query"])
+def my_risk(caller: Principal) -> dict[str, Any]:
+    """My risk prompt: color, reasons and what to do"""
+    return citizen_views.risk_prompt(caller)
 
 
-@route(bp, "/v1/me/cities", methods=["GET"])
-def my_cities():
-    return ok(citizen_views.cities(principal(bp.current_request, Role.CITIZEN)))
+@route(bp, "/v1/me/cities", methods=["GET"], roles=[Role.CITIZEN], responds={200: "Cities"},
+       tags=["health information query"])
+def my_cities(caller: Principal) -> dict[str, Any]:
+    """Cities I stayed in over the last 14 days"""
+    return citizen_views.cities(caller)
 
 
-@route(bp, "/v1/me/local-codes", methods=["GET"])
-def my_local_codes():
-    return ok(sync.my_local_codes(principal(bp.current_request, Role.CITIZEN).subject))
+@route(bp, "/v1/me/local-codes", methods=["GET"], roles=[Role.CITIZEN], responds={200: "MyLocalCodes"},
+       tags=["health information query"])
+def my_local_codes(caller: Principal) -> dict[str, Any]:
+    """Provinces' local codes held for me"""
+    return sync.my_local_codes(caller.subject)
 
 
-@route(bp, "/v1/me/lookups", methods=["GET"])
-def my_lookups():
-    """Which provinces looked me up, when and why (the audit trail of cross-province look-ups)."""
-    request = bp.current_request
-    caller = principal(request, Role.CITIZEN)
-    params = query(request, PageQuery)
-    return ok(sync.my_lookups(caller.subject, params.limit, params.cursor))
+@route(bp, "/v1/me/lookups", methods=["GET"], roles=[Role.CITIZEN], query=PageQuery, responds={200: "LookupPage"},
+       tags=["health information query"])
+def my_lookups(caller: Principal, query: PageQuery) -> dict[str, Any]:
+    """Which provinces looked me up, when and why
+
+    The audit trail of cross-province look-ups."""
+    return sync.my_lookups(caller.subject, query.limit, query.cursor)
 
 
-@route(bp, "/v1/me/access-log", methods=["GET"])
-def my_access_log():
+@route(bp, "/v1/me/access-log", methods=["GET"], roles=[Role.CITIZEN], query=PageQuery, responds={200: "AccessPage"},
+       tags=["health information query"])
+def my_access_log(caller: Principal, query: PageQuery) -> dict[str, Any]:
     """Every act on my data by anyone else: who, which province, when, what, on what basis, what they got."""
-    request = bp.current_request
-    caller = principal(request, Role.CITIZEN)
-    params = query(request, PageQuery)
-    return ok(access_log.of_person(caller.subject, params.limit, params.cursor))
+    return access_log.of_person(caller.subject, query.limit, query.cursor)

@@ -4,14 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from pydantic import ConfigDict, Field, field_validator
 
+from chalicelib import errors
 from chalicelib.api.fields import LocalIdentifier
-from chalicelib.api.http import body, ok, principal as authorise, route
+from chalicelib.api.http import ok
+from chalicelib.api.routes import PROVINCE_CODE, route
 from chalicelib.errors import NotFound
 from chalicelib.models import Model
-from chalicelib.security.access import Role
+from chalicelib.security.access import Principal, Role
 from chalicelib.services import provinces
 
 bp = Blueprint(__name__)
@@ -71,18 +73,20 @@ class KeySet(Model):
         return keys
 
 
-@route(bp, "/v1/provinces/{code}/keys", methods=["PUT"])
-def register_keys(code: str):
-    request = bp.current_request
-    caller = authorise(request, Role.PROVINCE)
-    key_set = body(request, KeySet)
-    return ok(provinces.register_keys(caller, code, [k.as_jwk() for k in key_set.keys]))
+@route(bp, "/v1/provinces/{code}/keys", methods=["PUT"], roles=[Role.PROVINCE], body=KeySet,
+       responds={200: "ProvinceKeys"}, errors=[errors.OUTSIDE_PROVINCE, errors.CONCURRENT_UPDATE],
+       path_parameters={"code": PROVINCE_CODE})
+def register_keys(code: str, caller: Principal, body: KeySet) -> dict[str, Any]:
+    """Register my province's public keys (trust list)"""
+    return provinces.register_keys(caller, code, [k.as_jwk() for k in body.keys])
 
 
-@route(bp, "/v1/provinces/{code}/keys", methods=["GET"])
-def read_keys(code: str):
+@route(bp, "/v1/provinces/{code}/keys", methods=["GET"], responds={200: "ProvinceKeys"},
+       path_parameters={"code": PROVINCE_CODE}, tags=["code verification"])
+def read_keys(code: str) -> Response:
+    """A province's registered public keys (trust list)"""
     found = provinces.keys(code)
     if found is None:
         named = f"Province {code}" if len(code) == 2 else "That province"   # not a 3,000-character echo
-        raise NotFound(f"{named} has registered no keys.", code="unknown_province")
+        raise NotFound(f"{named} has registered no keys.", code=errors.UNKNOWN_PROVINCE)
     return ok(found, headers={"Cache-Control": "public, max-age=60"})

@@ -1,9 +1,12 @@
 """Response bodies as pydantic models, for the OpenAPI document only (chalicelib/api/openapi.py).
 
-Views build their bodies as dicts in the services; these models describe the stable ones so the
-document can give clients (and schemathesis) a schema to hold responses to. Success bodies allow
-properties beyond the listed ones (adding a field is not a breaking change); the error envelope is
-closed, as it is one shape everywhere (docs/errors.md).
+Views build their bodies as dicts in the services; these models describe every one of them, so that
+clients can code against them and schemathesis holds real responses to them (tests/test_contract_fuzz.py).
+A route names its models in its declaration (`responds={201: "Trip"}`), and only the document's generator
+imports this module. Success bodies allow properties beyond the listed ones (adding a field is not a
+breaking change); the error envelope is closed, as it is one shape everywhere (docs/errors.md).
+
+A field without a default is always present (null where its type allows); a field with one may be absent.
 """
 from __future__ import annotations
 
@@ -12,10 +15,17 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from chalicelib.domain.areas import RiskLevel
 from chalicelib.domain.colors import Color
+from chalicelib.domain.exposures import CaseType
+from chalicelib.domain.medical import MedicalStatus
 from chalicelib.models import Model
 
 Epoch = int
+
+
+def _cursor() -> Any:
+    return Field(description="Pass as `cursor` for the next page; null on the last")
 
 
 class ErrorBody(Model):
@@ -116,7 +126,7 @@ class Trip(Model):
 
 class TripPage(Model):
     trips: list[Trip]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
+    next_cursor: str | None = _cursor()
 
 
 class CheckIn(Model):
@@ -126,3 +136,325 @@ class CheckIn(Model):
     symptoms: list[str]
     at: Epoch
 
+
+
+# --- discovery -------------------------------------------------------------------------------------------------------
+
+class Jwk(Model):
+    kty: str = Field(description="EC")
+    crv: str = Field(description="P-256")
+    x: str
+    y: str
+    kid: str
+    alg: str = Field(description="ES256")
+    use: str = Field(description="sig")
+
+
+class Jwks(Model):
+    """RFC 7517 key set: the public keys (ES256) that sign QR tokens, with their validity."""
+    keys: list[Jwk]
+
+
+class OpenApiDocument(Model):
+    """This document (OpenAPI 3.1)."""
+    openapi: str
+    paths: dict[str, Any]
+
+
+# --- the citizen's own views ---------------------------------------------------------------------------------------
+
+class RiskReason(CodeReason):
+    source_name: str = Field(description="The source in Chinese, e.g. 健康申报")
+    since_iso: str = Field(description="`since` as an ISO 8601 time in China Standard Time")
+    until_iso: str | None
+
+
+class RiskPrompt(Model):
+    color: Color
+    headline: str = Field(description="What the color means and what to do, in Chinese")
+    headline_en: str
+    reasons: list[RiskReason] = Field(description="Live reasons, most severe first; a reason's `source`, `code` and "
+                                                  "`ref` are what a correction request names")
+    next_change_at: Epoch | None = Field(description="When the color may next change on its own")
+    checked_at: Epoch
+
+
+class City(Model):
+    area: str = Field(description="GB/T 2260 code")
+    name: str | None
+    level: RiskLevel = Field(description="The most severe level in force now of the area and its prefecture")
+    level_since: Epoch | None
+    last_visited: dt.date
+    sources: list[str] = Field(description="What placed me there: trip, checkin, declaration, scan ...")
+
+
+class Cities(Model):
+    cities: list[City] = Field(description="Most recently visited first")
+    since: dt.date = Field(description="The first day of the 14-day window")
+
+
+class LocalCode(Model):
+    province: str
+    province_name: str
+    color: Color
+    local_code_id: str
+    issued_at: Epoch
+    updated_at: Epoch
+    valid_until: Epoch | None
+
+
+class MyLocalCodes(Model):
+    local_codes: list[LocalCode]
+
+
+class Lookup(Model):
+    province: str | None
+    province_name: str | None
+    purpose: str | None = Field(description="Why, as the province stated it")
+    at: Epoch
+    lookup_id: str | None
+
+
+class LookupPage(Model):
+    lookups: list[Lookup] = Field(description="Newest first")
+    next_cursor: str | None = _cursor()
+
+
+class Basis(Model):
+    """Why an act on a person is within the actor's remit (docs/provinces.md)."""
+    connection: str | None = Field(description="declared_area, stay, local_code or national: what the platform "
+                                                  "found")
+    stated: str | None = Field(description="diagnosed_here, treated_here, traced_here, resident_here or other: "
+                                              "what the actor stated")
+    note: str | None
+
+
+class Access(Model):
+    access_id: str
+    at: Epoch
+    action: str = Field(description="lookup, medical_status, local_code, health_record, correction_history ...")
+    role: str = Field(description="The role of the client that acted")
+    client_id: str
+    province: str | None
+    province_name: str | None
+    basis: Basis | None
+    returned: dict[str, Any] = Field(description="What the act gave or set, e.g. {\"color\": \"yellow\"}")
+    ref: str | None = Field(description="The look-up, local code, record or correction the act was about")
+
+
+class AccessPage(Model):
+    accesses: list[Access] = Field(description="Newest first")
+    next_cursor: str | None = _cursor()
+
+
+class HistoryEntry(Model):
+    at: Epoch
+    version: int
+    cause: str = Field(description="What made the new version: declaration, trip, checkin, medical_status, area, "
+                                   "correction ...")
+    actor: str | None = Field(description="citizen, a client id, or system")
+    color_before: Color | None
+    color_after: Color | None
+    sources_changed: list[str] | None
+    reasons_added: list[str] | None = Field(description="`source:code` of each reason added")
+    reasons_removed: list[str] | None
+
+
+class History(Model):
+    history: list[HistoryEntry] = Field(description="Newest first")
+    next_cursor: str | None = _cursor()
+
+
+# --- areas, exposures, medical statuses -----------------------------------------------------------------------------
+
+class LevelSet(Model):
+    level: RiskLevel
+    start: Epoch = Field(alias="from")
+
+
+class Area(Model):
+    code: str
+    name: str | None
+    level: RiskLevel = Field(description="In force now")
+    since: Epoch | None = Field(description="Since when; null for an area never raised")
+    history: list[LevelSet] = Field(description="Every level set, oldest first, each from its effective time")
+
+
+class SeatRows(Model):
+    first: int = Field(alias="from")
+    last: int = Field(alias="to")
+
+
+class Exposure(Model):
+    exposure_id: str
+    mode: Literal["flight", "train"]
+    number: str
+    date: dt.date
+    case_type: CaseType
+    inbound: bool
+    carriages: list[int]
+    rows: SeatRows | None
+    published_at: Epoch
+
+
+class CoPassengerAnswer(Model):
+    number: str = Field(description="The flight or train number as the platform reads it")
+    date: dt.date
+    affected: bool = Field(description="A case was published on it")
+    exposures: list[Exposure]
+
+
+class HealthStatusSet(Model):
+    status: MedicalStatus
+    since: Epoch
+    id_last4: str
+    issuer: str = Field(description="The province that set it, or `national`")
+    basis: Basis
+
+
+# --- provinces -----------------------------------------------------------------------------------------------------
+
+class LocalCodeResult(Model):
+    index: int
+    id_last4: str
+    subject_id: str = Field(description="The person's pseudonym for your province: stable, and different for each "
+                                        "province")
+    has_national_code: bool
+    color: Color = Field(description="The consolidated color: the national code's, or an assessment of the sources")
+    reasons_by_category: dict[str, Color] = Field(description="Source -> its most severe live color")
+    reasons: list[str] = Field(description="The live reasons' codes")
+    local_codes: list[LocalCode]
+
+
+class LookupResult(Model):
+    lookup_id: str
+    purpose: str
+    at: Epoch
+    results: list[LocalCodeResult] = Field(description="One per ID number asked, in order")
+
+
+class Stale(Model):
+    index: int
+    reason: str
+
+
+class SyncResult(Model):
+    received: int
+    written: int
+    stale: list[Stale] = Field(description="Records not written, by their index in the batch")
+
+
+class ProvinceKey(Model):
+    kid: str
+    kty: str
+    crv: str
+    alg: str = Field(description="ES256 or EdDSA")
+    nbf: Epoch | None = None
+    exp: Epoch | None = None
+
+
+class RevokedKey(Model):
+    kid: str
+    at: Epoch
+
+
+class ProvinceKeys(Model):
+    province: str
+    keys: list[ProvinceKey]
+    revoked: list[RevokedKey] = Field(description="Never verify again")
+    version: int
+    updated_at: Epoch
+
+
+# --- webhooks ------------------------------------------------------------------------------------------------------
+
+class WebhookSecret(Model):
+    created_at: Epoch
+    retire_at: Epoch | None = Field(description="When a rotated-out secret stops signing; null for the newest")
+
+
+class Webhook(Model):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str | None
+    status: Literal["active", "disabled"]
+    disabled_reason: str | None
+    created_at: Epoch
+    updated_at: Epoch
+    secrets: list[WebhookSecret] = Field(description="The secrets signing deliveries now (never their values)")
+
+
+class NewWebhook(Webhook):
+    secret: str = Field(description="The new signing secret (`whsec_...`): shown in this answer only")
+
+
+class Webhooks(Model):
+    webhooks: list[Webhook]
+
+
+class Attempt(Model):
+    at: Epoch
+    attempt: int
+    status_code: int | None = Field(description="The endpoint's answer; null when none came")
+    latency_ms: float
+    retry_after: int | None = Field(description="Seconds, from the endpoint's Retry-After")
+    error: str | None
+
+
+class DeliveryAttempt(Model):
+    """The attempt made now; only `delivery_id` when another sender holds the delivery."""
+    delivery_id: str
+    at: Epoch | None = None
+    attempt: int | None = None
+    status_code: int | None = None
+    latency_ms: float | None = None
+    retry_after: int | None = None
+    error: str | None = None
+    status: Literal["pending", "delivered", "dead"] | None = None
+    next_attempt_at: Epoch | None = None
+
+
+class Delivery(Model):
+    id: str
+    event_type: str
+    status: Literal["pending", "delivered", "dead"]
+    attempts: list[Attempt]
+    next_attempt_at: Epoch | None = Field(description="While pending")
+    created_at: Epoch
+    replays: int
+
+
+class DeliveryPage(Model):
+    deliveries: list[Delivery] = Field(description="Newest first")
+    next_cursor: str | None = _cursor()
+
+
+# --- corrections ---------------------------------------------------------------------------------------------------
+
+class Correction(Model):
+    id: str
+    status: Literal["pending", "approved", "rejected"]
+    source: str
+    reason_code: str
+    ref: str | None
+    description: str
+    evidence: str | None
+    province: str = Field(description="Whose queue: the province that owns the reason's source, or `national`")
+    created_at: Epoch
+    decided_at: Epoch | None
+    decision_reason: str | None
+    lifted_until: Epoch | None = Field(description="An approval lifts the source until then")
+    override_color: Color | None
+    name_masked: str | None
+    due_by: Epoch = Field(description="A reviewer decides within three days (docs/corrections.md)")
+    id_last4: str | None
+
+
+class DecidedCorrection(Correction):
+    color: Color | None = Field(description="The person's color after an approval; null after a rejection")
+
+
+class CorrectionPage(Model):
+    corrections: list[Correction]
+    next_cursor: str | None = _cursor()

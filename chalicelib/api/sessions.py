@@ -4,17 +4,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote
 
 from chalice import Blueprint
+from chalice.app import Request
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.api.http import body, ok, raw_body, route, source_address
+from chalicelib import errors
+from chalicelib.api.http import raw_body
+from chalicelib.api.routes import Below, route
 from chalicelib.domain import idnumber, limits, names
 from chalicelib.errors import InvalidClient, MalformedRequest, UnsupportedMediaType, ValidationFailed
 from chalicelib.models import Model
 from chalicelib.security import identity
-from chalicelib.services import sessions, throttle
+from chalicelib.services import sessions
 
 bp = Blueprint(__name__)
 FORM = "application/x-www-form-urlencoded"
@@ -62,18 +66,31 @@ class SessionRequest(Model):
         return self
 
 
-@route(bp, "/v1/sessions", methods=["POST"])
-def create_session():
-    request = body(bp.current_request, SessionRequest)
-    # before the ID token's signature is checked: that is the work a flood would cost
-    throttle.check(limits.SESSIONS_PER_ADDRESS, source_address(bp.current_request))
-    if request.assertion is not None:
-        who = identity.from_id_token(request.assertion)
+# Log-ins per address are counted by the route, before the ID token's signature is checked: that is the work a
+# flood would cost. Log-ins per person are counted once the identity is verified (services/sessions.py): the person
+# is not known before.
+@route(bp, "/v1/sessions", methods=["POST"], body=SessionRequest, responds={201: "CitizenSession"},
+       limits=[limits.SESSIONS_PER_ADDRESS, Below(limits.SESSIONS_PER_PERSON)],
+       errors=[errors.INVALID_ASSERTION, errors.IDP_NOT_CONFIGURED, errors.SELF_ASSERTION_DISABLED,
+               errors.INVALID_ASSERTION_PERSON], tags=["code invocation application"],
+       example={"self_asserted": {"name": "王小明", "id_number": "510104199001011230", "phone": "13800000000"}})
+def create_session(body: SessionRequest) -> dict[str, Any]:
+    """Log in as a citizen: an ID token from the identity provider, or (dev/test) a self-asserted identity"""
+    if body.assertion is not None:
+        who = identity.from_id_token(body.assertion)
     else:
-        assert request.self_asserted is not None
-        who = identity.from_self_assertion(request.self_asserted.name, request.self_asserted.id_number,
-                                           request.self_asserted.phone)
-    return ok(sessions.citizen_session(who), 201)
+        assert body.self_asserted is not None
+        who = identity.from_self_assertion(body.self_asserted.name, body.self_asserted.id_number,
+                                           body.self_asserted.phone)
+    return sessions.citizen_session(who)
+
+
+class TokenRequest(Model):
+    """RFC 6749 §4.4. Send the credentials as HTTP Basic (client_secret_basic) or as client_id and client_secret
+    here (client_secret_post)."""
+    grant_type: Literal["client_credentials"]
+    client_id: str = ""
+    client_secret: str = ""
 
 
 def _credentials_from_basic(header: str) -> tuple[str, str] | None:
@@ -92,9 +109,9 @@ def _credentials_from_basic(header: str) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
-@route(bp, "/v1/oauth/token", methods=["POST"], content_types=[FORM, "application/json"])
-def client_credentials_token():
-    request = bp.current_request
+def read_token_request(request: Request) -> TokenRequest:
+    """The grant and the client's credentials, as OAuth 2.0 sends them: a form (or JSON) body, the credentials
+    in it or in an HTTP Basic header."""
     raw = raw_body(request)
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == FORM:
@@ -103,16 +120,28 @@ def client_credentials_token():
         try:
             params = json.loads(raw or b"{}")
         except (ValueError, RecursionError):  # RecursionError: deeply nested JSON well under the size limit
-            raise MalformedRequest("The body is not valid JSON.", code="malformed_json") from None
+            raise MalformedRequest("The body is not valid JSON.") from None
         if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
-            raise MalformedRequest("The body must be a JSON object of strings.", code="malformed_json")
+            raise MalformedRequest("The body must be a JSON object of strings.")
     else:
         raise UnsupportedMediaType(f"Send {FORM} as OAuth 2.0 asks.")
     if params.get("grant_type") != "client_credentials":
-        raise ValidationFailed("Only grant_type=client_credentials is supported.", code="unsupported_grant_type",
+        raise ValidationFailed("Only grant_type=client_credentials is supported.", code=errors.UNSUPPORTED_GRANT_TYPE,
                                details=[{"field": "grant_type", "message": "must be client_credentials",
                                          "type": "value"}])
     credentials = _credentials_from_basic(request.headers.get("authorization", ""))
     client_id, secret = credentials or (params.get("client_id", ""), params.get("client_secret", ""))
-    throttle.check(limits.TOKENS_PER_ADDRESS, source_address(request))
-    return ok(sessions.client_token(client_id, secret))
+    return TokenRequest(grant_type="client_credentials", client_id=client_id, client_secret=secret)
+
+
+# Tokens per client count only tokens issued, once the secret matched (services/sessions.py), so that no one
+# else can use up a client's tokens; token requests per address count before the client is looked up.
+@route(bp, "/v1/oauth/token", methods=["POST"], content_types=[FORM, "application/json"], body=TokenRequest,
+       read_body=read_token_request, responds={200: "ClientToken"},
+       limits=[limits.TOKENS_PER_ADDRESS, Below(limits.TOKENS_PER_CLIENT)],
+       errors=[errors.INVALID_CLIENT, errors.UNSUPPORTED_GRANT_TYPE], tags=["code invocation application"],
+       example={"grant_type": "client_credentials", "client_id": "ch_0123456789abcdef",
+                "client_secret": "hcs_the-secret-ops-printed-once"})
+def client_credentials_token(body: TokenRequest) -> dict[str, Any]:
+    """OAuth 2.0 client credentials: a system client's access token"""
+    return sessions.client_token(body.client_id, body.client_secret)

@@ -1,19 +1,20 @@
 """Provinces' back-end data sharing (docs/provinces.md): batches in, audited look-ups out."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
+from chalicelib import errors
 from chalicelib.api.fields import IdNumber, LocalIdentifier, NoIdNumber
-from chalicelib.api.http import body, ok, principal, route
+from chalicelib.api.routes import Batch, route
 from chalicelib.domain import limits
 from chalicelib.domain.colors import Color
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.models import Model
 from chalicelib.security.access import Principal, Role
-from chalicelib.services import sync, throttle
+from chalicelib.services import sync
 
 bp = Blueprint(__name__)
 MAX_BATCH = 500
@@ -70,33 +71,28 @@ class LookupRequest(Model):
                        NoIdNumber]
 
 
-def _province(caller: Principal) -> str:
-    """What a province's limits count under: all its clients together (a province client always has one)."""
-    return caller.province or caller.subject
+@route(bp, "/v1/sync/local-codes", methods=["POST"], roles=[Role.PROVINCE], body=LocalCodeBatch,
+       max_body=SYNC_BODY_BYTES, responds={200: "SyncResult"},
+       limits=[Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))],
+       errors=[errors.OUTSIDE_PROVINCE])
+def push_local_codes(caller: Principal, body: LocalCodeBatch) -> dict[str, Any]:
+    """Push a batch of the province's local codes (all or nothing)"""
+    return sync.push_local_codes(caller, body.province, body.records)
 
 
-@route(bp, "/v1/sync/local-codes", methods=["POST"])
-def push_local_codes():
-    request = bp.current_request
-    caller = principal(request, Role.PROVINCE)
-    batch = body(request, LocalCodeBatch, limit=SYNC_BODY_BYTES)
-    throttle.check(limits.SYNC_RECORDS_PER_PROVINCE, _province(caller), len(batch.records))
-    return ok(sync.push_local_codes(caller, batch.province, batch.records))
+@route(bp, "/v1/sync/health-records", methods=["POST"], roles=[Role.PROVINCE], body=HealthRecordBatch,
+       max_body=SYNC_BODY_BYTES, responds={200: "SyncResult"},
+       limits=[Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))],
+       errors=[errors.OUTSIDE_PROVINCE])
+def push_health_records(caller: Principal, body: HealthRecordBatch) -> dict[str, Any]:
+    """Push a batch of the province's health records (all or nothing)"""
+    return sync.push_health_records(caller, body.province, body.records)
 
 
-@route(bp, "/v1/sync/health-records", methods=["POST"])
-def push_health_records():
-    request = bp.current_request
-    caller = principal(request, Role.PROVINCE)
-    batch = body(request, HealthRecordBatch, limit=SYNC_BODY_BYTES)
-    throttle.check(limits.SYNC_RECORDS_PER_PROVINCE, _province(caller), len(batch.records))
-    return ok(sync.push_health_records(caller, batch.province, batch.records))
-
-
-@route(bp, "/v1/sync/lookups", methods=["POST"])
-def lookup():
-    request = bp.current_request
-    caller = principal(request, Role.PROVINCE)
-    asked = body(request, LookupRequest)
-    throttle.check(limits.LOOKUPS_PER_PROVINCE, _province(caller), len(asked.id_numbers))
-    return ok(sync.lookup(caller, asked.id_numbers, asked.purpose))
+@route(bp, "/v1/sync/lookups", methods=["POST"], roles=[Role.PROVINCE], body=LookupRequest,
+       responds={200: "LookupResult"}, limits=[Batch(limits.LOOKUPS_PER_PROVINCE, lambda asked: len(asked.id_numbers))],
+       tags=["health information query"],
+       example={"id_numbers": ["510104199001011230"], "purpose": "Arrival screening at Guangzhou South"})
+def lookup(caller: Principal, body: LookupRequest) -> dict[str, Any]:
+    """A province looks people up (audited, shown to each person)"""
+    return sync.lookup(caller, body.id_numbers, body.purpose)

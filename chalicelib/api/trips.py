@@ -1,17 +1,20 @@
 """14-day trip declaration and query; daily health check-ins (GB/T 38963: trip declaration)."""
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
+from chalicelib import errors
 from chalicelib.api.fields import AreaCode, IsoDate
-from chalicelib.api.http import body, ok, principal, query, raw_body, route
+from chalicelib.api.routes import route
 from chalicelib.domain import limits
 from chalicelib.domain.declaration import Symptom
 from chalicelib.domain.transport import NUMBERED, InvalidNumber, Mode, is_flight_seat, normalise
 from chalicelib.models import Model
-from chalicelib.security.access import Role
-from chalicelib.services import idempotency, throttle, trips
+from chalicelib.security.access import Principal, Role
+from chalicelib.services import trips
 
 bp = Blueprint(__name__)
 
@@ -59,31 +62,26 @@ class CheckInRequest(Model):
     symptoms: list[Symptom] = Field(default_factory=list, max_length=7)
 
 
-@route(bp, "/v1/trips", methods=["POST"])
-def declare_trip():
-    request = bp.current_request
-    caller = principal(request, Role.CITIZEN)
-    trip = body(request, TripRequest)
-    throttle.check(limits.TRIPS_PER_PERSON, caller.subject)
-    outcome = idempotency.run(caller.subject, "trip", request.headers.get("idempotency-key"), raw_body(request),
-                              lambda: (201, trips.declare(caller.subject, trip.date, trip.origin, trip.destination,
-                                                          trip.mode, trip.number, trip.seat, trip.carriage)))
-    return ok(outcome.body, outcome.status, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
+@route(bp, "/v1/trips", methods=["POST"], roles=[Role.CITIZEN], body=TripRequest, responds={201: "Trip"},
+       idempotent="trip", limits=[limits.TRIPS_PER_PERSON], errors=[errors.CONCURRENT_UPDATE],
+       tags=["trip declaration"], example={"date": "2026-01-15", "from": "440106", "to": "510104", "mode": "train",
+                                           "number": "G1234", "carriage": 5, "seat": "12F"})
+def declare_trip(caller: Principal, body: TripRequest) -> dict[str, Any]:
+    """Declare a trip of the last 14 days"""
+    return trips.declare(caller.subject, body.date, body.origin, body.destination, body.mode, body.number, body.seat,
+                         body.carriage)
 
 
-@route(bp, "/v1/trips", methods=["GET"])
-def list_trips():
-    request = bp.current_request
-    caller = principal(request, Role.CITIZEN)
-    params = query(request, TripsQuery)
-    return ok(trips.list_recent(caller.subject, params.limit, params.cursor))
+@route(bp, "/v1/trips", methods=["GET"], roles=[Role.CITIZEN], query=TripsQuery, responds={200: "TripPage"},
+       tags=["trip declaration"])
+def list_trips(caller: Principal, query: TripsQuery) -> dict[str, Any]:
+    """My trips of the last 14 days, newest first"""
+    return trips.list_recent(caller.subject, query.limit, query.cursor)
 
 
-@route(bp, "/v1/checkins", methods=["POST"])
-def check_in():
-    request = bp.current_request
-    caller = principal(request, Role.CITIZEN)
-    checkin = body(request, CheckInRequest)
-    throttle.check(limits.CHECKINS_PER_PERSON, caller.subject)
-    return ok(trips.check_in(caller.subject, checkin.area, checkin.temperature,
-                             [s.value for s in checkin.symptoms]), 201)
+@route(bp, "/v1/checkins", methods=["POST"], roles=[Role.CITIZEN], body=CheckInRequest, responds={201: "CheckIn"},
+       limits=[limits.CHECKINS_PER_PERSON], errors=[errors.CONCURRENT_UPDATE], tags=["health declaration"],
+       example={"area": "440106", "temperature": 36.6, "symptoms": []})
+def check_in(caller: Principal, body: CheckInRequest) -> dict[str, Any]:
+    """Daily health check-in"""
+    return trips.check_in(caller.subject, body.area, body.temperature, [s.value for s in body.symptoms])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from chalice import Blueprint, Response
 
-from chalicelib.api.http import route
+from chalicelib.api.routes import route
 from chalicelib.errors import NotFound
 
 bp = Blueprint(__name__)

@@ -1,16 +1,17 @@
 """Provinces' webhook subscriptions (docs/webhooks.md)."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
+from chalicelib import errors
 from chalicelib.api.fields import NoIdNumber
-from chalicelib.api.http import body, ok, principal, query, route
+from chalicelib.api.routes import route
 from chalicelib.events.delivery import EVENT_TYPES
 from chalicelib.models import Model
-from chalicelib.security.access import Role
+from chalicelib.security.access import Principal, Role
 from chalicelib.services import cursors, webhooks
 
 bp = Blueprint(__name__)
@@ -40,62 +41,65 @@ class DeliveriesQuery(Model):
     cursor: str | None = Field(default=None, max_length=512)
 
 
-def _province():
-    return principal(bp.current_request, Role.PROVINCE)
+PROVINCE = [Role.PROVINCE]
 
 
-@route(bp, "/v1/webhooks", methods=["POST"])
-def create():
-    caller = _province()
-    request = body(bp.current_request, WebhookRequest)
-    return ok(webhooks.create(caller, request.url, list(request.event_types), request.description), 201)
+@route(bp, "/v1/webhooks", methods=["POST"], roles=PROVINCE, body=WebhookRequest, responds={201: "NewWebhook"},
+       errors=[errors.TOO_MANY_WEBHOOKS], example={"url": "https://hooks.example.gov.cn/healthcode",
+                                                   "event_types": ["area.level_changed", "person.color_changed"]})
+def create(caller: Principal, body: WebhookRequest) -> dict[str, Any]:
+    """Subscribe a webhook; its signing secret is shown once"""
+    return webhooks.create(caller, body.url, list(body.event_types), body.description)
 
 
-@route(bp, "/v1/webhooks", methods=["GET"])
-def list_own():
-    from chalicelib.store import webhooks as store
-
-    caller = _province()
-    return ok({"webhooks": [webhooks.describe(w) for w in store.of_province(caller.province)]})
+@route(bp, "/v1/webhooks", methods=["GET"], roles=PROVINCE, responds={200: "Webhooks"})
+def list_own(caller: Principal) -> dict[str, Any]:
+    """My province's webhook subscriptions"""
+    return {"webhooks": webhooks.of_caller(caller)}
 
 
-@route(bp, "/v1/webhooks/{webhook_id}", methods=["GET"])
-def read(webhook_id: str):
-    return ok(webhooks.describe(webhooks.owned(_province(), webhook_id)))
+@route(bp, "/v1/webhooks/{webhook_id}", methods=["GET"], roles=PROVINCE, responds={200: "Webhook"})
+def read(webhook_id: str, caller: Principal) -> dict[str, Any]:
+    """A webhook subscription"""
+    return webhooks.describe(webhooks.owned(caller, webhook_id))
 
 
-@route(bp, "/v1/webhooks/{webhook_id}", methods=["PATCH"])
-def update(webhook_id: str):
-    caller = _province()
-    change = body(bp.current_request, WebhookChange)
-    return ok(webhooks.update(caller, webhook_id, change.model_dump(exclude_unset=True)))
+@route(bp, "/v1/webhooks/{webhook_id}", methods=["PATCH"], roles=PROVINCE, body=WebhookChange,
+       responds={200: "Webhook"}, errors=[errors.CONCURRENT_UPDATE])
+def update(webhook_id: str, caller: Principal, body: WebhookChange) -> dict[str, Any]:
+    """Change a webhook"""
+    return webhooks.update(caller, webhook_id, body.model_dump(exclude_unset=True))
 
 
-@route(bp, "/v1/webhooks/{webhook_id}", methods=["DELETE"])
-def delete(webhook_id: str):
-    webhooks.delete(_province(), webhook_id)
-    return Response(body="", status_code=204)
+@route(bp, "/v1/webhooks/{webhook_id}", methods=["DELETE"], roles=PROVINCE, responds={204: None})
+def delete(webhook_id: str, caller: Principal) -> None:
+    """Delete a webhook subscription; its deliveries stop"""
+    webhooks.delete(caller, webhook_id)
 
 
-@route(bp, "/v1/webhooks/{webhook_id}/rotate-secret", methods=["POST"])
-def rotate(webhook_id: str):
-    return ok(webhooks.rotate_secret(_province(), webhook_id))
+@route(bp, "/v1/webhooks/{webhook_id}/rotate-secret", methods=["POST"], roles=PROVINCE,
+       responds={200: "NewWebhook"}, errors=[errors.CONCURRENT_UPDATE])
+def rotate(webhook_id: str, caller: Principal) -> dict[str, Any]:
+    """A new signing secret, shown once; the old ones keep signing for a day"""
+    return webhooks.rotate_secret(caller, webhook_id)
 
 
-@route(bp, "/v1/webhooks/{webhook_id}/ping", methods=["POST"])
-def ping(webhook_id: str):
-    return ok(webhooks.ping(_province(), webhook_id))
+@route(bp, "/v1/webhooks/{webhook_id}/ping", methods=["POST"], roles=PROVINCE, responds={200: "DeliveryAttempt"})
+def ping(webhook_id: str, caller: Principal) -> dict[str, Any]:
+    """Send a `webhook.ping` now and report the attempt"""
+    return webhooks.ping(caller, webhook_id)
 
 
-@route(bp, "/v1/webhooks/{webhook_id}/deliveries", methods=["GET"])
-def deliveries(webhook_id: str):
-    caller = _province()
-    params = query(bp.current_request, DeliveriesQuery)
-    items, last = webhooks.list_deliveries(caller, webhook_id, params.status, params.limit,
-                                           params.cursor)
-    return ok({"deliveries": items, "next_cursor": cursors.encode(last)})
+@route(bp, "/v1/webhooks/{webhook_id}/deliveries", methods=["GET"], roles=PROVINCE, query=DeliveriesQuery,
+       responds={200: "DeliveryPage"})
+def deliveries(webhook_id: str, caller: Principal, query: DeliveriesQuery) -> dict[str, Any]:
+    """The webhook's deliveries and their attempts, newest first"""
+    items, last = webhooks.list_deliveries(caller, webhook_id, query.status, query.limit, query.cursor)
+    return {"deliveries": items, "next_cursor": cursors.encode(last)}
 
 
-@route(bp, "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", methods=["POST"])
-def replay(webhook_id: str, delivery_id: str):
-    return ok(webhooks.replay(_province(), webhook_id, delivery_id))
+@route(bp, "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", methods=["POST"], roles=PROVINCE,
+       responds={200: "DeliveryAttempt"}, errors=[errors.DELIVERY_PENDING])
+def replay(webhook_id: str, delivery_id: str, caller: Principal) -> dict[str, Any]:
+    """Send a finished (delivered or dead) delivery again, from a fresh schedule"""
+    return webhooks.replay(caller, webhook_id, delivery_id)

@@ -36,6 +36,10 @@ def describe(record: dict[str, Any]) -> dict[str, Any]:
             "secrets": [{"created_at": s["created_at"], "retire_at": s.get("retire_at")} for s in record["secrets"]]}
 
 
+def of_caller(principal: Principal) -> list[dict[str, Any]]:
+    return [describe(w) for w in webhooks.of_province(principal.province or "")]
+
+
 def owned(principal: Principal, webhook_id: str) -> dict[str, Any]:
     record = webhooks.get(webhook_id) if identifiers.is_webhook_id(webhook_id) else None
     if record is None or record["province"] != principal.province:
