@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from chalice.test import Client  # noqa: E402
 
 from chalicelib import clock, settings  # noqa: E402
+from chalicelib.security import secrets as platform_secrets  # noqa: E402
 from chalicelib.security.access import Role  # noqa: E402
 from infra.local import bootstrap  # noqa: E402
 from infra.local.dynamodb_local import DynamoDBLocal  # noqa: E402
@@ -49,6 +50,9 @@ def test_stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "cn-north-1",
         })
         settings.reset()
+        # a session run after another in the same process (mutmut runs several) must not sign with the last
+        # session's keys until their copy is 5 minutes old, and then switch to this session's mid-test
+        platform_secrets._bundle = None
         yield
 
 
