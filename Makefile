@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PYDEPS := $(VENV)/.installed
 JSDEPS := node_modules/.installed
 
-.PHONY: run test bench deps java browser screenshots clean
+.PHONY: run test test-fast bench deps java browser screenshots clean
 
 deps: $(PYDEPS) $(JSDEPS) java
 
@@ -53,6 +53,10 @@ run: deps
 
 test: deps browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The pure rules, ID numbers and token code (tests marked fast): no Java, no DynamoDB Local, well under a minute.
+test-fast: $(PYDEPS)
+	$(PY) -m pytest -q -m fast $(PYTEST_ARGS)
 
 bench: deps
 	$(PY) -m bench

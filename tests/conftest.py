@@ -1,5 +1,9 @@
 """One DynamoDB Local per test session (a scratch database, its own port), tables from infra/template.json.
 
+Except for a session of the fast tier alone: modules marked `fast` (`pytestmark = pytest.mark.fast`: the pure
+rules, the ID rules, the token code; `make test-fast`) run on the test stage's file-based secrets with no
+database, so a session whose tests are all fast starts no Java (tests/test_fast_tier.py checks it).
+
 Tables are created once and never dropped, and tests stay independent by using fresh
 generated identities and clients instead of clearing tables. (Re-creating stream-enabled
 tables used to slow DynamoDB Local down for the rest of the session; the index
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from chalice.test import Client  # noqa: E402
 
 from chalicelib import clock, settings  # noqa: E402
+from chalicelib.security import keyring as platform_secrets  # noqa: E402
 from chalicelib.security.access import Role  # noqa: E402
 from infra import bootstrap  # noqa: E402
 from infra.local.dynamodb_local import DynamoDBLocal  # noqa: E402
@@ -33,21 +39,42 @@ aws_calls.install()  # records every AWS call of the session; tests/test_iam_pol
 
 
 @pytest.fixture(scope="session", autouse=True)
-def dynamodb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal]:
-    with DynamoDBLocal() as ddb:
-        prefix = f"t{secrets.token_hex(3)}"
+def test_stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The test stage, its secrets in a scratch file, and no database yet: the endpoint is a port of ours that
+    refuses every connection, so a fast test that reached for DynamoDB would fail, not pass."""
+    with socket.socket() as refusing:
+        refusing.bind(("127.0.0.1", 0))     # bound and never listening: a connection to it is refused
         os.environ.update({
             "HEALTHCODE_STAGE": "test",
-            "HEALTHCODE_DYNAMODB_ENDPOINT": ddb.endpoint,
-            "HEALTHCODE_TABLE_PREFIX": prefix,
+            "HEALTHCODE_DYNAMODB_ENDPOINT": f"http://127.0.0.1:{refusing.getsockname()[1]}",
             "HEALTHCODE_SECRETS_DIR": str(tmp_path_factory.mktemp("secrets")),
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "cn-north-1",
         })
+        settings.reset()
+        # a session run after another in the same process (mutmut runs several) must not sign with the last
+        # session's keys until their copy is 5 minutes old, and then switch to this session's mid-test
+        platform_secrets._bundle = None
+        yield
+
+
+@pytest.fixture(scope="session")
+def dynamodb(test_stage: None) -> Iterator[DynamoDBLocal]:
+    with DynamoDBLocal() as ddb:
+        prefix = f"t{secrets.token_hex(3)}"
+        os.environ.update({"HEALTHCODE_DYNAMODB_ENDPOINT": ddb.endpoint, "HEALTHCODE_TABLE_PREFIX": prefix})
         settings.reset()
         from chalicelib.store import dynamo
 
         bootstrap.bootstrap(dynamo.client(), prefix)
         yield ddb
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_unless_every_test_is_fast(request: pytest.FixtureRequest, test_stage: None) -> None:
+    """DynamoDB Local starts first thing, as it always did, when the session holds one test that is not fast:
+    session and module fixtures of those tests may reach for it before any test runs."""
+    if any(item.get_closest_marker("fast") is None for item in request.session.items):
+        request.getfixturevalue("dynamodb")
 
 
 @pytest.fixture(scope="session")

@@ -87,6 +87,7 @@ def login(client: Any, id_number: str | None = None) -> Any:
 
 # --- the table ------------------------------------------------------------------------------------------
 
+@pytest.mark.fast
 def test_docs_limits_md_holds_the_table_of_the_limits_the_code_enforces():
     assert limits.table() in (ROOT / "docs" / "limits.md").read_text(), (
         "docs/limits.md differs from chalicelib/domain/limits.py: paste limits.table() into it")

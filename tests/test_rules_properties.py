@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from chalicelib.domain import days
@@ -21,6 +22,8 @@ from chalicelib.domain.medical import MedicalStatus, medical_reasons
 from chalicelib.domain.risk import CheckIn, RiskInputs, assess, checkin_reasons, has_fever, stay_facts
 from chalicelib.domain.stays import area_reasons, decode_stays, encode_stays
 from chalicelib.domain.transport import Mode
+
+pytestmark = pytest.mark.fast
 
 DAY = days.DAY
 PROPERTIES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

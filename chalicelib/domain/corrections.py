@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.medical import NATIONAL
@@ -59,12 +59,11 @@ def apply_overrides(sources: Mapping[str, Sequence[Reason]], overrides: Sequence
                 continue
             start = min(o.approved_at for o in covering)
             end = max(o.until for o in covering)
+            # the pieces keep the reason's ref: its owner still reviews a correction of what comes back
             if reason.since < start:
-                kept.append(Reason(reason.source, reason.code, reason.color, reason.message, reason.message_en,
-                                   reason.since, start))
+                kept.append(replace(reason, until=start))
             if reason.until is None or reason.until > end:
-                kept.append(Reason(reason.source, reason.code, reason.color, reason.message, reason.message_en,
-                                   end, reason.until))
+                kept.append(replace(reason, since=end))
         if kept:
             result[source] = kept
     for override in overrides:

@@ -225,7 +225,9 @@ def rotate_signing_key(now: int, publish_for: int = 0) -> SigningKeyRecord:
                  # a key retired a day ago verifies nothing any more (QR tokens live minutes): drop it, so the
                  # bundle stays far below Secrets Manager's 64 KB however often keys rotate
                  if k.retired_at is None or k.retired_at + PRUNE_RETIRED_AFTER > now) + (fresh,)
-    dropped = tuple(k.kid for k in current.signing_keys if k not in keys)
+    # by kid: a key kept with its retirement set is a new record, not a dropped key
+    kept = {k.kid for k in keys}
+    dropped = tuple(k.kid for k in current.signing_keys if k.kid not in kept)
     updated = SecretBundle(current.pepper, current.session_key, current.code_key, current.client_key, keys,
                            retired_kids=current.retired_kids + dropped)
     _write(updated, based_on)

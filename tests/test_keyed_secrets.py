@@ -1,0 +1,216 @@
+"""The platform's secrets and what is keyed with them (chalicelib/security): the bundle and its signing keys,
+the keyed hashes that stand in for people and addresses, sealed webhook secrets, and webhook signatures.
+Fast tier: each test that writes secrets writes a file of its own; no database.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from chalicelib import settings
+from chalicelib.security import keyring, pseudonyms, sealing, webhook_signing
+
+pytestmark = pytest.mark.fast
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A stage whose secrets live in this test's own folder, not yet created."""
+    monkeypatch.setattr(keyring, "_bundle", None)
+    settings.override(secrets_dir=str(tmp_path / "secrets"))
+    yield tmp_path / "secrets"
+    keyring._bundle = None
+
+
+# --- the bundle ---------------------------------------------------------------------------------------------
+
+def test_a_stage_without_secrets_gets_a_new_bundle_in_a_private_file_on_first_use(folder):
+    bundle = keyring.bundle()
+    path = folder / keyring.FILE_NAME
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    stored = json.loads(path.read_text())
+    assert keyring.SecretBundle.from_json(stored).pepper == bundle.pepper
+    for name in ("pepper", "session_key", "code_key", "client_key"):
+        assert len(base64.b64decode(stored[name])) == 32
+    assert len({bundle.pepper, bundle.session_key, bundle.code_key, bundle.client_key}) == 4
+    [only] = bundle.signing_keys
+    assert only.retired_at is None and only.signs_from is None and only.signing_start == only.created_at
+    assert "PRIVATE KEY" in only.private_pem and len(only.kid) == 2
+    assert stored["retired_kids"] == [] and sorted(path.parent.iterdir()) == [path]
+
+
+def test_the_bundle_is_read_once_and_again_when_older_than_its_refresh_time(folder, monkeypatch):
+    first = keyring.bundle()
+    assert keyring.bundle() is first
+    clock = {"now": first.loaded_at + keyring.REFRESH_SECONDS}
+    monkeypatch.setattr(keyring.time, "time", lambda: clock["now"])
+    assert keyring.bundle() is first                      # exactly REFRESH_SECONDS old: still fresh
+    clock["now"] += 1
+    again = keyring.bundle()
+    assert again is not first and again.pepper == first.pepper
+    clock["now"] += 0.5
+    assert keyring.reload() is not again
+    assert keyring.REFRESH_SECONDS == 300
+
+
+def test_a_file_another_process_wrote_first_wins(folder):
+    folder.mkdir(mode=0o700)
+    theirs = keyring.generate_bundle(NOW)
+    (folder / keyring.FILE_NAME).write_text(json.dumps(theirs.to_json()))
+    assert keyring.bundle().pepper == theirs.pepper
+
+
+def test_a_folder_left_open_is_closed_again(folder):
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    keyring.bundle()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_without_a_secrets_folder_a_non_prod_stage_will_not_start(monkeypatch):
+    monkeypatch.setattr(keyring, "_bundle", None)
+    settings.override(secrets_dir=None)
+    with pytest.raises(RuntimeError, match="HEALTHCODE_SECRETS_DIR"):
+        keyring.bundle()
+
+
+def test_a_bundle_survives_its_json():
+    bundle = keyring.generate_bundle(NOW)
+    bundle = keyring.SecretBundle(bundle.pepper, bundle.session_key, bundle.code_key, bundle.client_key,
+                                  bundle.signing_keys + (keyring.SigningKeyRecord("zz", "pem", 1, 2, 3),),
+                                  retired_kids=("aa", "bb"))
+    back = keyring.SecretBundle.from_json(json.loads(json.dumps(bundle.to_json())))
+    assert (back.pepper, back.session_key, back.code_key, back.client_key, back.signing_keys, back.retired_kids) == (
+        bundle.pepper, bundle.session_key, bundle.code_key, bundle.client_key, bundle.signing_keys, ("aa", "bb"))
+    older = {k: v for k, v in bundle.to_json().items() if k not in ("signing_keys", "retired_kids")}
+    read = keyring.SecretBundle.from_json(older)
+    assert read.signing_keys == () == read.retired_kids
+
+
+def test_a_key_signs_from_its_creation_or_from_when_it_was_scheduled_to():
+    assert keyring.SigningKeyRecord("a", "pem", 100).signing_start == 100
+    assert keyring.SigningKeyRecord("a", "pem", 100, signs_from=700).signing_start == 700
+
+
+def test_a_new_kid_is_two_url_safe_characters_never_one_taken_and_three_once_3000_are_taken():
+    taken = frozenset(f"{i:02x}" for i in range(200))
+    for _ in range(50):
+        kid = keyring.new_signing_key(NOW, taken).kid
+        assert re.fullmatch(r"[A-Za-z0-9_-]{2}", kid) and kid not in taken
+    assert len(keyring.new_signing_key(NOW, frozenset(f"k{i}" for i in range(2999))).kid) == 2
+    assert len(keyring.new_signing_key(NOW, frozenset(f"k{i}" for i in range(3000))).kid) == 3
+    assert keyring.new_signing_key(NOW).created_at == NOW
+
+
+def test_a_rotation_publishes_the_new_key_retires_the_old_when_it_starts_and_drops_keys_retired_a_day_ago(folder):
+    first = keyring.bundle().signing_keys[0]
+    fresh = keyring.rotate_signing_key(NOW, publish_for=600)
+    assert (fresh.created_at, fresh.signs_from, fresh.retired_at) == (NOW, NOW + 600, None)
+    keys = {k.kid: k for k in keyring.bundle().signing_keys}
+    assert keys[first.kid].retired_at == NOW + 600 and keys[fresh.kid].retired_at is None
+    # a second short of a day after it retired the first key is kept; a day after, it is dropped and its kid kept
+    day_later = NOW + 600 + keyring.PRUNE_RETIRED_AFTER
+    second = keyring.rotate_signing_key(day_later - 1)
+    kids = {k.kid: k for k in keyring.bundle().signing_keys}
+    assert first.kid in kids and kids[fresh.kid].retired_at == day_later - 1
+    assert kids[second.kid].retired_at is None and second.signing_start == day_later - 1
+    third = keyring.rotate_signing_key(day_later)
+    bundle = keyring.bundle()
+    assert [k.kid for k in bundle.signing_keys] == [fresh.kid, second.kid, third.kid]
+    assert bundle.retired_kids == (first.kid,)
+    assert stat.S_IMODE((folder / keyring.FILE_NAME).stat().st_mode) == 0o600
+    assert sorted(p.name for p in folder.iterdir()) == [keyring.FILE_NAME]
+
+
+# --- keyed hashes -------------------------------------------------------------------------------------------
+
+ID = "510104199001011230"
+
+
+def test_a_person_reference_is_hmac_sha256_of_the_id_number_under_the_pepper_128_bits_in_hex():
+    expected = hmac.new(keyring.bundle().pepper, ID.encode(), hashlib.sha256).hexdigest()[:32]
+    assert pseudonyms.person_ref(ID) == expected
+    assert pseudonyms.person_ref("11010519491231002X") != expected
+
+
+def test_a_code_id_is_88_bits_of_hmac_under_its_own_key_in_15_url_safe_characters():
+    ref = pseudonyms.person_ref(ID)
+    digest = hmac.new(keyring.bundle().code_key, ref.encode(), hashlib.sha256).digest()[:11]
+    code = pseudonyms.code_id(ref)
+    assert code == base64.urlsafe_b64encode(digest).decode().rstrip("=") and len(code) == 15
+    assert code != pseudonyms.code_id(pseudonyms.person_ref("11010519491231002X"))
+
+
+def test_client_secrets_and_addresses_are_hashed_under_their_own_keys():
+    bundle = keyring.bundle()
+    assert pseudonyms.client_secret_hash("hcs_s") == hmac.new(bundle.client_key, b"hcs_s", hashlib.sha256).hexdigest()
+    assert pseudonyms.address_ref("203.0.113.9") == hmac.new(bundle.pepper, b"address:203.0.113.9",
+                                                             hashlib.sha256).hexdigest()[:24]
+
+
+def test_each_province_knows_a_person_by_a_subject_of_its_own():
+    ref = pseudonyms.person_ref(ID)
+    digest = hmac.new(keyring.bundle().code_key, f"subject:44:{ref}".encode(), hashlib.sha256).digest()[:15]
+    assert pseudonyms.subject_for("44", ref) == "sub_" + base64.urlsafe_b64encode(digest).decode()
+    assert len(pseudonyms.subject_for("44", ref)) == 24
+    assert pseudonyms.subject_for("51", ref) != pseudonyms.subject_for("44", ref)
+
+
+# --- sealed secrets -----------------------------------------------------------------------------------------
+
+def test_a_sealed_secret_opens_only_under_the_same_purpose_and_unchanged():
+    sealed = sealing.seal("whsec_abc", "webhook")
+    assert sealing.unseal(sealed, "webhook") == "whsec_abc"
+    assert sealed != sealing.seal("whsec_abc", "webhook")        # a fresh nonce each time
+    raw = base64.b64decode(sealed)
+    assert len(raw) == 12 + len("whsec_abc") + 16                   # nonce, ciphertext, tag
+    with pytest.raises(InvalidTag):
+        sealing.unseal(sealed, "other")
+    tampered = base64.b64encode(raw[:-1] + bytes([raw[-1] ^ 1])).decode()
+    with pytest.raises(InvalidTag):
+        sealing.unseal(tampered, "webhook")
+
+
+def test_the_sealing_key_is_derived_from_the_session_key_per_purpose():
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = hmac.new(keyring.bundle().session_key, b"seal:webhook", hashlib.sha256).digest()
+    raw = base64.b64decode(sealing.seal("whsec_abc", "webhook"))
+    assert AESGCM(key).decrypt(raw[:12], raw[12:], b"webhook") == b"whsec_abc"
+
+
+# --- webhook signatures: Standard Webhooks, checked with its own library -------------------------------------
+
+def test_a_signature_verifies_with_the_standard_webhooks_library_as_a_province_would():
+    secret = webhook_signing.new_secret()
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
+    body = '{"type":"area.level_changed","data":{"area":"440106"}}'
+    timestamp = int(dt.datetime.now(dt.UTC).timestamp())
+    headers = {"webhook-id": "evt_1", "webhook-timestamp": str(timestamp),
+               "webhook-signature": webhook_signing.header([secret], "evt_1", timestamp, body)}
+    assert Webhook(secret).verify(body, headers) == json.loads(body)
+    for changed in ({"webhook-id": "evt_2"}, {"webhook-timestamp": str(timestamp + 1)}):
+        with pytest.raises(WebhookVerificationError):
+            Webhook(secret).verify(body, {**headers, **changed})
+
+
+def test_a_signature_is_the_one_the_library_computes_and_each_live_secret_signs():
+    old, new = webhook_signing.new_secret(), webhook_signing.new_secret()
+    moment = dt.datetime(2026, 11, 30, tzinfo=dt.UTC)
+    expected = Webhook(old).sign("evt_1", moment, "{}")
+    assert webhook_signing.signature(old, "evt_1", int(moment.timestamp()), "{}") == expected
+    both = webhook_signing.header([old, new], "evt_1", int(moment.timestamp()), "{}")
+    assert both == f"{expected} {Webhook(new).sign('evt_1', moment, '{}')}"
