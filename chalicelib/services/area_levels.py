@@ -14,6 +14,7 @@ from typing import Any, Callable
 from chalicelib import clock
 from chalicelib.domain.colors import Reason
 from chalicelib.domain.stays import live_reasons_of
+from chalicelib.lazy import Lazy
 from chalicelib.settings import get_settings
 from chalicelib.store import areas, codes
 
@@ -25,7 +26,7 @@ _started = 0          # reads started: a read finishing after a later one starte
 _generation = 0       # bumped by forget(), so a read that started before it is not kept
 _pending: Future[areas.Levels] | None = None
 # one reader thread, kept, so its kept-alive connection to DynamoDB is reused from one refresh to the next
-_reader: ThreadPoolExecutor | None = None
+_reader: Lazy[ThreadPoolExecutor] = Lazy(lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="area-levels"))
 
 
 def _cached() -> areas.Levels | None:
@@ -66,15 +67,13 @@ def prefetch() -> Callable[[], areas.Levels]:
 
     The verification overlaps this read with its own UpdateItem, so when the copy must be refreshed it
     still waits for one round trip, not two. Both go out without botocore (store/wire.py)."""
-    global _pending, _reader
+    global _pending
     with _lock:
         cached = _cached()
         if cached is not None:
             return lambda: cached
         if _pending is None:
-            if _reader is None:
-                _reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="area-levels")
-            _pending = _reader.submit(_read, True)
+            _pending = _reader.get().submit(_read, True)
         pending = _pending
     return pending.result
 

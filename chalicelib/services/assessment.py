@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Mapping, Sequence
@@ -26,6 +25,7 @@ from chalicelib.domain.risk import CheckIn, RiskInputs, assess, stay_facts
 from chalicelib.domain.stays import SOURCE as AREA, area_reasons
 from chalicelib.domain.transport import NUMBERED, Mode
 from chalicelib.errors import Conflict
+from chalicelib.lazy import Lazy
 from chalicelib.security import pseudonyms
 from chalicelib.store import (areas, audit, checkins, codes, corrections, dynamo, events, exposures, localcodes, medical,
                               trips, visits)
@@ -36,8 +36,8 @@ MAX_ATTEMPTS = 10
 # waiting on it, at most 16 + 8 calls are in flight, within the DynamoDB client's 32 pooled connections
 # (store/dynamo.py)
 READ_WORKERS = 16
-_readers: ThreadPoolExecutor | None = None
-_readers_lock = threading.Lock()
+_readers: Lazy[ThreadPoolExecutor] = Lazy(lambda: ThreadPoolExecutor(max_workers=READ_WORKERS,
+                                                                     thread_name_prefix="gather"))
 DUE_SHARDS = 8
 Mutation = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -61,12 +61,8 @@ def _together(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
     """Run independent reads at once and wait for all: each waits on the network, not the CPU.
 
     Each job runs in a copy of the caller's context, so its log lines keep the request id."""
-    global _readers
-    if _readers is None:
-        with _readers_lock:
-            if _readers is None:
-                _readers = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="gather")
-    futures = {name: _readers.submit(contextvars.copy_context().run, job) for name, job in jobs.items()}
+    readers = _readers.get()
+    futures = {name: readers.submit(contextvars.copy_context().run, job) for name, job in jobs.items()}
     return {name: future.result() for name, future in futures.items()}
 
 
