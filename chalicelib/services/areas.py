@@ -6,10 +6,11 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain import days, divisions
 from chalicelib.domain.areas import RiskLevel, level_now, periods_that_matter
-from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, assessment
-from chalicelib.store import areas, dynamo, events
+from chalicelib.services.versioned import versioned_update
+from chalicelib.store import areas, events
 
 MAX_HISTORY = 500
 
@@ -41,25 +42,26 @@ def set_level(principal: Principal, code: str, level: RiskLevel, effective_from:
     if start > now or start < now - days.WINDOW_DAYS * days.DAY:
         raise ValidationFailed("The request has invalid fields.", [{
             "field": "effective_from", "message": "must be between 14 days ago and now", "type": "date_window"}])
-    for _ in range(5):
-        current = areas.get(code)
+
+    def change(current: dict[str, Any] | None) -> dict[str, Any]:
         periods = list(current.get("periods", [])) if current else []
-        previous, _since = level_now(assessment.level_periods(current), now)
         periods.append({"level": level.value, "start": start, "set_by": principal.subject, "set_at": now,
                         "note": note})
         periods.sort(key=lambda p: (p["start"], p["set_at"]))
-        record = {"pk": code, "periods": periods[-MAX_HISTORY:], "updated_at": now,
-                  "version": (current["version"] + 1) if current else 1}
+        return {"pk": code, "periods": periods[-MAX_HISTORY:], "updated_at": now,
+                "version": (current["version"] + 1) if current else 1}
+
+    def save(current: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
+        previous, _since = level_now(assessment.level_periods(current), now)
         event = events.put_op("area.level_changed", {"area": code, "level": level.value, "previous": previous.value,
                                                       "effective_from": start, "set_by": principal.subject}, now)
         in_force = periods_that_matter(assessment.level_periods(record), now)
-        try:
-            areas.save(record, current["version"] if current else None, in_force, event)
-        except dynamo.ConditionFailed:
-            continue
-        area_levels.forget()
-        return describe(code, record, now)
-    raise Conflict("The area is being changed by another request; try again.", code="concurrent_update")
+        areas.save(record, current["version"] if current else None, in_force, event)
+        return record
+
+    record = versioned_update(lambda: areas.get(code), change, save, "The area")
+    area_levels.forget()
+    return describe(code, record, now)
 
 
 def rebuild_summaries() -> int:

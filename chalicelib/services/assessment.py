@@ -24,14 +24,12 @@ from chalicelib.domain.medical import MedicalStatus, StatusEntry
 from chalicelib.domain.risk import CheckIn, RiskInputs, assess, stay_facts
 from chalicelib.domain.stays import SOURCE as AREA, area_reasons
 from chalicelib.domain.transport import NUMBERED, Mode
-from chalicelib.errors import Conflict
 from chalicelib.lazy import Lazy
 from chalicelib.security import pseudonyms
+from chalicelib.services.versioned import versioned_update
 from chalicelib.store import (areas, audit, checkins, codes, corrections, dynamo, events, exposures, localcodes, medical,
                               trips, visits)
 
-# each lost attempt means another writer's version landed, so N concurrent writers all land within N attempts
-MAX_ATTEMPTS = 10
 # one pool of readers for every gather of the container: with the fan-out's 8 workers (events/fanout.py)
 # waiting on it, at most 16 + 8 calls are in flight, within the DynamoDB client's 32 pooled connections
 # (store/dynamo.py)
@@ -185,10 +183,11 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
     `create` is the first version's base when the person has no code yet.
     """
     code_id = pseudonyms.code_id(person)
-    for _ in range(MAX_ATTEMPTS):
-        current = codes.get(code_id, consistent=True)
+    Plan = tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None   # base, sources, facts
+
+    def change(current: dict[str, Any] | None) -> Plan:
         if current is None and create is None:
-            return None, False
+            return None
         base = dict(current) if current is not None else {"pk": code_id, "person": person, **create,
                                                           "status": "active", "sources": {}, "created_at": now,
                                                           "version": 0}
@@ -196,12 +195,16 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
             base = mutate(base)
         inputs = gather(person, base, now)
         sources = {source: [r.to_dict() for r in reasons] for source, reasons in assess(inputs, now).items()}
-        try:
-            return _store(person, current, base, sources, codes.fact_fields(stay_facts(inputs, now)), now, cause,
-                          actor, declared=mutate is not None)
-        except dynamo.ConditionFailed:
-            continue  # someone wrote in between: read again and assess on top of theirs
-    raise Conflict("The code is being changed by another request; try again.", code="concurrent_update")
+        return base, sources, codes.fact_fields(stay_facts(inputs, now))
+
+    def save(current: dict[str, Any] | None, plan: Plan) -> tuple[dict[str, Any] | None, bool]:
+        if plan is None:
+            return None, False
+        base, sources, facts = plan
+        return _store(person, current, base, sources, facts, now, cause, actor, declared=mutate is not None)
+
+    # someone wrote in between: read again and assess on top of theirs
+    return versioned_update(lambda: codes.get(code_id, consistent=True), change, save, "The code")
 
 
 def refresh_area(code_id: str, levels: Mapping[str, Sequence[LevelPeriod]], now: int, actor: str | None = None,
@@ -210,22 +213,22 @@ def refresh_area(code_id: str, levels: Mapping[str, Sequence[LevelPeriod]], now:
 
     The stays are on the record, so this is one read (none when the caller read the record already) and,
     if the assessment changed, one write: about a fifth of a full refresh."""
-    for attempt in range(MAX_ATTEMPTS):
-        if current is None or attempt:
-            current = codes.get(code_id, consistent=True)
+    def change(current: dict[str, Any] | None) -> dict[str, Any] | None:
         if current is None:
-            return False
+            return None
         area = [r.to_dict() for r in area_reasons(codes.stay_facts(current), levels, now)]
         sources = {s: reasons for s, reasons in current.get("sources", {}).items() if s != AREA}
         if area:
             sources[AREA] = area
+        return sources
+
+    def save(current: dict[str, Any] | None, sources: dict[str, Any] | None) -> bool:
+        if current is None or sources is None:
+            return False
         facts = {f: current.get(f) for f in codes.FACT_FIELDS}
-        try:
-            return _store(current["person"], current, dict(current), sources, facts, now, AREA, actor,
-                          declared=False)[1]
-        except dynamo.ConditionFailed:
-            continue
-    raise Conflict("The code is being changed by another request; try again.", code="concurrent_update")
+        return _store(current["person"], current, dict(current), sources, facts, now, AREA, actor, declared=False)[1]
+
+    return versioned_update(lambda: codes.get(code_id, consistent=True), change, save, "The code", first=current)
 
 
 def preview(person: str, now: int) -> tuple[str, list[dict[str, Any]]]:

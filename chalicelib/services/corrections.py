@@ -14,10 +14,10 @@ from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
 from chalicelib.services import access_log, area_levels, assessment, cursors
+from chalicelib.services.versioned import versioned_update
 from chalicelib.store import audit, codes, corrections, dynamo, events
 
 INDEX_KEYS = {"pk": corrections.ID, "queue_sort": corrections.QUEUE_SORT}   # besides the index's partition
-FILING_ATTEMPTS = 3
 DECIDE_WITHIN = 72 * 3600   # docs/corrections.md: a reviewer decides within three days of the filing
 
 
@@ -70,12 +70,15 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
                 and item.get("ref") == reason.ref:
             return 200, public(item)
     province = reviewing_province(reason, (record.get("declaration") or {}).get("current_area"))
-    for _ in range(FILING_ATTEMPTS):
-        correction_id = "cor_" + random.token_hex(8)
-        item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
+
+    def request(_: None) -> dict[str, Any]:
+        correction_id = "cor_" + random.token_hex(8)   # a new one each attempt: a lost race may be a taken id
+        return {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
                 "reason_code": reason_code, "ref": reason.ref, "description": description, "evidence": evidence,
                 "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
                 "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
+
+    def submit(_: None, item: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         try:
             corrections.file(item, MAX_OPEN)
             return 201, public(item)
@@ -84,13 +87,13 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
             found = corrections.get(already.correction_id) if already.correction_id else None
             if found is not None and found["status"] == "pending":
                 return 200, public(found)
-            # decided between its marker's check and our read: file anew
+            raise   # decided between its marker's check and our read: a lost race, file anew
         except corrections.TooManyOpen:
             raise Conflict(f"You have {MAX_OPEN} open correction requests; wait for a decision first.",
                            code="too_many_open_corrections") from None
-        except (dynamo.ConditionFailed, dynamo.TransactionConflict):
-            pass  # the random id was taken, or DynamoDB cancelled us for a concurrent transaction on an item
-    raise Conflict("Your correction requests are changing under us; try again.", code="concurrent_update")
+
+    # nothing to read first: the filing's transaction checks the marker and the open count itself
+    return versioned_update(lambda: None, request, submit, "Your correction requests")
 
 
 def mine(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:

@@ -14,11 +14,12 @@ from chalicelib import clock
 from chalicelib.domain import days, remit
 from chalicelib.domain.medical import NATIONAL, MedicalStatus
 from chalicelib.domain.stays import decode_stays
-from chalicelib.errors import Conflict, Forbidden
+from chalicelib.errors import Forbidden
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
 from chalicelib.services import access_log, assessment
-from chalicelib.store import audit, codes, dynamo, events, localcodes, medical, visits
+from chalicelib.services.versioned import versioned_update
+from chalicelib.store import audit, codes, events, localcodes, medical, visits
 
 
 def connection(person: str, province: str, now: int) -> remit.Connection | None:
@@ -49,12 +50,17 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
                         "platform knows: state the basis you act on (`basis`, docs/provinces.md).",
                         code="basis_required")
     issuer = province or NATIONAL
-    for _ in range(5):
-        current = next((s for s in medical.statuses(person) if s["issuer"] == issuer and s["sk"] != medical.CURRENT),
-                       None)
-        record = {**medical.status_key(person, issuer), "status": status.value, "since": now,
-                  "set_by": principal.subject, "province": province, "basis": basis.to_dict(), "updated_at": now,
-                  "version": (current["version"] + 1) if current else 1}
+
+    def load() -> dict[str, Any] | None:
+        return next((s for s in medical.statuses(person) if s["issuer"] == issuer and s["sk"] != medical.CURRENT),
+                    None)
+
+    def change(current: dict[str, Any] | None) -> dict[str, Any]:
+        return {**medical.status_key(person, issuer), "status": status.value, "since": now,
+                "set_by": principal.subject, "province": province, "basis": basis.to_dict(), "updated_at": now,
+                "version": (current["version"] + 1) if current else 1}
+
+    def save(current: dict[str, Any] | None, record: dict[str, Any]) -> None:
         history = {"pk": person, "sk": f"H#{now:010d}#{random.token_hex(4)}", "status": status.value,
                    "previous": current["status"] if current else None, "set_by": principal.subject,
                    "province": province, "issuer": issuer, "note": note, "basis": basis.to_dict(), "at": now}
@@ -62,13 +68,9 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
                               subject=person)
         logged = audit.put_op(access_log.entry(person, principal, "medical_status", basis,
                                                {"status": status.value}, now))
-        try:
-            medical.set_status(record, history, current["version"] if current else None, [event, logged])
-            break
-        except dynamo.ConditionFailed:
-            continue
-    else:
-        raise Conflict("The status is being changed by another request; try again.", code="concurrent_update")
+        medical.set_status(record, history, current["version"] if current else None, [event, logged])
+
+    versioned_update(load, change, save, "The status")
     # recompute now so the person's code shows it at once; the event's unit repeats it if we crash here
     assessment.refresh(person, now, "medical_status", actor=principal.subject)
     return {"status": status.value, "since": now, "id_last4": id_number[-4:], "issuer": issuer,

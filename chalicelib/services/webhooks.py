@@ -11,10 +11,11 @@ from chalicelib.domain import days, identifiers
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.events import delivery
 from chalicelib.services import cursors
+from chalicelib.services.versioned import versioned_update
 from chalicelib.security import sealing, urls, webhook_signing
 from chalicelib.security.access import Principal
 from chalicelib.settings import get_settings
-from chalicelib.store import deliveries, dynamo, events, webhooks
+from chalicelib.store import deliveries, events, webhooks
 
 ROTATION_GRACE_SECONDS = 24 * 3600
 MAX_PER_PROVINCE = 20
@@ -57,9 +58,13 @@ def create(principal: Principal, url: str, event_types: list[str], description: 
     return {**describe(record), "secret": secret}
 
 
+def _save(current: dict[str, Any], updated: dict[str, Any]) -> dict[str, Any]:
+    webhooks.save(updated, current["version"])
+    return updated
+
+
 def update(principal: Principal, webhook_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    for _ in range(5):
-        record = owned(principal, webhook_id)
+    def change(record: dict[str, Any]) -> dict[str, Any]:
         updated = dict(record)
         if "url" in changes:
             updated["url"] = check_url(changes["url"])
@@ -72,12 +77,9 @@ def update(principal: Principal, webhook_id: str, changes: dict[str, Any]) -> di
         elif changes.get("status") == "disabled":
             updated.update(status="disabled", disabled_reason="disabled by the province")
         updated.update(updated_at=clock.now(), version=record["version"] + 1)
-        try:
-            webhooks.save(updated, record["version"])
-            return describe(updated)
-        except dynamo.ConditionFailed:
-            continue
-    raise Conflict("The webhook is being changed by another request; try again.", code="concurrent_update")
+        return updated
+
+    return describe(versioned_update(lambda: owned(principal, webhook_id), change, _save, "The webhook"))
 
 
 def delete(principal: Principal, webhook_id: str) -> None:
@@ -88,20 +90,17 @@ def delete(principal: Principal, webhook_id: str) -> None:
 def rotate_secret(principal: Principal, webhook_id: str) -> dict[str, Any]:
     """A new secret signs from now on; the old ones keep signing for a day so receivers can switch."""
     now = clock.now()
-    for _ in range(5):
-        record = owned(principal, webhook_id)
-        secret = webhook_signing.new_secret()
+    secret = webhook_signing.new_secret()
+
+    def change(record: dict[str, Any]) -> dict[str, Any]:
         kept = [{**s, "retire_at": s.get("retire_at") or now + ROTATION_GRACE_SECONDS}
                 for s in record["secrets"] if s.get("retire_at") is None or s["retire_at"] > now]
-        updated = {**record, "secrets": [*kept, {"sealed": sealing.seal(secret, "webhook"), "created_at": now,
-                                                 "retire_at": None}],
-                   "updated_at": now, "version": record["version"] + 1}
-        try:
-            webhooks.save(updated, record["version"])
-            return {**describe(updated), "secret": secret}
-        except dynamo.ConditionFailed:
-            continue
-    raise Conflict("The webhook is being changed by another request; try again.", code="concurrent_update")
+        return {**record, "secrets": [*kept, {"sealed": sealing.seal(secret, "webhook"), "created_at": now,
+                                              "retire_at": None}],
+                "updated_at": now, "version": record["version"] + 1}
+
+    updated = versioned_update(lambda: owned(principal, webhook_id), change, _save, "The webhook")
+    return {**describe(updated), "secret": secret}
 
 
 def ping(principal: Principal, webhook_id: str) -> dict[str, Any]:

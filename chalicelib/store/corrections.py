@@ -14,7 +14,7 @@ QUEUE_INDEX = "queue"
 PERSON_INDEX = "by_person"
 
 
-class AlreadyOpen(Exception):
+class AlreadyOpen(dynamo.ConditionFailed):
     """The person has a pending request for this reason already: `correction_id`."""
 
     def __init__(self, correction_id: str):
