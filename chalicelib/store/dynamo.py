@@ -141,9 +141,12 @@ def _guarded(call: Any, **request: Any) -> Any:
         return call(**request)
     except Exception as exc:
         if is_condition_failure(exc):
-            reasons = getattr(exc, "response", {}).get("CancellationReasons", [])
+            response = getattr(exc, "response", {})
+            reasons = response.get("CancellationReasons", [])
             failed = {i: from_item(r.get("Item")) for i, r in enumerate(reasons)
                       if r.get("Code") == "ConditionalCheckFailed"}
+            if not reasons and "Item" in response:   # a single write that asked for the item it found
+                failed = {0: from_item(response["Item"])}
             raise ConditionFailed(str(exc), failed) from exc
         if _is_transaction_conflict(exc):
             raise TransactionConflict(str(exc)) from exc
@@ -151,8 +154,12 @@ def _guarded(call: Any, **request: Any) -> Any:
 
 
 def put(kind: str, item: dict[str, Any], condition: str | None = None,
-        values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> None:
+        values: dict[str, Any] | None = None, names: dict[str, str] | None = None, return_old: bool = False) -> None:
+    """PutItem; `return_old`: should its condition fail, ConditionFailed.failed[0] holds the item that made it
+    fail, from the same call."""
     request: dict[str, Any] = {"TableName": table(kind), "Item": to_item(item)}
+    if return_old:
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     if condition:
         request["ConditionExpression"] = condition
     if values:
