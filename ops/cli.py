@@ -307,8 +307,8 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
     from chalicelib import clock
     from chalicelib.api.areas import LevelRequest
     from chalicelib.api.http import validation_details
-    from chalicelib.domain import days, divisions
-    from chalicelib.errors import ApiError
+    from chalicelib.domain import divisions
+    from chalicelib.errors import ApiError, ValidationFailed
     from chalicelib.security.access import Principal, Role
     from chalicelib.services import areas as service
 
@@ -323,11 +323,10 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
             change = LevelRequest.model_validate_json(json.dumps({"level": level, "effective_from": effective,
                                                                   "note": note}))
             service.check_code(code)
-            now = clock.now()
-            if effective is not None and not now - days.WINDOW_DAYS * days.DAY <= effective <= now:
-                raise ValueError("must be between 14 days ago and now")  # as PUT /v1/areas answers
-        except ValueError as exc:
-            details = validation_details(exc) if isinstance(exc, ValidationError) else [{"message": str(exc)}]
+            service.check_effective_from(effective, clock.now())
+        except (ValueError, ValidationFailed) as exc:
+            details = validation_details(exc) if isinstance(exc, ValidationError) else (
+                exc.details if isinstance(exc, ValidationFailed) else [{"message": str(exc)}])
             problems.append(f"line {number}: " + "; ".join(f"{d.get('field', 'effective_from')}: {d['message']}"
                                                             for d in details))
             continue

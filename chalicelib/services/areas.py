@@ -20,6 +20,13 @@ def check_code(code: str) -> None:
         raise NotFound(f"{code} is not a GB/T 2260 administrative division code.", code="unknown_area")
 
 
+def check_effective_from(effective_from: int | None, now: int) -> None:
+    """A level takes effect now or from a moment in the last 14 days: a stay older than that decides nothing."""
+    if effective_from is not None and not now - days.WINDOW_DAYS * days.DAY <= effective_from <= now:
+        raise ValidationFailed("The request has invalid fields.", [{
+            "field": "effective_from", "message": "must be between 14 days ago and now", "type": "date_window"}])
+
+
 def describe(code: str, item: dict[str, Any] | None, now: int) -> dict[str, Any]:
     periods = assessment.level_periods(item)
     level, since = level_now(periods, now)
@@ -38,10 +45,8 @@ def set_level(principal: Principal, code: str, level: RiskLevel, effective_from:
     if principal.province != divisions.province_of(code):
         raise Forbidden("A health authority sets levels only inside its own province.", code="outside_province")
     now = clock.now()
+    check_effective_from(effective_from, now)
     start = now if effective_from is None else effective_from
-    if start > now or start < now - days.WINDOW_DAYS * days.DAY:
-        raise ValidationFailed("The request has invalid fields.", [{
-            "field": "effective_from", "message": "must be between 14 days ago and now", "type": "date_window"}])
 
     def change(current: dict[str, Any] | None) -> dict[str, Any]:
         periods = list(current.get("periods", [])) if current else []
