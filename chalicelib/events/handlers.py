@@ -15,7 +15,7 @@ from chalicelib import clock
 from chalicelib.domain import days
 from chalicelib.events import batches, fanout
 from chalicelib.services import assessment
-from chalicelib.store import codes, dynamo, work
+from chalicelib.store import dynamo, people, work
 
 log = logging.getLogger("healthcode.events")
 SWEEP_DAYS_BACK = 15  # every window is at most 15 days, so this also catches up after a long outage
@@ -106,18 +106,15 @@ def write_scan(record: dict[str, Any]) -> bool:
     written is left alone). True if a row was written."""
     from chalicelib.domain.colors import live_color
     from chalicelib.services import area_levels
-    from chalicelib.services.verifications import scan_row
-    from chalicelib.store import scans
+    from chalicelib.services.verifications import record_row
 
-    images = record.get("dynamodb", {})
-    new = dynamo.from_item(images.get("NewImage")) or {}
-    old = dynamo.from_item(images.get("OldImage")) or {}
-    scan = new.get("last_scan")
-    if not scan or scan == old.get("last_scan"):
+    code = people.noted_scan(record.get("dynamodb", {}))
+    if code is None or code.last_scan is None:
         return False
-    color = live_color(area_levels.live_reasons(new, int(scan["at"])), int(scan["at"])).value
+    scan = code.last_scan
+    color = live_color(area_levels.live_reasons(code, scan.at), scan.at).value
     try:
-        scans.record(scan_row(new["pk"], scan, color))
+        record_row(code.code_id, scan, color)
         return True
     except dynamo.ConditionFailed:
         return False  # a redelivered stream record
@@ -172,9 +169,8 @@ def sweep(now: int | None = None) -> int:
     today = days.today(now)
     for back in range(SWEEP_DAYS_BACK, -1, -1):
         day = (today - dt.timedelta(days=back)).isoformat()
-        for shard in range(assessment.DUE_SHARDS):
-            for code_id in codes.due(f"{day}#{shard}", now):
-                record = codes.get(code_id, consistent=True)
-                if record is not None:
-                    written += int(assessment.refresh(record["person"], now, "window_closed")[1])
+        for code_id in people.due(day, now):
+            code = people.get(code_id, consistent=True)
+            if code is not None:
+                written += int(assessment.refresh(code.person, now, "window_closed")[1])
     return written

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Callable
 
 from chalicelib import clock
 from chalicelib.domain.colors import Reason
 from chalicelib.domain.stays import live_reasons_of
 from chalicelib.lazy import Lazy
 from chalicelib.settings import get_settings
-from chalicelib.store import areas, codes
+from chalicelib.store import areas, people
 
 _lock = threading.Lock()
 _levels: areas.Levels | None = None
@@ -85,7 +85,6 @@ def forget() -> None:
         _levels, _generation = None, _generation + 1
 
 
-def live_reasons(record: dict[str, Any], now: int, levels: areas.Levels | None = None) -> list[Reason]:
+def live_reasons(code: people.Code, now: int, levels: areas.Levels | None = None) -> list[Reason]:
     """Every reason of a stored code as of now, its stays joined with the levels (the cached ones unless given)."""
-    return live_reasons_of(record.get("sources", {}), codes.stay_facts(record),
-                           current() if levels is None else levels, now)
+    return live_reasons_of(code.sources, code.facts, current() if levels is None else levels, now)

@@ -43,9 +43,9 @@ def cities(principal: Principal) -> dict[str, Any]:
 
     for stay in visits.recent(person, since.isoformat(), now):
         note(stay["area"], stay["day"], stay["source"])
-    for scan in scans.since(pseudonyms.code_id(person), days.iso(days.start_of(since)), now):
-        if scan.get("area"):
-            note(scan["area"], days.today(int(scan["scanned_at"])).isoformat(), "scan")
+    for row in scans.since(pseudonyms.code_id(person), days.start_of(since), now):
+        if row.scan.area:
+            note(row.scan.area, days.today(row.scan.at).isoformat(), "scan")
     found = areas.many([g for area in seen for g in governing_areas(area)]) if seen else {}
     result = []
     for area, entry in sorted(seen.items(), key=lambda kv: kv[1]["last_day"], reverse=True):

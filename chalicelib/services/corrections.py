@@ -15,7 +15,7 @@ from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
 from chalicelib.services import access_log, area_levels, assessment, cursors
 from chalicelib.services.versioned import versioned_update
-from chalicelib.store import audit, codes, corrections, dynamo, events
+from chalicelib.store import audit, corrections, dynamo, events, people
 
 INDEX_KEYS = {"pk": corrections.ID, "queue_sort": corrections.QUEUE_SORT}   # besides the index's partition
 DECIDE_WITHIN = 72 * 3600   # docs/corrections.md: a reviewer decides within three days of the filing
@@ -59,23 +59,23 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
     """A new request (201), or the open one for the same reason (200): a retry makes no duplicate. It goes to
     the reviewer who owns the reason's source (domain/corrections.reviewing_province)."""
     person = principal.subject
-    record = codes.get(pseudonyms.code_id(person), consistent=True)
-    if record is None:
+    code = people.get(pseudonyms.code_id(person), consistent=True)
+    if code is None:
         raise NotFound("You have no health code yet; apply with POST /v1/codes.", code="no_code")
     now = clock.now()
-    reason = the_reason(area_levels.live_reasons(record, now), source, reason_code, ref)
+    reason = the_reason(area_levels.live_reasons(code, now), source, reason_code, ref)
     mine, _ = corrections.of_person(person, 50)
     for item in mine:  # requests filed before open markers existed have none: found here instead
         if item["status"] == "pending" and item["source"] == source and item["reason_code"] == reason_code \
                 and item.get("ref") == reason.ref:
             return 200, public(item)
-    province = reviewing_province(reason, (record.get("declaration") or {}).get("current_area"))
+    province = reviewing_province(reason, (code.declaration or {}).get("current_area"))
 
     def request(_: None) -> dict[str, Any]:
         correction_id = "cor_" + random.token_hex(8)   # a new one each attempt: a lost race may be a taken id
         return {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
                 "reason_code": reason_code, "ref": reason.ref, "description": description, "evidence": evidence,
-                "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
+                "name_masked": code.name_masked, "id_last4": code.id_last4, "created_at": now,
                 "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
 
     def submit(_: None, item: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -148,7 +148,7 @@ def decide(principal: Principal, correction_id: str, approve: bool, reason: str,
     code = None
     if approve:
         code, _ = assessment.refresh(person, now, "correction", actor=principal.subject)
-    return {**public({**item, **decision}), "color": code["color"] if code else None}
+    return {**public({**item, **decision}), "color": code.color.value if code else None}
 
 
 def history_for_review(principal: Principal, correction_id: str, limit: int) -> dict[str, Any]:

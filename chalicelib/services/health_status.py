@@ -19,16 +19,16 @@ from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
 from chalicelib.services import access_log, assessment
 from chalicelib.services.versioned import versioned_update
-from chalicelib.store import audit, codes, events, localcodes, medical, visits
+from chalicelib.store import audit, events, localcodes, medical, people, visits
 
 
 def connection(person: str, province: str, now: int) -> remit.Connection | None:
     """What ties the person to the province in the window, from their code (declared area, stays), their local
     codes and, for someone without a code, their stays."""
-    record = codes.get(pseudonyms.code_id(person), consistent=True)
-    if record is not None:
-        declared = (record.get("declaration") or {}).get("current_area")
-        stays = [v.area for v in decode_stays(record.get("stays") or "") if v.day >= days.window_start(now)]
+    code = people.get(pseudonyms.code_id(person), consistent=True)
+    if code is not None:
+        declared = (code.declaration or {}).get("current_area")
+        stays = [v.area for v in decode_stays(code.facts.stays) if v.day >= days.window_start(now)]
     else:
         declared = None
         stays = [v["area"] for v in visits.recent(person, days.window_start(now).isoformat(), now)]

@@ -18,7 +18,7 @@ from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
 from chalicelib.domain.remit import Basis
 from chalicelib.services import access_log, assessment, codes as code_views
-from chalicelib.store import codes, dynamo, events, localcodes, medical
+from chalicelib.store import dynamo, events, localcodes, medical, people
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit; one item of each transaction is the event
 
@@ -122,16 +122,16 @@ def public_local_code(item: dict[str, Any]) -> dict[str, Any]:
 
 def consolidated(person: str, now: int) -> dict[str, Any]:
     """A person's live color and reasons by category: their national code, or an assessment of their sources."""
-    record = codes.get(pseudonyms.code_id(person))
-    if record is not None:
-        view = code_views.view(record, now)
+    code = people.get(pseudonyms.code_id(person))
+    if code is not None:
+        view = code_views.view(code, now)
         color, reasons = view["color"], view["reasons"]
     else:
         color, reasons = assessment.preview(person, now)
     by_category: dict[str, str] = {}
     for reason in reasons:
         by_category.setdefault(reason["source"], reason["color"])
-    return {"has_national_code": record is not None, "color": color, "reasons_by_category": by_category,
+    return {"has_national_code": code is not None, "color": color, "reasons_by_category": by_category,
             "reasons": [r["code"] for r in reasons]}
 
 
@@ -140,16 +140,16 @@ def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[st
     the record cannot be written, nothing is answered, so no look-up goes unrecorded."""
     now = clock.now()
     lookup_id = "lkp_" + random.token_hex(6)
-    people = [pseudonyms.person_ref(n) for n in id_numbers]
+    asked = [pseudonyms.person_ref(n) for n in id_numbers]
     results = []
-    for index, (id_number, person) in enumerate(zip(id_numbers, people)):
+    for index, (id_number, person) in enumerate(zip(id_numbers, asked)):
         results.append({"index": index, "id_last4": id_number[-4:],
                         "subject_id": pseudonyms.subject_for(principal.province, person), **consolidated(person, now),
                         "local_codes": [public_local_code(c) for c in localcodes.of_person(person)]})
     told = {person: {"color": r["color"], "reasons": r["reasons"], "has_national_code": r["has_national_code"],
-                     "local_codes": [c["province"] for c in r["local_codes"]]} for person, r in zip(people, results)}
+                     "local_codes": [c["province"] for c in r["local_codes"]]} for person, r in zip(asked, results)}
     access_log.write([access_log.entry(person, principal, "lookup", Basis(note=purpose), told[person], now,
-                                       ref=lookup_id) for person in dict.fromkeys(people)])
+                                       ref=lookup_id) for person in dict.fromkeys(asked)])
     return {"lookup_id": lookup_id, "purpose": purpose, "at": now, "results": results}
 
 
