@@ -77,7 +77,7 @@ def _area(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:
 
 def _voyage(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:
     page, cursor = trips.passengers_page(unit.params["voyage"], VOYAGE_PAGE, unit.cursor)
-    passengers = sorted({t["pk"] for t in page if t["mode"] == unit.params["mode"]})
+    passengers = sorted({t.person for t in page if t.mode.value == unit.params["mode"]})
     return _each(passengers, lambda person: assessment.refresh(person, now, "exposure")[1]), cursor
 
 

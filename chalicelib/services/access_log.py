@@ -58,6 +58,6 @@ def of_person(person: str, limit: int, cursor: str | None, action: str | None = 
     """The person's access log, newest first; of one action only when `action` is given."""
     now = clock.now()
     items, last = audit.of_person(person, audit.ACCESS, limit,
-                                  cursors.decode(cursor, person, audit.sort_key_shape(audit.ACCESS)), action=action)
+                                  cursors.decode(cursor, audit.pages(person, audit.ACCESS)), action=action)
     return {"accesses": [public(i) for i in items if i.get("expires_at", now + 1) > now],
             "next_cursor": cursors.encode(last)}

@@ -8,7 +8,7 @@ from chalicelib.domain import days, divisions
 from chalicelib.domain.areas import RiskLevel, level_now, periods_that_matter
 from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.security.access import Principal
-from chalicelib.services import area_levels, assessment
+from chalicelib.services import area_levels
 from chalicelib.services.versioned import versioned_update
 from chalicelib.store import areas, events
 
@@ -27,8 +27,8 @@ def check_effective_from(effective_from: int | None, now: int) -> None:
             "field": "effective_from", "message": "must be between 14 days ago and now", "type": "date_window"}])
 
 
-def describe(code: str, item: dict[str, Any] | None, now: int) -> dict[str, Any]:
-    periods = assessment.level_periods(item)
+def describe(code: str, area: areas.Area | None, now: int) -> dict[str, Any]:
+    periods = area.periods if area else ()
     level, since = level_now(periods, now)
     return {"code": code, "name": divisions.name_of(code), "level": level.value, "since": since,
             "history": [{"level": p.level.value, "from": p.start} for p in sorted(periods, key=lambda p: p.start)]}
@@ -47,26 +47,22 @@ def set_level(principal: Principal, code: str, level: RiskLevel, effective_from:
     now = clock.now()
     check_effective_from(effective_from, now)
     start = now if effective_from is None else effective_from
+    setting = areas.Setting(level, start, principal.subject, now, note)
 
-    def change(current: dict[str, Any] | None) -> dict[str, Any]:
-        periods = list(current.get("periods", [])) if current else []
-        periods.append({"level": level.value, "start": start, "set_by": principal.subject, "set_at": now,
-                        "note": note})
-        periods.sort(key=lambda p: (p["start"], p["set_at"]))
-        return {"pk": code, "periods": periods[-MAX_HISTORY:], "updated_at": now,
-                "version": (current["version"] + 1) if current else 1}
+    def change(current: areas.Area | None) -> areas.Area:
+        settings = sorted([*(current.settings if current else ()), setting], key=lambda s: (s.start, s.set_at))
+        return areas.Area(code, tuple(settings[-MAX_HISTORY:]), (current.version + 1) if current else 1, now)
 
-    def save(current: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
-        previous, _since = level_now(assessment.level_periods(current), now)
+    def save(current: areas.Area | None, area: areas.Area) -> areas.Area:
+        previous, _since = level_now(current.periods if current else (), now)
         event = events.put_op("area.level_changed", {"area": code, "level": level.value, "previous": previous.value,
                                                       "effective_from": start, "set_by": principal.subject}, now)
-        in_force = periods_that_matter(assessment.level_periods(record), now)
-        areas.save(record, current["version"] if current else None, in_force, event)
-        return record
+        areas.save(area, current.version if current else None, periods_that_matter(area.periods, now), event)
+        return area
 
-    record = versioned_update(lambda: areas.get(code), change, save, "The area")
+    area = versioned_update(lambda: areas.get(code), change, save, "The area")
     area_levels.forget()
-    return describe(code, record, now)
+    return describe(code, area, now)
 
 
 def rebuild_summaries() -> int:
@@ -74,8 +70,8 @@ def rebuild_summaries() -> int:
 
     Ops, once, for tables written before the summaries existed (docs/deploy.md); safe to repeat."""
     now = clock.now()
-    found = areas.area_items()
-    for item in found:
-        areas.rewrite_summary(item["pk"], periods_that_matter(assessment.level_periods(item), now), now)
+    found = areas.every_area()
+    for area in found:
+        areas.rewrite_summary(area.code, periods_that_matter(area.periods, now), now)
     area_levels.forget()
     return len(found)

@@ -8,27 +8,26 @@ transaction.
 from __future__ import annotations
 
 import contextvars
-import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
 from chalicelib.domain import days
-from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, governing_areas
+from chalicelib.domain.areas import LevelPeriod, Visit, governing_areas
 from chalicelib.domain.colors import Color, live_color, live_reasons, next_change
 from chalicelib.domain.corrections import Override
 from chalicelib.domain.declaration import Declaration
-from chalicelib.domain.exposures import CaseType, Exposure, Trip, voyage
+from chalicelib.domain.exposures import Exposure, Trip, voyage
 from chalicelib.domain.local_codes import LocalCode
 from chalicelib.domain.medical import MedicalStatus, StatusEntry
-from chalicelib.domain.risk import CheckIn, RiskInputs, assess, stay_facts
+from chalicelib.domain.risk import RiskInputs, assess, stay_facts
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts, area_reasons
-from chalicelib.domain.transport import NUMBERED, Mode
+from chalicelib.domain.transport import NUMBERED
 from chalicelib.lazy import Lazy
 from chalicelib.security import pseudonyms
 from chalicelib.services.versioned import versioned_update
-from chalicelib.store import (areas, audit, checkins, corrections, events, exposures, localcodes, medical, people, trips,
-                              visits)
+from chalicelib.store import (areas, audit, checkins, corrections, events, exposures, localcodes, medical, people,
+                              trips, visits)
 
 # one pool of readers for every gather of the container: with the fan-out's 8 workers (events/fanout.py)
 # waiting on it, at most 16 + 8 calls are in flight, within the DynamoDB client's 32 pooled connections
@@ -37,21 +36,6 @@ READ_WORKERS = 16
 _readers: Lazy[ThreadPoolExecutor] = Lazy(lambda: ThreadPoolExecutor(max_workers=READ_WORKERS,
                                                                      thread_name_prefix="gather"))
 Mutation = Callable[[people.Code], people.Code]
-
-
-def level_periods(area_item: dict[str, Any] | None) -> list[LevelPeriod]:
-    if not area_item:
-        return []
-    return [LevelPeriod(RiskLevel(p["level"]), int(p["start"])) for p in area_item.get("periods", [])]
-
-
-def exposure_from_item(item: dict[str, Any]) -> Exposure:
-    rows = item.get("rows")
-    return Exposure(exposure_id=item["exposure_id"], mode=Mode(item["mode"]), number=item["number"],
-                    day=dt.date.fromisoformat(item["date"]), case_type=CaseType(item["case_type"]),
-                    inbound=bool(item.get("inbound")), published_at=int(item["published_at"]),
-                    carriages=tuple(item.get("carriages") or ()),
-                    rows=(int(rows["from"]), int(rows["to"])) if rows else None, province=item.get("province"))
 
 
 def _together(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -69,18 +53,15 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
     since_day = days.window_start(now).isoformat()
 
     def stays_and_levels() -> tuple[list[Visit], dict[str, list[LevelPeriod]]]:
-        stays = [Visit(dt.date.fromisoformat(v["day"]), v["area"], v["source"])
-                 for v in visits.recent(person, since_day, now)]
+        stays = [stay.visit for stay in visits.recent(person, since_day, now)]
         needed = sorted({g for stay in stays for g in governing_areas(stay.area)})
-        found = areas.many(needed) if needed else {}
-        return stays, {code: level_periods(found.get(code)) for code in needed}
+        found = areas.periods_of(needed) if needed else {}
+        return stays, {area: list(found.get(area, ())) for area in needed}
 
     def trips_and_exposures() -> tuple[list[Trip], list[Exposure]]:
-        trip_list = [Trip(t["trip_id"], dt.date.fromisoformat(t["date"]), Mode(t["mode"]), t.get("number"),
-                          t.get("seat"), t.get("carriage")) for t in trips.recent(person, since_day, now)]
-        exposure_list = [exposure_from_item(e) for v in sorted({voyage(t.number, t.day) for t in trip_list
-                                                                if t.mode in NUMBERED and t.number})
-                         for e in exposures.on(v)]
+        trip_list = [declared.trip for declared in trips.recent(person, since_day, now)]
+        voyages = sorted({voyage(t.number, t.day) for t in trip_list if t.mode in NUMBERED and t.number})
+        exposure_list = [e for v in voyages for e in exposures.on(v)]
         return trip_list, exposure_list
 
     read = _together({
@@ -94,8 +75,6 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
     })
     stays, levels = read["stays"]
     trip_list, exposure_list = read["trips"]
-    checkin_list = [CheckIn(dt.date.fromisoformat(c["sk"]), c["area"], float(c["temperature"]),
-                            tuple(c.get("symptoms", [])), int(c["at"])) for c in read["checkins"]]
     declaration = Declaration.model_validate(code.declaration) if code and code.declaration else None
     statuses = [StatusEntry(MedicalStatus(s["status"]), int(s["since"]), None, s["issuer"]) for s in read["statuses"]]
     statuses += [StatusEntry(MedicalStatus(r["status"]), int(r["issued_at"]), r.get("valid_until"), r["province"])
@@ -111,7 +90,7 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
         declaration=declaration, declared_at=code.declared_at if code else None,
         statuses=statuses, local_codes=local,
         visits=stays, levels=levels,
-        trips=trip_list, exposures=exposure_list, checkins=checkin_list)
+        trips=trip_list, exposures=exposure_list, checkins=read["checkins"])
 
 
 def history_entry(person: str, before: people.Code | None, after: people.Code, cause: str,

@@ -17,7 +17,6 @@ from chalicelib.services import access_log, area_levels, assessment, cursors
 from chalicelib.services.versioned import versioned_update
 from chalicelib.store import audit, corrections, dynamo, events, people
 
-INDEX_KEYS = {"pk": corrections.ID, "queue_sort": corrections.QUEUE_SORT}   # besides the index's partition
 DECIDE_WITHIN = 72 * 3600   # docs/corrections.md: a reviewer decides within three days of the filing
 
 
@@ -98,14 +97,14 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
 
 def mine(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
     items, last = corrections.of_person(principal.subject, limit,
-                                        cursors.decode_index(cursor, "person", principal.subject, INDEX_KEYS))
+                                        cursors.decode(cursor, corrections.person_pages(principal.subject)))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
 def review_queue(principal: Principal, status: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    queue_key = f"{reviewer_of(principal)}#{status}"
-    items, last = corrections.queue(reviewer_of(principal), status, limit,
-                                    cursors.decode_index(cursor, "queue_key", queue_key, INDEX_KEYS))
+    reviewer = reviewer_of(principal)
+    items, last = corrections.queue(reviewer, status, limit,
+                                    cursors.decode(cursor, corrections.queue_pages(reviewer, status)))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
@@ -163,7 +162,7 @@ def history_for_review(principal: Principal, correction_id: str, limit: int) -> 
 
 def history(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """The person's append-only trail: every new version of the code, with what changed and why."""
-    start = cursors.decode(cursor, person, audit.sort_key_shape("history"))
+    start = cursors.decode(cursor, audit.pages(person, "history"))
     items, last = audit.of_person(person, "history", limit, start)
     entries = [{k: i.get(k) for k in ("at", "version", "cause", "actor", "color_before", "color_after",
                                        "sources_changed", "reasons_added", "reasons_removed")} for i in items]

@@ -31,7 +31,7 @@ def connection(person: str, province: str, now: int) -> remit.Connection | None:
         stays = [v.area for v in decode_stays(code.facts.stays) if v.day >= days.window_start(now)]
     else:
         declared = None
-        stays = [v["area"] for v in visits.recent(person, days.window_start(now).isoformat(), now)]
+        stays = [v.area for v in visits.recent(person, days.window_start(now).isoformat(), now)]
     found = remit.connection(province, declared, stays, [])
     if found is None:   # the local codes only when nothing else ties them: one read fewer for most people
         found = remit.connection(province, None, [], [c["province"] for c in localcodes.of_person(person)])

@@ -127,7 +127,7 @@ def public_delivery(item: dict[str, Any]) -> dict[str, Any]:
 def list_deliveries(principal: Principal, webhook_id: str, status: str | None, limit: int,
                     cursor: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     owned(principal, webhook_id)
-    items, last = deliveries.page(webhook_id, limit, cursors.decode(cursor, webhook_id, deliveries.SORT_KEY), status)
+    items, last = deliveries.page(webhook_id, limit, cursors.decode(cursor, deliveries.pages(webhook_id)), status)
     return [public_delivery(i) for i in items], last
 
 

@@ -5,13 +5,15 @@ import re
 from typing import Any
 
 from chalicelib.store import dynamo
+from chalicelib.store.pages import KeyShape
 
 KIND = "audit"
 
 
-def sort_key_shape(kind: str) -> re.Pattern[str]:
-    """Every sort key of one kind of entry: `<kind>#<zero-padded time>#<what it is>` (for a cursor's check)."""
-    return re.compile(rf"{re.escape(kind)}#[0-9]{{10}}#[A-Za-z0-9_#:.\-]{{1,200}}")
+def pages(person: str, kind: str) -> KeyShape:
+    """The start keys a person's list of one kind of entry gives out: sort keys `<kind>#<zero-padded time>#<what
+    it is>`."""
+    return KeyShape("pk", person, {"sk": re.compile(rf"{re.escape(kind)}#[0-9]{{10}}#[A-Za-z0-9_#:.\-]{{1,200}}")})
 
 
 def put_op(entry: dict[str, Any]) -> dict[str, Any]:

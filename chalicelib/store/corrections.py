@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.domain import identifiers
 from chalicelib.store import dynamo
+from chalicelib.store.pages import KeyShape
 
 KIND = "corrections"
 ID = identifiers.CORRECTION_ID
@@ -35,6 +36,16 @@ def open_key(person: str, source: str, reason_code: str, ref: str | None) -> dic
     reason race for it in their transactions, so only one of them creates a request. A reason is its
     source, code and `ref` (what it is about): the same code about two areas is two reasons."""
     return {"pk": f"open#{person}#{source}#{reason_code}" + (f"#{ref}" if ref else "")}
+
+
+def person_pages(person: str) -> KeyShape:
+    """The start keys a person's list of requests gives out (of the `by_person` index)."""
+    return KeyShape("person", person, {"pk": ID, "queue_sort": QUEUE_SORT})
+
+
+def queue_pages(province: str, status: str) -> KeyShape:
+    """The start keys a reviewer's queue gives out (of the `queue` index)."""
+    return KeyShape("queue_key", f"{province}#{status}", {"pk": ID, "queue_sort": QUEUE_SORT})
 
 
 def get(correction_id: str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.domain import identifiers
 from chalicelib.store import dynamo
+from chalicelib.store.pages import KeyShape
 
 KIND = "deliveries"
 SORT_KEY = identifiers.EVENT_ID   # a delivery is keyed by its subscription and its event
@@ -13,6 +14,11 @@ DUE_INDEX = "due"
 SHARDS = 8
 KEEP_SECONDS = 30 * 86400
 MAX_LOG = 20
+
+
+def pages(webhook_id: str) -> KeyShape:
+    """The start keys a subscription's list of deliveries gives out."""
+    return KeyShape("pk", webhook_id, {"sk": SORT_KEY})
 
 
 def shard_of(webhook_id: str, event_id: str) -> str:
