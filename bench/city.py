@@ -46,7 +46,7 @@ from bench.stack import DECLARATION, ROOT, dump
 from chalicelib import clock
 from chalicelib.domain import days, divisions
 from chalicelib.domain.areas import Visit
-from chalicelib.domain.colors import live_color, next_change
+from chalicelib.domain.colors import Color, live_color, next_change
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.names import mask_name
 from chalicelib.domain.risk import RiskInputs, assess, stay_facts
@@ -101,12 +101,8 @@ def code_item(person: str, declaration: Declaration, declared_at: int, stays: li
 def local_code_items(person: str, province: str, local_code_id: str, id_last4: str, now: int) -> list[dict[str, Any]]:
     """A province's green local code of the person and its alias, as sync.push_local_codes and
     localcodes.write_batch store them (without the sync's event: nothing is to be recomputed)."""
-    record = {"pk": person, "sk": province, "province": province, "color": "green", "local_code_id": local_code_id,
-              "issued_at": now - DAY, "updated_at": now - DAY, "version": 1, "id_last4": id_last4,
-              "synced_at": now - DAY}
-    alias = {**localcodes.alias_key(province, local_code_id), "person": person, "local_code_id": local_code_id,
-             "id_last4": id_last4}
-    return [record, alias]
+    return list(localcodes.items_of(localcodes.ProvinceCode(person, province, Color.GREEN, local_code_id, now - DAY,
+                                                            now - DAY, None, 1, id_last4, now - DAY)))
 
 
 def seed_crowd(n: int, now: int, chunk: int = 10_000) -> Crowd:

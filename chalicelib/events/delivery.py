@@ -120,8 +120,8 @@ def interested_provinces(person: str) -> dict[str, str | None]:
     now = clock.now()
     held = localcodes.of_person(person)
     with_basis = access_log.provinces_with_basis(person, now) | {
-        c["province"] for c in held if c.get("valid_until") is None or c["valid_until"] > now}
-    ids = {c["province"]: c["local_code_id"] for c in held}
+        c.province for c in held if c.valid_until is None or c.valid_until > now}
+    ids = {c.province: c.local_code_id for c in held}
     return {province: ids.get(province) for province in with_basis}
 
 

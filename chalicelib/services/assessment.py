@@ -18,8 +18,7 @@ from chalicelib.domain.colors import Color, live_color, live_reasons, next_chang
 from chalicelib.domain.corrections import Override
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.exposures import Exposure, Trip, voyage
-from chalicelib.domain.local_codes import LocalCode
-from chalicelib.domain.medical import MedicalStatus, StatusEntry
+from chalicelib.domain.medical import StatusEntry
 from chalicelib.domain.risk import RiskInputs, assess, stay_facts
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts, area_reasons
 from chalicelib.domain.transport import NUMBERED
@@ -76,11 +75,9 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
     stays, levels = read["stays"]
     trip_list, exposure_list = read["trips"]
     declaration = Declaration.model_validate(code.declaration) if code and code.declaration else None
-    statuses = [StatusEntry(MedicalStatus(s["status"]), int(s["since"]), None, s["issuer"]) for s in read["statuses"]]
-    statuses += [StatusEntry(MedicalStatus(r["status"]), int(r["issued_at"]), r.get("valid_until"), r["province"])
-                 for r in read["records"]]
-    local = [LocalCode(c["province"], Color(c["color"]), int(c["updated_at"]), c.get("valid_until"))
-             for c in read["local"]]
+    statuses = [StatusEntry(s.status, s.since, None, s.issuer) for s in read["statuses"]]
+    statuses += [StatusEntry(r.status, r.issued_at, r.valid_until, r.province) for r in read["records"]]
+    local = [c.local for c in read["local"]]
     state = read["corrections"] or {}
     overrides = [Override(o["correction_id"], o["source"], o.get("code"), int(o["approved_at"]), int(o["until"]),
                           Color(o["color"]) if o.get("color") else None, o.get("ref"))

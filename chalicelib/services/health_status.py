@@ -7,7 +7,6 @@ into the person's access log, and the answer says nothing about the person the c
 """
 from __future__ import annotations
 
-import secrets as random
 from typing import Any
 
 from chalicelib import clock
@@ -34,7 +33,7 @@ def connection(person: str, province: str, now: int) -> remit.Connection | None:
         stays = [v.area for v in visits.recent(person, days.window_start(now).isoformat(), now)]
     found = remit.connection(province, declared, stays, [])
     if found is None:   # the local codes only when nothing else ties them: one read fewer for most people
-        found = remit.connection(province, None, [], [c["province"] for c in localcodes.of_person(person)])
+        found = remit.connection(province, None, [], [c.province for c in localcodes.of_person(person)])
     return found
 
 
@@ -51,26 +50,20 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
                         code="basis_required")
     issuer = province or NATIONAL
 
-    def load() -> dict[str, Any] | None:
-        return next((s for s in medical.statuses(person) if s["issuer"] == issuer and s["sk"] != medical.CURRENT),
-                    None)
+    def change(current: medical.Status | None) -> medical.Status:
+        return medical.Status(person, issuer, status, now, principal.subject, province, basis, now,
+                              (current.version + 1) if current else 1)
 
-    def change(current: dict[str, Any] | None) -> dict[str, Any]:
-        return {**medical.status_key(person, issuer), "status": status.value, "since": now,
-                "set_by": principal.subject, "province": province, "basis": basis.to_dict(), "updated_at": now,
-                "version": (current["version"] + 1) if current else 1}
-
-    def save(current: dict[str, Any] | None, record: dict[str, Any]) -> None:
-        history = {"pk": person, "sk": f"H#{now:010d}#{random.token_hex(4)}", "status": status.value,
-                   "previous": current["status"] if current else None, "set_by": principal.subject,
-                   "province": province, "issuer": issuer, "note": note, "basis": basis.to_dict(), "at": now}
+    def save(current: medical.Status | None, new: medical.Status) -> None:
+        history = medical.StatusChange(person, now, status, current.status if current else None, principal.subject,
+                                       province, issuer, note, basis)
         event = events.put_op("health_status.changed", {"status": status.value, "issuer": issuer}, now,
                               subject=person)
         logged = audit.put_op(access_log.entry(person, principal, "medical_status", basis,
                                                {"status": status.value}, now))
-        medical.set_status(record, history, current["version"] if current else None, [event, logged])
+        medical.set_status(new, history, current.version if current else None, [event, logged])
 
-    versioned_update(load, change, save, "The status")
+    versioned_update(lambda: medical.status_of(person, issuer), change, save, "The status")
     # recompute now so the person's code shows it at once; the event's unit repeats it if we crash here
     assessment.refresh(person, now, "medical_status", actor=principal.subject)
     return {"status": status.value, "since": now, "id_last4": id_number[-4:], "issuer": issuer,

@@ -79,7 +79,7 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
     local = localcodes.holder(province, local_code_id) if province_tokens.names_a_local_code(local_code_id) else None
     if local is None:
         return _refusal("unknown_code", "The province has not shared this local code with the platform.", now)
-    person = local["person"]
+    person = local.person
     code_id = pseudonyms.code_id(person)
     scan = new_scan(principal, checkpoint_id, temperature, now, issuer=f"province:{province}")
     code = people.record_scan(code_id, scan)
@@ -89,5 +89,5 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
     if code is None:  # no national code to note the scan on: write its row directly
         record_row(code_id, scan, color)
     return {"valid": True, "color": color, "name_masked": code.name_masked if code else None,
-            "id_last4": local["id_last4"], "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id,
+            "id_last4": local.id_last4, "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id,
             "issuer": f"province:{province}"}
