@@ -15,7 +15,6 @@ from typing import Any, Callable, Mapping, Sequence
 from chalicelib.domain import days
 from chalicelib.domain.areas import LevelPeriod, Visit, governing_areas
 from chalicelib.domain.colors import Color, live_color, live_reasons, next_change
-from chalicelib.domain.corrections import Override
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.exposures import Exposure, Trip, voyage
 from chalicelib.domain.medical import StatusEntry
@@ -78,20 +77,16 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
     statuses = [StatusEntry(s.status, s.since, None, s.issuer) for s in read["statuses"]]
     statuses += [StatusEntry(r.status, r.issued_at, r.valid_until, r.province) for r in read["records"]]
     local = [c.local for c in read["local"]]
-    state = read["corrections"] or {}
-    overrides = [Override(o["correction_id"], o["source"], o.get("code"), int(o["approved_at"]), int(o["until"]),
-                          Color(o["color"]) if o.get("color") else None, o.get("ref"))
-                 for o in state.get("overrides", [])]
     return RiskInputs(
-        overrides=overrides,
+        overrides=list(read["corrections"].overrides),
         declaration=declaration, declared_at=code.declared_at if code else None,
         statuses=statuses, local_codes=local,
         visits=stays, levels=levels,
         trips=trip_list, exposures=exposure_list, checkins=read["checkins"])
 
 
-def history_entry(person: str, before: people.Code | None, after: people.Code, cause: str,
-                  actor: str | None, now: int) -> dict[str, Any]:
+def history_entry(before: people.Code | None, after: people.Code, cause: str, actor: str | None,
+                  now: int) -> audit.HistoryEntry:
     """The audit trail's record of one new version: what changed in which source, and why."""
     def codes_of(code: people.Code | None) -> dict[str, set[str]]:
         return {s: {r.code for r in rs} for s, rs in (code.sources if code else {}).items()}
@@ -99,12 +94,10 @@ def history_entry(person: str, before: people.Code | None, after: people.Code, c
     old, new = codes_of(before), codes_of(after)
     changed = sorted(s for s in set(old) | set(new) if (before.sources if before else {}).get(s)
                      != after.sources.get(s))
-    return {"pk": person, "sk": f"history#{now:010d}#{after.version:08d}", "kind": "history", "at": now,
-            "version": after.version, "cause": cause, "actor": actor or "system",
-            "color_before": before.color.value if before else None, "color_after": after.color.value,
-            "sources_changed": changed,
-            "reasons_added": sorted(f"{s}:{c}" for s in new for c in new[s] - old.get(s, set())),
-            "reasons_removed": sorted(f"{s}:{c}" for s in old for c in old[s] - new.get(s, set()))}
+    return audit.HistoryEntry(after.person, now, after.version, cause, actor or "system",
+                              before.color.value if before else None, after.color.value, tuple(changed),
+                              tuple(sorted(f"{s}:{c}" for s in new for c in new[s] - old.get(s, set()))),
+                              tuple(sorted(f"{s}:{c}" for s in old for c in old[s] - new.get(s, set()))))
 
 
 def _store(current: people.Code | None, base: people.Code, sources: people.Sources, facts: StayFacts, now: int,
@@ -136,7 +129,7 @@ def _store(current: people.Code | None, base: people.Code, sources: people.Sourc
                                   "reasons": list(dict.fromkeys(r.code for r in live_reasons(reasons, now)))},
                                  now, subject=code.person))
     if not assessed_alike:   # only the stays changed (a trip to a low-risk area): nothing to tell the history
-        ops.append(audit.put_op(history_entry(code.person, current, code, cause, actor, now)))
+        ops.append(audit.history_op(history_entry(current, code, cause, actor, now)))
     people.save(code, current.version if current else None, ops)
     return code, True
 

@@ -59,8 +59,8 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
                                        province, issuer, note, basis)
         event = events.put_op("health_status.changed", {"status": status.value, "issuer": issuer}, now,
                               subject=person)
-        logged = audit.put_op(access_log.entry(person, principal, "medical_status", basis,
-                                               {"status": status.value}, now))
+        logged = audit.access_op(access_log.entry(person, principal, "medical_status", basis,
+                                                  {"status": status.value}, now))
         medical.set_status(new, history, current.version if current else None, [event, logged])
 
     versioned_update(lambda: medical.status_of(person, issuer), change, save, "The status")

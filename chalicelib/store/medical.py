@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.domain.medical import MedicalStatus
-from chalicelib.domain.remit import Basis, BasisKind, Connection
+from chalicelib.domain.remit import Basis
 from chalicelib.store import dynamo
 
 KIND = "medical"
@@ -68,16 +68,8 @@ class HealthRecord:
         return self.person, self.province, self.record_id
 
 
-def basis_map(basis: Basis | None) -> dict[str, Any] | None:
-    return basis.to_dict() if basis else None
-
-
-def basis_of(value: Mapping[str, Any] | None) -> Basis | None:
-    if not value:
-        return None
-    connection, stated = value.get("connection"), value.get("stated")
-    return Basis(Connection(connection) if connection else None, BasisKind(stated) if stated else None,
-                 value.get("note"))
+def _basis(value: dict[str, Any] | None) -> Basis | None:
+    return Basis.from_dict(value) if value else None
 
 
 def _status_key(person: str, issuer: str) -> dict[str, str]:
@@ -87,7 +79,7 @@ def _status_key(person: str, issuer: str) -> dict[str, str]:
 def _status(item: dict[str, Any]) -> Status:
     return Status(item["pk"], item["sk"].partition("#")[2] or item.get("province") or "national",
                   MedicalStatus(item["status"]), int(item["since"]), item.get("set_by"), item.get("province"),
-                  basis_of(item.get("basis")), int(item.get("updated_at", item["since"])), int(item.get("version", 0)))
+                  _basis(item.get("basis")), int(item.get("updated_at", item["since"])), int(item.get("version", 0)))
 
 
 def _current_items(person: str) -> list[dict[str, Any]]:
@@ -110,7 +102,8 @@ def set_status(status: Status, change: StatusChange, expected_version: int | Non
     """The issuer's status, its history entry and the other items (the event, the access log's entry), all or
     nothing. ConditionFailed if another request of the same issuer got in first."""
     item = {**_status_key(status.person, status.issuer), "status": status.status.value, "since": status.since,
-            "set_by": status.set_by, "province": status.province, "basis": basis_map(status.basis),
+            "set_by": status.set_by, "province": status.province,
+            "basis": status.basis.to_dict() if status.basis else None,
             "updated_at": status.updated_at, "version": status.version}
     if expected_version is None:
         put = dynamo.put_op(KIND, item, condition="attribute_not_exists(pk)")
@@ -119,7 +112,7 @@ def set_status(status: Status, change: StatusChange, expected_version: int | Non
     history = {"pk": change.person, "sk": f"H#{change.at:010d}#{secrets.token_hex(4)}", "status": change.status.value,
                "previous": change.previous.value if change.previous else None, "set_by": change.set_by,
                "province": change.province, "issuer": change.issuer, "note": change.note,
-               "basis": basis_map(change.basis), "at": change.at}
+               "basis": change.basis.to_dict() if change.basis else None, "at": change.at}
     dynamo.transact([put, dynamo.put_op(KIND, history, condition="attribute_not_exists(pk)"), *other_ops])
 
 
