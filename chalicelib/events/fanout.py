@@ -18,7 +18,7 @@ from typing import Any, Callable
 from chalicelib.domain import days
 from chalicelib.security import pseudonyms
 from chalicelib.services import assessment
-from chalicelib.store import areas, people, trips, visits, work
+from chalicelib.store import areas, events, people, trips, visits, work
 from chalicelib.store.work import Unit
 
 log = logging.getLogger("healthcode.fanout")
@@ -31,9 +31,9 @@ PEOPLE_UNIT = 50
 WORKERS = 8
 
 
-def units_for(event: dict[str, Any]) -> list[Unit]:
+def units_for(event: events.Event) -> list[Unit]:
     """The units an event asks for: none for events that concern no stored code."""
-    kind, data, origin = event["type"], event.get("data") or {}, event["pk"]
+    kind, data, origin = event.type, event.data, event.event_id
     if kind == "area.level_changed":
         return [Unit(origin, f"s{shard}", "area", {"area": data["area"], "shard": shard, "actor": data.get("set_by")})
                 for shard in range(visits.CITY_SHARDS)]
@@ -46,7 +46,7 @@ def units_for(event: dict[str, Any]) -> list[Unit]:
                       "actor": f"province:{data['province']}"})
                 for i in range(0, len(synced), PEOPLE_UNIT)]
     if kind == "health_status.changed":
-        return [Unit(origin, "person", "people", {"people": [event["subject"]], "cause": "medical_status",
+        return [Unit(origin, "person", "people", {"people": [event.subject], "cause": "medical_status",
                                                   "actor": data.get("set_by")})]
     return []
 
