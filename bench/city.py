@@ -47,16 +47,16 @@ from bench.stack import DECLARATION, ROOT, dump
 from chalicelib import clock
 from chalicelib.domain import days, divisions
 from chalicelib.domain.areas import Visit
-from chalicelib.domain.colors import live_color, next_change, reasons_from_sources
+from chalicelib.domain.colors import Color, live_color, next_change
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.names import mask_name
-from chalicelib.domain.risk import RiskInputs, assess, stay_facts
+from chalicelib.domain.risk import RiskInputs, stay_facts
 from chalicelib.events import fanout
 from chalicelib.security import pseudonyms, qr_tokens
 from chalicelib.security.access import Principal, Role
 from chalicelib.services import assessment, trips
 from chalicelib.settings import get_settings
-from chalicelib.store import codes, dynamo, localcodes, visits
+from chalicelib.store import dynamo, localcodes, people, visits
 
 PREFECTURE = "440100"            # Guangzhou
 PROVINCE_OF_HOOK = PREFECTURE[:2]   # Guangdong: its webhook, and the local codes that make it hear of people
@@ -91,27 +91,19 @@ def code_item(person: str, declaration: Declaration, declared_at: int, stays: li
     """The code `assessment.refresh` stores for a person with these sources (see its `_store`): the rules'
     reasons by source, their color, the next moment one lapses, and the facts reads judge the stays by."""
     inputs = RiskInputs(declaration=declaration, declared_at=declared_at, visits=stays)
-    sources = {source: [r.to_dict() for r in reasons] for source, reasons in assess(inputs, now).items()}
-    reasons = reasons_from_sources(sources)
-    code_id = pseudonyms.code_id(person)
-    facts = codes.fact_fields(stay_facts(inputs, now))
-    return {"pk": code_id, "person": person, "status": "active", "created_at": declared_at,
-            "name_masked": name_masked, "id_last4": id_last4,
-            "declaration": declaration.model_dump(mode="json"), "declared_at": declared_at,
-            "sources": sources, "color": live_color(reasons, now).value, "updated_at": declared_at, "version": 1,
-            **assessment._due_fields(code_id, next_change(reasons, now)),
-            **{k: v for k, v in facts.items() if v is not None}}
+    sources = assessment.assessed(inputs, now)
+    reasons = [r for rs in sources.values() for r in rs]
+    return people.item_of(people.Code(
+        pseudonyms.code_id(person), person, name_masked, id_last4, "active", 1, live_color(reasons, now), declared_at,
+        declared_at, sources, people.kept_facts(stay_facts(inputs, now)), declaration.model_dump(mode="json"),
+        declared_at, next_change(reasons, now)))
 
 
 def local_code_items(person: str, province: str, local_code_id: str, id_last4: str, now: int) -> list[dict[str, Any]]:
     """A province's green local code of the person and its alias, as sync.push_local_codes and
     localcodes.write_batch store them (without the sync's event: nothing is to be recomputed)."""
-    record = {"pk": person, "sk": province, "province": province, "color": "green", "local_code_id": local_code_id,
-              "issued_at": now - DAY, "updated_at": now - DAY, "version": 1, "id_last4": id_last4,
-              "synced_at": now - DAY}
-    alias = {**localcodes.alias_key(province, local_code_id), "person": person, "local_code_id": local_code_id,
-             "id_last4": id_last4}
-    return [record, alias]
+    return list(localcodes.items_of(localcodes.ProvinceCode(person, province, Color.GREEN, local_code_id, now - DAY,
+                                                            now - DAY, None, 1, id_last4, now - DAY)))
 
 
 def seed_crowd(n: int, now: int, chunk: int = 10_000) -> Crowd:
@@ -126,30 +118,30 @@ def seed_crowd(n: int, now: int, chunk: int = 10_000) -> Crowd:
     crowd = Crowd([], [], 0, 0.0, 0.0, {})
     for first in range(0, n, chunk):
         t0 = time.perf_counter()
-        people, stays, held = [], [], []
+        code_items, stays, held = [], [], []
         for i in range(first, min(n, first + chunk)):
             person = secrets.token_hex(16)    # what pseudonyms.person_ref gives: 128 bits of an HMAC, in hex
             county, back = counties[i % len(counties)], i % 14   # inside the window, whatever the hour
             day = today - dt.timedelta(days=back)
             cough = i % DECLARED_EVERY == 0
             id_last4 = generated.id_number()[-4:]
-            people.append(code_item(person, declarations[county, cough], now - back * DAY - 3600,
-                                    [Visit(day, county, "checkin")], now, mask_name(generated.name()), id_last4))
+            code_items.append(code_item(person, declarations[county, cough], now - back * DAY - 3600,
+                                        [Visit(day, county, "checkin")], now, mask_name(generated.name()), id_last4))
             stays.append(visits.put_op(trips._stay(person, day, county, "checkin", "day", now))["Put"]["Item"])
             if not cough:
                 crowd.clean.append(person)
                 if not crowd.seeded_item:
-                    crowd.seeded_item = people[-1]
+                    crowd.seeded_item = code_items[-1]
                 if len(crowd.clean) % HOOKED_EVERY == 1:
                     crowd.hooked.append(person)
                     held += local_code_items(person, PROVINCE_OF_HOOK, f"gd{i:08d}", id_last4, now)
         t1 = time.perf_counter()
-        _batch_write("people", people)
+        _batch_write("people", code_items)
         _batch_write("visits", stays, encoded=True)
         _batch_write("localcodes", held)
         crowd.built_s += t1 - t0
         crowd.written_s += time.perf_counter() - t1
-        crowd.items += len(people) + len(stays) + len(held)
+        crowd.items += len(code_items) + len(stays) + len(held)
     return crowd
 
 

@@ -55,7 +55,7 @@ class RawDynamo:
         return self.call("GetItem", {"TableName": table, "Key": key})
 
     def note_scan(self, table: str, key: dict[str, Any], scan: dict[str, Any]) -> dict[str, Any]:
-        """The UpdateItem of codes.record_scan, hand-made: same expression, condition and answer."""
+        """The UpdateItem of people.record_scan, hand-made: same expression, condition and answer."""
         return self.call("UpdateItem", {"TableName": table, "Key": key, "UpdateExpression": "SET last_scan = :scan",
                                         "ConditionExpression": "attribute_exists(pk)",
                                         "ExpressionAttributeValues": {":scan": scan}, "ReturnValues": "ALL_NEW"})
@@ -146,14 +146,15 @@ class Steps:
         from chalicelib.security import qr_tokens
         from chalicelib.security.access import Principal, Role
         from chalicelib.services.verifications import new_scan
-        from chalicelib.store import dynamo
+        from chalicelib.store import dynamo, scans
 
         now = clock.now()
         code_id = qr_tokens.verify(self.tokens[i % len(self.tokens)], self.settings.qr_token_ttl, now)
         # a scan as the verify notes it (its own scan id, the checkpoint's id and area), so the item keeps its size
         scan = new_scan(Principal(Role.CHECKPOINT, "ch_" + "0" * 16, area="440106"), CHECKPOINT_ID, 36.6, now)
         assert self.raw is not None
-        return "Attributes" in self.raw.note_scan(self.people, {"pk": {"S": code_id}}, dynamo.to_attr(scan))
+        noted = dynamo.to_attr(scans.scan_map(scan))
+        return "Attributes" in self.raw.note_scan(self.people, {"pk": {"S": code_id}}, noted)
 
     def token_only(self, i: int) -> Any:
         from chalicelib import clock

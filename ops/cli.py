@@ -186,8 +186,8 @@ def list_clients() -> None:
     """List clients (never their secrets): id, role, status, province, name."""
     from chalicelib.store import clients as store
 
-    for item in sorted(store.list_all(), key=lambda i: i["created_at"]):
-        click.echo(f"{item['pk']}\t{item['role']}\t{item['status']}\t{item.get('province') or '-'}\t{item['name']}")
+    for client in sorted(store.list_all(), key=lambda c: c.created_at):
+        click.echo(f"{client.client_id}\t{client.role}\t{client.status}\t{client.province or '-'}\t{client.name}")
 
 
 # --- keys and secrets ------------------------------------------------------------------------------------
@@ -312,10 +312,10 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
     from pydantic import ValidationError
 
     from chalicelib import clock
+    from chalicelib.api.areas import LevelRequest
+    from chalicelib.api.http import validation_details
     from chalicelib.domain import divisions
-    from chalicelib.domain.areas import LevelRequest
-    from chalicelib.errors import ApiError
-    from chalicelib.models import validation_details
+    from chalicelib.errors import ApiError, ValidationFailed
     from chalicelib.security.access import Principal, Role
     from chalicelib.services import areas as service
 
@@ -331,9 +331,11 @@ def seed_areas(csv_file: Path, note: str | None, operator: str, dry_run: bool) -
                                                                   "note": note}))
             service.check_code(code)
             service.start_of_change(effective, clock.now())
-        except ValueError as exc:
-            details = validation_details(exc) if isinstance(exc, ValidationError) else [{"message": str(exc)}]
-            problems.append(f"line {number}: " + _details(details))
+        except (ValueError, ValidationFailed) as exc:
+            details = validation_details(exc) if isinstance(exc, ValidationError) else (
+                exc.details if isinstance(exc, ValidationFailed) else [{"message": str(exc)}])
+            problems.append(f"line {number}: " + "; ".join(f"{d.get('field', 'effective_from')}: {d['message']}"
+                                                            for d in details))
             continue
         except ApiError as exc:
             problems.append(f"line {number}: " + (_details(exc.details) if exc.details else exc.message))
@@ -383,11 +385,11 @@ def webhooks() -> None:
     """Webhook deliveries to provinces."""
 
 
-def _dead(province: str | None) -> list[dict[str, Any]]:
+def _dead(province: str | None) -> list[Any]:
     from chalicelib.store import deliveries
 
-    found = [d for d in deliveries.dead() if province is None or d.get("province") == province]
-    return sorted(found, key=lambda d: (d.get("province", ""), d["created_at"]))
+    found = [d for d in deliveries.dead() if province is None or d.province == province]
+    return sorted(found, key=lambda d: (d.province, d.created_at))
 
 
 @webhooks.command("dead")
@@ -399,16 +401,16 @@ def list_dead(province: str | None, fmt: str) -> None:
 
     dead = _dead(province)
     status = {}
-    for webhook_id in {d["pk"] for d in dead}:
-        record = subscriptions.get(webhook_id)
-        status[webhook_id] = record["status"] if record else "deleted"
+    for webhook_id in {d.webhook_id for d in dead}:
+        subscription = subscriptions.get(webhook_id)
+        status[webhook_id] = subscription.status if subscription else "deleted"
     rows = []
-    for item in dead:
-        last = (item.get("attempt_log") or [{}])[-1]
-        rows.append({"webhook_id": item["pk"], "delivery_id": item["sk"], "province": item.get("province"),
-                     "event_type": item.get("event_type"), "attempts": len(item.get("attempt_log", [])),
-                     "last_status_code": last.get("status_code"), "last_error": last.get("error"),
-                     "created_at": item["created_at"], "subscription": status[item["pk"]]})
+    for sent in dead:
+        last = sent.attempt_log[-1] if sent.attempt_log else None
+        rows.append({"webhook_id": sent.webhook_id, "delivery_id": sent.event_id, "province": sent.province,
+                     "event_type": sent.event_type, "attempts": len(sent.attempt_log),
+                     "last_status_code": last.status_code if last else None, "last_error": last.error if last else None,
+                     "created_at": sent.created_at, "subscription": status[sent.webhook_id]})
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -441,7 +443,7 @@ def replay(webhook_id: str | None, delivery_id: str | None, all_dead: bool, prov
 
     if all_dead == bool(webhook_id and delivery_id):
         raise click.UsageError("give WEBHOOK_ID DELIVERY_ID, or --all-dead")
-    targets = [(d["pk"], d["sk"]) for d in _dead(province)] if all_dead else [(webhook_id, delivery_id)]
+    targets = [(d.webhook_id, d.event_id) for d in _dead(province)] if all_dead else [(webhook_id, delivery_id)]
     outcomes: dict[str, int] = {}
     problems = []
     with click.progressbar(targets, label="replaying", show_pos=True) as bar:

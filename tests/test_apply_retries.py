@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.domain.declaration import FEVER_CELSIUS, Declaration
 from chalicelib.security.access import authenticate
 from chalicelib.services import codes
-from chalicelib.store import codes as code_store
+from chalicelib.store import dynamo, people
 from tests.conftest import dump
 from tests.refusals import assert_refused, fields
 
@@ -53,6 +53,27 @@ def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_nothing(clie
     again = apply(client, person, body(temperature=37.9), None)
     assert again.status_code == 200 and again.json_body["version"] == 2
     assert "Idempotent-Replayed" not in again.headers
+
+
+def test_a_retry_finds_the_first_answer_in_the_same_call_that_tries_to_claim_its_key(client, citizen):
+    """A conditional put that loses is answered with the record it lost to (ReturnValuesOnConditionCheckFailure),
+    so a replay costs one call to the idempotency table, not a claim and then a read."""
+    person = citizen()
+    assert apply(client, person, body(), "one-trip").status_code == 201
+    calls: list[str] = []
+
+    def note(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if params.get("TableName", "").endswith("-idempotency"):
+            calls.append(model.name)
+
+    events = dynamo.client().meta.events
+    events.register("before-parameter-build.dynamodb", note, unique_id="one-trip-test")
+    try:
+        retry = apply(client, person, body(), "one-trip")
+    finally:
+        events.unregister("before-parameter-build.dynamodb", unique_id="one-trip-test")
+    assert retry.status_code == 201 and retry.headers.get("Idempotent-Replayed") == "true"
+    assert calls == ["PutItem"]
 
 
 def test_the_same_key_with_a_different_body_is_refused(client, citizen):
@@ -131,7 +152,7 @@ def test_eight_devices_applying_at_once_all_land(client, citizen):
     assert code["color"] == ("yellow" if last >= FEVER_CELSIUS else "green")
     assert {r["code"] for r in code["reasons"]} == ({"declared_fever"} if last >= FEVER_CELSIUS else set())
     # the stored declaration is the one the last version was made from
-    assert code_store.get(code["code_id"], consistent=True)["declaration"]["temperature"] == last
+    assert people.get(code["code_id"], consistent=True).declaration["temperature"] == last
 
 
 def test_two_devices_creating_the_first_code_both_succeed(client, citizen):

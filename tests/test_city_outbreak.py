@@ -13,7 +13,7 @@ from chalicelib import clock, settings
 from chalicelib.events import fanout
 from chalicelib.security.access import Role
 from chalicelib.services import area_levels
-from chalicelib.store import areas, codes, dynamo
+from chalicelib.store import areas, dynamo, people
 from tests.conftest import auth, client_token, dump
 from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
 from tests.test_risk_scenarios import (
@@ -65,13 +65,13 @@ def test_a_raised_level_is_read_at_once_by_everyone_who_stayed_there_before_any_
         assert risk["color"] == "yellow" and [r["code"] for r in risk["reasons"]] == ["medium_risk_stay"]
     assert verified_color(client, gate, elsewhere) == "green"
     # the stored assessment and the history have not caught up yet: they follow from the fan-out
-    stored = codes.get(code_of(client, visitors[0])["code_id"], consistent=True)
-    assert stored["color"] == "green"
+    stored = people.get(code_of(client, visitors[0])["code_id"], consistent=True)
+    assert stored.color == "green"
     assert [h["color_after"] for h in history(client, visitors[0])][:1] == ["green"]
 
     drain(pump)
     for person in visitors:
-        assert codes.get(code_of(client, person)["code_id"], consistent=True)["color"] == "yellow"
+        assert people.get(code_of(client, person)["code_id"], consistent=True).color == "yellow"
         latest = history(client, person)[0]
         assert latest["cause"] == "area" and latest["color_before"] == "green" and latest["color_after"] == "yellow"
         assert latest["reasons_added"] == ["area:medium_risk_stay"]
@@ -99,12 +99,12 @@ def test_another_containers_level_change_is_read_within_the_cache_age(client, ci
 def test_a_trip_to_a_low_area_keeps_the_stay_on_the_code_without_a_history_entry(client, citizen, health_authority):
     prefecture, county = fresh_prefecture("32")
     person = resident(citizen)
-    before = codes.get(code_of(client, person)["code_id"], consistent=True)
+    before = people.get(code_of(client, person)["code_id"], consistent=True)
     entries = len(history(client, person))
     declare(client, person, mode="car", to=county, date=day(1))
-    after = codes.get(before["pk"], consistent=True)
-    assert after["version"] == before["version"] + 1 and after["color"] == "green"
-    assert f"{county}:" in after["stays"] and f"{HOME}:" in after["stays"]
+    after = people.get(before.code_id, consistent=True)
+    assert after.version == before.version + 1 and after.color == "green"
+    assert f"{county}:" in after.facts.stays and f"{HOME}:" in after.facts.stays
     assert len(history(client, person)) == entries       # same color, same reasons: nothing to tell
     set_level(client, health_authority("32"), county, "medium")
     assert color(client, person) == "yellow"
@@ -121,9 +121,9 @@ def test_a_fan_out_runs_in_pages_that_continue_until_every_visitor_is_done(clien
 
     level = set_level(client, health_authority("41"), prefecture, "high")
     drain(pump)
-    stored = [codes.get(code_of(client, p)["code_id"], consistent=True) for p in visitors]
-    assert [s["color"] for s in stored] == ["yellow"] * len(visitors)
-    assert all(s["sources"]["area"][0]["since"] == level["since"] for s in stored)
+    stored = [people.get(code_of(client, p)["code_id"], consistent=True) for p in visitors]
+    assert [s.color for s in stored] == ["yellow"] * len(visitors)
+    assert all(s.sources["area"][0].since == level["since"] for s in stored)
     units = dynamo.scan_all("catchup", "begins_with(#k, :s) AND #p > :zero",
                             {":s": "s", ":zero": 0}, names={"#k": "key", "#p": "part"})
     assert any(u["params"]["area"] == prefecture for u in units), "no unit continued onto a second page"

@@ -19,6 +19,7 @@ from chalicelib.logs import JsonFormatter
 from chalicelib.security.access import Role
 from chalicelib.settings import get_settings
 from chalicelib.store import deliveries as delivery_store, dynamo, failures
+from chalicelib.store.events import Event
 from infra import package
 from infra.local import pump as pumps
 from tests import people
@@ -43,7 +44,7 @@ def raise_levels(client: Any, authority: dict[str, str], areas: list[str], level
 def event_areas(hook_id: str) -> dict[str, str]:
     """area -> event id of every delivery a subscription got (one per area.level_changed event fanned out)."""
     page, _ = delivery_store.page(hook_id, 1000, None)
-    return {json.loads(d["body"])["data"]["area"]: d["sk"] for d in page}
+    return {json.loads(d.body)["data"]["area"]: d.event_id for d in page}
 
 
 def test_one_poison_event_among_100_is_dead_the_others_are_handled_and_a_replay_after_the_fix_works(
@@ -57,9 +58,9 @@ def test_one_poison_event_among_100_is_dead_the_others_are_handled_and_a_replay_
     tries: list[str] = []
     real = handlers.handle_event
 
-    def broken(event: dict[str, Any], now: int) -> None:  # a bug that only this area's event reaches
-        if (event.get("data") or {}).get("area") == poison:
-            tries.append(event["pk"])
+    def broken(event: Event, now: int) -> None:  # a bug that only this area's event reaches
+        if event.data.get("area") == poison:
+            tries.append(event.event_id)
             raise RuntimeError(f"cannot handle {poison} (try {len(tries)})")
         real(event, now)
 
@@ -80,7 +81,7 @@ def test_one_poison_event_among_100_is_dead_the_others_are_handled_and_a_replay_
     assert dead is not None and dead.status == "dead" and dead.attempts == batches.MAX_ATTEMPTS
     assert (dead.error.type, dead.error.message) == ("RuntimeError", f"cannot handle {poison} (try 3)")
     assert dead.error.where.startswith("test_dead_events.py:") and dead.what == "area.level_changed"
-    assert handlers.new_event(dead.record)["data"]["area"] == poison  # the stream record, as Lambda delivered it
+    assert handlers.new_event(dead.record).data["area"] == poison  # the stream record, as Lambda delivered it
     # one log line for the dead record, which the deployed metric filter counts (an alarm watches the count)
     lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "healthcode.events"]
     assert len([line for line in lines if metric_filter_matches(package.DEAD_RECORD_PATTERN, line)]) == 1
@@ -126,7 +127,7 @@ def test_the_pump_retries_from_the_record_a_partial_batch_response_names(client,
     seen: list[list[str]] = []
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        areas = [handlers.new_event(r)["data"]["area"] for r in event["Records"]]
+        areas = [handlers.new_event(r).data["area"] for r in event["Records"]]
         seen.append(areas)
         if len(seen) == 1:  # the third record fails the first time
             return {"batchItemFailures": [{"itemIdentifier": event["Records"][2]["dynamodb"]["SequenceNumber"]}]}
@@ -164,7 +165,7 @@ def test_a_batch_that_crashes_the_function_is_bisected_retried_and_ends_as_dead_
 
     def crashing(event: dict[str, Any], context: Any) -> Any:
         """The events function, which dies (say, out of memory) on any batch holding one of the events."""
-        invocations.append([handlers.new_event(r)["data"]["area"] for r in event["Records"]])
+        invocations.append([handlers.new_event(r).data["area"] for r in event["Records"]])
         if poison in invocations[-1]:
             raise MemoryError("the function ran out of memory")
         return app_module.on_events(event, context)
@@ -200,11 +201,11 @@ def test_a_batch_that_crashes_the_function_is_bisected_retried_and_ends_as_dead_
     assert info["batchSize"] == 1 and info["startSequenceNumber"] == info["endSequenceNumber"]
     assert read_back == [info["startSequenceNumber"]]  # read back from the stream, as ops does in AWS
     dead = failures.dead("events")
-    (found,) = [f for f in dead if handlers.new_event(f.record)["data"]["area"] == poison]
+    (found,) = [f for f in dead if handlers.new_event(f.record).data["area"] == poison]
     assert found.error.type == "RetryAttemptsExhausted" and "function error: Unhandled" in found.error.message
     assert found.sequence_number == info["startSequenceNumber"]
     # every other event was handled by the real function: the areas' levels are raised and nothing else is dead
-    assert not [f for f in dead if (handlers.new_event(f.record) or {}).get("data", {}).get("area") in areas
+    assert not [f for f in dead if getattr(handlers.new_event(f.record), "data", {}).get("area") in areas
                 and f.id != found.id]
     assert batches.replay(found.id, handlers.SOURCES).status == "replayed"
     pump.drain()
@@ -254,10 +255,10 @@ def test_ops_recovers_the_records_of_an_on_failure_message_in_awss_shape(client,
                                                "Body": json.dumps(message)}]}))
     done = ops("events", "recover", str(saved))
     assert "3 dead events stored" in done.output
-    ids = [failures.failure_id("events", handlers.new_event(r)["pk"]) for r in records]
+    ids = [failures.failure_id("events", handlers.new_event(r).event_id) for r in records]
     kept = [failures.get(i) for i in ids]
     assert all(k.status == "dead" and k.source == "events" and k.attempts == 4 for k in kept)
-    assert [handlers.new_event(k.record)["data"]["area"] for k in kept] == areas
+    assert [handlers.new_event(k.record).data["area"] for k in kept] == areas
     assert all(k.error.type == "RetryAttemptsExhausted" for k in kept)
     listed = {row["id"] for row in json.loads(ops("events", "dead", "--format", "json").output)}
     assert set(ids) <= listed

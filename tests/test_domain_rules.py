@@ -276,8 +276,8 @@ def test_stays_are_kept_by_area_and_day_and_a_read_stops_early_when_no_area_is_r
     assert decode_stays("") == []
     assert stayed_in_any(text, {"440100": []}) and stayed_in_any(text, {"510104": []})
     assert not stayed_in_any(text, {"440105": [], "510100x": []}) and not stayed_in_any("", {"440106": []})
-    stored = {"declaration": [Reason("declaration", "declared_fever", Color.YELLOW, "m", "m", 0, None).to_dict()],
-              "area": [Reason("area", "stale", Color.RED, "m", "m", 0, None).to_dict()]}
+    stored = {"declaration": [Reason("declaration", "declared_fever", Color.YELLOW, "m", "m", 0, None)],
+              "area": [Reason("area", "stale", Color.RED, "m", "m", 0, None)]}
     levels = {"440106": [LevelPeriod(RiskLevel.MEDIUM, now - 86400 * 10)]}
     assert [r.code for r in live_reasons_of(stored, StayFacts(text), levels, now)] == ["declared_fever",
                                                                                        "medium_risk_stay"]

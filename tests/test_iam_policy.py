@@ -31,8 +31,7 @@ import pytest
 from chalicelib import clock, settings
 from chalicelib.domain import days
 from chalicelib.security.access import Role
-from chalicelib.services import assessment
-from chalicelib.store import dynamo
+from chalicelib.store import dynamo, people
 from infra import bootstrap
 from infra.local.pump import scheduled_event
 from tests import aws_calls
@@ -88,10 +87,7 @@ def test_the_sweeper_clears_a_due_moment_that_changes_nothing(client, citizen, a
     code_id, version = applied.json_body["code_id"], applied.json_body["version"]
     # a stale due moment (the reason it was set for was replaced since): the sweeper finds the code,
     # recomputes nothing new, and clears the moment without writing a new version
-    now = clock.now()
-    stale = assessment._due_fields(code_id, now - 60)
-    dynamo.update("people", {"pk": code_id}, "SET due_day = :d, due_at = :a",
-                  {":d": stale["due_day"], ":a": stale["due_at"]})
+    people.reschedule(code_id, version, clock.now() - 60)
     app_module.sweeper(scheduled_event(), None)
     record = dynamo.get("people", {"pk": code_id}, consistent=True)
     assert record["version"] == version and "due_at" not in record and "due_day" not in record

@@ -192,12 +192,12 @@ def test_dead_deliveries_are_listed_and_replayed(client, health_authority, pump,
 
     queued = ops("webhooks", "replay", "--all-dead", "--province", "53")
     assert "1 queued" in queued.output
-    assert delivery_store.get(hook["id"], second["delivery_id"])["status"] == "pending"
+    assert delivery_store.get(hook["id"], second["delivery_id"]).status == "pending"
     from app import webhook_retries
 
     webhook_retries(scheduled_event(), None)  # the scheduled function sends it, as in AWS
     assert set(receiver.unique()) == {first["delivery_id"], second["delivery_id"]}
-    assert delivery_store.get(hook["id"], second["delivery_id"])["status"] == "delivered"
+    assert delivery_store.get(hook["id"], second["delivery_id"]).status == "delivered"
 
     again = ops("webhooks", "replay", hook["id"], "evt_missing", ok=False)
     assert again.exit_code == 1 and "no such delivery" in again.output

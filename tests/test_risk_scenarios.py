@@ -20,7 +20,7 @@ from chalicelib.domain import days, divisions
 from chalicelib.domain.limits import EXPOSURE_QUERIES_PER_ADDRESS
 from chalicelib.errors import Conflict
 from chalicelib.security.access import Role
-from chalicelib.store import codes, dynamo
+from chalicelib.store import dynamo, people
 from infra.local.pump import scheduled_event
 from tests.conftest import auth, client_token, dump
 from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
@@ -425,7 +425,7 @@ def test_fourteen_days_later_a_trips_yellow_lapses_without_anyone_touching_the_r
     set_level(client, health_authority("44"), prefecture, "medium")
     drain(pump)
     assert color(client, passenger) == color(client, visitor) == "yellow"
-    stored = {p: codes.get(code_of(client, p)["code_id"], consistent=True) for p in (passenger, visitor)}
+    stored = {p: people.get(code_of(client, p)["code_id"], consistent=True) for p in (passenger, visitor)}
 
     clock.shift(16 * days.DAY)      # today's trip lapses at the start of the 15th day after it
     passenger = citizen(passenger.id_number, passenger.name)       # sessions last an hour: log in again
@@ -438,21 +438,21 @@ def test_fourteen_days_later_a_trips_yellow_lapses_without_anyone_touching_the_r
                                body=dump({"token": person.qr_token(), "checkpoint_id": "lapse-gate"})).json_body
         assert verified["valid"] is True and verified["color"] == "green"
         # nobody rewrote the record: the reads above computed the color from the stored windows
-        now_stored = codes.get(code["code_id"], consistent=True)
-        assert now_stored["version"] == before["version"] and now_stored["color"] == "yellow"
-        assert now_stored["due_at"] <= clock.now()
+        now_stored = people.get(code["code_id"], consistent=True)
+        assert now_stored.version == before.version and now_stored.color == "yellow"
+        assert now_stored.due_at <= clock.now()
 
     app_module.sweeper(scheduled_event(), None)     # the scheduled handler, as Lambda calls it
 
     for before in stored.values():
-        swept = codes.get(before["pk"], consistent=True)
-        assert swept["color"] == "green" and swept["sources"] == {}
-        assert swept["version"] == before["version"] + 1 and "due_at" not in swept
+        swept = people.get(before.code_id, consistent=True)
+        assert swept.color == "green" and swept.sources == {}
+        assert swept.version == before.version + 1 and swept.due_at is None
     assert color(client, passenger) == "green"
     # sweeping again rewrites nothing of theirs
     app_module.sweeper(scheduled_event(), None)
-    assert [codes.get(b["pk"], consistent=True)["version"] for b in stored.values()] == [
-        b["version"] + 1 for b in stored.values()]
+    assert [people.get(b.code_id, consistent=True).version for b in stored.values()] == [
+        b.version + 1 for b in stored.values()]
 
 
 # (e) who may set levels and publish exposures ---------------------------------------------------

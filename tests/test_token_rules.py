@@ -269,11 +269,9 @@ def test_a_key_ring_without_a_key_that_may_sign_now_is_an_error():
 def own_secrets(tmp_path, monkeypatch) -> Iterator[None]:
     """A secrets file of this test's own, so rotating keys leaves the session's alone."""
     monkeypatch.setattr(keyring, "_bundle", None)
-    monkeypatch.setattr(qr_tokens, "_ring", None)
     settings.override(secrets_dir=str(tmp_path / "secrets"))
     yield
     keyring._bundle = None
-    qr_tokens._ring = None
 
 
 def test_after_a_rotation_a_token_of_the_old_key_verifies_and_new_tokens_use_the_new_key(own_secrets):

@@ -36,10 +36,10 @@ def test_worker_applies_and_a_checkpoint_verifies_the_qr(client, citizen, checkp
     assert result["name_masked"] == "王*明" and result["id_last4"] == worker.id_number[-4:]
 
     pump.drain()  # the scan was noted on the code in the verify's one round trip; its row comes from the stream
-    recorded = scans.since(code["code_id"], "2000", now=result["checked_at"])
-    assert [(s["checkpoint_id"], s["temperature"], s["color"], s["area"]) for s in recorded] == [
+    recorded = scans.since(code["code_id"], 0, now=result["checked_at"])
+    assert [(s.scan.checkpoint_id, s.scan.temperature, s.color, s.scan.area) for s in recorded] == [
         ("gz-south-gate-3", 36.6, "green", "440106")]
-    assert recorded[0]["expires_at"] > result["checked_at"]
+    assert recorded[0].expires_at > result["checked_at"]
 
 
 def test_declared_fever_turns_the_code_yellow_and_a_reapply_turns_it_green(client, citizen, checkpoint):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import email.utils
 import socket
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -43,7 +44,7 @@ def run_retries_until_quiet(webhook_id: str, max_rounds: int = 12) -> None:
         items, _ = delivery_store.page(webhook_id, 1000, None, "pending")
         if not items:
             return
-        clock.shift(max(i["next_attempt_at"] for i in items) - clock.now() + 1)
+        clock.shift(max(i.next_attempt_at or 0 for i in items) - clock.now() + 1)
         handlers.retry_deliveries()
 
 
@@ -73,8 +74,8 @@ def test_every_event_arrives_once_despite_faults(client, health_authority, provi
 
     page, _ = delivery_store.page(hook["id"], 1000, None)
     assert len(page) == 200
-    slowed = [d for d in page if d["status"] == "pending" and d["attempt_log"][0]["status_code"] == 429]
-    assert slowed and all(d["next_attempt_at"] - d["attempt_log"][0]["at"] >= 120 for d in slowed)
+    slowed = [d for d in page if d.status == "pending" and d.attempt_log[0].status_code == 429]
+    assert slowed and all(d.next_attempt_at - d.attempt_log[0].at >= 120 for d in slowed)
 
     run_retries_until_quiet(hook["id"])
     unique = receiver.unique()
@@ -159,7 +160,7 @@ def test_a_batch_of_deliveries_reads_its_subscription_once(client, health_author
     finally:
         events.unregister("provide-client-params.dynamodb.GetItem", unique_id="count-webhook-reads")
     page, _ = delivery_store.page(hook["id"], 1000, None)
-    assert len(page) == len(areas) and {d["status"] for d in page} == {"delivered"}
+    assert len(page) == len(areas) and {d.status for d in page} == {"delivered"}
     assert len(receiver.unique()) == len(areas)
     assert len(reads) == 1, reads  # six deliveries, one read of their subscription
     receiver.stop()
@@ -312,7 +313,7 @@ def stored_with_url(client, headers, url: str) -> str:
     hook = subscribe(client, headers, "http://127.0.0.1:9/hooks/healthcode", ["exposure.published"])
     record = webhook_store.get(hook["id"])
     assert record is not None
-    webhook_store.save({**record, "url": url, "version": record["version"] + 1}, record["version"])
+    webhook_store.save(replace(record, url=url, version=record.version + 1), record.version)
     return hook["id"]
 
 
@@ -325,8 +326,8 @@ def test_a_ping_to_a_url_no_request_can_go_to_is_a_failed_attempt(client, provin
     assert pinged.status_code == 200, pinged.json_body
     assert pinged.json_body["status"] == "pending" and pinged.json_body["error"], pinged.json_body
     stored = delivery_store.get(webhook_id, pinged.json_body["delivery_id"])
-    assert stored["claimed_until"] == 0 and stored["status"] == "pending"   # not left claimed
-    assert [a["error"] for a in stored["attempt_log"]] == [pinged.json_body["error"]]
+    assert stored.claimed_until == 0 and stored.status == "pending"   # not left claimed
+    assert [a.error for a in stored.attempt_log] == [pinged.json_body["error"]]
     listed = client.get(f"/v1/webhooks/{webhook_id}/deliveries", headers=xizang).json_body["deliveries"]
     assert listed[0]["attempts"][0]["error"] == pinged.json_body["error"]
     assert client.delete(f"/v1/webhooks/{webhook_id}", headers=xizang).status_code == 204
@@ -356,13 +357,13 @@ def test_one_bad_subscription_never_stops_the_sweeper(client, province, monkeypa
     clock.shift(max(p["next_attempt_at"] for p in [*first.values(), broken_ping]) - clock.now() + 1)
     handlers.retry_deliveries()   # must not raise
 
-    assert delivery_store.get(good["id"], first[good["id"]]["delivery_id"])["status"] == "delivered"
+    assert delivery_store.get(good["id"], first[good["id"]]["delivery_id"]).status == "delivered"
     assert [d["body"]["type"] for d in receiver.unique().values()] == ["webhook.ping"]
     for hook, ping in ((bad, first[bad]), (broken, broken_ping)):
         stored = delivery_store.get(hook, ping["delivery_id"])
-        assert stored["status"] == "pending" and stored["claimed_until"] == 0, stored
-        assert len(stored["attempt_log"]) == 2 and stored["attempt_log"][-1]["error"], stored
-    assert "internal" in delivery_store.get(broken, broken_ping["delivery_id"])["attempt_log"][-1]["error"]
+        assert stored.status == "pending" and stored.claimed_until == 0, stored
+        assert len(stored.attempt_log) == 2 and stored.attempt_log[-1].error, stored
+    assert "internal" in delivery_store.get(broken, broken_ping["delivery_id"]).attempt_log[-1].error
     monkeypatch.undo()
     ningxia = province("64")
     for hook in (bad, good["id"], broken):
@@ -383,11 +384,11 @@ def test_a_delivery_whose_sender_died_mid_attempt_is_retried_once_its_claim_laps
     assert delivery_store.claim(hook["id"], pinged["delivery_id"], clock.now(), hold) is not None
     receiver.start()
     handlers.retry_deliveries()
-    assert delivery_store.get(hook["id"], pinged["delivery_id"])["status"] == "pending"   # still held
+    assert delivery_store.get(hook["id"], pinged["delivery_id"]).status == "pending"   # still held
     clock.shift(hold + 1)
     handlers.retry_deliveries()
     stored = delivery_store.get(hook["id"], pinged["delivery_id"])
-    assert stored["status"] == "delivered" and stored["claimed_until"] == 0, stored
+    assert stored.status == "delivered" and stored.claimed_until == 0, stored
     assert list(receiver.unique()) == [pinged["delivery_id"]]
     assert client.delete(f"/v1/webhooks/{hook['id']}", headers=province("62")).status_code == 204
     receiver.stop()

@@ -7,9 +7,10 @@ log, which they can read. A national-level authority acts nationwide.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 
 class Connection(str, Enum):
@@ -40,6 +41,12 @@ class Basis:
     def to_dict(self) -> dict[str, str | None]:
         return {"connection": self.connection.value if self.connection else None,
                 "stated": self.stated.value if self.stated else None, "note": self.note}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Basis:
+        connection, stated = data.get("connection"), data.get("stated")
+        return cls(Connection(connection) if connection else None, BasisKind(stated) if stated else None,
+                   data.get("note"))
 
 
 def connection(province: str, declared_area: str | None, stay_areas: Iterable[str],

@@ -77,9 +77,9 @@ def area_reasons(facts: StayFacts, levels: Mapping[str, Sequence[LevelPeriod]], 
     return reasons
 
 
-def live_reasons_of(stored: Mapping[str, Iterable[Mapping[str, object]]], facts: StayFacts,
+def live_reasons_of(stored: Mapping[str, Iterable[Reason]], facts: StayFacts,
                     levels: Mapping[str, Sequence[LevelPeriod]], now: int) -> list[Reason]:
     """Every reason of a code as of now: what its last assessment stored for each source, with the area
     source judged afresh against today's levels."""
-    reasons = [Reason.from_dict(r) for source, items in stored.items() if source != SOURCE for r in items]
+    reasons = [r for source, items in stored.items() if source != SOURCE for r in items]
     return reasons + area_reasons(facts, levels, now)

@@ -28,7 +28,7 @@ from chalicelib.domain.local_codes import province_name
 from chalicelib.security import pseudonyms, sealing, urls, webhook_signing
 from chalicelib.services import access_log
 from chalicelib.settings import get_settings
-from chalicelib.store import deliveries, localcodes, webhooks
+from chalicelib.store import deliveries, events, localcodes, webhooks
 
 log = logging.getLogger("healthcode.webhooks")
 INTERNAL_FIELDS = ("set_by", "voyage")   # who inside a health authority acted, our index key
@@ -109,9 +109,9 @@ def _checkin(endpoint: _Endpoint, connection: http.client.HTTPConnection) -> Non
     connection.close()
 
 
-def live_secrets(subscription: dict[str, Any], now: int) -> list[str]:
-    return [sealing.unseal(s["sealed"], "webhook") for s in subscription.get("secrets", [])
-            if s.get("retire_at") is None or s["retire_at"] > now]
+def live_secrets(subscription: webhooks.Subscription, now: int) -> list[str]:
+    return [sealing.unseal(s.sealed, "webhook") for s in subscription.secrets
+            if s.retire_at is None or s.retire_at > now]
 
 
 def interested_provinces(person: str) -> dict[str, str | None]:
@@ -121,46 +121,43 @@ def interested_provinces(person: str) -> dict[str, str | None]:
     now = clock.now()
     held = localcodes.of_person(person)
     with_basis = access_log.provinces_with_basis(person, now) | {
-        c["province"] for c in held if c.get("valid_until") is None or c["valid_until"] > now}
-    ids = {c["province"]: c["local_code_id"] for c in held}
+        c.province for c in held if c.valid_until is None or c.valid_until > now}
+    ids = {c.province: c.local_code_id for c in held}
     return {province: ids.get(province) for province in with_basis}
 
 
-def render(event: dict[str, Any], province: str, local_code_id: str | None) -> dict[str, Any]:
-    data = {k: v for k, v in (event.get("data") or {}).items() if k not in INTERNAL_FIELDS}
-    if event["type"] in PERSON_EVENTS:
+def render(event: events.Event, province: str, local_code_id: str | None) -> dict[str, Any]:
+    data = {k: v for k, v in event.data.items() if k not in INTERNAL_FIELDS}
+    if event.type in PERSON_EVENTS:
         data.pop("code_id", None)
         data.pop("cause", None)
-        data = {"subject_id": pseudonyms.subject_for(province, event["subject"]), "local_code_id": local_code_id,
+        data = {"subject_id": pseudonyms.subject_for(province, event.subject or ""), "local_code_id": local_code_id,
                 **data}
-    elif event["type"] == "area.level_changed":
+    elif event.type == "area.level_changed":
         data["province_name"] = province_name(data["area"][:2])
-    return {"type": event["type"], "timestamp": days.iso(int(event["created_at"])), "data": data}
+    return {"type": event.type, "timestamp": days.iso(event.created_at), "data": data}
 
 
-def fan_out(events: Iterable[dict[str, Any]], now: int,
-            subscriptions: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
+def fan_out(found: Iterable[events.Event], now: int,
+            subscriptions: list[webhooks.Subscription] | None = None) -> list[tuple[str, str]]:
     """Create one pending delivery per (event, subscription that may see it); returns their keys.
     `subscriptions`: the active ones, if the caller read them already (once for a batch of events)."""
-    events = [e for e in events if e["type"] in PERSON_EVENTS | PUBLIC_EVENTS]
-    if not events:
+    told = [e for e in found if e.type in PERSON_EVENTS | PUBLIC_EVENTS]
+    if not told:
         return []
     if subscriptions is None:
         subscriptions = webhooks.active()
     created = []
-    for event in events:
-        audience = interested_provinces(event["subject"]) if event["type"] in PERSON_EVENTS else None
+    for event in told:
+        # a person's event goes only to provinces with a basis: one naming nobody goes to none
+        audience = interested_provinces(event.subject or "") if event.type in PERSON_EVENTS else None
         for sub in subscriptions:
-            if event["type"] not in sub["event_types"] or (audience is not None and sub["province"] not in audience):
+            if event.type not in sub.event_types or (audience is not None and sub.province not in audience):
                 continue
-            body = render(event, sub["province"], audience.get(sub["province"]) if audience else None)
-            delivery = {"pk": sub["pk"], "sk": event["pk"], "event_type": event["type"], "province": sub["province"],
-                        "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")), "status": "pending",
-                        "attempts": 0, "claimed_until": 0, "next_attempt_at": now,
-                        "due_shard": deliveries.shard_of(sub["pk"], event["pk"]), "created_at": now,
-                        "expires_at": now + deliveries.KEEP_SECONDS}
-            if deliveries.create(delivery):
-                created.append((sub["pk"], event["pk"]))
+            body = render(event, sub.province, audience.get(sub.province) if audience else None)
+            if deliveries.create(sub.webhook_id, event.event_id, event.type, sub.province,
+                                 json.dumps(body, ensure_ascii=False, separators=(",", ":")), now):
+                created.append((sub.webhook_id, event.event_id))
     return created
 
 
@@ -219,10 +216,10 @@ class Subscriptions:
     to five provinces reads five items, not five thousand). Shared by the batch's sender threads."""
 
     def __init__(self) -> None:
-        self._found: dict[str, dict[str, Any] | None] = {}
+        self._found: dict[str, webhooks.Subscription | None] = {}
         self._lock = threading.Lock()
 
-    def get(self, webhook_id: str) -> dict[str, Any] | None:
+    def get(self, webhook_id: str) -> webhooks.Subscription | None:
         with self._lock:  # held while reading, so senders starting together make one read, not eight
             if webhook_id not in self._found:
                 self._found[webhook_id] = webhooks.get(webhook_id)
@@ -238,10 +235,10 @@ def _outcome(subscriptions: Subscriptions, webhook_id: str, event_id: str, body:
     """What one attempt to the subscription's endpoint came to (status code, latency, Retry-After, error)."""
     settings = get_settings()
     subscription = subscriptions.get(webhook_id)
-    if subscription is None or subscription["status"] != "active":
+    if subscription is None or subscription.status != webhooks.ACTIVE:
         return {"status_code": None, "latency_ms": 0, "retry_after": None, "error": "subscription_inactive"}
     try:
-        url, address = urls.pinned(subscription["url"], settings.allows_loopback_webhooks)
+        url, address = urls.pinned(subscription.url, settings.allows_loopback_webhooks)
     except urls.UnsafeUrl as exc:
         return {"status_code": None, "latency_ms": 0, "retry_after": None, "error": f"unsafe_url: {exc}"}
     return send(url, address, body, event_id, live_secrets(subscription, now), settings.webhook_timeout)
@@ -259,7 +256,7 @@ def attempt(webhook_id: str, event_id: str, now: int, subscriptions: Subscriptio
         return None
     subscriptions = subscriptions or Subscriptions()
     try:
-        outcome = _outcome(subscriptions, webhook_id, event_id, delivery["body"], now)
+        outcome = _outcome(subscriptions, webhook_id, event_id, delivery.body, now)
     except Exception as exc:
         # whatever went wrong before or around the send (the subscription's read, unsealing its secret), the
         # claimed attempt is recorded as failed with its error and retried on the schedule: never left claimed
@@ -267,7 +264,8 @@ def attempt(webhook_id: str, event_id: str, now: int, subscriptions: Subscriptio
                       extra={"webhook_id": webhook_id, "event_id": event_id})
         outcome = {"status_code": None, "latency_ms": 0, "retry_after": None,
                    "error": f"internal: {type(exc).__name__}"}
-    attempt_record = {"at": now, "attempt": int(delivery["attempts"]), **outcome}
+    attempt_record = deliveries.Attempt(now, delivery.attempts, outcome["status_code"], outcome["latency_ms"],
+                                        outcome["retry_after"], outcome["error"])
     code = outcome["status_code"]
     if code is not None and 200 <= code < 300:
         status, next_at = "delivered", None
@@ -278,12 +276,12 @@ def attempt(webhook_id: str, event_id: str, now: int, subscriptions: Subscriptio
     elif outcome["error"] == "subscription_inactive":
         status, next_at = "dead", None
     else:
-        next_at = retries.next_attempt(int(delivery["attempts"]), now, outcome["retry_after"])
+        next_at = retries.next_attempt(delivery.attempts, now, outcome["retry_after"])
         status = "pending" if next_at is not None else "dead"
     deliveries.finish_attempt(webhook_id, event_id, attempt_record, status, next_at)
     log.info("webhook attempt", extra={"webhook_id": webhook_id, "event_id": event_id, "status": status,
                                         "status_code": code, "latency_ms": outcome["latency_ms"]})
-    return {**attempt_record, "status": status, "next_attempt_at": next_at}
+    return {**attempt_record.to_dict(), "status": status, "next_attempt_at": next_at}
 
 
 def attempt_many(keys: list[tuple[str, str]], now: int, out_of_time: Callable[[], bool] = lambda: False
@@ -311,5 +309,5 @@ def attempt_many(keys: list[tuple[str, str]], now: int, out_of_time: Callable[[]
 
 def retry_due(now: int) -> int:
     """The sweeper: every pending delivery whose next attempt is due."""
-    keys = [key for shard in range(deliveries.SHARDS) for key in deliveries.due(f"due#{shard}", now)]
+    keys = deliveries.due(now)
     return sum(1 for result in attempt_many(keys, now) if result is not None)

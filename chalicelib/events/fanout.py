@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib.domain import days
 from chalicelib.security import pseudonyms
 from chalicelib.services import assessment
-from chalicelib.store import areas, codes, trips, visits, work
+from chalicelib.store import areas, events, people, trips, visits, work
 from chalicelib.store.work import Unit
 
 log = logging.getLogger("healthcode.fanout")
@@ -32,54 +32,54 @@ PEOPLE_UNIT = 50
 WORKERS = 8
 
 
-def units_for(event: dict[str, Any]) -> list[Unit]:
+def units_for(event: events.Event) -> list[Unit]:
     """The units an event asks for: none for events that concern no stored code."""
-    kind, data, origin = event["type"], event.get("data") or {}, event["pk"]
+    kind, data, origin = event.type, event.data, event.event_id
     if kind == "area.level_changed":
         return [Unit(origin, f"s{shard}", "area", {"area": data["area"], "shard": shard, "actor": data.get("set_by")})
                 for shard in range(visits.CITY_SHARDS)]
     if kind == "exposure.published":
         return [Unit(origin, "voyage", "voyage", {"voyage": data["voyage"], "mode": data["mode"]})]
     if kind in ("local_codes.synced", "health_records.synced"):
-        people = sorted(set(data.get("people", [])))
+        synced = sorted(set(data.get("people", [])))
         return [Unit(origin, f"p{i // PEOPLE_UNIT}", "people",
-                     {"people": people[i:i + PEOPLE_UNIT], "cause": "province_sync",
+                     {"people": synced[i:i + PEOPLE_UNIT], "cause": "province_sync",
                       "actor": f"province:{data['province']}"})
-                for i in range(0, len(people), PEOPLE_UNIT)]
+                for i in range(0, len(synced), PEOPLE_UNIT)]
     if kind == "health_status.changed":
-        return [Unit(origin, "person", "people", {"people": [event["subject"]], "cause": "medical_status",
+        return [Unit(origin, "person", "people", {"people": [event.subject], "cause": "medical_status",
                                                   "actor": data.get("set_by")})]
     return []
 
 
-def _each(people: list[str], recompute: Callable[[str], bool]) -> int:
+def _each(persons: list[str], recompute: Callable[[str], bool]) -> int:
     """Recompute people at once (each waits on DynamoDB, and each code's version guards it). If one fails
     the others still finish, then the error is raised and the unit is retried: codes already written
     recompute as unchanged."""
-    if len(people) < 2:
-        return sum(recompute(p) for p in people)
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(people))) as pool:
-        return sum(pool.map(recompute, people))
+    if len(persons) < 2:
+        return sum(recompute(p) for p in persons)
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(persons))) as pool:
+        return sum(pool.map(recompute, persons))
 
 
 def _area(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:
     area, actor = unit.params["area"], unit.params.get("actor")
     city = area[:4] + "00"
-    people, cursor = visits.people_page(city, int(unit.params["shard"]), days.window_start(now).isoformat(),
-                                        None if area == city else area, AREA_PAGE, unit.cursor)
-    if not people:
+    visitors, cursor = visits.people_page(city, int(unit.params["shard"]), days.window_start(now).isoformat(),
+                                          None if area == city else area, AREA_PAGE, unit.cursor)
+    if not visitors:
         return 0, cursor
     levels = areas.levels()        # read once per unit, after the change: fresher than any cache
-    by_code = {pseudonyms.code_id(person): person for person in people}
-    found = codes.many(list(by_code))
+    by_code = {pseudonyms.code_id(person): person for person in visitors}
+    found = people.many(by_code)
     return _each(sorted(found), lambda code_id: assessment.refresh_area(code_id, levels, now, actor,
                                                                        current=found[code_id])), cursor
 
 
 def _voyage(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:
     page, cursor = trips.passengers_page(unit.params["voyage"], VOYAGE_PAGE, unit.cursor)
-    people = sorted({t["pk"] for t in page if t["mode"] == unit.params["mode"]})
-    return _each(people, lambda person: assessment.refresh(person, now, "exposure")[1]), cursor
+    passengers = sorted({t.person for t in page if t.mode.value == unit.params["mode"]})
+    return _each(passengers, lambda person: assessment.refresh(person, now, "exposure")[1]), cursor
 
 
 def _people(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:

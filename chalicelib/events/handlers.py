@@ -16,37 +16,30 @@ from chalicelib import clock
 from chalicelib.domain import days
 from chalicelib.events import batches, fanout
 from chalicelib.services import assessment
-from chalicelib.store import codes, dynamo, work
+from chalicelib.store import dynamo, events, people, webhooks, work
 
 log = logging.getLogger("healthcode.events")
 SWEEP_DAYS_BACK = 15  # every window is at most 15 days, so this also catches up after a long outage
 
 
-def handle_event(event: dict[str, Any], now: int) -> None:
+def handle_event(event: events.Event, now: int) -> None:
     """Turn an event into the bounded units of work it asks for (events/fanout.py): the fan-out itself runs
     in the `fanout` function, so this stream never waits on a big city or a full train."""
     units = fanout.units_for(event)
     if units:
         work.add(units, now)
-        log.info("event handled", extra={"event_type": event["type"], "event_id": event["pk"], "units": len(units)})
+        log.info("event handled", extra={"event_type": event.type, "event_id": event.event_id, "units": len(units)})
 
 
-def new_event(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The event a Lambda-shaped DynamoDB stream record inserted; None for TTL removals and the like."""
-    if record.get("eventName") != "INSERT":
-        return None
-    return dynamo.from_item(record["dynamodb"]["NewImage"])
-
-
-def new_events(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The items inserted (events, work units), from Lambda-shaped DynamoDB stream records."""
-    return [event for event in map(new_event, records) if event is not None]
+def new_event(record: dict[str, Any]) -> events.Event | None:
+    """The event a Lambda-shaped events-table stream record inserted; None for TTL removals and the like."""
+    return events.inserted(record)
 
 
 def event_record_id(record: dict[str, Any]) -> str:
     """An events-table record is named by its event's id in the failures table (what ops sees elsewhere)."""
     event = new_event(record)
-    return event["pk"] if event else batches.stream_event_id(record)
+    return event.event_id if event else batches.stream_event_id(record)
 
 
 class _EventBatch:
@@ -56,17 +49,16 @@ class _EventBatch:
     def __init__(self, now: int):
         self.now = now
         self.created: list[tuple[str, str]] = []
-        self._subscriptions: list[dict[str, Any]] | None = None
+        self._subscriptions: list[webhooks.Subscription] | None = None
 
     def handle(self, record: dict[str, Any]) -> None:
         from chalicelib.events import delivery
-        from chalicelib.store import webhooks
 
         event = new_event(record)
         if event is None:
             return
         handle_event(event, self.now)
-        if event["type"] in delivery.EVENT_TYPES and self._subscriptions is None:
+        if event.type in delivery.EVENT_TYPES and self._subscriptions is None:
             self._subscriptions = webhooks.active()  # once per batch, not once per event
         self.created += delivery.fan_out([event], self.now, subscriptions=self._subscriptions)
 
@@ -107,18 +99,15 @@ def write_scan(record: dict[str, Any]) -> bool:
     written is left alone). True if a row was written."""
     from chalicelib.domain.colors import live_color
     from chalicelib.services import area_levels
-    from chalicelib.services.verifications import scan_row
-    from chalicelib.store import scans
+    from chalicelib.services.verifications import record_row
 
-    images = record.get("dynamodb", {})
-    new = dynamo.from_item(images.get("NewImage")) or {}
-    old = dynamo.from_item(images.get("OldImage")) or {}
-    scan = new.get("last_scan")
-    if not scan or scan == old.get("last_scan"):
+    code = people.noted_scan(record.get("dynamodb", {}))
+    if code is None or code.last_scan is None:
         return False
-    color = live_color(area_levels.live_reasons(new, int(scan["at"])), int(scan["at"])).value
+    scan = code.last_scan
+    color = live_color(area_levels.live_reasons(code, scan.at), scan.at).value
     try:
-        scans.record(scan_row(new["pk"], scan, color))
+        record_row(code.code_id, scan, color)
         return True
     except dynamo.ConditionFailed:
         return False  # a redelivered stream record
@@ -132,15 +121,15 @@ def on_people_records(records: Iterable[dict[str, Any]], context: Any = None) ->
 
 def run_unit(record: dict[str, Any]) -> None:
     """One work-table record: the unit of fan-out work it inserted (events/fanout.py)."""
-    item = new_event(record)
-    if item is not None:
-        fanout.run(work.from_item(item), clock.now())
+    unit = work.inserted(record)
+    if unit is not None:
+        fanout.run(unit, clock.now())
 
 
 def unit_record_id(record: dict[str, Any]) -> str:
     """A work-table record is named by its unit's id in the failures table."""
-    item = new_event(record)
-    return item["pk"] if item else batches.stream_event_id(record)
+    unit = work.inserted(record)
+    return unit.unit_id if unit else batches.stream_event_id(record)
 
 
 def on_work_records(records: Iterable[dict[str, Any]], context: Any = None, source: str = "fanout"
@@ -173,9 +162,8 @@ def sweep(now: int | None = None) -> int:
     today = days.today(now)
     for back in range(SWEEP_DAYS_BACK, -1, -1):
         day = (today - dt.timedelta(days=back)).isoformat()
-        for shard in range(assessment.DUE_SHARDS):
-            for code_id in codes.due(f"{day}#{shard}", now):
-                record = codes.get(code_id, consistent=True)
-                if record is not None:
-                    written += int(assessment.refresh(record["person"], now, "window_closed")[1])
+        for code_id in people.due(day, now):
+            code = people.get(code_id, consistent=True)
+            if code is not None:
+                written += int(assessment.refresh(code.person, now, "window_closed")[1])
     return written

@@ -46,15 +46,15 @@ def issuer_province(token: str) -> str | None:
     return None
 
 
-def parse_keys(record: dict[str, Any] | None) -> ProvinceKeys | None:
-    if record is None:
+def parse_keys(found: provinces.KeySet | None) -> ProvinceKeys | None:
+    if found is None:
         return None
     keys = {}
-    for jwk in record.get("keys", []):
+    for jwk in found.keys:
         public = {k: v for k, v in jwk.items() if k not in ("nbf", "exp")}
         parsed = jwt.PyJWK(public)
         keys[jwk["kid"]] = (parsed.key, jwk["alg"], jwk.get("nbf"), jwk.get("exp"))
-    return ProvinceKeys(keys, frozenset(r["kid"] for r in record.get("revoked", [])))
+    return ProvinceKeys(keys, frozenset(r.kid for r in found.revoked))
 
 
 def keys_of(province: str) -> ProvinceKeys | None:

@@ -6,7 +6,6 @@ ES256 was measured faster to verify than Ed25519 on this machine's OpenSSL
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ import jwt
 from jwt.algorithms import ECAlgorithm
 
 from chalicelib import clock
+from chalicelib.lazy import Lazy
 from chalicelib.security import keyring
 
 ALGORITHM = "ES256"
@@ -68,27 +68,14 @@ def _build_ring(bundle: keyring.SecretBundle, qr_ttl: int, now: int) -> KeyRing:
     return KeyRing(current.kid, signing, public_keys, {"keys": jwks}, bundle.loaded_at, min(moments, default=None))
 
 
-_lock = threading.Lock()
-_ring: KeyRing | None = None
+# built again when the bundle is reloaded, or when a key starts or stops counting (`rebuild_at`)
+_ring: Lazy[KeyRing] = Lazy(stale=lambda ring: ring.rebuild_at is not None and clock.now() >= ring.rebuild_at)
 _last_forced_reload = 0.0
 
 
 def key_ring(qr_ttl: int, force: bool = False) -> KeyRing:
-    global _ring
     bundle = keyring.reload() if force else keyring.bundle()
-    ring = _ring
-
-    def stale(r: KeyRing | None) -> bool:
-        return (r is None or r.loaded_at != bundle.loaded_at
-                or (r.rebuild_at is not None and clock.now() >= r.rebuild_at))
-
-    if stale(ring):
-        with _lock:
-            if stale(_ring):
-                _ring = _build_ring(bundle, qr_ttl, clock.now())
-            ring = _ring
-    assert ring is not None  # built above if there was none
-    return ring
+    return _ring.get(bundle.loaded_at, lambda: _build_ring(bundle, qr_ttl, clock.now()))
 
 
 def is_expired(exp: object, now: int) -> bool:

@@ -26,38 +26,37 @@ GIVES_BASIS = frozenset({"lookup", "medical_status", "local_code", "health_recor
 
 
 def entry(person: str, principal: Principal, action: str, basis: Basis | None, returned: dict[str, Any],
-          now: int, ref: str | None = None) -> dict[str, Any]:
-    """The item of one act on a person's data, to write with the act (audit.put_op) or alone (write)."""
+          now: int, ref: str | None = None) -> audit.AccessEntry:
+    """The entry of one act on a person's data, to write with the act (audit.access_op) or alone (write)."""
     # time-ordered to the millisecond, so a person's log lists two acts of the same second in order
     access_id = f"acc_{int(clock.now_float() * 1000):013d}{secrets.token_hex(4)}"
-    fields = {"client_id": principal.subject, "role": principal.role.value, "province": principal.province,
-              "action": action, "basis": basis.to_dict() if basis else None, "returned": returned, "ref": ref}
-    return audit.access_item(person, now, access_id, fields, now + ACCESS_RETENTION_DAYS * DAY)
+    return audit.AccessEntry(person, now, access_id, principal.subject, principal.role.value, principal.province,
+                             action, basis, returned, ref, now + ACCESS_RETENTION_DAYS * DAY)
 
 
-def write(entries: list[dict[str, Any]]) -> None:
+def write(entries: list[audit.AccessEntry]) -> None:
     """Entries for acts that only read: written before the answer leaves, so no access goes unrecorded."""
-    audit.append_many(entries)
+    audit.append_accesses(entries)
 
 
 def provinces_with_basis(person: str, now: int) -> set[str]:
     """Provinces whose access in the last BASIS_DAYS gives them a basis to hear about the person."""
-    found = audit.recent(person, audit.ACCESS, now - BASIS_DAYS * DAY)
-    return {i["province"] for i in found if i.get("action") in GIVES_BASIS and i.get("province")}
+    found = audit.accesses_since(person, now - BASIS_DAYS * DAY)
+    return {e.province for e in found if e.action in GIVES_BASIS and e.province}
 
 
-def public(item: dict[str, Any]) -> dict[str, Any]:
-    province = item.get("province")
-    return {"access_id": item["access_id"], "at": item["at"], "action": item["action"], "role": item["role"],
-            "client_id": item["client_id"], "province": province,
-            "province_name": province_name(province) if province else None, "basis": item.get("basis"),
-            "returned": item.get("returned") or {}, "ref": item.get("ref")}
+def public(entry: audit.AccessEntry) -> dict[str, Any]:
+    province = entry.province
+    return {"access_id": entry.access_id, "at": entry.at, "action": entry.action, "role": entry.role,
+            "client_id": entry.client_id, "province": province,
+            "province_name": province_name(province) if province else None,
+            "basis": entry.basis.to_dict() if entry.basis else None, "returned": dict(entry.returned),
+            "ref": entry.ref}
 
 
 def of_person(person: str, limit: int, cursor: str | None, action: str | None = None) -> dict[str, Any]:
     """The person's access log, newest first; of one action only when `action` is given."""
     now = clock.now()
-    items, last = audit.of_person(person, audit.ACCESS, limit,
-                                  cursors.decode(cursor, person, audit.sort_key_shape(audit.ACCESS)), action=action)
-    return {"accesses": [public(i) for i in items if i.get("expires_at", now + 1) > now],
+    found, last = audit.access_page(person, limit, cursors.decode(cursor, audit.pages(person, audit.ACCESS)), action)
+    return {"accesses": [public(e) for e in found if e.expires_at is None or e.expires_at > now],
             "next_cursor": cursors.encode(last)}

@@ -10,13 +10,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain.colors import Reason
 from chalicelib.domain.stays import live_reasons_of
+from chalicelib.lazy import Lazy
 from chalicelib.settings import get_settings
-from chalicelib.store import areas, codes
+from chalicelib.store import areas, people
 
 _lock = threading.Lock()
 _levels: areas.Levels | None = None
@@ -26,7 +26,7 @@ _started = 0          # reads started: a read finishing after a later one starte
 _generation = 0       # bumped by forget(), so a read that started before it is not kept
 _pending: Future[areas.Levels] | None = None
 # one reader thread, kept, so its kept-alive connection to DynamoDB is reused from one refresh to the next
-_reader: ThreadPoolExecutor | None = None
+_reader: Lazy[ThreadPoolExecutor] = Lazy(lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="area-levels"))
 
 
 def _cached() -> areas.Levels | None:
@@ -67,15 +67,13 @@ def prefetch() -> Callable[[], areas.Levels]:
 
     The verification overlaps this read with its own UpdateItem, so when the copy must be refreshed it
     still waits for one round trip, not two. Both go out without botocore (store/wire.py)."""
-    global _pending, _reader
+    global _pending
     with _lock:
         cached = _cached()
         if cached is not None:
             return lambda: cached
         if _pending is None:
-            if _reader is None:
-                _reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="area-levels")
-            _pending = _reader.submit(_read, True)
+            _pending = _reader.get().submit(_read, True)
         pending = _pending
     return pending.result
 
@@ -87,7 +85,6 @@ def forget() -> None:
         _levels, _generation = None, _generation + 1
 
 
-def live_reasons(record: dict[str, Any], now: int, levels: areas.Levels | None = None) -> list[Reason]:
+def live_reasons(code: people.Code, now: int, levels: areas.Levels | None = None) -> list[Reason]:
     """Every reason of a stored code as of now, its stays joined with the levels (the cached ones unless given)."""
-    return live_reasons_of(record.get("sources", {}), codes.stay_facts(record),
-                           current() if levels is None else levels, now)
+    return live_reasons_of(code.sources, code.facts, current() if levels is None else levels, now)

@@ -6,10 +6,11 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain import divisions
 from chalicelib.domain.areas import RiskLevel, check_start, level_now, periods_that_matter
-from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.security.access import Principal
-from chalicelib.services import area_levels, assessment
-from chalicelib.store import areas, dynamo, events
+from chalicelib.services import area_levels
+from chalicelib.services.versioned import versioned_update
+from chalicelib.store import areas, events
 
 MAX_HISTORY = 500
 
@@ -19,8 +20,8 @@ def check_code(code: str) -> None:
         raise NotFound(f"{code} is not a GB/T 2260 administrative division code.", code="unknown_area")
 
 
-def describe(code: str, item: dict[str, Any] | None, now: int) -> dict[str, Any]:
-    periods = assessment.level_periods(item)
+def describe(code: str, area: areas.Area | None, now: int) -> dict[str, Any]:
+    periods = area.periods if area else ()
     level, since = level_now(periods, now)
     return {"code": code, "name": divisions.name_of(code), "level": level.value, "since": since,
             "history": [{"level": p.level.value, "from": p.start} for p in sorted(periods, key=lambda p: p.start)]}
@@ -50,25 +51,22 @@ def set_level(principal: Principal, code: str, level: RiskLevel, effective_from:
         raise Forbidden("A health authority sets levels only inside its own province.", code="outside_province")
     now = clock.now()
     start = start_of_change(effective_from, now)
-    for _ in range(5):
-        current = areas.get(code)
-        periods = list(current.get("periods", [])) if current else []
-        previous, _since = level_now(assessment.level_periods(current), now)
-        periods.append({"level": level.value, "start": start, "set_by": principal.subject, "set_at": now,
-                        "note": note})
-        periods.sort(key=lambda p: (p["start"], p["set_at"]))
-        record = {"pk": code, "periods": periods[-MAX_HISTORY:], "updated_at": now,
-                  "version": (current["version"] + 1) if current else 1}
+    setting = areas.Setting(level, start, principal.subject, now, note)
+
+    def change(current: areas.Area | None) -> areas.Area:
+        settings = sorted([*(current.settings if current else ()), setting], key=lambda s: (s.start, s.set_at))
+        return areas.Area(code, tuple(settings[-MAX_HISTORY:]), (current.version + 1) if current else 1, now)
+
+    def save(current: areas.Area | None, area: areas.Area) -> areas.Area:
+        previous, _since = level_now(current.periods if current else (), now)
         event = events.put_op("area.level_changed", {"area": code, "level": level.value, "previous": previous.value,
                                                       "effective_from": start, "set_by": principal.subject}, now)
-        in_force = periods_that_matter(assessment.level_periods(record), now)
-        try:
-            areas.save(record, current["version"] if current else None, in_force, event)
-        except dynamo.ConditionFailed:
-            continue
-        area_levels.forget()
-        return describe(code, record, now)
-    raise Conflict("The area is being changed by another request; try again.", code="concurrent_update")
+        areas.save(area, current.version if current else None, periods_that_matter(area.periods, now), event)
+        return area
+
+    area = versioned_update(lambda: areas.get(code), change, save, "The area")
+    area_levels.forget()
+    return describe(code, area, now)
 
 
 def rebuild_summaries() -> int:
@@ -76,8 +74,8 @@ def rebuild_summaries() -> int:
 
     Ops, once, for tables written before the summaries existed (docs/deploy.md); safe to repeat."""
     now = clock.now()
-    found = areas.area_items()
-    for item in found:
-        areas.rewrite_summary(item["pk"], periods_that_matter(assessment.level_periods(item), now), now)
+    found = areas.every_area()
+    for area in found:
+        areas.rewrite_summary(area.code, periods_that_matter(area.periods, now), now)
     area_levels.forget()
     return len(found)

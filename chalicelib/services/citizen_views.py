@@ -8,7 +8,7 @@ from chalicelib.domain import days, divisions
 from chalicelib.domain.areas import RiskLevel, governing_areas, level_now
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
-from chalicelib.services import assessment, codes
+from chalicelib.services import codes
 from chalicelib.store import areas, scans, visits
 
 HEADLINES = {
@@ -44,16 +44,16 @@ def cities(principal: Principal) -> dict[str, Any]:
         entry["sources"].add(source)
 
     for stay in visits.recent(person, since.isoformat(), now):
-        note(stay["area"], stay["day"], stay["source"])
-    for scan in scans.since(pseudonyms.code_id(person), days.iso(days.start_of(since)), now):
-        if scan.get("area"):
-            note(scan["area"], days.today(int(scan["scanned_at"])).isoformat(), "scan")
-    found = areas.many([g for area in seen for g in governing_areas(area)]) if seen else {}
+        note(stay.area, stay.day.isoformat(), stay.source)
+    for row in scans.since(pseudonyms.code_id(person), days.start_of(since), now):
+        if row.scan.area:
+            note(row.scan.area, days.today(row.scan.at).isoformat(), "scan")
+    found = areas.periods_of([g for area in seen for g in governing_areas(area)]) if seen else {}
     result = []
     for area, entry in sorted(seen.items(), key=lambda kv: kv[1]["last_day"], reverse=True):
         level, level_since = RiskLevel.LOW, None
         for governing in governing_areas(area):
-            here, here_since = level_now(assessment.level_periods(found.get(governing)), now)
+            here, here_since = level_now(found.get(governing, ()), now)
             if here.rank > level.rank or (here is level and here_since and not level_since):
                 level, level_since = here, here_since
         result.append({"area": area, "name": divisions.name_of(area), "level": level.value, "level_since": level_since,

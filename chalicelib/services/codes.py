@@ -1,6 +1,7 @@
 """Applying for a code, reading it, and issuing its QR token."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chalicelib import clock
@@ -11,25 +12,25 @@ from chalicelib.security import pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, assessment
 from chalicelib.settings import get_settings
-from chalicelib.store import codes
+from chalicelib.store import people
 
 
-def view(record: dict[str, Any], now: int) -> dict[str, Any]:
+def view(code: people.Code, now: int) -> dict[str, Any]:
     """What a citizen (and a checkpoint, in part) sees of a code: the live color and every live reason, its stays
     judged against the levels in force now."""
-    reasons = area_levels.live_reasons(record, now)
+    reasons = area_levels.live_reasons(code, now)
     changes_at = next_change(reasons, now)
     return {
-        "code_id": record["pk"],
+        "code_id": code.code_id,
         "color": live_color(reasons, now).value,
         "reasons": [r.to_dict() for r in live_reasons(reasons, now)],
-        "status": record["status"],
-        "name_masked": record["name_masked"],
-        "id_last4": record["id_last4"],
-        "declared_at": record.get("declared_at"),
-        "updated_at": record["updated_at"],
+        "status": code.status,
+        "name_masked": code.name_masked,
+        "id_last4": code.id_last4,
+        "declared_at": code.declared_at,
+        "updated_at": code.updated_at,
         "next_change_at": changes_at,
-        "version": record["version"],
+        "version": code.version,
     }
 
 
@@ -37,20 +38,21 @@ def apply(principal: Principal, declaration: Declaration) -> dict[str, Any]:
     """Create or update the caller's code from a declaration; safe under concurrent applies."""
     now = clock.now()
 
-    def declare(record: dict[str, Any]) -> dict[str, Any]:
-        return {**record, "declaration": declaration.model_dump(mode="json"), "declared_at": now}
+    def declare(code: people.Code) -> people.Code:
+        return replace(code, declaration=declaration.model_dump(mode="json"), declared_at=now)
 
-    record, _ = assessment.refresh(principal.subject, now, "declaration", mutate=declare, actor="citizen",
-                                   create={"name_masked": principal.name_masked, "id_last4": principal.id_last4})
-    assert record is not None
-    return view(record, now)
+    # a citizen's session token carries both (sessions.py issues it); "" only if one without them got this far
+    first = {"name_masked": principal.name_masked or "", "id_last4": principal.id_last4 or ""}
+    code, _ = assessment.refresh(principal.subject, now, "declaration", mutate=declare, actor="citizen", create=first)
+    assert code is not None
+    return view(code, now)
 
 
 def mine(principal: Principal) -> dict[str, Any]:
-    record = codes.get(pseudonyms.code_id(principal.subject), consistent=True)
-    if record is None:
+    code = people.get(pseudonyms.code_id(principal.subject), consistent=True)
+    if code is None:
         raise NotFound("You have no health code yet; apply with POST /v1/codes.", code="no_code")
-    return view(record, clock.now())
+    return view(code, clock.now())
 
 
 def qr_token(principal: Principal) -> dict[str, Any]:

@@ -2,22 +2,22 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import days, identifiers
 from chalicelib.domain.colors import Color, Reason
-from chalicelib.domain.corrections import MAX_OPEN, reviewing_province
+from chalicelib.domain.corrections import MAX_OPEN, Override, reviewing_province
 from chalicelib.domain.medical import NATIONAL
 from chalicelib.domain.remit import Basis
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
 from chalicelib.services import access_log, area_levels, assessment, cursors
-from chalicelib.store import audit, codes, corrections, dynamo, events
+from chalicelib.services.versioned import versioned_update
+from chalicelib.store import audit, corrections, dynamo, events, people
 
-INDEX_KEYS = {"pk": corrections.ID, "queue_sort": corrections.QUEUE_SORT}   # besides the index's partition
-FILING_ATTEMPTS = 3
 DECIDE_WITHIN = 72 * 3600   # docs/corrections.md: a reviewer decides within three days of the filing
 
 
@@ -26,15 +26,13 @@ def reviewer_of(principal: Principal) -> str:
     return principal.province or NATIONAL
 
 
-def public(item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item["pk"], "status": item["status"], "source": item["source"], "reason_code": item["reason_code"],
-            "ref": item.get("ref"),
-            "description": item["description"], "evidence": item.get("evidence"), "province": item["province"],
-            "created_at": item["created_at"], "decided_at": item.get("decided_at"),
-            "decision_reason": item.get("decision_reason"), "lifted_until": item.get("lifted_until"),
-            "override_color": item.get("override_color"), "name_masked": item.get("name_masked"),
-            "due_by": int(item["created_at"]) + DECIDE_WITHIN,
-            "id_last4": item.get("id_last4")}
+def public(correction: corrections.Correction) -> dict[str, Any]:
+    c = correction
+    return {"id": c.correction_id, "status": c.status, "source": c.source, "reason_code": c.reason_code, "ref": c.ref,
+            "description": c.description, "evidence": c.evidence, "province": c.province,
+            "created_at": c.created_at, "decided_at": c.decided_at, "decision_reason": c.decision_reason,
+            "lifted_until": c.lifted_until, "override_color": c.override_color.value if c.override_color else None,
+            "name_masked": c.name_masked, "due_by": c.created_at + DECIDE_WITHIN, "id_last4": c.id_last4}
 
 
 def the_reason(live: list[Reason], source: str, reason_code: str, ref: str | None) -> Reason:
@@ -59,100 +57,94 @@ def file(principal: Principal, source: str, reason_code: str, description: str, 
     """A new request (201), or the open one for the same reason (200): a retry makes no duplicate. It goes to
     the reviewer who owns the reason's source (domain/corrections.reviewing_province)."""
     person = principal.subject
-    record = codes.get(pseudonyms.code_id(person), consistent=True)
-    if record is None:
+    code = people.get(pseudonyms.code_id(person), consistent=True)
+    if code is None:
         raise NotFound("You have no health code yet; apply with POST /v1/codes.", code="no_code")
     now = clock.now()
-    reason = the_reason(area_levels.live_reasons(record, now), source, reason_code, ref)
+    reason = the_reason(area_levels.live_reasons(code, now), source, reason_code, ref)
     mine, _ = corrections.of_person(person, 50)
-    for item in mine:  # requests filed before open markers existed have none: found here instead
-        if item["status"] == "pending" and item["source"] == source and item["reason_code"] == reason_code \
-                and item.get("ref") == reason.ref:
-            return 200, public(item)
-    province = reviewing_province(reason, (record.get("declaration") or {}).get("current_area"))
-    for _ in range(FILING_ATTEMPTS):
-        correction_id = "cor_" + secrets.token_hex(8)
-        item = {"pk": correction_id, "person": person, "province": province, "status": "pending", "source": source,
-                "reason_code": reason_code, "ref": reason.ref, "description": description, "evidence": evidence,
-                "name_masked": record["name_masked"], "id_last4": record["id_last4"], "created_at": now,
-                "queue_key": f"{province}#pending", "queue_sort": f"{now:010d}#{correction_id}"}
+    for filed in mine:  # requests filed before open markers existed have none: found here instead
+        if filed.status == "pending" and filed.source == source and filed.reason_code == reason_code \
+                and filed.ref == reason.ref:
+            return 200, public(filed)
+    province = reviewing_province(reason, (code.declaration or {}).get("current_area"))
+
+    def request(_: None) -> corrections.Correction:
+        # a new id each attempt: a lost race may be a taken id
+        return corrections.Correction("cor_" + secrets.token_hex(8), person, province, "pending", source, reason_code,
+                                      reason.ref, description, evidence, code.name_masked, code.id_last4, now)
+
+    def submit(_: None, correction: corrections.Correction) -> tuple[int, dict[str, Any]]:
         try:
-            corrections.file(item, MAX_OPEN)
-            return 201, public(item)
+            corrections.file(correction, MAX_OPEN)
+            return 201, public(correction)
         except corrections.AlreadyOpen as already:
             # a concurrent or earlier filing about the same reason holds it: answer with that one
             found = corrections.get(already.correction_id) if already.correction_id else None
-            if found is not None and found["status"] == "pending":
+            if found is not None and found.status == "pending":
                 return 200, public(found)
-            # decided between its marker's check and our read: file anew
+            raise   # decided between its marker's check and our read: a lost race, file anew
         except corrections.TooManyOpen:
             raise Conflict(f"You have {MAX_OPEN} open correction requests; wait for a decision first.",
                            code="too_many_open_corrections") from None
-        except (dynamo.ConditionFailed, dynamo.TransactionConflict):
-            pass  # the random id was taken, or DynamoDB cancelled us for a concurrent transaction on an item
-    raise Conflict("Your correction requests are changing under us; try again.", code="concurrent_update")
+
+    # nothing to read first: the filing's transaction checks the marker and the open count itself
+    return versioned_update(lambda: None, request, submit, "Your correction requests")
 
 
 def mine(principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
     items, last = corrections.of_person(principal.subject, limit,
-                                        cursors.decode_index(cursor, "person", principal.subject, INDEX_KEYS))
+                                        cursors.decode(cursor, corrections.person_pages(principal.subject)))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
 def review_queue(principal: Principal, status: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    queue_key = f"{reviewer_of(principal)}#{status}"
-    items, last = corrections.queue(reviewer_of(principal), status, limit,
-                                    cursors.decode_index(cursor, "queue_key", queue_key, INDEX_KEYS))
+    reviewer = reviewer_of(principal)
+    items, last = corrections.queue(reviewer, status, limit,
+                                    cursors.decode(cursor, corrections.queue_pages(reviewer, status)))
     return {"corrections": [public(i) for i in items], "next_cursor": cursors.encode(last)}
 
 
-def reviewable(principal: Principal, correction_id: str) -> dict[str, Any]:
-    item = corrections.get(correction_id) if identifiers.is_correction_id(correction_id) else None
-    if item is None or item["province"] != reviewer_of(principal):
+def reviewable(principal: Principal, correction_id: str) -> corrections.Correction:
+    found = corrections.get(correction_id) if identifiers.is_correction_id(correction_id) else None
+    if found is None or found.province != reviewer_of(principal):
         raise NotFound("No such correction request for you to review.", code="unknown_correction")
-    return item
+    return found
 
 
 def decide(principal: Principal, correction_id: str, approve: bool, reason: str, period_days: int | None,
            override_color: Color | None) -> dict[str, Any]:
-    item = reviewable(principal, correction_id)
-    if item["status"] != "pending":
+    filed = reviewable(principal, correction_id)
+    if filed.status != "pending":
         raise Conflict("This request has been decided already.", code="already_decided")
     now = clock.now()
-    person = item["person"]
-    decision: dict[str, Any] = {"status": "approved" if approve else "rejected", "decided_at": now,
-                                "decided_by": principal.subject, "decision_reason": reason,
-                                "queue_key": f"{item['province']}#{'approved' if approve else 'rejected'}"}
-    override = None
-    if approve:
-        until = now + (period_days or 14) * days.DAY
-        decision["lifted_until"] = until
-        if override_color is not None:
-            decision["override_color"] = override_color.value
-        override = {"correction_id": correction_id, "source": item["source"], "code": item["reason_code"],
-                    "ref": item.get("ref"), "approved_at": now, "until": until,
-                    "color": override_color.value if override_color else None}
-    event = events.put_op("correction.decided", {"correction_id": correction_id, "decision": decision["status"],
-                                                 "source": item["source"], "reason_code": item["reason_code"],
-                                                 "lifted_until": decision.get("lifted_until")}, now, subject=person)
-    entry = audit.put_op({"pk": person, "sk": f"correction#{now:010d}#{correction_id}", "kind": "correction",
-                          "correction_id": correction_id, "decision": decision["status"], "by": principal.subject,
-                          "province": reviewer_of(principal), "reason": reason, "at": now})
+    person = filed.person
+    until = now + (period_days or 14) * days.DAY if approve else None
+    decided = replace(filed, status="approved" if approve else "rejected", decided_at=now,
+                      decided_by=principal.subject, decision_reason=reason, lifted_until=until,
+                      override_color=override_color if approve else None)
+    override = Override(correction_id, filed.source, filed.reason_code, now, until, override_color, filed.ref) \
+        if until is not None else None
+    event = events.put_op("correction.decided", {"correction_id": correction_id, "decision": decided.status,
+                                                 "source": filed.source, "reason_code": filed.reason_code,
+                                                 "lifted_until": until}, now, subject=person)
+    entry = audit.decision_op(audit.Decision(person, now, correction_id, decided.status, principal.subject,
+                                             reviewer_of(principal), reason))
     try:
-        corrections.decide(correction_id, person, decision, override, [event, entry, *corrections.close_ops(item)])
+        corrections.decide(decided, override, [event, entry])
     except dynamo.ConditionFailed:
         raise Conflict("Another reviewer decided this request first.", code="already_decided") from None
     code = None
     if approve:
         code, _ = assessment.refresh(person, now, "correction", actor=principal.subject)
-    return {**public({**item, **decision}), "color": code["color"] if code else None}
+    return {**public(decided), "color": code.color.value if code else None}
 
 
 def history_for_review(principal: Principal, correction_id: str, limit: int) -> dict[str, Any]:
     """A reviewer reads the person's trail: an access the person sees in their access log."""
-    item = reviewable(principal, correction_id)
-    trail = history(item["person"], limit, None)
-    access_log.write([access_log.entry(item["person"], principal, "correction_history",
+    filed = reviewable(principal, correction_id)
+    trail = history(filed.person, limit, None)
+    access_log.write([access_log.entry(filed.person, principal, "correction_history",
                                        Basis(note=f"reviewing correction {correction_id}"),
                                        {"history_entries": len(trail["history"])}, clock.now(), ref=correction_id)])
     return trail
@@ -160,9 +152,8 @@ def history_for_review(principal: Principal, correction_id: str, limit: int) -> 
 
 def history(person: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """The person's append-only trail: every new version of the code, with what changed and why."""
-    start = cursors.decode(cursor, person, audit.sort_key_shape("history"))
-    items, last = audit.of_person(person, "history", limit, start)
-    entries = [{k: i.get(k) for k in ("at", "version", "cause", "actor", "color_before", "color_after",
-                                       "sources_changed", "reasons_added", "reasons_removed")} for i in items]
+    found, last = audit.history_page(person, limit, cursors.decode(cursor, audit.pages(person, audit.HISTORY)))
+    entries = [{"at": e.at, "version": e.version, "cause": e.cause, "actor": e.actor, "color_before": e.color_before,
+                "color_after": e.color_after, "sources_changed": list(e.sources_changed),
+                "reasons_added": list(e.reasons_added), "reasons_removed": list(e.reasons_removed)} for e in found]
     return {"history": entries, "next_cursor": cursors.encode(last)}
-

@@ -7,33 +7,33 @@ into the person's access log, and the answer says nothing about the person the c
 """
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import days, remit
 from chalicelib.domain.medical import NATIONAL, MedicalStatus
 from chalicelib.domain.stays import decode_stays
-from chalicelib.errors import Conflict, Forbidden
+from chalicelib.errors import Forbidden
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
 from chalicelib.services import access_log, assessment
-from chalicelib.store import audit, codes, dynamo, events, localcodes, medical, visits
+from chalicelib.services.versioned import versioned_update
+from chalicelib.store import audit, events, localcodes, medical, people, visits
 
 
 def connection(person: str, province: str, now: int) -> remit.Connection | None:
     """What ties the person to the province in the window, from their code (declared area, stays), their local
     codes and, for someone without a code, their stays."""
-    record = codes.get(pseudonyms.code_id(person), consistent=True)
-    if record is not None:
-        declared = (record.get("declaration") or {}).get("current_area")
-        stays = [v.area for v in decode_stays(record.get("stays") or "") if v.day >= days.window_start(now)]
+    code = people.get(pseudonyms.code_id(person), consistent=True)
+    if code is not None:
+        declared = (code.declaration or {}).get("current_area")
+        stays = [v.area for v in decode_stays(code.facts.stays) if v.day >= days.window_start(now)]
     else:
         declared = None
-        stays = [v["area"] for v in visits.recent(person, days.window_start(now).isoformat(), now)]
+        stays = [v.area for v in visits.recent(person, days.window_start(now).isoformat(), now)]
     found = remit.connection(province, declared, stays, [])
     if found is None:   # the local codes only when nothing else ties them: one read fewer for most people
-        found = remit.connection(province, None, [], [c["province"] for c in localcodes.of_person(person)])
+        found = remit.connection(province, None, [], [c.province for c in localcodes.of_person(person)])
     return found
 
 
@@ -49,26 +49,21 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
                         "platform knows: state the basis you act on (`basis`, docs/provinces.md).",
                         code="basis_required")
     issuer = province or NATIONAL
-    for _ in range(5):
-        current = next((s for s in medical.statuses(person) if s["issuer"] == issuer and s["sk"] != medical.CURRENT),
-                       None)
-        record = {**medical.status_key(person, issuer), "status": status.value, "since": now,
-                  "set_by": principal.subject, "province": province, "basis": basis.to_dict(), "updated_at": now,
-                  "version": (current["version"] + 1) if current else 1}
-        history = {"pk": person, "sk": f"H#{now:010d}#{secrets.token_hex(4)}", "status": status.value,
-                   "previous": current["status"] if current else None, "set_by": principal.subject,
-                   "province": province, "issuer": issuer, "note": note, "basis": basis.to_dict(), "at": now}
+
+    def change(current: medical.Status | None) -> medical.Status:
+        return medical.Status(person, issuer, status, now, principal.subject, province, basis, now,
+                              (current.version + 1) if current else 1)
+
+    def save(current: medical.Status | None, new: medical.Status) -> None:
+        history = medical.StatusChange(person, now, status, current.status if current else None, principal.subject,
+                                       province, issuer, note, basis)
         event = events.put_op("health_status.changed", {"status": status.value, "issuer": issuer}, now,
                               subject=person)
-        logged = audit.put_op(access_log.entry(person, principal, "medical_status", basis,
-                                               {"status": status.value}, now))
-        try:
-            medical.set_status(record, history, current["version"] if current else None, [event, logged])
-            break
-        except dynamo.ConditionFailed:
-            continue
-    else:
-        raise Conflict("The status is being changed by another request; try again.", code="concurrent_update")
+        logged = audit.access_op(access_log.entry(person, principal, "medical_status", basis,
+                                                  {"status": status.value}, now))
+        medical.set_status(new, history, current.version if current else None, [event, logged])
+
+    versioned_update(lambda: medical.status_of(person, issuer), change, save, "The status")
     # recompute now so the person's code shows it at once; the event's unit repeats it if we crash here
     assessment.refresh(person, now, "medical_status", actor=principal.subject)
     return {"status": status.value, "since": now, "id_last4": id_number[-4:], "issuer": issuer,

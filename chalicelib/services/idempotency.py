@@ -45,19 +45,15 @@ def run(caller: str, operation: str, key: str | None, raw_body: bytes,
     record_key = f"{caller}#{operation}#{key}"
     fingerprint = hashlib.sha256(raw_body).hexdigest()
     now = clock.now()
-    if not records.claim(record_key, fingerprint, now, IN_PROGRESS_SECONDS, KEEP_SECONDS):
-        existing = records.get(record_key)
-        if existing is None:  # expired and swept between our two calls: claim once more
-            if not records.claim(record_key, fingerprint, now, IN_PROGRESS_SECONDS, KEEP_SECONDS):
-                raise Conflict("A request with this Idempotency-Key is in progress.", code="request_in_progress")
-        elif existing["fingerprint"] != fingerprint:
+    existing = records.claim(record_key, fingerprint, now, IN_PROGRESS_SECONDS, KEEP_SECONDS)
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
             raise ValidationFailed("This Idempotency-Key was used with a different request body.",
                                    code="idempotency_key_reused")
-        elif existing["status"] == records.COMPLETED:
-            return Outcome(int(existing["status_code"]), json.loads(existing["body"]), True)
-        else:
-            raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.",
-                           code="request_in_progress")
+        if existing.status == records.COMPLETED and existing.body is not None and existing.status_code is not None:
+            return Outcome(existing.status_code, json.loads(existing.body), True)
+        raise Conflict("A request with this Idempotency-Key is in progress; retry shortly.",
+                       code="request_in_progress")
     try:
         status, body = action()
     except Exception:

@@ -30,18 +30,17 @@ def citizen_session(identity: Identity) -> dict[str, Any]:
 
 
 def client_token(client_id: str, client_secret: str) -> dict[str, Any]:
-    record = clients.get(client_id) if 0 < len(client_id) <= 64 else None
-    expected = record["secret_hash"] if record else pseudonyms.client_secret_hash("no-such-client")
+    client = clients.get(client_id) if 0 < len(client_id) <= 64 else None
+    expected = client.secret_hash if client else pseudonyms.client_secret_hash("no-such-client")
     matches = hmac.compare_digest(expected, pseudonyms.client_secret_hash(client_secret))
-    if record is None or not matches or record["status"] != "active":
+    if client is None or not matches or client.status != clients.ACTIVE:
         raise InvalidClient("Unknown client, wrong secret or revoked client.")
     # counted once the secret matched, so that no one else can use up a client's tokens
     throttle.check(limits.TOKENS_PER_CLIENT, client_id)
-    principal = Principal(role=Role(record["role"]), subject=client_id, province=record.get("province"),
-                          area=record.get("area"))
+    principal = Principal(role=Role(client.role), subject=client_id, province=client.province, area=client.area)
     ttl = get_settings().access_token_ttl
     return {"access_token": access.issue(principal, ttl), "token_type": "Bearer", "expires_in": ttl,
-            "scope": record["role"]}
+            "scope": client.role}
 
 
 def create_client(role: Role, name: str, province: str | None = None, area: str | None = None) -> dict[str, Any]:
@@ -57,11 +56,9 @@ def create_client(role: Role, name: str, province: str | None = None, area: str 
     for _ in range(3):
         client_id = f"{role.value[:2]}_{secrets.token_hex(8)}"
         secret = "hcs_" + secrets.token_urlsafe(32)
-        record = {"pk": client_id, "role": role.value, "name": name, "province": province, "area": area,
-                  "secret_hash": pseudonyms.client_secret_hash(secret), "status": "active",
-                  "created_at": clock.now()}
         try:
-            clients.create(record)
+            clients.create(clients.Client(client_id, role.value, name, province, area,
+                                          pseudonyms.client_secret_hash(secret), clients.ACTIVE, clock.now()))
         except dynamo.ConditionFailed:
             continue
         return {"client_id": client_id, "client_secret": secret, "role": role.value, "name": name,

@@ -9,8 +9,8 @@ the people whose codes must be recomputed.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol, TypeVar
 
 from chalicelib import clock
 from chalicelib.domain.local_codes import province_name
@@ -19,7 +19,7 @@ from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Principal
 from chalicelib.services import access_log, assessment, codes as code_views
-from chalicelib.store import codes, dynamo, events, localcodes, medical
+from chalicelib.store import audit, dynamo, events, localcodes, medical, people
 
 TRANSACTION_ITEMS = 100  # DynamoDB's limit; one item of each transaction is the event
 
@@ -29,19 +29,31 @@ def require_own_province(principal: Principal, province: str) -> None:
         raise Forbidden("A province pushes and registers only for its own province code.", code="outside_province")
 
 
-def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str, str]]], dict[tuple[str, str], int]],
-                 write: Callable[[list[dict[str, Any]], dict[str, Any]], None], event_type: str,
-                 province: str, now: int, logged: Callable[[dict[str, Any]], dict[str, Any]],
+class Pushed(Protocol):
+    """A record a province pushes: whose it is, which one (`key`), and the province's version of it."""
+    @property
+    def person(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def key(self) -> Hashable: ...
+
+
+R = TypeVar("R", bound=Pushed)
+
+
+def _write_newer(items: list[R], versions: Callable[[list[Any]], dict[Any, int]],
+                 write: Callable[[list[R], dict[str, Any]], None], event_type: str,
+                 province: str, now: int, logged: Callable[[R], audit.AccessEntry],
                  items_per_record: int = 1) -> dict[str, Any]:
     """Write the records newer than what is stored. Each person's access log gets an entry for each record
     written (`logged` makes it), before the write: an entry for a write that then fails shows an attempt,
     and no write goes unrecorded."""
-    stored = versions(sorted({(i["pk"], i["sk"]) for i in items}))
-    newest: dict[tuple[str, str], int] = {}
+    stored = versions(sorted({i.key for i in items}))
+    newest: dict[Hashable, int] = {}
     for index, item in enumerate(items):
-        key = (item["pk"], item["sk"])
-        if item["version"] > stored.get(key, 0) and (key not in newest
-                                                     or item["version"] > items[newest[key]]["version"]):
+        key = item.key
+        if item.version > stored.get(key, 0) and (key not in newest or item.version > items[newest[key]].version):
             newest[key] = index
     fresh = sorted(newest.values())
     access_log.write([logged(items[i]) for i in fresh])
@@ -50,7 +62,7 @@ def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str
 
     def event(indices: list[int]) -> dict[str, Any]:
         return events.put_op(event_type, {"province": province,
-                                          "people": sorted({items[i]["pk"] for i in indices})}, now)
+                                          "people": sorted({items[i].person for i in indices})}, now)
 
     written = 0
     chunk_size = (TRANSACTION_ITEMS - 1) // items_per_record
@@ -74,26 +86,25 @@ def _write_newer(items: list[dict[str, Any]], versions: Callable[[list[tuple[str
 def push_local_codes(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
     require_own_province(principal, province)
     now = clock.now()
-    items = [{"pk": pseudonyms.person_ref(r.id_number), "sk": province, "province": province,
-              "color": r.color.value, "local_code_id": r.local_code_id, "issued_at": r.issued_at,
-              "updated_at": r.updated_at, "valid_until": r.valid_until, "version": r.version,
-              "id_last4": r.id_number[-4:], "synced_at": now} for r in records]
-    check_one_person_per_local_id(items, localcodes.aliases(province, [i["local_code_id"] for i in items]))
+    codes = [localcodes.ProvinceCode(pseudonyms.person_ref(r.id_number), province, r.color, r.local_code_id,
+                                     r.issued_at, r.updated_at, r.valid_until, r.version, r.id_number[-4:], now)
+             for r in records]
+    check_one_person_per_local_id(codes, localcodes.aliases(province, [c.local_code_id for c in codes]))
 
-    def logged(item: dict[str, Any]) -> dict[str, Any]:
-        return access_log.entry(item["pk"], principal, "local_code", None, {"color": item["color"]}, now,
-                                ref=item["local_code_id"])
+    def logged(code: localcodes.ProvinceCode) -> audit.AccessEntry:
+        return access_log.entry(code.person, principal, "local_code", None, {"color": code.color.value}, now,
+                                ref=code.local_code_id)
 
-    return _write_newer(items, localcodes.current_versions, localcodes.write_batch, "local_codes.synced",
+    return _write_newer(codes, localcodes.current_versions, localcodes.write_batch, "local_codes.synced",
                         province, now, logged, items_per_record=2)
 
 
-def check_one_person_per_local_id(items: list[dict[str, Any]], named: dict[str, str]) -> None:
+def check_one_person_per_local_id(codes: list[localcodes.ProvinceCode], named: dict[str, str]) -> None:
     """A local code id names one person for good: a token naming it must never show someone else."""
     details = []
     in_batch: dict[str, str] = {}
-    for index, item in enumerate(items):
-        local_id, person = item["local_code_id"], item["pk"]
+    for index, code in enumerate(codes):
+        local_id, person = code.local_code_id, code.person
         if named.get(local_id, person) != person or in_batch.setdefault(local_id, person) != person:
             details.append({"field": f"records.{index}.local_code_id", "type": "conflict",
                             "message": "this local code id already names another person"})
@@ -104,36 +115,35 @@ def check_one_person_per_local_id(items: list[dict[str, Any]], named: dict[str, 
 def push_health_records(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
     require_own_province(principal, province)
     now = clock.now()
-    items = [{"pk": pseudonyms.person_ref(r.id_number), "sk": f"{medical.RECORD_PREFIX}{province}#{r.record_id}",
-              "province": province, "record_id": r.record_id, "status": r.status.value,
-              "institution": r.institution, "issued_at": r.issued_at, "valid_until": r.valid_until,
-              "version": r.version, "synced_at": now} for r in records]
-    def logged(item: dict[str, Any]) -> dict[str, Any]:
-        return access_log.entry(item["pk"], principal, "health_record", None, {"status": item["status"]}, now,
-                                ref=item["record_id"])
+    pushed = [medical.HealthRecord(pseudonyms.person_ref(r.id_number), province, r.record_id, r.status, r.institution,
+                                   r.issued_at, r.valid_until, r.version, now) for r in records]
 
-    return _write_newer(items, medical.record_versions, medical.write_records, "health_records.synced",
+    def logged(record: medical.HealthRecord) -> audit.AccessEntry:
+        return access_log.entry(record.person, principal, "health_record", None, {"status": record.status.value},
+                                now, ref=record.record_id)
+
+    return _write_newer(pushed, medical.record_versions, medical.write_records, "health_records.synced",
                         province, now, logged)
 
 
-def public_local_code(item: dict[str, Any]) -> dict[str, Any]:
-    return {"province": item["province"], "province_name": province_name(item["province"]), "color": item["color"],
-            "local_code_id": item["local_code_id"], "issued_at": item["issued_at"], "updated_at": item["updated_at"],
-            "valid_until": item.get("valid_until")}
+def public_local_code(code: localcodes.ProvinceCode) -> dict[str, Any]:
+    return {"province": code.province, "province_name": province_name(code.province), "color": code.color.value,
+            "local_code_id": code.local_code_id, "issued_at": code.issued_at, "updated_at": code.updated_at,
+            "valid_until": code.valid_until}
 
 
 def consolidated(person: str, now: int) -> dict[str, Any]:
     """A person's live color and reasons by category: their national code, or an assessment of their sources."""
-    record = codes.get(pseudonyms.code_id(person))
-    if record is not None:
-        view = code_views.view(record, now)
+    code = people.get(pseudonyms.code_id(person))
+    if code is not None:
+        view = code_views.view(code, now)
         color, reasons = view["color"], view["reasons"]
     else:
         color, reasons = assessment.preview(person, now)
     by_category: dict[str, str] = {}
     for reason in reasons:
         by_category.setdefault(reason["source"], reason["color"])
-    return {"has_national_code": record is not None, "color": color, "reasons_by_category": by_category,
+    return {"has_national_code": code is not None, "color": color, "reasons_by_category": by_category,
             "reasons": [r["code"] for r in reasons]}
 
 
@@ -142,17 +152,17 @@ def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[st
     the record cannot be written, nothing is answered, so no look-up goes unrecorded."""
     now = clock.now()
     lookup_id = "lkp_" + secrets.token_hex(6)
-    people = [pseudonyms.person_ref(n) for n in id_numbers]
+    asked = [pseudonyms.person_ref(n) for n in id_numbers]
     results = []
-    for index, (id_number, person) in enumerate(zip(id_numbers, people, strict=True)):
+    for index, (id_number, person) in enumerate(zip(id_numbers, asked, strict=True)):
         results.append({"index": index, "id_last4": id_number[-4:],
                         "subject_id": pseudonyms.subject_for(principal.province, person), **consolidated(person, now),
                         "local_codes": [public_local_code(c) for c in localcodes.of_person(person)]})
     told = {person: {"color": r["color"], "reasons": r["reasons"], "has_national_code": r["has_national_code"],
                      "local_codes": [c["province"] for c in r["local_codes"]]}
-            for person, r in zip(people, results, strict=True)}
+            for person, r in zip(asked, results, strict=True)}
     access_log.write([access_log.entry(person, principal, "lookup", Basis(note=purpose), told[person], now,
-                                       ref=lookup_id) for person in dict.fromkeys(people)])
+                                       ref=lookup_id) for person in dict.fromkeys(asked)])
     return {"lookup_id": lookup_id, "purpose": purpose, "at": now, "results": results}
 
 

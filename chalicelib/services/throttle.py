@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from chalicelib import clock
 from chalicelib.domain.limits import Limit, Per
 from chalicelib.errors import TooManyRequests
+from chalicelib.lazy import Lazy
 from chalicelib.security import pseudonyms
 from chalicelib.store import ratelimits
 
@@ -61,7 +62,7 @@ _lock = threading.Lock()
 _windows: dict[tuple[str, str], _Window] = {}
 _MAX_WINDOWS = 4096       # keys (checkpoint clients) one container keeps; a container sees a handful
 # one writer thread, kept, so its kept-alive connection to DynamoDB is reused from one write to the next
-_writer: ThreadPoolExecutor | None = None
+_writer: Lazy[ThreadPoolExecutor] = Lazy(lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="limits"))
 
 
 def _nothing() -> None:
@@ -72,7 +73,6 @@ def check_sampled(limit: Limit, key: str) -> Callable[[], None]:
     """Count one request in this container; TooManyRequests once the window is spent as far as the
     container knows. Returns a function that waits for the table write this request started, if any:
     call it after the request's own DynamoDB call."""
-    global _writer
     now = clock.now()
     start = limit.window_start(now)
     with _lock:
@@ -87,9 +87,7 @@ def check_sampled(limit: Limit, key: str) -> Callable[[], None]:
         if window.unwritten < limit.flush_every or window.writing:
             return _nothing
         window.writing, window.unwritten = window.unwritten, 0
-        if _writer is None:
-            _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="limits")
-        pending = _writer.submit(_write, limit, key, window, window.writing)
+        pending = _writer.get().submit(_write, limit, key, window, window.writing)
     return pending.result
 
 

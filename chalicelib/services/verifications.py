@@ -1,7 +1,6 @@
 """A checkpoint verifies a scanned QR token: signature, expiry, then the live color; the scan is recorded."""
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from typing import Any
 
@@ -13,7 +12,7 @@ from chalicelib.security import province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, throttle
 from chalicelib.settings import get_settings
-from chalicelib.store import codes, localcodes, scans
+from chalicelib.store import localcodes, people, scans
 
 DAY = 86400
 
@@ -46,28 +45,25 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
         return _refusal(rejected.reason, rejected.message, now)
     scan = new_scan(principal, checkpoint_id, temperature, now)
     levels = area_levels.prefetch()   # read alongside the scan's write when the container's copy is too old
-    record = codes.record_scan(code_id, scan)
-    if record is None:
+    code = people.record_scan(code_id, scan)
+    if code is None:
         return _refusal("unknown_code", "No such code exists.", now)
-    if record["status"] != "active":
+    if code.status != "active":
         return _refusal("revoked", "This code has been revoked.", now)
-    color = live_color(area_levels.live_reasons(record, now, levels()), now).value
-    return {"valid": True, "color": color, "name_masked": record["name_masked"], "id_last4": record["id_last4"],
-            "fever": scan["fever"], "checked_at": now, "scan_id": scan["scan_id"], "issuer": "national"}
+    color = live_color(area_levels.live_reasons(code, now, levels()), now).value
+    return {"valid": True, "color": color, "name_masked": code.name_masked, "id_last4": code.id_last4,
+            "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id, "issuer": "national"}
 
 
 def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None, now: int,
-             issuer: str = "national") -> dict[str, Any]:
-    return {"scan_id": secrets.token_urlsafe(8), "at": now, "checkpoint_id": checkpoint_id,
-            "client_id": principal.subject, "area": principal.area, "temperature": temperature,
-            "fever": temperature is not None and temperature >= FEVER_CELSIUS, "issuer": issuer}
+             issuer: str = "national") -> scans.Scan:
+    return scans.Scan(secrets.token_urlsafe(8), now, checkpoint_id, principal.subject, principal.area, temperature,
+                      temperature is not None and temperature >= FEVER_CELSIUS, issuer)
 
 
-def scan_row(code_id: str, scan: dict[str, Any], color: str) -> dict[str, Any]:
-    """The scans table's row for a scan: kept for the retention period."""
-    scanned_at = dt.datetime.fromtimestamp(scan["at"], dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"pk": code_id, "sk": f"{scanned_at}#{scan['scan_id']}", **scan, "scanned_at": scan["at"], "color": color,
-            "expires_at": scan["at"] + get_settings().scan_retention_days * DAY}
+def record_row(code_id: str, scan: scans.Scan, color: str) -> None:
+    """The scans table's row for a scan, kept for the retention period. ConditionFailed if it is there already."""
+    scans.record(scans.Row(code_id, scan, color, scan.at + get_settings().scan_retention_days * DAY))
 
 
 def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temperature: float | None,
@@ -83,15 +79,15 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
     local = localcodes.holder(province, local_code_id) if province_tokens.names_a_local_code(local_code_id) else None
     if local is None:
         return _refusal("unknown_code", "The province has not shared this local code with the platform.", now)
-    person = local["person"]
+    person = local.person
     code_id = pseudonyms.code_id(person)
     scan = new_scan(principal, checkpoint_id, temperature, now, issuer=f"province:{province}")
-    record = codes.record_scan(code_id, scan)
-    if record is not None and record["status"] != "active":
+    code = people.record_scan(code_id, scan)
+    if code is not None and code.status != "active":
         return _refusal("revoked", "This code has been revoked.", now)
     color = sync.consolidated(person, now)["color"]
-    if record is None:  # no national code to note the scan on: write its row directly
-        scans.record(scan_row(code_id, scan, color))
-    return {"valid": True, "color": color, "name_masked": record["name_masked"] if record else None,
-            "id_last4": local["id_last4"], "fever": scan["fever"], "checked_at": now, "scan_id": scan["scan_id"],
+    if code is None:  # no national code to note the scan on: write its row directly
+        record_row(code_id, scan, color)
+    return {"valid": True, "color": color, "name_masked": code.name_masked if code else None,
+            "id_last4": local.id_last4, "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id,
             "issuer": f"province:{province}"}

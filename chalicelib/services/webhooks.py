@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from chalicelib import clock
@@ -13,8 +14,9 @@ from chalicelib.events import delivery
 from chalicelib.security import sealing, urls, webhook_signing
 from chalicelib.security.access import Principal
 from chalicelib.services import cursors
+from chalicelib.services.versioned import versioned_update
 from chalicelib.settings import get_settings
-from chalicelib.store import deliveries, dynamo, events, webhooks
+from chalicelib.store import deliveries, events, webhooks
 
 ROTATION_GRACE_SECONDS = 24 * 3600
 MAX_PER_PROVINCE = 20
@@ -28,60 +30,65 @@ def check_url(url: str) -> str:
                                [{"field": "url", "message": str(exc), "type": "unsafe_url"}]) from None
 
 
-def describe(record: dict[str, Any]) -> dict[str, Any]:
-    return {"id": record["pk"], "url": record["url"], "event_types": record["event_types"],
-            "description": record.get("description"), "status": record["status"],
-            "disabled_reason": record.get("disabled_reason"), "created_at": record["created_at"],
-            "updated_at": record["updated_at"],
-            "secrets": [{"created_at": s["created_at"], "retire_at": s.get("retire_at")} for s in record["secrets"]]}
+def describe(subscription: webhooks.Subscription) -> dict[str, Any]:
+    s = subscription
+    return {"id": s.webhook_id, "url": s.url, "event_types": list(s.event_types), "description": s.description,
+            "status": s.status, "disabled_reason": s.disabled_reason, "created_at": s.created_at,
+            "updated_at": s.updated_at,
+            "secrets": [{"created_at": x.created_at, "retire_at": x.retire_at} for x in s.secrets]}
 
 
 def of_caller(principal: Principal) -> list[dict[str, Any]]:
-    return [describe(w) for w in webhooks.of_province(principal.province or "")]
+    return [describe(s) for s in webhooks.of_province(principal.province or "")]
 
 
-def owned(principal: Principal, webhook_id: str) -> dict[str, Any]:
-    record = webhooks.get(webhook_id) if identifiers.is_webhook_id(webhook_id) else None
-    if record is None or record["province"] != principal.province:
+def owned(principal: Principal, webhook_id: str) -> webhooks.Subscription:
+    found = webhooks.get(webhook_id) if identifiers.is_webhook_id(webhook_id) else None
+    if found is None or found.province != principal.province:
         raise NotFound("No such webhook for your province.", code="unknown_webhook")
-    return record
+    return found
+
+
+def _new_secret(now: int) -> tuple[str, webhooks.Secret]:
+    secret = webhook_signing.new_secret()
+    return secret, webhooks.Secret(sealing.seal(secret, "webhook"), now, None)
 
 
 def create(principal: Principal, url: str, event_types: list[str], description: str | None) -> dict[str, Any]:
     check_url(url)
+    assert principal.province is not None   # a province client's, as the route requires
     if len(webhooks.of_province(principal.province)) >= MAX_PER_PROVINCE:
         raise Conflict(f"A province may hold at most {MAX_PER_PROVINCE} webhooks.", code="too_many_webhooks")
     now = clock.now()
-    secret = webhook_signing.new_secret()
-    record = {"pk": "wh_" + secrets.token_hex(8), "province": principal.province, "client_id": principal.subject,
-              "url": url, "event_types": sorted(set(event_types)), "description": description, "status": "active",
-              "secrets": [{"sealed": sealing.seal(secret, "webhook"), "created_at": now, "retire_at": None}],
-              "created_at": now, "updated_at": now, "version": 1}
-    webhooks.save(record, None)
-    return {**describe(record), "secret": secret}
+    secret, sealed = _new_secret(now)
+    subscription = webhooks.Subscription("wh_" + secrets.token_hex(8), principal.province, principal.subject, url,
+                                         tuple(sorted(set(event_types))), description, webhooks.ACTIVE, None,
+                                         (sealed,), now, now, 1)
+    webhooks.save(subscription, None)
+    return {**describe(subscription), "secret": secret}
+
+
+def _save(current: webhooks.Subscription, updated: webhooks.Subscription) -> webhooks.Subscription:
+    webhooks.save(updated, current.version)
+    return updated
 
 
 def update(principal: Principal, webhook_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    for _ in range(5):
-        record = owned(principal, webhook_id)
-        updated = dict(record)
+    def change(current: webhooks.Subscription) -> webhooks.Subscription:
+        updated = current
         if "url" in changes:
-            updated["url"] = check_url(changes["url"])
+            updated = replace(updated, url=check_url(changes["url"]))
         if "event_types" in changes:
-            updated["event_types"] = sorted(set(changes["event_types"]))
+            updated = replace(updated, event_types=tuple(sorted(set(changes["event_types"]))))
         if "description" in changes:
-            updated["description"] = changes["description"]
+            updated = replace(updated, description=changes["description"])
         if changes.get("status") == "active":
-            updated.update(status="active", disabled_reason=None)
+            updated = replace(updated, status=webhooks.ACTIVE, disabled_reason=None)
         elif changes.get("status") == "disabled":
-            updated.update(status="disabled", disabled_reason="disabled by the province")
-        updated.update(updated_at=clock.now(), version=record["version"] + 1)
-        try:
-            webhooks.save(updated, record["version"])
-            return describe(updated)
-        except dynamo.ConditionFailed:
-            continue
-    raise Conflict("The webhook is being changed by another request; try again.", code="concurrent_update")
+            updated = replace(updated, status="disabled", disabled_reason="disabled by the province")
+        return replace(updated, updated_at=clock.now(), version=current.version + 1)
+
+    return describe(versioned_update(lambda: owned(principal, webhook_id), change, _save, "The webhook"))
 
 
 def delete(principal: Principal, webhook_id: str) -> None:
@@ -92,49 +99,41 @@ def delete(principal: Principal, webhook_id: str) -> None:
 def rotate_secret(principal: Principal, webhook_id: str) -> dict[str, Any]:
     """A new secret signs from now on; the old ones keep signing for a day so receivers can switch."""
     now = clock.now()
-    for _ in range(5):
-        record = owned(principal, webhook_id)
-        secret = webhook_signing.new_secret()
-        kept = [{**s, "retire_at": s.get("retire_at") or now + ROTATION_GRACE_SECONDS}
-                for s in record["secrets"] if s.get("retire_at") is None or s["retire_at"] > now]
-        updated = {**record, "secrets": [*kept, {"sealed": sealing.seal(secret, "webhook"), "created_at": now,
-                                                 "retire_at": None}],
-                   "updated_at": now, "version": record["version"] + 1}
-        try:
-            webhooks.save(updated, record["version"])
-            return {**describe(updated), "secret": secret}
-        except dynamo.ConditionFailed:
-            continue
-    raise Conflict("The webhook is being changed by another request; try again.", code="concurrent_update")
+    secret, sealed = _new_secret(now)
+
+    def change(current: webhooks.Subscription) -> webhooks.Subscription:
+        kept = [replace(s, retire_at=s.retire_at or now + ROTATION_GRACE_SECONDS)
+                for s in current.secrets if s.retire_at is None or s.retire_at > now]
+        return replace(current, secrets=(*kept, sealed), updated_at=now, version=current.version + 1)
+
+    updated = versioned_update(lambda: owned(principal, webhook_id), change, _save, "The webhook")
+    return {**describe(updated), "secret": secret}
 
 
 def ping(principal: Principal, webhook_id: str) -> dict[str, Any]:
     """Send a `webhook.ping` now and report the attempt (it is recorded like any delivery)."""
-    record = owned(principal, webhook_id)
+    subscription = owned(principal, webhook_id)
     now = clock.now()
     event_id = events.new_id(now * 1000)
     body = {"type": "webhook.ping", "timestamp": days.iso(now), "data": {"webhook_id": webhook_id}}
-    deliveries.create({"pk": record["pk"], "sk": event_id, "event_type": "webhook.ping", "province": record["province"],
-                       "body": json.dumps(body, separators=(",", ":")), "status": "pending", "attempts": 0,
-                       "claimed_until": 0, "next_attempt_at": now,
-                       "due_shard": deliveries.shard_of(record["pk"], event_id),
-                       "created_at": now, "expires_at": now + deliveries.KEEP_SECONDS})
-    result = delivery.attempt(record["pk"], event_id, now)
+    deliveries.create(subscription.webhook_id, event_id, "webhook.ping", subscription.province,
+                      json.dumps(body, separators=(",", ":")), now)
+    result = delivery.attempt(subscription.webhook_id, event_id, now)
     return {"delivery_id": event_id, **(result or {})}
 
 
-def public_delivery(item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item["sk"], "event_type": item["event_type"], "status": item["status"],
-            "attempts": item.get("attempt_log", []), "next_attempt_at": item.get("next_attempt_at")
-            if item["status"] == "pending" else None, "created_at": item["created_at"],
-            "replays": item.get("replays", 0)}
+def public_delivery(sent: deliveries.Delivery) -> dict[str, Any]:
+    return {"id": sent.event_id, "event_type": sent.event_type, "status": sent.status,
+            "attempts": [a.to_dict() for a in sent.attempt_log],
+            "next_attempt_at": sent.next_attempt_at if sent.status == deliveries.PENDING else None,
+            "created_at": sent.created_at, "replays": sent.replays}
 
 
 def list_deliveries(principal: Principal, webhook_id: str, status: str | None, limit: int,
                     cursor: str | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     owned(principal, webhook_id)
-    items, last = deliveries.page(webhook_id, limit, cursors.decode(cursor, webhook_id, deliveries.SORT_KEY), status)
-    return [public_delivery(i) for i in items], last
+    found, last = deliveries.page(webhook_id, limit, cursors.decode(cursor, deliveries.pages(webhook_id)), status)
+    return [public_delivery(d) for d in found], last
 
 
 def replay(principal: Principal, webhook_id: str, delivery_id: str) -> dict[str, Any]:

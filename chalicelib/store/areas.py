@@ -12,6 +12,7 @@ areas it summarises.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.areas import LevelPeriod, RiskLevel
@@ -23,12 +24,53 @@ SUMMARY_PREFIX = "levels#"
 Levels = dict[str, tuple[LevelPeriod, ...]]
 
 
-def get(code: str) -> dict[str, Any] | None:
-    return dynamo.get(KIND, {"pk": code}, consistent=True)
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One level set for an area: in force from `start` until a later start."""
+    level: RiskLevel
+    start: int
+    set_by: str
+    set_at: int
+    note: str | None = None
+
+    @property
+    def period(self) -> LevelPeriod:
+        return LevelPeriod(self.level, self.start)
 
 
-def many(codes: list[str]) -> dict[str, dict[str, Any]]:
-    return {item["pk"]: item for item in dynamo.batch_get(KIND, [{"pk": c} for c in sorted(set(codes))])}
+@dataclass(frozen=True, slots=True)
+class Area:
+    code: str
+    settings: tuple[Setting, ...]    # by start, then by when each was set: the last of a start counts
+    version: int
+    updated_at: int
+
+    @property
+    def periods(self) -> tuple[LevelPeriod, ...]:
+        return tuple(s.period for s in self.settings)
+
+
+def _area(item: dict[str, Any]) -> Area:
+    return Area(item["pk"], tuple(Setting(RiskLevel(p["level"]), int(p["start"]), p.get("set_by", ""),
+                                          int(p.get("set_at", 0)), p.get("note")) for p in item.get("periods", [])),
+                int(item["version"]), int(item.get("updated_at", 0)))
+
+
+def _item(area: Area) -> dict[str, Any]:
+    return {"pk": area.code, "periods": [{"level": s.level.value, "start": s.start, "set_by": s.set_by,
+                                          "set_at": s.set_at, "note": s.note} for s in area.settings],
+            "updated_at": area.updated_at, "version": area.version}
+
+
+def get(code: str) -> Area | None:
+    item = dynamo.get(KIND, {"pk": code}, consistent=True)
+    return _area(item) if item is not None else None
+
+
+def periods_of(codes: list[str]) -> Levels:
+    """The periods of each of these areas that has any (the others are low)."""
+    items = dynamo.batch_get(KIND, [{"pk": c} for c in sorted(set(codes))])
+    return {item["pk"]: _area(item).periods for item in items}
 
 
 def _encode(periods: Sequence[LevelPeriod]) -> str:
@@ -52,14 +94,14 @@ def _summary_op(area: str, in_force: Sequence[LevelPeriod], now: int) -> dict[st
     return dynamo.update_op(KIND, key, "REMOVE #area SET updated_at = :now", {":now": now}, names={"#area": area})
 
 
-def save(record: dict[str, Any], expected_version: int | None, in_force: Sequence[LevelPeriod],
+def save(area: Area, expected_version: int | None, in_force: Sequence[LevelPeriod],
          event_op: dict[str, Any]) -> None:
     """The area's new periods, its entry in the province summary and the event, all or nothing."""
     if expected_version is None:
-        put = dynamo.put_op(KIND, record, condition="attribute_not_exists(pk)")
+        put = dynamo.put_op(KIND, _item(area), condition="attribute_not_exists(pk)")
     else:
-        put = dynamo.put_op(KIND, record, condition="version = :v", values={":v": expected_version})
-    dynamo.transact([put, _summary_op(record["pk"], in_force, record["updated_at"]), event_op])
+        put = dynamo.put_op(KIND, _item(area), condition="version = :v", values={":v": expected_version})
+    dynamo.transact([put, _summary_op(area.code, in_force, area.updated_at), event_op])
 
 
 def rewrite_summary(area: str, in_force: Sequence[LevelPeriod], now: int) -> None:
@@ -78,6 +120,6 @@ def levels(hot: bool = False) -> Levels:
     return found
 
 
-def area_items() -> list[dict[str, Any]]:
+def every_area() -> list[Area]:
     """Every area's own item (ops: a few thousand at most, never on a request path)."""
-    return [i for i in dynamo.scan_all(KIND) if not i["pk"].startswith(SUMMARY_PREFIX)]
+    return [_area(i) for i in dynamo.scan_all(KIND) if not i["pk"].startswith(SUMMARY_PREFIX)]

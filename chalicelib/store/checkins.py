@@ -1,18 +1,22 @@
-"""The check-ins table: one daily health check-in per person per day."""
+"""The check-ins table: one daily health check-in per person per day (`pk = <person>`, `sk = <day>`)."""
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
+from chalicelib.domain.risk import CheckIn
 from chalicelib.store import dynamo, visits
 
 KIND = "checkins"
 
 
-def record(checkin: dict[str, Any], stay: dict[str, Any]) -> None:
+def record(person: str, checkin: CheckIn, stay: visits.Stay, expires_at: int) -> None:
     """The day's check-in replaces an earlier one that day, with its stay, in one transaction."""
-    dynamo.transact([dynamo.put_op(KIND, checkin), visits.put_op(stay)])
+    item = {"pk": person, "sk": checkin.day.isoformat(), "area": checkin.area, "temperature": checkin.temperature,
+            "symptoms": list(checkin.symptoms), "at": checkin.at, "expires_at": expires_at}
+    dynamo.transact([dynamo.put_op(KIND, item), visits.put_op(stay)])
 
 
-def recent(person: str, since_day: str, now: int) -> list[dict[str, Any]]:
+def recent(person: str, since_day: str, now: int) -> list[CheckIn]:
     items = dynamo.query_all(KIND, "pk = :p AND sk >= :since", {":p": person, ":since": since_day})
-    return [i for i in items if i.get("expires_at", now + 1) > now]
+    return [CheckIn(dt.date.fromisoformat(i["sk"]), i["area"], float(i["temperature"]), tuple(i.get("symptoms", [])),
+                    int(i["at"])) for i in items if i.get("expires_at", now + 1) > now]

@@ -5,16 +5,12 @@ first use so that importing the app costs nothing until a request needs it.
 """
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.lazy import Lazy
 from chalicelib.settings import get_settings
 from chalicelib.store import wire
-
-_lock = threading.Lock()
-_client: Any = None
-_client_key: tuple | None = None
 
 
 class ConditionFailed(Exception):
@@ -33,27 +29,29 @@ class TransactionConflict(Exception):
     moment (no condition failed): the same transaction may simply be tried again."""
 
 
-def client() -> Any:
-    global _client, _client_key
-    settings = get_settings()
-    key = (settings.dynamodb_endpoint, settings.region)
-    if _client is None or _client_key != key:
-        with _lock:
-            if _client is None or _client_key != key:
-                import boto3  # deferred: ~200 ms that only the first data call should pay
-                from botocore.config import Config
+def _build_client() -> Any:
+    import boto3  # deferred: ~200 ms that only the first data call should pay
+    from botocore.config import Config
 
-                kwargs: dict[str, Any] = {
-                    "region_name": settings.region,
-                    "config": Config(retries={"total_max_attempts": 3, "mode": "standard"},  # as store/wire.py
-                                     connect_timeout=2, read_timeout=5,
-                                     max_pool_connections=32),
-                }
-                if settings.dynamodb_endpoint:
-                    kwargs["endpoint_url"] = settings.dynamodb_endpoint
-                _client = boto3.session.Session().client("dynamodb", **kwargs)
-                _client_key = key
-    return _client
+    settings = get_settings()
+    kwargs: dict[str, Any] = {
+        "region_name": settings.region,
+        "config": Config(retries={"total_max_attempts": 3, "mode": "standard"},  # as store/wire.py
+                         connect_timeout=2, read_timeout=5,
+                         max_pool_connections=32),
+    }
+    if settings.dynamodb_endpoint:
+        kwargs["endpoint_url"] = settings.dynamodb_endpoint
+    return boto3.session.Session().client("dynamodb", **kwargs)
+
+
+_client: Lazy[Any] = Lazy(_build_client)
+
+
+def client() -> Any:
+    """The container's one client, built again only if the stage's endpoint or region changes (tests)."""
+    settings = get_settings()
+    return _client.get((settings.dynamodb_endpoint, settings.region))
 
 
 def table(kind: str) -> str:
@@ -144,9 +142,12 @@ def _guarded(call: Any, **request: Any) -> Any:
         return call(**request)
     except Exception as exc:
         if is_condition_failure(exc):
-            reasons = getattr(exc, "response", {}).get("CancellationReasons", [])
+            response = getattr(exc, "response", {})
+            reasons = response.get("CancellationReasons", [])
             failed = {i: from_item(r.get("Item")) for i, r in enumerate(reasons)
                       if r.get("Code") == "ConditionalCheckFailed"}
+            if not reasons and "Item" in response:   # a single write that asked for the item it found
+                failed = {0: from_item(response["Item"])}
             raise ConditionFailed(str(exc), failed) from exc
         if _is_transaction_conflict(exc):
             raise TransactionConflict(str(exc)) from exc
@@ -154,8 +155,12 @@ def _guarded(call: Any, **request: Any) -> Any:
 
 
 def put(kind: str, item: dict[str, Any], condition: str | None = None,
-        values: dict[str, Any] | None = None, names: dict[str, str] | None = None) -> None:
+        values: dict[str, Any] | None = None, names: dict[str, str] | None = None, return_old: bool = False) -> None:
+    """PutItem; `return_old`: should its condition fail, ConditionFailed.failed[0] holds the item that made it
+    fail, from the same call."""
     request: dict[str, Any] = {"TableName": table(kind), "Item": to_item(item)}
+    if return_old:
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     if condition:
         request["ConditionExpression"] = condition
     if values:

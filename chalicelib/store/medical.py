@@ -1,52 +1,145 @@
-"""The medical table: a person's current medical status and its insert-only history."""
+"""The medical table: each issuer's current medical status of a person, its insert-only history, and the
+health records provinces push.
+
+Items of a person (`pk = <person>`), by sort key:
+- `CURRENT#<issuer>`: an issuer's current status (`Status`), the issuer a province's code or `national`.
+  Statuses set before issuers were kept apart are one item `CURRENT`, read as its setter's province's;
+- `H#<zero-padded time>#<random>`: one entry of the status history (`StatusChange`), never overwritten;
+- `R#<province>#<record id>`: a province's health record (`HealthRecord`), replaced only by a newer version.
+"""
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.medical import MedicalStatus
+from chalicelib.domain.remit import Basis
 from chalicelib.store import dynamo
 
 KIND = "medical"
-# Each issuer's current status of a person: sk "CURRENT#<province>" or "CURRENT#national". Statuses set
-# before issuers were kept apart are one item "CURRENT", read as its setter's province's.
 CURRENT = "CURRENT"
+RECORD_PREFIX = "R#"
+NEWER = "attribute_not_exists(pk) OR version < :v"
 
 
-def status_key(person: str, issuer: str) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class Status:
+    person: str
+    issuer: str                  # a province's code, or national
+    status: MedicalStatus
+    since: int
+    set_by: str | None
+    province: str | None         # of the health authority that set it (None: a national-level one)
+    basis: Basis | None
+    updated_at: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One entry of a person's status history."""
+    person: str
+    at: int
+    status: MedicalStatus
+    previous: MedicalStatus | None
+    set_by: str
+    province: str | None
+    issuer: str
+    note: str | None
+    basis: Basis | None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRecord:
+    """A province's health record about a person (a test result, a diagnosis), as the province pushed it."""
+    person: str
+    province: str
+    record_id: str
+    status: MedicalStatus
+    institution: str | None
+    issued_at: int
+    valid_until: int | None
+    version: int                 # the province's: only a newer version replaces a stored one
+    synced_at: int
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.person, self.province, self.record_id
+
+
+def _basis(value: dict[str, Any] | None) -> Basis | None:
+    return Basis.from_dict(value) if value else None
+
+
+def _status_key(person: str, issuer: str) -> dict[str, str]:
     return {"pk": person, "sk": f"{CURRENT}#{issuer}"}
 
 
-def statuses(person: str) -> list[dict[str, Any]]:
-    """Every issuer's current status of the person, each with its `issuer`."""
-    items = dynamo.query_all(KIND, "pk = :p AND begins_with(sk, :c)", {":p": person, ":c": CURRENT},
-                             consistent=True)
-    return [{**i, "issuer": i["sk"].partition("#")[2] or i.get("province") or "national"} for i in items]
+def _status(item: dict[str, Any]) -> Status:
+    return Status(item["pk"], item["sk"].partition("#")[2] or item.get("province") or "national",
+                  MedicalStatus(item["status"]), int(item["since"]), item.get("set_by"), item.get("province"),
+                  _basis(item.get("basis")), int(item.get("updated_at", item["since"])), int(item.get("version", 0)))
 
 
-def set_status(record: dict[str, Any], history: dict[str, Any], expected_version: int | None,
+def _current_items(person: str) -> list[dict[str, Any]]:
+    return dynamo.query_all(KIND, "pk = :p AND begins_with(sk, :c)", {":p": person, ":c": CURRENT}, consistent=True)
+
+
+def statuses(person: str) -> list[Status]:
+    """Every issuer's current status of the person."""
+    return [_status(i) for i in _current_items(person)]
+
+
+def status_of(person: str, issuer: str) -> Status | None:
+    """The issuer's own current status of the person, to change it (a status from before issuers were kept apart
+    is not one: it is never written again)."""
+    return next((_status(i) for i in _current_items(person) if i["sk"] == f"{CURRENT}#{issuer}"), None)
+
+
+def set_status(status: Status, change: StatusChange, expected_version: int | None,
                other_ops: list[dict[str, Any]]) -> None:
     """The issuer's status, its history entry and the other items (the event, the access log's entry), all or
     nothing. ConditionFailed if another request of the same issuer got in first."""
+    item = {**_status_key(status.person, status.issuer), "status": status.status.value, "since": status.since,
+            "set_by": status.set_by, "province": status.province,
+            "basis": status.basis.to_dict() if status.basis else None,
+            "updated_at": status.updated_at, "version": status.version}
     if expected_version is None:
-        put = dynamo.put_op(KIND, record, condition="attribute_not_exists(pk)")
+        put = dynamo.put_op(KIND, item, condition="attribute_not_exists(pk)")
     else:
-        put = dynamo.put_op(KIND, record, condition="version = :v", values={":v": expected_version})
+        put = dynamo.put_op(KIND, item, condition="version = :v", values={":v": expected_version})
+    history = {"pk": change.person, "sk": f"H#{change.at:010d}#{secrets.token_hex(4)}", "status": change.status.value,
+               "previous": change.previous.value if change.previous else None, "set_by": change.set_by,
+               "province": change.province, "issuer": change.issuer, "note": change.note,
+               "basis": change.basis.to_dict() if change.basis else None, "at": change.at}
     dynamo.transact([put, dynamo.put_op(KIND, history, condition="attribute_not_exists(pk)"), *other_ops])
 
 
-RECORD_PREFIX = "R#"
+def _record_sk(province: str, record_id: str) -> str:
+    return f"{RECORD_PREFIX}{province}#{record_id}"
 
 
-def records_of(person: str) -> list[dict[str, Any]]:
+def records_of(person: str) -> list[HealthRecord]:
     """Provinces' health records about a person."""
-    return dynamo.query_all(KIND, "pk = :p AND begins_with(sk, :r)", {":p": person, ":r": RECORD_PREFIX})
+    items = dynamo.query_all(KIND, "pk = :p AND begins_with(sk, :r)", {":p": person, ":r": RECORD_PREFIX})
+    return [HealthRecord(i["pk"], i["province"], i["record_id"], MedicalStatus(i["status"]), i.get("institution"),
+                         int(i["issued_at"]), i.get("valid_until"), int(i["version"]), int(i.get("synced_at", 0)))
+            for i in items]
 
 
-def record_versions(keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    found = dynamo.batch_get(KIND, [{"pk": person, "sk": sk} for person, sk in keys])
-    return {(i["pk"], i["sk"]): int(i["version"]) for i in found}
+def record_versions(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    """The stored version of each record (person, province, record id) that is stored."""
+    found = dynamo.batch_get(KIND, [{"pk": person, "sk": _record_sk(province, record_id)}
+                                    for person, province, record_id in keys])
+    return {(i["pk"], i["province"], i["record_id"]): int(i["version"]) for i in found}
 
 
-def write_records(records: list[dict[str, Any]], event_op: dict[str, Any]) -> None:
-    ops = [dynamo.put_op(KIND, r, condition="attribute_not_exists(pk) OR version < :v", values={":v": r["version"]})
+def write_records(records: list[HealthRecord], event_op: dict[str, Any]) -> None:
+    """Records and the event, all or nothing; ConditionFailed if one is no longer newer than what is stored."""
+    ops = [dynamo.put_op(KIND, {"pk": r.person, "sk": _record_sk(r.province, r.record_id), "province": r.province,
+                                "record_id": r.record_id, "status": r.status.value, "institution": r.institution,
+                                "issued_at": r.issued_at, "valid_until": r.valid_until, "version": r.version,
+                                "synced_at": r.synced_at}, condition=NEWER, values={":v": r.version})
            for r in records]
     dynamo.transact([*ops, event_op])

@@ -1,6 +1,8 @@
-"""The provinces table: the trust list of provinces' public keys for their own code tokens."""
+"""The provinces table: the trust list of provinces' public keys for their own code tokens (`pk = <province>`)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.store import dynamo
@@ -8,12 +10,37 @@ from chalicelib.store import dynamo
 KIND = "provinces"
 
 
-def get(province: str) -> dict[str, Any] | None:
-    return dynamo.get(KIND, {"pk": province})
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    kid: str
+    at: int
 
 
-def save(record: dict[str, Any], expected_version: int | None) -> None:
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    province: str
+    keys: tuple[Mapping[str, Any], ...]   # public JWKs, as the province registered them (with nbf, exp)
+    revoked: tuple[Revoked, ...]          # a revoked kid never verifies again
+    updated_at: int
+    updated_by: str | None
+    version: int
+
+
+def get(province: str, consistent: bool = False) -> KeySet | None:
+    item = dynamo.get(KIND, {"pk": province}, consistent=consistent)
+    if item is None:
+        return None
+    return KeySet(item["pk"], tuple(item.get("keys") or ()),
+                  tuple(Revoked(r["kid"], int(r.get("at", 0))) for r in item.get("revoked") or ()),
+                  int(item.get("updated_at", 0)), item.get("updated_by"), int(item["version"]))
+
+
+def save(keys: KeySet, expected_version: int | None) -> None:
+    """The first key set only if the province has none, a later one only if nobody wrote since we read."""
+    item = {"pk": keys.province, "keys": [dict(k) for k in keys.keys],
+            "revoked": [{"kid": r.kid, "at": r.at} for r in keys.revoked], "updated_at": keys.updated_at,
+            "updated_by": keys.updated_by, "version": keys.version}
     if expected_version is None:
-        dynamo.put(KIND, record, condition="attribute_not_exists(pk)")
+        dynamo.put(KIND, item, condition="attribute_not_exists(pk)")
     else:
-        dynamo.put(KIND, record, condition="version = :v", values={":v": expected_version})
+        dynamo.put(KIND, item, condition="version = :v", values={":v": expected_version})

@@ -1,20 +1,65 @@
-"""The scans table: every checkpoint scan of a code, kept for the retention period."""
+"""The scans table: every checkpoint scan of a code, kept for the retention period.
+
+A row is `pk = <code id>`, `sk = <scan time, ISO 8601>#<scan id>`: time-ordered, and never overwritten
+(the scan id is random). The scan itself is also what a verification notes on the code (store/people.py).
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain import days
 from chalicelib.store import dynamo
 
 KIND = "scans"
 
 
-def record(scan: dict[str, Any]) -> None:
-    # sk holds time and a random id, so a scan is never overwritten
-    dynamo.put(KIND, scan, condition="attribute_not_exists(pk)")
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One checkpoint's scan of a code."""
+    scan_id: str
+    at: int
+    checkpoint_id: str
+    client_id: str                # the checkpoint client
+    area: str | None              # the checkpoint's GB/T 2260 area
+    temperature: float | None     # measured at the gate, if it was
+    fever: bool
+    issuer: str                   # national, or province:<code> for a province's own token
 
 
-def since(code_id: str, since_iso: str, now: int, limit: int = 200) -> list[dict[str, Any]]:
-    """Scans of one code from `since_iso` on, newest first; rows past their TTL are dropped here."""
-    items, _ = dynamo.query(KIND, "pk = :pk AND sk >= :since", {":pk": code_id, ":since": since_iso},
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A scan as the scans table keeps it: with the code it was of and the color it was read as."""
+    code_id: str
+    scan: Scan
+    color: str
+    expires_at: int
+
+
+def scan_map(scan: Scan) -> dict[str, Any]:
+    """The scan as an attribute value (a map), as the people table notes it on the code."""
+    return {"scan_id": scan.scan_id, "at": scan.at, "checkpoint_id": scan.checkpoint_id, "client_id": scan.client_id,
+            "area": scan.area, "temperature": scan.temperature, "fever": scan.fever, "issuer": scan.issuer}
+
+
+def scan_of(value: dict[str, Any]) -> Scan:
+    temperature = value.get("temperature")
+    return Scan(value["scan_id"], int(value["at"]), value["checkpoint_id"], value.get("client_id", ""),
+                value.get("area"), None if temperature is None else float(temperature), bool(value.get("fever")),
+                value.get("issuer", "national"))
+
+
+def record(row: Row) -> None:
+    """ConditionFailed if the row is there already (a redelivered stream record)."""
+    scan = row.scan
+    dynamo.put(KIND, {"pk": row.code_id, "sk": f"{days.iso(scan.at)}#{scan.scan_id}", **scan_map(scan),
+                      "scanned_at": scan.at, "color": row.color, "expires_at": row.expires_at},
+               condition="attribute_not_exists(pk)")
+
+
+def since(code_id: str, since: int, now: int, limit: int = 200) -> list[Row]:
+    """Scans of one code from the moment `since` on, newest first; rows past their TTL are dropped here."""
+    items, _ = dynamo.query(KIND, "pk = :pk AND sk >= :since", {":pk": code_id, ":since": days.iso(since)},
                             forward=False, limit=limit)
-    return [i for i in items if i.get("expires_at", now + 1) > now]
+    return [Row(i["pk"], scan_of(i), i["color"], int(i["expires_at"]))
+            for i in items if i.get("expires_at", now + 1) > now]

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from chalicelib.lazy import Lazy
 from chalicelib.settings import get_settings
 
 API_VERSION = "DynamoDB_20120810"
@@ -212,21 +213,14 @@ class Wire:
         raise error
 
 
-_lock = threading.Lock()
-_wire: Wire | None = None
-_wire_key: tuple[str, str] | None = None
+_wire: Lazy[Wire] = Lazy()
 
 
 def wire() -> Wire:
     """The container's one Wire, rebuilt only if the stage's endpoint or region changes (tests)."""
-    global _wire, _wire_key
     settings = get_settings()
     key = (endpoint_url(settings.region, settings.dynamodb_endpoint), settings.region)
-    if _wire is None or _wire_key != key:
-        with _lock:
-            if _wire is None or _wire_key != key:
-                _wire, _wire_key = Wire(*key), key
-    return _wire
+    return _wire.get(key, lambda: Wire(*key))
 
 
 def call(operation: str, request: dict[str, Any]) -> dict[str, Any]:

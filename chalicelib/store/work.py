@@ -45,9 +45,17 @@ def _item(unit: Unit, now: int) -> dict[str, Any]:
             "cursor": unit.cursor, "part": unit.part, "created_at": now, "expires_at": now + KEEP_SECONDS}
 
 
-def from_item(item: dict[str, Any]) -> Unit:
+def _unit(item: dict[str, Any]) -> Unit:
     return Unit(item["origin"], item["key"], item["kind"], item.get("params") or {}, item.get("cursor"),
                 int(item.get("part", 0)))
+
+
+def inserted(record: dict[str, Any]) -> Unit | None:
+    """The unit a Lambda-shaped stream record of the work or catchup table inserted; None for TTL removals."""
+    if record.get("eventName") != "INSERT":
+        return None
+    item = dynamo.from_item(record["dynamodb"]["NewImage"])
+    return _unit(item) if item else None
 
 
 def add(units: list[Unit], now: int) -> None:

@@ -1,0 +1,44 @@
+"""Optimistic concurrency, written once: read, change, write only if nobody wrote since the read, else again.
+
+The policy, the same for every record the platform changes this way (a code, an area's levels, a medical
+status, a province's keys, a webhook, a correction filing):
+
+- `load` reads the current state (strongly consistent), `change` makes the new one from it (it may refuse,
+  raising an ApiError, which ends the update), and `save(current, new)` writes the new one on the condition
+  that the state is still `current`, or refuses with `dynamo.ConditionFailed`.
+- A refused write, or a transaction DynamoDB cancelled because another one was writing the same item
+  (`dynamo.TransactionConflict`), is a lost race: load, change and save again, at once. Each loss means
+  another writer's change landed, so N writers racing for one record all land within N attempts.
+- After ATTEMPTS losses in a row the update gives up with 409 `concurrent_update`, which tells the
+  client to send the request again; nothing of this request was written.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from chalicelib.errors import Conflict
+from chalicelib.store import dynamo
+
+Current = TypeVar("Current")
+Change = TypeVar("Change")
+Result = TypeVar("Result")
+
+# ten writers at once on one record, as eight devices applying together (tests/test_apply_retries.py) or a
+# fan-out recomputing a code while its holder applies, all land
+ATTEMPTS = 10
+LOST = (dynamo.ConditionFailed, dynamo.TransactionConflict)
+
+
+def versioned_update(load: Callable[[], Current], change: Callable[[Current], Change],
+                     save: Callable[[Current, Change], Result], what: str, first: Current | None = None) -> Result:
+    """What `save` returns once it wins. `what` names the record for the 409 ("The area"); `first` is the
+    state the caller has read already, if any, for the first attempt (later attempts read again)."""
+    for attempt in range(ATTEMPTS):
+        current = first if attempt == 0 and first is not None else load()
+        new = change(current)
+        try:
+            return save(current, new)
+        except LOST:
+            continue
+    raise Conflict(f"{what} kept changing under us; try again.", code="concurrent_update")
