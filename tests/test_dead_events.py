@@ -30,6 +30,18 @@ from tests.test_ops_cli import _keep_the_environment, ops  # noqa: F401 (a fixtu
 from tests.test_webhooks import subscribe
 
 
+def event_in(record: dict[str, Any]) -> Event:
+    event = event_in(record)
+    assert event is not None, record
+    return event
+
+
+def failure(failure_id: str) -> failures.Failure:
+    found = failures.get(failure_id)
+    assert found is not None, failure_id
+    return found
+
+
 def counties(province: str, n: int) -> list[str]:
     found = [c for c in people.divisions.all_counties() if c.startswith(province)][:n]
     assert len(found) == n
@@ -81,7 +93,7 @@ def test_one_poison_event_among_100_is_dead_the_others_are_handled_and_a_replay_
     assert dead is not None and dead.status == "dead" and dead.attempts == batches.MAX_ATTEMPTS
     assert (dead.error.type, dead.error.message) == ("RuntimeError", f"cannot handle {poison} (try 3)")
     assert dead.error.where.startswith("test_dead_events.py:") and dead.what == "area.level_changed"
-    assert handlers.new_event(dead.record).data["area"] == poison  # the stream record, as Lambda delivered it
+    assert event_in(dead.record).data["area"] == poison  # the stream record, as Lambda delivered it
     # one log line for the dead record, which the deployed metric filter counts (an alarm watches the count)
     lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "healthcode.events"]
     assert len([line for line in lines if metric_filter_matches(package.DEAD_RECORD_PATTERN, line)]) == 1
@@ -127,7 +139,7 @@ def test_the_pump_retries_from_the_record_a_partial_batch_response_names(client,
     seen: list[list[str]] = []
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        areas = [handlers.new_event(r).data["area"] for r in event["Records"]]
+        areas = [event_in(r).data["area"] for r in event["Records"]]
         seen.append(areas)
         if len(seen) == 1:  # the third record fails the first time
             return {"batchItemFailures": [{"itemIdentifier": event["Records"][2]["dynamodb"]["SequenceNumber"]}]}
@@ -165,7 +177,7 @@ def test_a_batch_that_crashes_the_function_is_bisected_retried_and_ends_as_dead_
 
     def crashing(event: dict[str, Any], context: Any) -> Any:
         """The events function, which dies (say, out of memory) on any batch holding one of the events."""
-        invocations.append([handlers.new_event(r).data["area"] for r in event["Records"]])
+        invocations.append([event_in(r).data["area"] for r in event["Records"]])
         if poison in invocations[-1]:
             raise MemoryError("the function ran out of memory")
         return app_module.on_events(event, context)
@@ -201,11 +213,11 @@ def test_a_batch_that_crashes_the_function_is_bisected_retried_and_ends_as_dead_
     assert info["batchSize"] == 1 and info["startSequenceNumber"] == info["endSequenceNumber"]
     assert read_back == [info["startSequenceNumber"]]  # read back from the stream, as ops does in AWS
     dead = failures.dead("events")
-    (found,) = [f for f in dead if handlers.new_event(f.record).data["area"] == poison]
+    (found,) = [f for f in dead if event_in(f.record).data["area"] == poison]
     assert found.error.type == "RetryAttemptsExhausted" and "function error: Unhandled" in found.error.message
     assert found.sequence_number == info["startSequenceNumber"]
     # every other event was handled by the real function: the areas' levels are raised and nothing else is dead
-    assert not [f for f in dead if getattr(handlers.new_event(f.record), "data", {}).get("area") in areas
+    assert not [f for f in dead if getattr(event_in(f.record), "data", {}).get("area") in areas
                 and f.id != found.id]
     assert batches.replay(found.id, handlers.SOURCES).status == "replayed"
     pump.drain()
@@ -229,7 +241,7 @@ def test_ops_recovers_the_records_of_an_on_failure_message_in_awss_shape(client,
     first, last = records[0]["dynamodb"]["SequenceNumber"], records[-1]["dynamodb"]["SequenceNumber"]
     # the invocation record Lambda sends an SQS on-failure destination, as the AWS Lambda Developer Guide
     # shows it ("Retaining discarded records for a DynamoDB event source"), with this stream's values
-    message = {
+    message: dict[str, Any] = {
         "requestContext": {
             "requestId": "316aa6d0-8154-xmpl-9af7-85d5f4a6bc81",
             "functionArn": "arn:aws-cn:lambda:cn-north-1:123456789012:function:healthcode-prod-events",
@@ -255,16 +267,16 @@ def test_ops_recovers_the_records_of_an_on_failure_message_in_awss_shape(client,
                                                "Body": json.dumps(message)}]}))
     done = ops("events", "recover", str(saved))
     assert "3 dead events stored" in done.output
-    ids = [failures.failure_id("events", handlers.new_event(r).event_id) for r in records]
-    kept = [failures.get(i) for i in ids]
+    ids = [failures.failure_id("events", event_in(r).event_id) for r in records]
+    kept = [failure(i) for i in ids]
     assert all(k.status == "dead" and k.source == "events" and k.attempts == 4 for k in kept)
-    assert [handlers.new_event(k.record).data["area"] for k in kept] == areas
+    assert [event_in(k.record).data["area"] for k in kept] == areas
     assert all(k.error.type == "RetryAttemptsExhausted" for k in kept)
     listed = {row["id"] for row in json.loads(ops("events", "dead", "--format", "json").output)}
     assert set(ids) <= listed
     # handled already, or not: replaying is safe either way
     assert "3 replayed" in ops("events", "replay", *ids).output
-    assert all(failures.get(i).status == "replayed" for i in ids)
+    assert all(failure(i).status == "replayed" for i in ids)
 
     # a message whose function is none of ours, or whose records are gone, is refused, not half-kept
     foreign = tmp_path / "foreign.json"

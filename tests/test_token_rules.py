@@ -24,6 +24,7 @@ from chalicelib.security.access import AUDIENCE, Principal, Role
 from chalicelib.security.province_tokens import ProvinceKeys
 from chalicelib.security.qr_tokens import TokenRejected
 from chalicelib.settings import get_settings
+from chalicelib.store import provinces
 
 pytestmark = pytest.mark.fast
 
@@ -327,9 +328,15 @@ def province_token(private: Any, kid: str, province: str = "44", **claims: Any) 
                       headers={"kid": kid})
 
 
+def key_set(keys: list[dict[str, Any]], revoked: tuple[str, ...] = ()) -> provinces.KeySet:
+    """A province's registered keys as the store returns them."""
+    return provinces.KeySet("44", tuple(keys), tuple(provinces.Revoked(kid, NOW - 60) for kid in revoked), NOW - 60,
+                            None, 1)
+
+
 def test_a_province_token_signed_with_a_registered_key_names_the_province_and_its_local_code(trust_list):
     es, ed = ec.generate_private_key(ec.SECP256R1()), ed25519.Ed25519PrivateKey.generate()
-    trust_list["44"] = province_tokens.parse_keys({"keys": [registered(es, "gd-1"), registered(ed, "gd-2")]})
+    trust_list["44"] = province_tokens.parse_keys(key_set([registered(es, "gd-1"), registered(ed, "gd-2")]))
     assert province_tokens.verify(province_token(es, "gd-1"), NOW) == ("44", "gd-local-1")
     assert province_tokens.verify(province_token(ed, "gd-2"), NOW) == ("44", "gd-local-1")
 
@@ -337,11 +344,10 @@ def test_a_province_token_signed_with_a_registered_key_names_the_province_and_it
 def test_a_province_token_is_refused_with_the_reason_a_checkpoint_shows(trust_list):
     es, other = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ed = ed25519.Ed25519PrivateKey.generate()
-    trust_list["44"] = province_tokens.parse_keys({
-        "keys": [registered(es, "gd-1"), registered(es, "gd-later", nbf=NOW + 1),
-                 registered(es, "gd-old", exp=NOW), registered(ed, "gd-ed")],
-        "revoked": [{"kid": "gd-0"}]})
-    trust_list["51"] = province_tokens.parse_keys({"keys": [], "revoked": []})
+    trust_list["44"] = province_tokens.parse_keys(key_set(
+        [registered(es, "gd-1"), registered(es, "gd-later", nbf=NOW + 1), registered(es, "gd-old", exp=NOW),
+         registered(ed, "gd-ed")], revoked=("gd-0",)))
+    trust_list["51"] = province_tokens.parse_keys(key_set([]))
     cases = {
         "key_revoked": province_token(es, "gd-0"),
         "unknown_key": province_token(es, "gd-9"),
@@ -374,7 +380,7 @@ def test_a_province_token_is_refused_with_the_reason_a_checkpoint_shows(trust_li
 
 def test_a_province_keys_window_is_its_first_valid_second_to_its_last(trust_list):
     es = ec.generate_private_key(ec.SECP256R1())
-    trust_list["44"] = province_tokens.parse_keys({"keys": [registered(es, "gd-1", nbf=NOW, exp=NOW + 10)]})
+    trust_list["44"] = province_tokens.parse_keys(key_set([registered(es, "gd-1", nbf=NOW, exp=NOW + 10)]))
     token = province_token(es, "gd-1", exp=NOW + 3600)
     assert province_tokens.verify(token, NOW) == ("44", "gd-local-1")
     assert province_tokens.verify(token, NOW + 9) == ("44", "gd-local-1")
@@ -386,12 +392,12 @@ def test_a_province_keys_window_is_its_first_valid_second_to_its_last(trust_list
 
 def test_a_key_revoked_and_registered_again_under_its_kid_verifies():
     es = ec.generate_private_key(ec.SECP256R1())
-    keys = province_tokens.parse_keys({"keys": [registered(es, "gd-1", nbf=5)], "revoked": [{"kid": "gd-1"}]})
+    keys = province_tokens.parse_keys(key_set([registered(es, "gd-1", nbf=5)], revoked=("gd-1",)))
     assert keys is not None and keys.revoked == frozenset({"gd-1"})
     key_, alg, not_before, not_after = keys.keys["gd-1"]
     assert (alg, not_before, not_after) == ("ES256", 5, None)
     assert province_tokens.parse_keys(None) is None
-    assert province_tokens.parse_keys({}) == ProvinceKeys({}, frozenset())
+    assert province_tokens.parse_keys(key_set([])) == ProvinceKeys({}, frozenset())
 
 
 def test_the_issuer_is_read_only_to_pick_the_keys():

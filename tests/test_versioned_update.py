@@ -57,14 +57,3 @@ def test_a_refused_change_or_another_error_ends_it_at_once():
 
     with pytest.raises(RuntimeError):
         versioned_update(lambda: 1, lambda current: current, broken, "The record")
-
-
-def test_a_state_the_caller_read_already_saves_the_first_read():
-    reads = []
-
-    def load() -> int:
-        reads.append(1)
-        return 7
-
-    assert versioned_update(load, lambda current: current, lambda current, new: new, "The code", first=5) == 5
-    assert reads == []

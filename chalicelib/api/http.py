@@ -44,7 +44,7 @@ RETRY_AFTER_SECONDS = "1"
 
 
 def error_response(error: ApiError) -> Response:
-    headers = {"Content-Type": JSON, **NO_STORE}
+    headers: dict[str, str | list[str]] = {"Content-Type": JSON, **NO_STORE}
     if error.status == 401:
         headers["WWW-Authenticate"] = getattr(error, "challenge", Unauthenticated.challenge)
     if error.retry_after is not None:
@@ -70,6 +70,8 @@ def source_address(request: Request) -> str:
 
 def raw_body(request: Request, limit: int | None = None) -> bytes:
     raw = request.raw_body or b""
+    if isinstance(raw, str):      # chalice types it str | bytes; API Gateway's base64 bodies arrive decoded as bytes
+        raw = raw.encode()
     limit = limit or get_settings().max_body_bytes
     if len(raw) > limit:
         raise PayloadTooLarge(f"The body is larger than {limit} bytes.", details=[{"limit_bytes": limit}])
@@ -102,7 +104,7 @@ def body(request: Request, model: type[M], limit: int | None = None) -> M:
 
 
 def query(request: Request, model: type[M]) -> M:
-    params = request.query_params or {}
+    params: dict[str, str] = dict(request.query_params or {})
     try:
         return model.model_validate(dict(params))
     except ValidationError as exc:

@@ -254,6 +254,25 @@ def _operation(path: str, method: str, entry: Any, route: Declared, refs: dict[t
     if gbt:
         result["x-gbt-38963"] = [f"{GBT_38963[t][0]} {GBT_38963[t][1]}" for t in gbt]
 
+    if parameters := _parameters(entry, route, refs, components):
+        result["parameters"] = parameters
+    if route.body is not None:
+        example = {"example": route.example} if route.example is not None else {}
+        result["requestBody"] = {"required": True, "content": {ct: {"schema": refs[route.body], **example}
+                                                               for ct in entry.content_types}}
+    rate_limits = route.rate_limits
+    if rate_limits:
+        result["x-rate-limits"] = [{"name": limit.name, "per": limit.per.name.lower(), "count": limit.count,
+                                    "window_seconds": limit.window, "counts": limit.what} for limit in rate_limits]
+    result["security"] = [{BEARER: []} if role is Role.CITIZEN else {CLIENT: [role.value]} for role in route.roles]
+    if not route.success:
+        raise ValueError(f"{method} {path} declares no success response (`responds`)")
+    result["responses"], result["x-error-codes"] = _responses(entry, route, refs)
+    return result
+
+
+def _parameters(entry: Any, route: Declared, refs: dict[type[BaseModel], Any],
+                components: dict[str, Any]) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
     for name in entry.view_args:
         shape = route.path_parameter(name)
@@ -272,21 +291,12 @@ def _operation(path: str, method: str, entry: Any, route: Declared, refs: dict[t
             parameters.append(parameter)
     if route.idempotent:
         parameters.append(IDEMPOTENCY_KEY)
-    if parameters:
-        result["parameters"] = parameters
+    return parameters
 
-    if route.body is not None:
-        example = {"example": route.example} if route.example is not None else {}
-        result["requestBody"] = {"required": True, "content": {ct: {"schema": refs[route.body], **example}
-                                                               for ct in entry.content_types}}
-    rate_limits = route.rate_limits
-    if rate_limits:
-        result["x-rate-limits"] = [{"name": limit.name, "per": limit.per.name.lower(), "count": limit.count,
-                                    "window_seconds": limit.window, "counts": limit.what} for limit in rate_limits]
-    result["security"] = [{BEARER: []} if role is Role.CITIZEN else {CLIENT: [role.value]} for role in route.roles]
 
-    if not route.success:
-        raise ValueError(f"{method} {path} declares no success response (`responds`)")
+def _responses(entry: Any, route: Declared,
+               refs: dict[type[BaseModel], Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The operation's responses, and its error codes by status (`x-error-codes`)."""
     responses: dict[str, Any] = {}
     for status in route.success:
         spec = route.responds[status]
@@ -300,10 +310,8 @@ def _operation(path: str, method: str, entry: Any, route: Declared, refs: dict[t
     refused = answers(route, entry.view_args)
     for status in sorted({e.status for e in refused}):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status]}"}
-    result["responses"] = responses
-    result["x-error-codes"] = {str(status): [e.code for e in refused if e.status == status]
-                               for status in sorted({e.status for e in refused})}
-    return result
+    return responses, {str(status): [e.code for e in refused if e.status == status]
+                       for status in sorted({e.status for e in refused})}
 
 
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
@@ -322,7 +330,7 @@ def _plain(markdown: str) -> str:
 def error_responses(error_schema: dict[str, Any]) -> dict[str, Any]:
     """The shared error responses, each in the one error shape, describing the registry's codes of its status; a
     429 and a 503 also say when to come back."""
-    responses = {}
+    responses: dict[str, dict[str, Any]] = {}
     for status, name in ERRORS.items():
         codes = " ".join(f"`{e.code}`: {_plain(e.when)}" + (f"; the client: {_plain(e.then)}." if e.then else ".")
                          for e in errors.of_status(status))

@@ -72,8 +72,9 @@ def page(name: str) -> File:
 
 
 def _serve(file: File, cache_control: str, extra: dict[str, str] | None = None) -> Response:
-    headers = {"Content-Type": file.content_type, "Cache-Control": cache_control, "ETag": file.etag,
-               "X-Content-Type-Options": "nosniff", **(extra or {})}
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": file.content_type, "Cache-Control": cache_control, "ETag": file.etag,
+        "X-Content-Type-Options": "nosniff", **(extra or {})}
     asked = bp.current_request.headers.get("if-none-match") or ""
     if file.etag in {tag.strip() for tag in asked.split(",")} or asked.strip() == "*":
         return Response(body="", status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
@@ -100,5 +101,6 @@ def asset(name: str) -> Response:
     file = assets().get(name)
     if file is None:
         raise NotFound(f"No web asset named {name}.")
-    pinned = (bp.current_request.query_params or {}).get("v") == file.etag.strip('"')
+    params = bp.current_request.query_params
+    pinned = params is not None and params.get("v") == file.etag.strip('"')
     return _serve(file, IMMUTABLE if pinned else REVALIDATE)

@@ -60,12 +60,13 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, address: str, **kwargs: Any):
-        super().__init__(host, context=ssl.create_default_context(), **kwargs)
+        self._tls = ssl.create_default_context()
+        super().__init__(host, context=self._tls, **kwargs)
         self._address = address
 
     def connect(self) -> None:
         sock = _no_delay(socket.create_connection((self._address, self.port), self.timeout))
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # the certificate names the host
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)  # the certificate names the host
 
 
 # Kept-alive connections, per endpoint: a TLS handshake with a province costs more round trips than the
@@ -190,7 +191,7 @@ def send(url: str, address: str, body: str, message_id: str, secrets: list[str],
                    "webhook-timestamp": str(timestamp),
                    "webhook-signature": webhook_signing.header(secrets, message_id, timestamp, body)}
         endpoint: _Endpoint = (parts.scheme, parts.hostname or "", address, parts.port)
-        connection = _checkout(endpoint, timeout) or connection_class(parts.hostname, address, port=parts.port,
+        connection = _checkout(endpoint, timeout) or connection_class(endpoint[1], address, port=parts.port,
                                                                       timeout=timeout)
         connection.request("POST", path, body=body.encode(), headers=headers)
         response = connection.getresponse()

@@ -38,6 +38,14 @@ class Principal:
     name_masked: str | None = None
     id_last4: str | None = None
 
+    @property
+    def own_province(self) -> str:
+        """The province a province or health-authority client acts for; its routes admit no caller without one
+        (access.issue puts it in each such token), so an absent one is a bug, not a request to answer."""
+        if self.province is None:
+            raise RuntimeError(f"a {self.role.value} principal without a province")
+        return self.province
+
 
 def issue(principal: Principal, ttl: int) -> str:
     now = clock.now()

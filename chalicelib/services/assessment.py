@@ -161,10 +161,13 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
     code_id = pseudonyms.code_id(person)
 
     def change(current: people.Code | None) -> tuple[people.Code, people.Sources, StayFacts] | None:
-        if current is None and create is None:
+        if current is not None:
+            base = current
+        elif create is not None:
+            base = people.Code(code_id, person, create["name_masked"], create["id_last4"], "active", 0, Color.GREEN,
+                               now, now)
+        else:
             return None
-        base = current if current is not None else people.Code(
-            code_id, person, create["name_masked"], create["id_last4"], "active", 0, Color.GREEN, now, now)
         if mutate is not None:
             base = mutate(base)
         inputs = gather(person, base, now)
@@ -201,9 +204,13 @@ def refresh_area(code_id: str, levels: Mapping[str, Sequence[LevelPeriod]], now:
             return False
         return _store(code, code, sources, code.facts, now, AREA, actor, declared=False)[1]
 
-    # mypy solves Current from `first` alone (Code), though load, change and save all take Code | None
-    return versioned_update(lambda: people.get(code_id, consistent=True), change, save, "The code",  # type: ignore[arg-type]
-                            first=current)
+    already = [current] if current is not None else []
+
+    def load() -> people.Code | None:
+        # the caller's read serves the first attempt; after a lost race, read again
+        return already.pop() if already else people.get(code_id, consistent=True)
+
+    return versioned_update(load, change, save, "The code")
 
 
 def preview(person: str, now: int) -> tuple[str, list[dict[str, Any]]]:

@@ -153,10 +153,11 @@ def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[st
     now = clock.now()
     lookup_id = "lkp_" + secrets.token_hex(6)
     asked = [pseudonyms.person_ref(n) for n in id_numbers]
+    province = principal.own_province
     results = []
     for index, (id_number, person) in enumerate(zip(id_numbers, asked, strict=True)):
         results.append({"index": index, "id_last4": id_number[-4:],
-                        "subject_id": pseudonyms.subject_for(principal.province, person), **consolidated(person, now),
+                        "subject_id": pseudonyms.subject_for(province, person), **consolidated(person, now),
                         "local_codes": [public_local_code(c) for c in localcodes.of_person(person)]})
     told = {person: {"color": r["color"], "reasons": r["reasons"], "has_national_code": r["has_national_code"],
                      "local_codes": [c["province"] for c in r["local_codes"]]}

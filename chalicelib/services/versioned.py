@@ -31,11 +31,10 @@ LOST = (dynamo.ConditionFailed, dynamo.TransactionConflict)
 
 
 def versioned_update(load: Callable[[], Current], change: Callable[[Current], Change],
-                     save: Callable[[Current, Change], Result], what: str, first: Current | None = None) -> Result:
-    """What `save` returns once it wins. `what` names the record for the 409 ("The area"); `first` is the
-    state the caller has read already, if any, for the first attempt (later attempts read again)."""
-    for attempt in range(ATTEMPTS):
-        current = first if attempt == 0 and first is not None else load()
+                     save: Callable[[Current, Change], Result], what: str) -> Result:
+    """What `save` returns once it wins. `what` names the record for the 409 ("The area")."""
+    for _ in range(ATTEMPTS):
+        current = load()
         new = change(current)
         try:
             return save(current, new)

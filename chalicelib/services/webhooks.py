@@ -39,7 +39,7 @@ def describe(subscription: webhooks.Subscription) -> dict[str, Any]:
 
 
 def of_caller(principal: Principal) -> list[dict[str, Any]]:
-    return [describe(s) for s in webhooks.of_province(principal.province or "")]
+    return [describe(s) for s in webhooks.of_province(principal.own_province)]
 
 
 def owned(principal: Principal, webhook_id: str) -> webhooks.Subscription:

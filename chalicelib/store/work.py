@@ -12,6 +12,7 @@ Items expire after a week; a unit's effects are idempotent, so replaying one is 
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,10 +68,8 @@ def add(units: list[Unit], now: int) -> None:
                              for u in chunk])
         except dynamo.ConditionFailed:
             for unit in chunk:   # some were written by an earlier try: add the others one by one
-                try:
+                with contextlib.suppress(dynamo.ConditionFailed):
                     dynamo.put(table_of(unit), _item(unit, now), condition="attribute_not_exists(pk)")
-                except dynamo.ConditionFailed:
-                    pass
 
 
 def table_of(unit: Unit) -> str:
