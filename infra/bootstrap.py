@@ -9,6 +9,7 @@ tables normally belong to the CloudFormation stack, docs/deploy.md).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -113,7 +114,10 @@ def bootstrap(client: Any, prefix: str, template_path: Path = TEMPLATE, aws: boo
         request = create_request(props, prefix, aws)
         name = request["TableName"]
         if name not in existing:
-            client.create_table(**request)
+            # botocore retried a CreateTable whose first attempt had landed (a read timeout on a loaded
+            # machine), or another bootstrap got there first: the table is there, which is what was asked
+            with contextlib.suppress(client.exceptions.ResourceInUseException):
+                client.create_table(**request)
             wait_active(client, name, aws)
             created.append(name)
             pitr = props.get("PointInTimeRecoverySpecification")
