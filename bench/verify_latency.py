@@ -173,7 +173,14 @@ def run(http: Any, pool: Pool, endpoint: str, *, n: int = 2000,
     steps = Steps(http, checkpoints(http, 2 * (warmup + n)), pool, endpoint)  # verify and verify_lambda
     kinds = {"verify": steps.verify, "verify_lambda": steps.verify_lambda, "floor_a": steps.floor_a,
              "floor_b": steps.floor_b, "floor_c": steps.floor_c}
+    def fresh() -> None:
+        # before each kind, not each round: on a loaded machine one kind's warm-up outlived the tokens
+        if pool.keep_fresh():
+            steps.rebuild()
+            log("  (QR tokens re-issued: they live for minutes)")
+
     for step in kinds.values():
+        fresh()
         _loop(step, 0, warmup)
     log(f"  warm-up: {warmup} of each kind")
     samples: dict[str, list[int]] = {k: [] for k in kinds}
@@ -181,10 +188,8 @@ def run(http: Any, pool: Pool, endpoint: str, *, n: int = 2000,
     checks = {k: [0, 0] for k in kinds}
     per_round = n // rounds
     for r in range(rounds):
-        if pool.keep_fresh():
-            steps.rebuild()
-            log("  (QR tokens re-issued: they live for minutes)")
         for name, step in kinds.items():
+            fresh()
             got, wall, outcomes = _loop(step, r * per_round, per_round)
             samples[name] += got
             walls[name] += wall
