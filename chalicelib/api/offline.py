@@ -31,8 +31,9 @@ class QueuedScan(Model):
     token: str = Field(min_length=1, max_length=2048, description="The scanned QR token")
     checkpoint_id: Annotated[LocalIdentifier, Field(description="Which gate or lane scanned it")]
     temperature: float | None = Field(default=None, ge=30.0, le=45.0, description="Measured temperature, °C")
-    scanned_at: int = Field(ge=0, le=4102444800, description="When it was scanned, epoch seconds (device clock): at most 24 h old, "
-                                              "at most 120 s ahead of the platform's clock")
+    scanned_at: int = Field(ge=0, le=4102444800, description=(
+        "When it was scanned, epoch seconds (device clock): at most 24 h old, at most 120 s ahead of the platform's "
+        "clock"))
     offline_color: Color | None = Field(default=None, description="The color the device showed (the token's `c`)")
 
     def as_scan(self) -> offline_scans.OfflineScan:
