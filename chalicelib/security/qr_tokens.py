@@ -154,42 +154,5 @@ def checked_subject(token: str, key: Any, algorithm: str, required: list[str], n
     return claims["sub"]
 
 
-@dataclass(frozen=True)
-class PublishedKey:
-    public: Any
-    published_until: int | None  # in the JWKS until its last token has expired (None: still signing)
-
-
-def _build_history(bundle: keyring.SecretBundle, qr_ttl: int) -> dict[str, PublishedKey]:
-    from cryptography.hazmat.primitives import serialization
-
-    history = {}
-    for record in bundle.signing_keys:   # a retired key stays in the bundle a day (keyring.PRUNE_RETIRED_AFTER)
-        public = serialization.load_pem_private_key(record.private_pem.encode(), password=None).public_key()
-        until = None if record.retired_at is None else record.retired_at + qr_ttl + LEEWAY_SECONDS
-        history[record.kid] = PublishedKey(public, until)
-    return history
-
-
-_history: Lazy[dict[str, PublishedKey]] = Lazy()
-
-
-def verify_as_of(token: str, ttl: int, at: int) -> tuple[str, dict[str, Any]]:
-    """(code id, claims) of a token that was valid at the moment `at` (an offline scan, uploaded later): signed
-    by a key published then, and unexpired then. Only for uploads of offline scans: the live verify is `verify`."""
-    header = unverified_header(token)
-    kid = header.get("kid")
-    if not isinstance(kid, str):
-        raise TokenRejected("unknown_key", "The token names no signing key.")
-    bundle = keyring.bundle()
-    key = _history.get(bundle.loaded_at, lambda: _build_history(bundle, ttl)).get(kid)
-    if key is None or (key.published_until is not None and at > key.published_until):
-        raise TokenRejected("unknown_key", "The token is signed by a key the platform did not publish then.")
-    if header.get("alg") != ALGORITHM:
-        raise TokenRejected("bad_signature", f"The token is not signed with {ALGORITHM}.")
-    code_id = checked_subject(token, key.public, ALGORITHM, ["exp", "sub"], at, "code")
-    return code_id, jwt.decode(token, options={"verify_signature": False})
-
-
 def jwks(ttl: int) -> dict[str, Any]:
     return key_ring(ttl).jwks

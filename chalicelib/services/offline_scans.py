@@ -17,11 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
+
 from chalicelib import clock
 from chalicelib.domain.colors import live_color
 from chalicelib.domain.declaration import FEVER_CELSIUS
 from chalicelib.lazy import Lazy
-from chalicelib.security import province_tokens, pseudonyms, qr_tokens
+from chalicelib.security import keyring, province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels
 from chalicelib.settings import get_settings
@@ -53,6 +55,44 @@ class _Verified:
     code_id: str
     issuer: str
     person: str | None = None     # a province token's holder (its color is the consolidated one)
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    public: Any
+    published_until: int | None  # in the JWKS until its last token has expired (None: still signing)
+
+
+def _build_history(bundle: keyring.SecretBundle, qr_ttl: int) -> dict[str, PublishedKey]:
+    from cryptography.hazmat.primitives import serialization
+
+    history = {}
+    for record in bundle.signing_keys:   # a retired key stays in the bundle a day (keyring.PRUNE_RETIRED_AFTER)
+        public = serialization.load_pem_private_key(record.private_pem.encode(), password=None).public_key()
+        until = None if record.retired_at is None else record.retired_at + qr_ttl + qr_tokens.LEEWAY_SECONDS
+        history[record.kid] = PublishedKey(public, until)
+    return history
+
+
+_history: Lazy[dict[str, PublishedKey]] = Lazy()
+
+
+def verify_as_of(token: str, ttl: int, at: int) -> tuple[str, dict[str, Any]]:
+    """(code id, claims) of a token that was valid at the moment `at` (an offline scan, uploaded later): signed
+    by a key published then, and unexpired then. Only for uploads of offline scans: the live verify is `verify`."""
+    header = qr_tokens.unverified_header(token)
+    kid = header.get("kid")
+    if not isinstance(kid, str):
+        raise qr_tokens.TokenRejected("unknown_key", "The token names no signing key.")
+    bundle = keyring.bundle()
+    key = _history.get(bundle.loaded_at, lambda: _build_history(bundle, ttl)).get(kid)
+    if key is None or (key.published_until is not None and at > key.published_until):
+        raise qr_tokens.TokenRejected("unknown_key",
+                                      "The token is signed by a key the platform did not publish then.")
+    if header.get("alg") != qr_tokens.ALGORITHM:
+        raise qr_tokens.TokenRejected("bad_signature", f"The token is not signed with {qr_tokens.ALGORITHM}.")
+    code_id = qr_tokens.checked_subject(token, key.public, qr_tokens.ALGORITHM, ["exp", "sub"], at, "code")
+    return code_id, jwt.decode(token, options={"verify_signature": False})
 
 
 def scan_id(client_id: str, scan_key: str) -> str:
@@ -131,7 +171,7 @@ def _check(item: OfflineScan, ttl: int, now: int) -> _Verified | dict[str, Any]:
     if item.scanned_at < now - MAX_AGE_SECONDS:
         return _refused(item, "scan_too_old", "Offline scans must be uploaded within 24 hours of the scan.")
     try:
-        code_id, _ = qr_tokens.verify_as_of(item.token, ttl, item.scanned_at)
+        code_id, _ = verify_as_of(item.token, ttl, item.scanned_at)
         return _Verified(item, code_id, "national")
     except qr_tokens.TokenRejected as rejected:
         provincial = province_tokens.issuer_province(item.token) is not None
