@@ -202,7 +202,8 @@ def offline_rows(code_id: str) -> list[scans.Row]:
     return [r for r in scans.since(code_id, 0, clock.now()) if r.scan.offline]
 
 
-def test_the_page_verifies_offline_when_the_api_is_stopped_and_uploads_once_it_is_back(gate_phone, own_api):
+def test_the_page_verifies_offline_when_the_api_is_stopped_and_uploads_once_it_is_back(gate_phone, own_api,
+                                                                                       screenshot):
     api = own_api.api
     green, yellow = Holder(api), Holder(api, temperature=38.0)
     assert (green.color, yellow.color) == ("green", "yellow")
@@ -228,6 +229,7 @@ def test_the_page_verifies_offline_when_the_api_is_stopped_and_uploads_once_it_i
     assert "离线核验" in shown_result["banner"] and "color as of" in shown_result["banner"], shown_result
     assert "离线" in shown_result["label"] and "Offline" in shown_result["label"], shown_result
     assert "王" not in offline["who"] and "离线" in offline["who"]   # no name offline: the token has none
+    screenshot(gate_phone, "checkpoint-offline")
     gate.next()
     offline = gate.verify(yellow_token, temperature="37.8")
     assert offline["valid"] == "true" and offline["color"] == "yellow", offline
