@@ -248,3 +248,29 @@ def test_the_province_trust_list_publishes_every_provinces_keys(client):
     token = jwt.encode({"iss": "province:51", "sub": "sc-1", "exp": clock.now() + 60, "c": 1}, active,
                        algorithm="ES256", headers={"kid": "sc-a"})
     assert jwt.decode(token, keyset["sc-a"].key, algorithms=["ES256"])["c"] == 1
+
+
+def test_a_province_tokens_offline_scan_is_recorded_as_the_provinces(client, citizen, checkpoint, pump):
+    from tests import people
+    from tests.test_provinces import ec_key, local_code, provincial_token
+
+    person = citizen(people.in_province("51"))
+    assert person.apply().status_code == 201
+    sichuan = auth(client_token(client, Role.PROVINCE, province="51"))
+    private, jwk = ec_key("sc-off-1")
+    assert client.put("/v1/provinces/51/keys", headers=sichuan, body=dump({"keys": [jwk]})).status_code == 200
+    pushed = client.post("/v1/sync/local-codes", headers=sichuan, body=dump(
+        {"province": "51", "records": [local_code(person.id_number, "green", 1, "sc-off-0001")]}))
+    assert pushed.status_code == 200, pushed.json_body
+    pump.drain()
+    token = provincial_token(private, "sc-off-1", "51", "sc-off-0001", ttl=60)
+    unshared = provincial_token(private, "sc-off-1", "51", "sc-off-9999", ttl=60)
+    clock.shift(600)   # uploaded after the token expired: judged as of the scan
+    at = clock.now() - 590
+    sent = upload(client, checkpoint, queued(token, at), queued(unshared, at))
+    first, second = sent["results"]
+    assert (first["status"], first["issuer"], first["color"]) == ("recorded", "province:51", "green"), first
+    assert (second["status"], second["reason"]) == ("refused", "unknown_code"), second
+    code_id = client.get("/v1/codes/me", headers=person.headers).json_body["code_id"]
+    [row] = rows(code_id)
+    assert row.scan.issuer == "province:51" and row.scan.offline
