@@ -6,7 +6,7 @@
   comes back and the queued scans are uploaded once: the scans table holds each exactly once.
 - Through a fault proxy in front of the session's `chalice local`, the API answers 503, then takes longer than
   the page's limit (2.5 s): the page falls back to offline verification, and uploads its queue once the API
-  answers again.
+  answers again; after a reload without a valid login, the queue waits until the gate keeper logs in again.
 """
 from __future__ import annotations
 
@@ -303,5 +303,41 @@ def test_a_503_or_a_slow_api_falls_back_to_offline_verification(gate_phone, live
     fault_proxy.mode = "pass"
     wait(gate_phone, lambda d: queue_count(d) == 0, timeout=fault_proxy.delay + PROBE_EVERY_S * 4,
          message="the queue uploaded")
+    assert len(offline_rows(holder.code_id)) == 2
+    no_script_errors(gate_phone)
+
+
+def test_after_a_reload_without_a_valid_login_the_queue_waits_for_the_gate_keeper_to_log_in(gate_phone, live_api,
+                                                                                           fault_proxy):
+    holder = Holder(live_api)
+    proxied = LiveApi(fault_proxy.base, live_api.process, live_api.log_path)
+    gate = CheckpointPage(gate_phone, proxied).open()
+    credentials = checkpoint_client()
+    gate.log_in(credentials["client_id"], credentials["client_secret"], gate="gate-relogin")
+    assert gate.verify(holder.qr_token())["color"] == "green"
+    gate.next()
+    wait(gate_phone, controlled_and_keyed, timeout=15, message="the service worker and the cached keys")
+    fault_proxy.mode = "503"
+    assert gate.verify(holder.qr_token())["color"] == "green" and result_of(gate)["mode"] == "offline"
+    gate.next()
+
+    # the page reloads once its access token has expired: the secret (memory only) is gone with the reload
+    gate_phone.execute_script("const s = JSON.parse(sessionStorage.getItem('hc.checkpoint'));"
+                              "s.expires_at = 0; sessionStorage.setItem('hc.checkpoint', JSON.stringify(s));")
+    gate_phone.refresh()
+    wait(gate_phone, lambda d: shown(d, "#verify-form"), timeout=15, message="the scan screen, offline")
+    assert gate.verify(holder.qr_token())["color"] == "green" and result_of(gate)["mode"] == "offline"
+    gate.next()
+    wait(gate_phone, lambda d: queue_count(d) == 2 and shown(d, "#queue-login"), message="log in to upload")
+
+    # the API answers again, but without a login nothing is uploaded and nothing leaves the queue
+    fault_proxy.mode = "pass"
+    wait(gate_phone, lambda d: by_css(d, "#net-status").get_attribute("data-state") == "online",
+         timeout=PROBE_EVERY_S * 4, message="the page back online")
+    time.sleep(1)   # what an upload would have taken: none is sent
+    assert queue_count(gate_phone) == 2 and offline_rows(holder.code_id) == []
+    by_css(gate_phone, "#queue-login").click()
+    gate.log_in(credentials["client_id"], credentials["client_secret"], gate="gate-relogin")
+    wait(gate_phone, lambda d: queue_count(d) == 0, timeout=PROBE_EVERY_S * 4, message="the queue uploaded")
     assert len(offline_rows(holder.code_id)) == 2
     no_script_errors(gate_phone)
