@@ -80,8 +80,9 @@ TOO_MANY_OPEN_CORRECTIONS = _code(409, "too_many_open_corrections", "three corre
                                   "wait for a decision")
 ALREADY_DECIDED = _code(409, "already_decided", "a correction request was decided (perhaps by another reviewer)",
                         "read its decision")
-PAYLOAD_TOO_LARGE = _code(413, "payload_too_large", "the body is over 64 KiB (512 KiB for `/v1/sync/*` batches); "
-                                                    "`details` gives the limit", "split the request")
+PAYLOAD_TOO_LARGE = _code(413, "payload_too_large", "the body is over 64 KiB (512 KiB for `/v1/sync/*` batches and "
+                                                    "`/v1/verifications/batch`); `details` gives the limit",
+                          "split the request")
 UNSUPPORTED_MEDIA_TYPE = _code(
     415, "unsupported_media_type", "a body that is not declared `application/json` (or form data at "
     "`/v1/oauth/token`), including one sent with no `Content-Type` at all", "set `Content-Type`")

@@ -295,6 +295,14 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     finally:
         receiver.stop()
     call("get", "/.well-known/jwks.json")
+    call("get", "/.well-known/province-keys.json")
+    gate = auth(client_token(client, Role.CHECKPOINT, area="440106"))
+    uploaded = call("post", "/v1/verifications/batch", headers=gate, body={"scans": [
+        {"scan_key": "0b6f3f4e-5d1c-4a5e-9c55-2f0b8d3c1a77", "token": person.qr_token(), "checkpoint_id": "gate-3",
+         "temperature": 36.6, "scanned_at": clock.now(), "offline_color": "green"},
+        {"scan_key": "0b6f3f4e-5d1c-4a5e-9c55-2f0b8d3c1a78", "token": "garbage", "checkpoint_id": "gate-3",
+         "scanned_at": clock.now()}]})
+    assert [r["status"] for r in uploaded["results"]] == ["recorded", "refused"], uploaded
     call("get", "/openapi.json")
 
     # the rest are answered in the walkthroughs above (sessions, tokens, applying, QR tokens, verifications)

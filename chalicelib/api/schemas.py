@@ -155,6 +155,42 @@ class Jwks(Model):
     keys: list[Jwk]
 
 
+class OfflineScanResult(Model):
+    scan_key: str
+    status: Literal["recorded", "duplicate", "refused"] = Field(
+        description="recorded now; duplicate: recorded by an earlier upload; refused: for good, see `reason`")
+    reason: str | None = Field(default=None, description="A refusal's reason: a verification's reasons "
+                                                         "(docs/errors.md) or scanned_in_future, scan_too_old")
+    message: str | None = None
+    color: Color | None = Field(default=None, description="The code's color as of `scanned_at`, as recorded")
+    scan_id: str | None = None
+    issuer: str | None = None
+
+
+class OfflineScanResults(Model):
+    """One result per uploaded scan, in the order sent."""
+    results: list[OfflineScanResult]
+    recorded: int
+    duplicate: int
+    refused: int
+    uploaded_at: Epoch
+
+
+class ProvinceKeySet(Model):
+    keys: list[dict[str, Any]] = Field(description="Public JWKs with `status`: active, not_yet_valid or expired")
+    revoked: list[dict[str, Any]] = Field(description="{kid, at}: revoked keys, which never verify again")
+    version: int
+    updated_at: Epoch
+
+
+class ProvinceTrustList(Model):
+    """Every province's registered keys (a JWKS per province), for verifying province tokens offline."""
+    generated_at: Epoch
+    max_age: int
+    issuer_prefix: str
+    provinces: dict[str, ProvinceKeySet]
+
+
 class OpenApiDocument(Model):
     """This document (OpenAPI 3.1)."""
     openapi: str

@@ -23,6 +23,7 @@ WEB = Path(__file__).resolve().parents[1] / "web"
 PAGES = {"index": "index.html", "citizen": "citizen.html", "checkpoint": "checkpoint.html"}
 TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml; charset=utf-8"}
+SERVICE_WORKER = "sw.js"   # the checkpoint page's offline copy (web/sw.js): never pinned, always revalidated
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 # scripts and styles only from files of ours; the QR is an SVG fetched with the citizen's token and shown as a
@@ -101,6 +102,9 @@ def asset(name: str) -> Response:
     file = assets().get(name)
     if file is None:
         raise NotFound(f"No web asset named {name}.")
+    if name == SERVICE_WORKER:
+        # it lives in web/ but controls the checkpoint page one folder up (relative: the stage prefix stays)
+        return _serve(file, REVALIDATE, {"Service-Worker-Allowed": "../"})
     params = bp.current_request.query_params
     pinned = params is not None and params.get("v") == file.etag.strip('"')
     return _serve(file, IMMUTABLE if pinned else REVALIDATE)

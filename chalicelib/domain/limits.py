@@ -93,7 +93,8 @@ TOKENS_PER_CLIENT = Limit(
     "a token lasts 15 minutes: 4 an hour, and restarts; only tokens issued count, so a wrong secret "
     "sent by someone else never locks a client out")
 VERIFICATIONS_PER_CHECKPOINT = Limit(
-    "verifications_per_checkpoint", ("POST /v1/verifications",), Per.CLIENT, 3000, MINUTE, "verifications",
+    "verifications_per_checkpoint", ("POST /v1/verifications", "POST /v1/verifications/batch"), Per.CLIENT, 3000,
+    MINUTE, "verifications",
     "a station gate with several lanes at rush hour scans a few hundred a minute", flush_every=50)
 SYNC_RECORDS_PER_PROVINCE = Limit(
     "sync_records_per_province", ("POST /v1/sync/local-codes", "POST /v1/sync/health-records"), Per.PROVINCE,

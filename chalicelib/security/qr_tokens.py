@@ -83,11 +83,20 @@ def is_expired(exp: object, now: int) -> bool:
     return not isinstance(exp, (int, float)) or isinstance(exp, bool) or exp + LEEWAY_SECONDS <= now
 
 
-def issue(code_id: str, now: int, ttl: int) -> tuple[str, int]:
+# The color claim `c`: an integer, so the token stays at QR version 10-M (docs/BENCHMARKS.md, issue 17).
+COLOR_CLAIMS = {"green": 0, "yellow": 1, "red": 2}
+COLORS_OF_CLAIM = {n: color for color, n in COLOR_CLAIMS.items()}
+
+
+def issue(code_id: str, now: int, ttl: int, color: str | None = None) -> tuple[str, int]:
+    """A token for the code; with `color`, it also carries that color (`c`) and when it was computed (`iat`), so
+    that an offline checkpoint can read a color at most one token lifetime old. Online verification ignores both."""
     ring = key_ring(ttl)
     expires = now + ttl
-    token = jwt.encode({"sub": code_id, "exp": expires}, ring.signing_key, algorithm=ALGORITHM,
-                       headers={"kid": ring.signing_kid, "typ": None})
+    claims: dict[str, Any] = {"sub": code_id, "exp": expires}
+    if color is not None:
+        claims.update({"iat": now, "c": COLOR_CLAIMS[color]})
+    token = jwt.encode(claims, ring.signing_key, algorithm=ALGORITHM, headers={"kid": ring.signing_kid, "typ": None})
     return token, expires
 
 
@@ -128,10 +137,12 @@ def verify(token: str, ttl: int, now: int) -> str:
 def checked_subject(token: str, key: Any, algorithm: str, required: list[str], now: int, what: str) -> str:
     """The `sub` of a token whose signature, shape and expiry all check out; TokenRejected otherwise.
 
-    Expiry is checked against the platform clock, the one every rule uses, not PyJWT's wall clock.
+    Expiry is checked against the platform clock, the one every rule uses, not PyJWT's wall clock; `iat` (when
+    the token's color was computed) is not a validity condition, so it is not checked against the wall clock either.
     """
     try:
-        claims = jwt.decode(token, key, algorithms=[algorithm], options={"require": required, "verify_exp": False})
+        claims = jwt.decode(token, key, algorithms=[algorithm], options={"require": required, "verify_exp": False,
+                                                                       "verify_iat": False})
     except jwt.exceptions.InvalidSignatureError:
         raise TokenRejected("bad_signature", "The token's signature does not verify.") from None
     except jwt.exceptions.InvalidTokenError:

@@ -60,5 +60,6 @@ def qr_token(principal: Principal) -> dict[str, Any]:
     if code["status"] != "active":
         raise Conflict("This code is revoked.", code="code_revoked")
     ttl = get_settings().qr_token_ttl
-    token, expires = qr_tokens.issue(code["code_id"], clock.now(), ttl)
+    # the live color of this moment, signed: what a checkpoint reads offline (never online: services/verifications)
+    token, expires = qr_tokens.issue(code["code_id"], clock.now(), ttl, color=code["color"])
     return {"token": token, "expires_at": expires, "color": code["color"], "name_masked": code["name_masked"]}

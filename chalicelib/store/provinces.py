@@ -28,8 +28,10 @@ class KeySet:
 
 def get(province: str, consistent: bool = False) -> KeySet | None:
     item = dynamo.get(KIND, {"pk": province}, consistent=consistent)
-    if item is None:
-        return None
+    return None if item is None else _key_set(item)
+
+
+def _key_set(item: dict[str, Any]) -> KeySet:
     return KeySet(item["pk"], tuple(item.get("keys") or ()),
                   tuple(Revoked(r["kid"], int(r.get("at", 0))) for r in item.get("revoked") or ()),
                   int(item.get("updated_at", 0)), item.get("updated_by"), int(item["version"]))
@@ -44,3 +46,8 @@ def save(keys: KeySet, expected_version: int | None) -> None:
         dynamo.put(KIND, item, condition="attribute_not_exists(pk)")
     else:
         dynamo.put(KIND, item, condition="version = :v", values={":v": expected_version})
+
+
+def every() -> list[KeySet]:
+    """Every province's key set (a Scan: the table holds one item per province, 34 at most)."""
+    return sorted((_key_set(item) for item in dynamo.scan_all(KIND)), key=lambda k: k.province)

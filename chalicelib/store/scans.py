@@ -1,7 +1,9 @@
 """The scans table: every checkpoint scan of a code, kept for the retention period.
 
 A row is `pk = <code id>`, `sk = <scan time, ISO 8601>#<scan id>`: time-ordered, and never overwritten
-(the scan id is random). The scan itself is also what a verification notes on the code (store/people.py).
+(an online scan's id is random). The scan itself is also what a verification notes on the code (store/people.py).
+An offline scan, uploaded later (POST /v1/verifications/batch), has an id derived from the checkpoint client and
+the scan key its device made, so the same upload sent twice names the same row, written once.
 """
 from __future__ import annotations
 
@@ -25,6 +27,14 @@ class Scan:
     temperature: float | None     # measured at the gate, if it was
     fever: bool
     issuer: str                   # national, or province:<code> for a province's own token
+    offline: bool = False         # verified on the checkpoint's device, without the API, and uploaded later
+
+
+@dataclass(frozen=True, slots=True)
+class Offline:
+    """What an uploaded offline scan adds to its row."""
+    uploaded_at: int
+    shown_color: str | None       # the color the device showed (the token's signed color), if it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,32 +44,44 @@ class Row:
     scan: Scan
     color: str
     expires_at: int
+    offline: Offline | None = None
 
 
 def scan_map(scan: Scan) -> dict[str, Any]:
     """The scan as an attribute value (a map), as the people table notes it on the code."""
-    return {"scan_id": scan.scan_id, "at": scan.at, "checkpoint_id": scan.checkpoint_id, "client_id": scan.client_id,
-            "area": scan.area, "temperature": scan.temperature, "fever": scan.fever, "issuer": scan.issuer}
+    value = {"scan_id": scan.scan_id, "at": scan.at, "checkpoint_id": scan.checkpoint_id, "client_id": scan.client_id,
+             "area": scan.area, "temperature": scan.temperature, "fever": scan.fever, "issuer": scan.issuer}
+    if scan.offline:
+        value["offline"] = True
+    return value
 
 
 def scan_of(value: dict[str, Any]) -> Scan:
     temperature = value.get("temperature")
     return Scan(value["scan_id"], int(value["at"]), value["checkpoint_id"], value.get("client_id", ""),
                 value.get("area"), None if temperature is None else float(temperature), bool(value.get("fever")),
-                value.get("issuer", "national"))
+                value.get("issuer", "national"), bool(value.get("offline")))
+
+
+def _offline_of(item: dict[str, Any]) -> Offline | None:
+    if not item.get("offline"):
+        return None
+    return Offline(int(item.get("uploaded_at", 0)), item.get("shown_color"))
 
 
 def record(row: Row) -> None:
     """ConditionFailed if the row is there already (a redelivered stream record)."""
     scan = row.scan
-    dynamo.put(KIND, {"pk": row.code_id, "sk": f"{days.iso(scan.at)}#{scan.scan_id}", **scan_map(scan),
-                      "scanned_at": scan.at, "color": row.color, "expires_at": row.expires_at},
-               condition="attribute_not_exists(pk)")
+    item = {"pk": row.code_id, "sk": f"{days.iso(scan.at)}#{scan.scan_id}", **scan_map(scan),
+            "scanned_at": scan.at, "color": row.color, "expires_at": row.expires_at}
+    if row.offline is not None:
+        item.update({"uploaded_at": row.offline.uploaded_at, "shown_color": row.offline.shown_color})
+    dynamo.put(KIND, item, condition="attribute_not_exists(pk)")
 
 
 def since(code_id: str, since: int, now: int, limit: int = 200) -> list[Row]:
     """Scans of one code from the moment `since` on, newest first; rows past their TTL are dropped here."""
     items, _ = dynamo.query(KIND, "pk = :pk AND sk >= :since", {":pk": code_id, ":since": days.iso(since)},
                             forward=False, limit=limit)
-    return [Row(i["pk"], scan_of(i), i["color"], int(i["expires_at"]))
+    return [Row(i["pk"], scan_of(i), i["color"], int(i["expires_at"]), _offline_of(i))
             for i in items if i.get("expires_at", now + 1) > now]

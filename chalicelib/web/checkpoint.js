@@ -1,4 +1,8 @@
-/* The checkpoint's page: log in with client credentials, scan or paste a code, see the result full screen. */
+/* The checkpoint's page: log in with client credentials, scan or paste a code, see the result full screen.
+ * Offline (issue 17): when the API is unreachable, answers 503 (or 502/504), or takes longer than
+ * ONLINE_TIMEOUT_MS, the token is verified here (web/offline.js) with the cached JWKS and trust list, shown as an
+ * offline answer, and queued in IndexedDB with its temperature; the queue is uploaded to
+ * POST /v1/verifications/batch when the API answers again. docs/provinces.md and README say the limits. */
 "use strict";
 
 (() => {
@@ -11,6 +15,14 @@
     yellow: ["!", "黄码 · 请核查", "Yellow — check before letting through"],
     red: ["✕", "红码 · 禁止通行", "Red — do not let through; call epidemic prevention staff"],
   };
+
+  const ONLINE_TIMEOUT_MS = 2500;            // longer than this, and the scan is verified offline
+  const OFFLINE_FOR_MS = 30000;              // after a failure, scans go straight to offline for this long ...
+  const PROBE_EVERY_MS = 5000;               // ... while the API is probed this often (and the queue uploaded)
+  const KEYS_MAX_AGE_MS = 24 * 3600 * 1000;  // cached keys verify offline for a day after they were fetched
+  const KEYS_REFRESH_MS = 10 * 60 * 1000;
+  const UPLOAD_BATCH = 200;                  // the batch route's maximum
+  const KEYS_STORE = "hc.keys";              // localStorage: {jwks, trust_list, fetched_at (ms)}
 
   let session = load(KEY);   // {token, expires_at (ms), client_id, checkpoint_id}
   let secret = null;         // the client secret, in memory only: renews the 15-minute access token while open
@@ -25,9 +37,12 @@
   }
 
   function start() {
-    if (!session || (session.expires_at <= Date.now() && !secret)) return showLogin(session ? "登录已过期，请重新登录。" : null);
-    $("#where").replaceChildren("通道 Gate ", el("strong", {text: session.checkpoint_id}), ` · ${session.client_id}`);
+    const loggedIn = session && session.token && (session.expires_at > Date.now() || secret);
+    if (!session || (!loggedIn && !offlineSince)) return showLogin(session ? "登录已过期，请重新登录。" : null);
+    $("#where").replaceChildren("通道 Gate ", el("strong", {text: session.checkpoint_id}),
+                                session.client_id ? ` · ${session.client_id}` : " · 离线 offline");
     show("scan");
+    renderStatus();
     $("#verify-form").token.focus();
   }
 
@@ -38,6 +53,7 @@
     if (session) form.client_id.value = session.client_id;
     form.checkpoint_id.value = form.checkpoint_id.value || localStorage.getItem("hc.gate") || "";
     showError($(".error", form), reason || null);
+    renderStatus();
   }
 
   async function token(clientId, clientSecret) {
@@ -62,7 +78,10 @@
       save(KEY, session);
       localStorage.setItem("hc.gate", gate);
       form.client_secret.value = "";
+      offlineSince = 0;
       start();
+      refreshKeys();
+      upload();
     } catch (e) {
       showError(box, e);
     } finally {
@@ -74,6 +93,17 @@
     session = null; secret = null;
     save(KEY, null);
     showLogin();
+  });
+
+  // the API is down and there is no login: keep the gate moving offline; the queue waits for a log-in
+  $("#offline-start").addEventListener("click", () => {
+    const gate = $("#login-form").checkpoint_id.value.trim() || localStorage.getItem("hc.gate") || "";
+    if (!GATE.test(gate)) return showError($(".error", $("#login-form")), "请填写通道编号。Enter the gate or lane first.");
+    localStorage.setItem("hc.gate", gate);
+    session = {...(session || {}), checkpoint_id: gate};
+    save(KEY, session);
+    goOffline();
+    start();
   });
 
   async function ensureToken() {
@@ -96,16 +126,16 @@
     if (temperature) request.temperature = Number(temperature);
     form.classList.add("busy");
     try {
-      await ensureToken();
+      if (offlineSince && Date.now() - offlineSince < OFFLINE_FOR_MS) return await verifyOffline(request);
       let outcome;
       try {
-        outcome = await getJson("v1/verifications", {method: "POST", json: request, token: session.token});
+        outcome = await verifyOnline(request);
       } catch (e) {
-        if (e.status !== 401 || !secret) throw e;
-        session.expires_at = 0;          // revoked or expired early: renew once and try again
-        await ensureToken();
-        outcome = await getJson("v1/verifications", {method: "POST", json: request, token: session.token});
+        if (!unreachable(e)) throw e;
+        goOffline();
+        return await verifyOffline(request);
       }
+      backOnline();
       showResult(outcome, request.temperature);
     } catch (e) {
       if (e.status === 401) return showLogin(e);
@@ -114,6 +144,201 @@
       form.classList.remove("busy");
     }
   }
+
+  // the API cannot answer now: no connection, an overloaded gateway, or slower than the limit
+  function unreachable(e) {
+    return e instanceof HC.ApiError && [0, 502, 503, 504].includes(e.status) || (e && e.name === "TimeoutError");
+  }
+
+  async function withTimeout(call) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), ONLINE_TIMEOUT_MS);
+    try {
+      return await call(controller.signal);
+    } catch (e) {
+      if (controller.signal.aborted) { const t = new Error("timeout"); t.name = "TimeoutError"; throw t; }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function verifyOnline(request) {
+    if (!session.token) throw new HC.ApiError(0, "network", "not logged in", []);   // logged in offline only
+    return withTimeout(async (signal) => {
+      await ensureToken();
+      try {
+        return await getJson("v1/verifications", {method: "POST", json: request, token: session.token, signal});
+      } catch (e) {
+        if (e.status !== 401 || !secret) throw e;
+        session.expires_at = 0;          // revoked or expired early: renew once and try again
+        await ensureToken();
+        return getJson("v1/verifications", {method: "POST", json: request, token: session.token, signal});
+      }
+    });
+  }
+
+  // --- offline: cached keys, the verifier, the queue --------------------------------------------------------------
+  let offlineSince = 0;
+  let probe = null;
+
+  function goOffline() {
+    offlineSince = Date.now();
+    document.body.dataset.network = "offline";
+    if (!probe) probe = setInterval(tryBack, PROBE_EVERY_MS);
+    renderStatus();
+  }
+
+  async function backOnline() {
+    if (!offlineSince && !probe) return;
+    offlineSince = 0;
+    document.body.dataset.network = "online";
+    renderStatus();
+    refreshKeys();
+    await upload();
+    if (!offlineSince && probe && !(await queued()).length) { clearInterval(probe); probe = null; }
+  }
+
+  // while offline: is the API back? (the JWKS: public, cheap, and what the page needs anyway)
+  async function tryBack() {
+    try {
+      await reachable();
+    } catch (e) {
+      offlineSince = Math.max(offlineSince, Date.now() - OFFLINE_FOR_MS + PROBE_EVERY_MS + 500);   // stay offline
+      return;
+    }
+    await backOnline();
+  }
+
+  // the API answers: the JWKS from the network, not the service worker's copy (which says when it was fetched)
+  async function reachable() {
+    const res = await withTimeout((signal) => HC.api(".well-known/jwks.json", {signal}));
+    if (res.headers.get("X-HC-Fetched-At")) throw new HC.ApiError(0, "network", "the service worker's copy", []);
+  }
+
+  function cachedKeys() {
+    try { return JSON.parse(localStorage.getItem(KEYS_STORE) || "null"); } catch (e) { return null; }
+  }
+
+  async function refreshKeys() {
+    try {
+      const [jwksRes, trustRes] = await Promise.all([HC.api(".well-known/jwks.json"),
+                                                     HC.api(".well-known/province-keys.json")]);
+      // a copy the service worker answered from its cache says when it was fetched
+      const fetched = Number(jwksRes.headers.get("X-HC-Fetched-At")) || Date.now();
+      const entry = {jwks: await jwksRes.json(), trust_list: await trustRes.json(), fetched_at: fetched};
+      const known = cachedKeys();
+      if (!known || entry.fetched_at >= known.fetched_at) localStorage.setItem(KEYS_STORE, JSON.stringify(entry));
+    } catch (e) { /* offline: keep the copy we have */ }
+    renderStatus();
+  }
+
+  async function verifyOffline(request) {
+    const keys = cachedKeys();
+    const now = Math.floor(Date.now() / 1000);
+    if (!keys || Date.now() - keys.fetched_at > KEYS_MAX_AGE_MS) {
+      return showResult({valid: false, reason: "keys_too_old", checked_at: now, offline: true}, request.temperature);
+    }
+    const outcome = await HCOffline.verify(request.token, {jwks: keys.jwks, trustList: keys.trust_list}, now);
+    outcome.checked_at = now;
+    outcome.offline = true;
+    if (outcome.valid) {
+      outcome.fever = request.temperature !== undefined && request.temperature >= 37.3;
+      await enqueue({scan_key: HC.randomKey(), token: request.token, checkpoint_id: request.checkpoint_id,
+                     scanned_at: now, ...(request.temperature !== undefined ? {temperature: request.temperature} : {}),
+                     ...(outcome.color ? {offline_color: outcome.color} : {})});
+    }
+    showResult(outcome, request.temperature);
+  }
+
+  // IndexedDB: the queue survives a reload and a restart; an item leaves it only when the server recorded it,
+  // had it already, or refused it for good
+  let dbPromise = null;
+  function db() {
+    dbPromise = dbPromise || new Promise((resolve, reject) => {
+      const open = indexedDB.open("hc-checkpoint", 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("queue", {keyPath: "scan_key"});
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    return dbPromise;
+  }
+  async function store(mode, work) {
+    const database = await db();
+    return new Promise((resolve, reject) => {
+      const tx = database.transaction("queue", mode);
+      const result = work(tx.objectStore("queue"));
+      tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  }
+  const enqueue = async (item) => { await store("readwrite", (q) => q.put(item)); renderStatus(); };
+  const queued = () => store("readonly", (q) => q.getAll());
+  const dequeue = (keys) => store("readwrite", (q) => keys.forEach((k) => q.delete(k)));
+
+  let uploading = false;
+  async function upload() {
+    if (uploading) return;
+    uploading = true;
+    try {
+      let waiting = await queued();
+      while (waiting.length) {
+        if (!session || !session.token || (session.expires_at <= Date.now() && !secret)) {
+          renderStatus("login");      // the queue stays until the gate keeper logs in again
+          return;
+        }
+        await ensureToken();
+        const batch = waiting.slice(0, UPLOAD_BATCH);
+        const answer = await getJson("v1/verifications/batch", {method: "POST", token: session.token, json: {
+          scans: batch.map(({scan_key, token, checkpoint_id, temperature, scanned_at, offline_color}) => (
+            {scan_key, token, checkpoint_id, scanned_at, ...(temperature !== undefined ? {temperature} : {}),
+             ...(offline_color ? {offline_color} : {})}))}});
+        await dequeue(answer.results.map((r) => r.scan_key));   // recorded, duplicate or refused: all final
+        lastUpload = answer;
+        waiting = await queued();
+        renderStatus();
+      }
+    } catch (e) {
+      if (e.status === 401) renderStatus("login");
+      else if (unreachable(e) || e.status === 429) goOffline();
+    } finally {
+      uploading = false;
+      renderStatus();
+    }
+  }
+  let lastUpload = null;
+
+  async function renderStatus(need) {
+    const bar = $("#net-status");
+    let count = 0;
+    try { count = (await queued()).length; } catch (e) { /* no IndexedDB */ }
+    const keys = cachedKeys();
+    const offline = Boolean(offlineSince);
+    bar.dataset.state = offline ? "offline" : "online";
+    bar.dataset.queued = String(count);
+    $("#queue-count").textContent = String(count);
+    $("#net-mode").textContent = offline ? "离线核验模式 · Offline mode" : "在线 · Online";
+    const age = keys ? Date.now() - keys.fetched_at : Infinity;
+    $("#keys-age").textContent = !keys ? "无离线密钥 · no offline keys"
+      : age > KEYS_MAX_AGE_MS ? "离线密钥已过期 · offline keys too old"
+      : `离线密钥 ${HC.cst(Math.floor(keys.fetched_at / 1000)).slice(11)} · keys fetched`;
+    const needLogin = count > 0 && (need === "login" || !session || !session.token ||
+                                    (session.expires_at <= Date.now() && !secret));
+    $("#queue-login").hidden = !needLogin || !$("#screen-login").hidden;
+    $("#offline-start").hidden = !(keys && (offline || await apiDown()));
+    bar.hidden = false;
+  }
+
+  let downChecked = null;
+  async function apiDown() {
+    if (downChecked === null) {
+      downChecked = reachable().then(() => false, () => true);
+    }
+    return downChecked;
+  }
+
+  $("#queue-login").addEventListener("click", () => showLogin("请登录以上传离线核验记录。Log in to upload the offline scans."));
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -127,25 +352,63 @@
     }
   });
 
+  const OFFLINE_REFUSALS = {
+    keys_too_old: ["无法离线核验", "Cannot verify offline", "离线密钥超过24小时或尚未下载，请恢复网络后核验。",
+                   "The cached keys are over 24 hours old, or were never fetched: verify online when the network is back."],
+    unsupported_offline: ["无法离线核验", "Cannot verify offline", "此浏览器不支持该省签名算法，请人工核查。",
+                          "This browser cannot check this province's signature offline. Check in person."],
+    unknown_province: ["无法核验的省级码", "Unknown province", "该省未登记密钥，请人工核查。", "The province registered no keys. Check in person."],
+    key_revoked: ["省级签发密钥已撤销", "Revoked province key", "请勿放行，请人工核查。", "Do not let through; check in person."],
+    key_expired: ["省级签发密钥已过期", "Expired province key", "请人工核查。", "Check in person."],
+    key_not_yet_valid: ["省级签发密钥尚未生效", "Province key not valid yet", "请人工核查。", "Check in person."],
+  };
+
   function showResult(outcome, temperature) {
     const result = $("#result");
+    const offline = Boolean(outcome.offline);
     result.dataset.valid = String(outcome.valid);
-    if (outcome.valid) {
+    result.dataset.mode = offline ? "offline" : "online";
+    const banner = $("#result-offline");
+    banner.hidden = !offline;
+    if (offline) {
+      const asOf = outcome.iat ? HC.cst(outcome.iat).slice(11) : null;
+      const provincial = outcome.issuer && outcome.issuer !== "national";
+      banner.textContent = !outcome.valid ? "离线核验 · Offline check — 未连接平台 not checked with the platform"
+        : provincial ? (outcome.color ? "离线核验 · 省级码颜色 · the province's own color"
+                                      : "离线核验 · 颜色离线未知 · color unknown offline")
+        : asOf ? `离线核验 · color as of ${asOf}` : "离线核验 · 颜色离线未知 · color unknown offline";
+    }
+    if (outcome.valid && (outcome.color || !offline)) {
       const [icon, zh, en] = VERDICTS[outcome.color];
       result.dataset.color = outcome.color;
       $("#result-icon").textContent = icon;
       $("#result-title").textContent = zh;
       $("#result-sub").textContent = en;
-      $("#result-who").replaceChildren(el("strong", {text: outcome.name_masked || "—"}),
-                                       ` ****${outcome.id_last4 || ""}`);
+      if (offline) {
+        $("#result-who").replaceChildren(el("strong", {text: "离线：无姓名"}),
+                                         el("span.en", {text: "Offline: no name; the color is the signed one"}));
+      } else {
+        $("#result-who").replaceChildren(el("strong", {text: outcome.name_masked || "—"}),
+                                         ` ****${outcome.id_last4 || ""}`);
+      }
       const fever = $("#result-fever");
       fever.hidden = !outcome.fever;
       fever.textContent = outcome.fever
         ? `体温 ${temperature}℃ 异常，请引导至发热门诊 · Fever: send to the fever clinic` : "";
-      $("#result-meta").textContent = `${cst(outcome.checked_at)} · ${outcome.issuer === "national" ? "全国健康码 national code"
-        : `省级健康码 provincial code (${String(outcome.issuer).replace("province:", "")})`}`;
+      const issuer = outcome.issuer === "national" ? "全国健康码 national code"
+        : `省级健康码 provincial code (${String(outcome.issuer).replace("province:", "")})`;
+      $("#result-meta").textContent = offline ? `离线 OFFLINE · ${cst(outcome.checked_at)} · ${issuer} · 已排队上传 queued`
+        : `${cst(outcome.checked_at)} · ${issuer}`;
+    } else if (outcome.valid) {   // offline, a province token without a color claim
+      result.dataset.color = "unknown";
+      $("#result-icon").textContent = "?";
+      $("#result-title").textContent = "颜色离线未知";
+      $("#result-sub").textContent = "Valid code, color unknown offline — check in person";
+      $("#result-who").replaceChildren("签名有效，请人工核查颜色。", el("span.en", {text: "The signature is valid; check the color in person."}));
+      $("#result-fever").hidden = true;
+      $("#result-meta").textContent = `离线 OFFLINE · ${cst(outcome.checked_at)} · ${outcome.issuer} · 已排队上传 queued`;
     } else {
-      const [zh, en, advice, adviceEn] = REFUSALS[outcome.reason] ||
+      const [zh, en, advice, adviceEn] = REFUSALS[outcome.reason] || OFFLINE_REFUSALS[outcome.reason] ||
         ["无法核验", "Not verified", outcome.message || "", ""];
       result.dataset.color = "refused";
       result.dataset.reason = outcome.reason;
@@ -154,14 +417,26 @@
       $("#result-sub").textContent = en;
       $("#result-who").replaceChildren(advice, el("span.en", {text: adviceEn}));
       $("#result-fever").hidden = true;
-      $("#result-meta").textContent = `${cst(outcome.checked_at)} · ${outcome.reason}`;
+      $("#result-meta").textContent = `${offline ? "离线 OFFLINE · " : ""}${cst(outcome.checked_at)} · ${outcome.reason}`;
     }
+    result.setAttribute("aria-label", `${offline ? "离线核验结果，未连接平台 Offline result, not checked with the platform: " : ""}` +
+                        `${$("#result-title").textContent} ${$("#result-sub").textContent}`);
     result.hidden = false;
     document.body.classList.add("showing-result");
     $("#next").focus();
   }
 
-  $("#next").addEventListener("click", () => {
+  // a handheld scanner typing the next token while a result shows: next person, nothing to dismiss
+  document.addEventListener("keydown", (event) => {
+    if ($("#result").hidden || event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) return;
+    event.preventDefault();
+    nextPerson();
+    form.token.value = event.key;
+  });
+
+  $("#next").addEventListener("click", () => nextPerson());
+
+  function nextPerson() {
     const result = $("#result");
     result.hidden = true;
     delete result.dataset.reason;
@@ -169,7 +444,7 @@
     form.token.value = "";
     form.temperature.value = "";
     if (stream) scan(); else form.token.focus();
-  });
+  }
 
   // --- the camera, where the browser offers BarcodeDetector ----------------------------------------------------
   async function cameraAvailable() {
@@ -230,5 +505,13 @@
     $("#no-camera").hidden = yes;
   });
 
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("web/sw.js", {scope: "./"}).catch(() => null);
+  }
+  window.addEventListener("online", () => tryBack());
+  setInterval(() => { if (!offlineSince) refreshKeys(); }, KEYS_REFRESH_MS);
+  refreshKeys().then(() => apiDown()).then((down) => {
+    if (down) { goOffline(); if (session && session.checkpoint_id) start(); } else upload();
+  });
   start();
 })();

@@ -111,7 +111,7 @@ const HC = (() => {
     return {zh, en, lines};
   }
 
-  async function api(path, {method = "GET", token, json, form, headers = {}} = {}) {
+  async function api(path, {method = "GET", token, json, form, headers = {}, signal} = {}) {
     const h = {Accept: "application/json", ...headers};
     let body;
     if (token) h.Authorization = `Bearer ${token}`;
@@ -119,7 +119,7 @@ const HC = (() => {
     if (form !== undefined) { h["Content-Type"] = "application/x-www-form-urlencoded"; body = new URLSearchParams(form).toString(); }
     let res;
     try {
-      res = await fetch(path, {method, headers: h, body, cache: "no-store", credentials: "omit"});
+      res = await fetch(path, {method, headers: h, body, cache: "no-store", credentials: "omit", signal});
     } catch (e) {
       throw new ApiError(0, "network", String(e), []);
     }
