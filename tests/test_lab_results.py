@@ -198,9 +198,9 @@ def test_a_batch_with_one_bad_record_writes_nothing(client, citizen, lab, pump):
 
 def test_the_rule_set_is_a_jws_that_verifies_with_our_jwks(client):
     gate = create_client(Role.CHECKPOINT, "机场T2", area="440106")
-    from chalicelib.services import entry_rules
     from chalicelib.domain.colors import Color
     from chalicelib.domain.lab_results import EntryRule
+    from chalicelib.services import entry_rules
 
     rule = EntryRule((Color.GREEN,), 72, 2)
     entry_rules.set_rule(None, gate["client_id"], rule)

@@ -51,7 +51,7 @@ class LabResult:
     ref: str | None = None   # who pushed it: a province's code, or a lab's client id
 
 
-def test_expires_at(result: TestOutcome, sample_time: int) -> int:
+def result_expires_at(result: TestOutcome, sample_time: int) -> int:
     days = POSITIVE_RETENTION_DAYS if result is TestOutcome.POSITIVE else TEST_RETENTION_DAYS
     return sample_time + days * DAY
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from chalicelib import clock
 from chalicelib.domain import days
-from chalicelib.domain.lab_results import VACCINATION_RETENTION_DAYS, test_expires_at
+from chalicelib.domain.lab_results import VACCINATION_RETENTION_DAYS, result_expires_at
 from chalicelib.domain.local_codes import province_name
 from chalicelib.domain.remit import Basis
 from chalicelib.errors import Forbidden, ValidationFailed
@@ -142,7 +142,7 @@ def push_test_results(principal: Principal, province: str, records: list[Any]) -
     pushed = [medical.TestResult(pseudonyms.person_ref(r.id_number), issuer, province, r.record_id,
                                  r.sample_time, r.result_time, r.result, r.test_type,
                                  medical.Institution(r.institution.name, r.institution.county), r.version, now,
-                                 test_expires_at(r.result, r.sample_time)) for r in records]
+                                 result_expires_at(r.result, r.sample_time)) for r in records]
 
     def logged(result: medical.TestResult) -> audit.AccessEntry:
         return access_log.entry(result.person, principal, "test_result", None,
@@ -158,7 +158,7 @@ def push_test_results(principal: Principal, province: str, records: list[Any]) -
     def write(chunk: list[medical.TestResult], event_op: dict[str, Any]) -> None:
         medical.write_tests(chunk, [event_op, *map(told, chunk)])
 
-    return _write_newer(pushed, medical.test_versions, write, "test_results.synced", province, now, logged,
+    return _write_newer(pushed, medical.result_versions, write, "test_results.synced", province, now, logged,
                         items_per_record=2)
 
 

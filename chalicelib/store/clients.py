@@ -101,11 +101,9 @@ def set_rule(client_id: str, rule: EntryRule | None, known: RuleSet, at: int) ->
         dynamo.transact([client])
         return
     text = json.dumps({"rule_id": rule.rule_id, **rule.canonical(), "since": at}, sort_keys=True)
-    if known.version == 0:
-        added = dynamo.put_op(KIND, {"pk": RULE_SET, "version": 1, "rules": [text], "updated_at": at},
-                              condition="attribute_not_exists(pk)")
-    else:
-        added = dynamo.update_op(KIND, {"pk": RULE_SET}, "SET #v = :next, #r = list_append(#r, :r), updated_at = :t",
-                                 {":next": known.version + 1, ":r": [text], ":t": at, ":v": known.version},
-                                 condition="#v = :v", names={"#v": "version", "#r": "rules"})
+    # one UpdateItem whether or not the set exists yet: the set's version guards it
+    added = dynamo.update_op(KIND, {"pk": RULE_SET},
+                             "SET #v = :next, #r = list_append(if_not_exists(#r, :none), :r), updated_at = :t",
+                             {":next": known.version + 1, ":r": [text], ":none": [], ":t": at, ":v": known.version},
+                             condition="attribute_not_exists(pk) OR #v = :v", names={"#v": "version", "#r": "rules"})
     dynamo.transact([client, added])

@@ -243,7 +243,7 @@ def _versions(prefix: str, keys: list[tuple[str, str, str]]) -> dict[tuple[str, 
     return {(i["pk"], i["issuer"], i["record_id"]): int(i["version"]) for i in found}
 
 
-def test_versions(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+def result_versions(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
     """The stored version of each test result (person, issuer, record id) that is stored."""
     return _versions(TEST_PREFIX, keys)
 
