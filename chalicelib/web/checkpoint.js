@@ -127,6 +127,24 @@
     }
   });
 
+  // a checkpoint with an entry rule: admit or deny first, then each unmet requirement; the color follows
+  function showAdmission(outcome) {
+    const admit = $("#result-admit"), unmet = $("#result-unmet"), result = $("#result");
+    const ruled = typeof outcome.admit === "boolean";
+    admit.hidden = unmet.hidden = !ruled;
+    if (!ruled) {
+      delete result.dataset.admit;
+      admit.textContent = "";
+      unmet.replaceChildren();
+      return;
+    }
+    result.dataset.admit = String(outcome.admit);
+    admit.replaceChildren(outcome.admit ? "✓ 准许通行 " : "✕ 不予通行 ",
+                          el("span.en", {text: outcome.admit ? "Admit" : "Deny"}));
+    unmet.replaceChildren(...outcome.unmet.map((u) => el("li", {text: `${u.message} · ${u.message_en}`})));
+    unmet.hidden = outcome.unmet.length === 0;
+  }
+
   function showResult(outcome, temperature) {
     const result = $("#result");
     result.dataset.valid = String(outcome.valid);
@@ -144,7 +162,9 @@
         ? `体温 ${temperature}℃ 异常，请引导至发热门诊 · Fever: send to the fever clinic` : "";
       $("#result-meta").textContent = `${cst(outcome.checked_at)} · ${outcome.issuer === "national" ? "全国健康码 national code"
         : `省级健康码 provincial code (${String(outcome.issuer).replace("province:", "")})`}`;
+      showAdmission(outcome);
     } else {
+      showAdmission({});
       const [zh, en, advice, adviceEn] = REFUSALS[outcome.reason] ||
         ["无法核验", "Not verified", outcome.message || "", ""];
       result.dataset.color = "refused";
