@@ -121,6 +121,16 @@ def test_a_gate_that_needs_a_test_within_24h_refuses_with_the_reason(client, cit
     assert answer["negative_within"] == "48h" and "doses" not in answer
     assert "sample_time" not in dump(answer) and "成都" not in dump(answer)
 
+    # the rule rides in the gate's token: a verification is still the one UpdateItem of the code (bench/dynamo_calls.py)
+    from bench.dynamo_calls import recording
+
+    qr, gate_headers = patient.qr_token(), auth(token_of(client, gate))
+    with recording() as calls:
+        verify(client, gate_headers, qr)
+    # (beside it, at times, the container's copy of the area levels and the gate's sampled count: not per verify)
+    assert [c for c in calls if "areas" not in c and "ratelimits" not in c] == [
+        "UpdateItem people (direct HTTP, no botocore)"], list(calls)
+
     # a fresh negative: admitted
     push(client, lab, "/v1/sync/test-results", [result(patient.id_number, "cdc-0101", "negative", 3)])
     pump.drain()
