@@ -9,6 +9,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib import errors
 from chalicelib.api.routes import PathParameter, route
+from chalicelib.domain import identifiers
 from chalicelib.domain.colors import Color
 from chalicelib.domain.lab_results import EntryRule
 from chalicelib.models import Model
@@ -16,9 +17,9 @@ from chalicelib.security.access import Principal, Role
 from chalicelib.services import entry_rules
 
 bp = Blueprint(__name__)
-CHECKPOINT_ID = PathParameter("ch_[0-9a-f]{16}", "A checkpoint client's id, as ops issued it; any other value is "
-                                                 "`404 unknown_checkpoint`", errors.UNKNOWN_CHECKPOINT,
-                              "ch_0123456789abcdef")
+CHECKPOINT_ID = PathParameter(identifiers.CHECKPOINT_ID.pattern, "A checkpoint client's id, as ops issued it; any "
+                                                               "other value is `404 unknown_checkpoint`",
+                              errors.UNKNOWN_CHECKPOINT, "ch_0123456789abcdef")
 
 
 class RuleRequest(Model):

@@ -9,6 +9,7 @@ from typing import Any
 import jwt
 
 from chalicelib import clock
+from chalicelib.domain import identifiers
 from chalicelib.domain.lab_results import EntryRule
 from chalicelib.errors import Forbidden, NotFound
 from chalicelib.security import qr_tokens
@@ -35,7 +36,7 @@ def public_rule(client: clients.Client) -> dict[str, Any]:
 def set_rule(principal: Principal | None, client_id: str, rule: EntryRule | None) -> dict[str, Any]:
     """Set or clear a checkpoint's rule; `principal` None is ops (the CLI). A health authority sets rules only for
     checkpoints in its own province. The checkpoint's next access token carries the rule."""
-    client = clients.get(client_id)
+    client = clients.get(client_id) if identifiers.is_checkpoint_id(client_id) else None
     if client is None or client.role != Role.CHECKPOINT.value:
         raise NotFound("No such checkpoint client.", code="unknown_checkpoint")
     if principal is not None and (client.area or "")[:2] != principal.province:
