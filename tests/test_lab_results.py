@@ -206,7 +206,7 @@ def test_a_batch_with_one_bad_record_writes_nothing(client, citizen, lab, pump):
     assert other.status_code == 403 and other.json_body["error"]["code"] == "outside_province"
 
 
-def test_the_rule_set_is_a_jws_that_verifies_with_our_jwks(client):
+def test_the_rule_set_is_a_jws_that_verifies_with_our_jwks(client, checkpoint):
     gate = create_client(Role.CHECKPOINT, "机场T2", area="440106")
     from chalicelib.domain.colors import Color
     from chalicelib.domain.lab_results import EntryRule
@@ -225,6 +225,9 @@ def test_the_rule_set_is_a_jws_that_verifies_with_our_jwks(client):
     assert claims["purpose"] == "entry_rules" and claims["version"] >= 1
     published = {r["rule_id"]: r for r in claims["rules"]}
     assert published[rule.rule_id]["negative_test_within_hours"] == 72 and published[rule.rule_id]["min_doses"] == 2
+    # signed with the QR key, yet never taken for a QR token: it names no code
+    refused = verify(client, checkpoint, token)
+    assert refused["valid"] is False and refused["reason"] == "malformed", refused
     # a tampered set does not verify
     head, body, signature = token.split(".")
     with pytest.raises(jwt.InvalidSignatureError):
