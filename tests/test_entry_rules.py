@@ -49,14 +49,16 @@ def test_the_summary_counts_the_latest_known_negative_and_distinct_doses():
 def test_a_positive_is_red_from_its_sample_until_a_later_negative_result():
     positive = lab(POS, 48)
     reasons = positive_reasons([positive], [], NOW)
-    assert [(r.code, r.color, r.since, r.until) for r in reasons] == [("test_positive", Color.RED, NOW - 48 * H,
-                                                                      None)]
+    assert [(r.code, r.color, r.since, r.until) for r in reasons] == [
+        ("test_positive", Color.RED, NOW - 48 * H, NOW - 48 * H + 180 * 86400)]
     # a negative sampled before the positive lifts nothing
     assert positive_reasons([positive, lab(NEG, 60)], [], NOW) == reasons
     # a negative sampled after it lifts it once its result is known
     assert positive_reasons([positive, lab(NEG, 10)], [], NOW) == []
     pending = lab(NEG, 2, reported_hours_later=5)
-    assert positive_reasons([positive, pending], [], NOW) == reasons
+    assert positive_reasons([positive, pending], [], NOW) == reasons   # its result is not known yet
+    # unlifted, it lapses with the record's retention: 180 days after the sample
+    assert positive_reasons([positive], [], NOW + 180 * 86400) == []
 
 
 def test_a_health_authoritys_clearing_after_the_positive_lifts_it():

@@ -195,9 +195,11 @@ def test_a_batch_with_one_bad_record_writes_nothing(client, citizen, lab, pump):
     records = [result(p.id_number, f"cdc-04{i}", "negative", 5) for i, p in enumerate(persons)]
     records[1] = {**records[1], "result_time": records[1]["sample_time"] - 60}
     records[2] = {**records[2], "institution": {"name": "某实验室", "county": "999999"}}
+    records.append({**records[0], "record_id": "cdc-0499", "result_time": clock.now() + 3600})
     refused = push(client, lab, "/v1/sync/test-results", records)
     assert refused.status_code == 422
-    assert [d["field"] for d in refused.json_body["error"]["details"]] == ["records.1", "records.2.institution.county"]
+    assert [d["field"] for d in refused.json_body["error"]["details"]] == [
+        "records.1", "records.2.institution.county", "records.3"]
     for person in persons:
         assert client.get("/v1/me/tests", headers=person.headers).json_body["tests"] == []
 

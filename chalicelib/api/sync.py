@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
-from chalicelib import errors
+from chalicelib import clock, errors
 from chalicelib.api.fields import AreaCode, IdNumber, IsoDate, LocalIdentifier, NoIdNumber
 from chalicelib.api.routes import Batch, route
 from chalicelib.domain import limits
@@ -21,6 +21,7 @@ bp = Blueprint(__name__)
 MAX_BATCH = 500
 MAX_LOOKUP = 100
 SYNC_BODY_BYTES = 512 * 1024
+CLOCK_SKEW = 300  # seconds a province's or lab's clock may run ahead of ours
 Province = Field(pattern=r"^\d{2}$", description="Two-digit GB/T 2260 province code of the pushing province")
 Epoch = Field(ge=946684800, le=4102444800, description="Epoch seconds")
 
@@ -87,6 +88,9 @@ class TestResultRecord(Model):
     def _ordered(self) -> TestResultRecord:
         if self.result_time < self.sample_time:
             raise ValueError("result_time must not be before sample_time")
+        if self.result_time > clock.now() + CLOCK_SKEW:
+            # a result counts from when it is known: one from the future would wait for no recompute
+            raise ValueError("result_time must not be in the future")
         return self
 
 

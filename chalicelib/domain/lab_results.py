@@ -59,7 +59,8 @@ def result_expires_at(result: TestOutcome, sample_time: int) -> int:
 def positive_reasons(results: Iterable[LabResult], statuses: Sequence[StatusEntry], now: int) -> list[Reason]:
     """A positive result is red from its sample time until lifted: by a negative result whose sample was taken
     after the positive's (from that result's time), or by any health authority's `recovered` or `cleared`
-    status set after the positive's sample (from the status's time). Invalid results change nothing.
+    status set after the positive's sample (from the status's time); unlifted, it lapses when the record's retention
+    ends (POSITIVE_RETENTION_DAYS). Invalid results change nothing.
 
     One reason per positive not lifted by now."""
     known = [r for r in results if r.result_time <= now or r.result is TestOutcome.POSITIVE]
@@ -68,11 +69,12 @@ def positive_reasons(results: Iterable[LabResult], statuses: Sequence[StatusEntr
     reasons = []
     for positive in sorted((r for r in known if r.result is TestOutcome.POSITIVE), key=lambda r: r.sample_time):
         since = positive.sample_time
-        until = min((at for taken, at in lifts if taken > since), default=None)
-        if until is not None:
-            until = max(until, since + 1)   # a reason lives for at least a second: never an empty window
-            if until <= now:
-                continue
+        # lifted, or else it lapses with the record itself (its retention), so the sweeper recomputes the code then
+        lapses = result_expires_at(TestOutcome.POSITIVE, since)
+        until = min((at for taken, at in lifts if taken > since), default=lapses)
+        until = max(until, since + 1)   # a reason lives for at least a second: never an empty window
+        if until <= now:
+            continue
         reasons.append(Reason(SOURCE, "test_positive", Color.RED, "核酸检测结果阳性", "Positive nucleic-acid test",
                               since, until, positive.ref))
     return reasons
