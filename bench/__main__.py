@@ -10,7 +10,7 @@ adds minutes per 10,000 stays; --quick about 2):
                  Local's JIT is still compiling its UpdateItem path after a few hundred, and the
                  verify's p50 kept falling by 0.2 ms until about a thousand)
   --city-stays N stays in the prefecture of the city outbreak (default 100,000; minutes per 10,000)
-  --only NAME    run only these fan-out sections (sync, webhooks, exposure, city; repeatable), without the
+  --only NAME    run only these fan-out sections (sync, lab, webhooks, exposure, city; repeatable), without the
                  API sections: e.g. `--only city --city-stays 3000` to try the city outbreak
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from bench import (
     verify_latency,
 )
 
-FAN_OUTS = ("sync", "webhooks", "exposure", "city")
+FAN_OUTS = ("sync", "lab", "webhooks", "exposure", "city")
 FLOORS = {"floor_a": "floor (a) token + boto3 GetItem", "floor_b": "floor (b) token + raw HTTP GetItem",
           "floor_c": "floor (c) token + raw HTTP UpdateItem"}
 
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-memory", action="store_true",
                         help="the API sections on DynamoDB Local in memory, as shipped")
     parser.add_argument("--quick", action="store_true",
-                        help="skip the fan-outs (sync, webhooks, exposures, city): the API, verify, QR, cold-start "
-                             "and emulator sections only")
+                        help="skip the fan-outs (sync, lab, webhooks, exposures, city): the API, verify, QR, "
+                             "cold-start and emulator sections only")
     parser.add_argument("--city-stays", type=int, default=100_000,
                         help="stays in the prefecture whose level goes up in the city outbreak (one person each)")
     parser.add_argument("--only", action="append", choices=FAN_OUTS, metavar="NAME",
@@ -234,6 +234,17 @@ def fan_outs(options: Any, which: set[str]) -> dict[str, Any]:
             sync = sources.sync_throughput(stack.http_client(), batches=4)
             say(f"  {sync['written']} records written; {sync['records_per_s']:.0f} records/s; per batch "
                 f"{sync['batch_ms']} ms and {sync['calls_per_batch']} DynamoDB calls")
+    if "lab" in which:
+        with stack.local_stack():
+            section("Lab test results (issue 19): 500-record batches of new negative results, beside the "
+                    "write floor")
+            tests = sources.test_result_throughput(stack.http_client(), batches=4)
+            say(f"  {tests['written']} results written; {tests['records_per_s']:.0f} records/s; per batch "
+                f"{tests['batch_ms']} ms and {tests['calls_per_batch']} DynamoDB calls")
+            say(f"  write floor in the same stack, a floor batch before each (the same 3 items per record as "
+                f"conditional puts in TransactWriteItems, one thread): per batch {tests['floor_ms']} ms, "
+                f"{tests['floor_records_per_s']:.0f} records/s ({tests['floor_items_per_s']:.0f} items/s); "
+                f"ratio {tests['records_per_s'] / tests['floor_records_per_s']:.2f}x of the floor")
 
     if "webhooks" in which:
         section(f"Webhooks (issue 5): {options.events:,} events x 5 subscriptions, local pump, loopback HTTPS "

@@ -123,4 +123,23 @@ def run(http: Any, checkpoint: dict[str, str]) -> list[tuple[str, int, list[str]
     scan = json.dumps({"token": citizen.qr_token, "checkpoint_id": "bench-gate-1", "temperature": 36.6})
     rows.append(_count("POST /v1/verifications (valid token)", (200,),
                        lambda: http.post("/v1/verifications", headers=checkpoint, body=scan)))
+    rows.append(_count("POST /v1/verifications (checkpoint with an entry rule)", (200,),
+                       lambda: http.post("/v1/verifications", headers=ruled_checkpoint(http), body=scan)))
     return rows
+
+
+def ruled_checkpoint(http: Any) -> dict[str, str]:
+    """A checkpoint whose rule asks for green, a negative test within 48 h and 2 doses (issue 19): the rule rides
+    in its token, so its verifications make the same one call."""
+    from chalicelib.domain.colors import Color
+    from chalicelib.domain.lab_results import EntryRule
+    from chalicelib.security.access import Role
+    from chalicelib.services import entry_rules
+    from chalicelib.services.sessions import create_client
+
+    gate = create_client(Role.CHECKPOINT, "bench gate with a rule", area="440106")
+    entry_rules.set_rule(None, gate["client_id"], EntryRule((Color.GREEN,), 48, 2))
+    response = http.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                         body=f"grant_type=client_credentials&client_id={gate['client_id']}"
+                              f"&client_secret={gate['client_secret']}")
+    return {"Authorization": f"Bearer {response.json_body['access_token']}", "Content-Type": "application/json"}

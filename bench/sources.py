@@ -1,5 +1,5 @@
 """Benchmarks of the sources' fan-outs: an exposure's recompute (issue 3), province sync (issue 4),
-webhook delivery (issue 5). Each returns a dict of figures; nothing is asserted."""
+webhook delivery (issue 5), a lab's test results (issue 19). Each returns a dict of figures; nothing is asserted."""
 from __future__ import annotations
 
 import datetime as dt
@@ -121,6 +121,61 @@ def sync_throughput(http: Any, batches: int, size: int = 500) -> dict[str, Any]:
     total = sum(seconds)
     return {"batches": batches, "size": size, "written": written, "records_per_s": batches * size / total,
             "batch_ms": [round(s * 1000) for s in seconds], "calls_per_batch": call_counts}
+
+
+def test_result_throughput(http: Any, batches: int, size: int = 500) -> dict[str, Any]:
+    """POST /v1/sync/test-results from a lab with `batches` batches of `size` new results, and the emulator's write
+    floor in the same stack: the items such a batch writes, three per record (its access log entry, the result and
+    its `test_result.synced` event), as conditional puts in TransactWriteItems on one thread, as the route writes
+    them (100 entries, then 98 items, per transaction), with nothing else around them. A floor batch runs before
+    each route batch, so that both meet the same load on a shared machine."""
+    from chalicelib import clock
+    from chalicelib.security.access import Role
+    from chalicelib.store import audit, dynamo
+    from tests import people
+
+    headers = stack.client_headers(http, Role.LAB, "bench lab", province="51")
+    institution = {"name": "bench lab", "county": "510104"}
+
+    def floor_batch(b: int) -> float:
+        items, entries = [], []
+        for i in range(size):
+            person, record_id = secrets.token_hex(11), f"floor-{b}-{i}"
+            entries.append(audit.AccessEntry(person, 1, f"acc_{record_id}", "la_floor", "lab", "51", "test_result",
+                                             None, {"result": "negative", "test_type": "pcr"}, record_id, 2))
+            items.append(dynamo.put_op("medical", {"pk": person, "sk": f"T#51#{record_id}", "issuer": "51",
+                                                   "province": "51", "record_id": record_id, "sample_time": 1,
+                                                   "result_time": 2, "result": "negative", "test_type": "pcr",
+                                                   "institution": institution, "version": 1, "synced_at": 3,
+                                                   "expires_at": 4}, condition="attribute_not_exists(pk)"))
+            items.append(dynamo.put_op("events", {"pk": f"{record_id}-{secrets.token_hex(4)}", "type": "bench",
+                                                  "data": {"province": "51"}, "subject": person, "created_at": 1,
+                                                  "expires_at": 2}, condition="attribute_not_exists(pk)"))
+        t0 = time.perf_counter()
+        audit.append_accesses(entries)
+        for start in range(0, len(items), 98):
+            dynamo.transact(items[start:start + 98])
+        return time.perf_counter() - t0
+
+    floor_batch(-1)   # untimed: DynamoDB Local's JIT warms up on the first few thousand conditional puts
+    seconds, floors, call_counts, written = [], [], [], 0
+    for b in range(batches):
+        floors.append(floor_batch(b))
+        now = clock.now()
+        body = dump({"province": "51", "records": [
+            {"id_number": people.in_province("51"), "record_id": f"bench-{b}-{i}", "sample_time": now - 7200,
+             "result_time": now - 60, "result": "negative", "test_type": "pcr", "institution": institution,
+             "version": 1} for i in range(size)]})
+        with recording() as calls:
+            t0 = time.perf_counter()
+            response = http.post("/v1/sync/test-results", headers=headers, body=body)
+            seconds.append(time.perf_counter() - t0)
+        written += response.json_body.get("written", 0)
+        call_counts.append(len(calls))
+    return {"batches": batches, "size": size, "written": written, "records_per_s": batches * size / sum(seconds),
+            "batch_ms": [round(s * 1000) for s in seconds], "calls_per_batch": call_counts,
+            "floor_ms": [round(s * 1000) for s in floors], "floor_records_per_s": batches * size / sum(floors),
+            "floor_items_per_s": 3 * batches * size / sum(floors)}
 
 
 def webhook_delivery(events_n: int, subscriptions: int, keep_alive: bool = True, tls: bool = False) -> dict[str, Any]:

@@ -69,6 +69,7 @@ UNKNOWN_PROVINCE = _code(404, "unknown_province", "the province has registered n
 UNKNOWN_WEBHOOK = _code(404, "unknown_webhook", _NOT_ISSUED)
 UNKNOWN_DELIVERY = _code(404, "unknown_delivery", _NOT_ISSUED)
 UNKNOWN_CORRECTION = _code(404, "unknown_correction", _NOT_ISSUED)
+UNKNOWN_CHECKPOINT = _code(404, "unknown_checkpoint", "no checkpoint client has this id")
 METHOD_NOT_ALLOWED = _code(405, "method_not_allowed", "wrong HTTP method for the path")
 CONCURRENT_UPDATE = _code(409, "concurrent_update", "the record kept changing under us", "retry")
 REQUEST_IN_PROGRESS = _code(409, "request_in_progress", "the same `Idempotency-Key` is being processed",

@@ -147,9 +147,9 @@ def clients() -> None:
 
 @clients.command("create")
 @click.option("--role", required=True,
-              type=click.Choice(["checkpoint", "province", "health_authority", "national_authority", "ops"]))
+              type=click.Choice(["checkpoint", "province", "health_authority", "national_authority", "ops", "lab"]))
 @click.option("--name", required=True, help="Who the client is, e.g. 'Guangzhou South gate 3'.")
-@click.option("--province", help="Two-digit GB/T 2260 province code (province and health_authority clients).")
+@click.option("--province", help="Two-digit GB/T 2260 province code (province, health_authority and lab clients).")
 @click.option("--area", help="Six-digit GB/T 2260 area of a checkpoint.")
 @click.option("--format", "fmt", default="json", type=click.Choice(["json", "shell"]),
               help="shell prints CLIENT_ID=... CLIENT_SECRET=... for eval.")
@@ -179,6 +179,30 @@ def revoke_client(client_id: str) -> None:
     if not revoke(client_id):
         raise click.ClickException(f"no client {client_id}")
     click.echo(f"revoked {client_id}")
+
+
+@clients.command("rule")
+@click.argument("client_id")
+@click.option("--color", "colors", multiple=True, type=click.Choice(["green", "yellow", "red"]),
+              help="A color the checkpoint admits (repeat for several; default green).")
+@click.option("--negative-test-within-hours", type=click.IntRange(1, 168),
+              help="Require a negative test whose sample is at most this many hours old.")
+@click.option("--min-doses", type=click.IntRange(1, 10), help="Require at least this many vaccine doses.")
+@click.option("--clear", is_flag=True, help="Remove the checkpoint's rule.")
+def rule_client(client_id: str, colors: tuple[str, ...], negative_test_within_hours: int | None,
+                min_doses: int | None, clear: bool) -> None:
+    """Set a checkpoint's entry rule (docs/tests-and-vaccinations.md); its next access token carries it."""
+    from chalicelib.domain.colors import Color
+    from chalicelib.domain.lab_results import EntryRule
+    from chalicelib.errors import ApiError
+    from chalicelib.services.entry_rules import set_rule
+
+    rule = None if clear else EntryRule(tuple(Color(c) for c in dict.fromkeys(colors or ("green",))),
+                                        negative_test_within_hours, min_doses)
+    try:
+        click.echo(json.dumps(set_rule(None, client_id, rule), ensure_ascii=False, indent=2))
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 @clients.command("list")

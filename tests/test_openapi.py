@@ -87,7 +87,7 @@ def test_security_schemes_and_roles(document: dict[str, Any]) -> None:
                                        "description": schemes[openapi.BEARER]["description"]}
     flow = schemes[openapi.CLIENT]["flows"]["clientCredentials"]
     assert flow["tokenUrl"] == "/v1/oauth/token"
-    assert set(flow["scopes"]) == {"checkpoint", "province", "health_authority", "national_authority", "ops"}
+    assert set(flow["scopes"]) == {"checkpoint", "province", "health_authority", "national_authority", "ops", "lab"}
     paths = document["paths"]
     assert paths["/v1/codes"]["post"]["security"] == [{openapi.BEARER: []}]
     assert paths["/v1/verifications"]["post"]["security"] == [{openapi.CLIENT: ["checkpoint"]}]
@@ -162,6 +162,21 @@ def test_a_walkthrough_holds_to_the_document(client: Any, citizen: Any, checkpoi
                        body=dump({"token": person.qr_token(), "checkpoint_id": "gate-3", "temperature": 37.5}))
     assert scan.json_body["valid"] is True
     conforms(document, "/v1/verifications", "post", scan)
+    # a checkpoint with an entry rule also answers admit, unmet and what its rule asks about
+    from chalicelib.domain.colors import Color
+    from chalicelib.domain.lab_results import EntryRule
+    from chalicelib.services import entry_rules
+    from chalicelib.services.sessions import create_client
+
+    gate = create_client(Role.CHECKPOINT, "walkthrough gate", area="440106")
+    entry_rules.set_rule(None, gate["client_id"], EntryRule((Color.GREEN,), 24, 2))
+    gate_token = client.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                             body=f"grant_type=client_credentials&client_id={gate['client_id']}"
+                                  f"&client_secret={gate['client_secret']}").json_body["access_token"]
+    ruled = client.post("/v1/verifications", headers=auth(gate_token),
+                        body=dump({"token": person.qr_token(), "checkpoint_id": "gate-4"}))
+    assert ruled.json_body["admit"] is False and len(ruled.json_body["unmet"]) == 3, ruled.json_body
+    conforms(document, "/v1/verifications", "post", ruled)
     refused = client.post("/v1/verifications", headers=checkpoint,
                           body=dump({"token": "not-a-token", "checkpoint_id": "gate-3"}))
     assert refused.json_body["valid"] is False
@@ -260,8 +275,22 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     call("put", "/v1/provinces/{code}/keys", "/v1/provinces/44/keys", guangdong, {"keys": [jwk]})
     call("get", "/v1/provinces/{code}/keys", "/v1/provinces/44/keys")
 
+    institution = {"name": "广州市疾控中心实验室", "county": "440106"}
+    call("post", "/v1/sync/test-results", headers=guangdong, body={"province": "44", "records": [
+        {"id_number": person.id_number, "record_id": "gd-t-1", "sample_time": clock.now() - 7200,
+         "result_time": clock.now() - 60, "result": "negative", "test_type": "pcr", "institution": institution,
+         "version": 1}]})
+    call("post", "/v1/sync/vaccinations", headers=guangdong, body={"province": "44", "records": [
+        {"id_number": person.id_number, "record_id": "gd-v-1", "product": "重组新冠病毒疫苗", "dose": 1,
+         "date": "2026-05-01", "institution": institution, "version": 1}]})
+    from chalicelib.services.sessions import create_client
+
+    gate = create_client(Role.CHECKPOINT, "openapi gate", area="440106")
+    call("put", "/v1/checkpoints/{client_id}/rule", f"/v1/checkpoints/{gate['client_id']}/rule", authority,
+         {"colors": ["green"], "negative_test_within_hours": 48, "min_doses": 2})
+
     for path in ("/v1/me/risk", "/v1/me/cities", "/v1/me/local-codes", "/v1/me/lookups", "/v1/me/access-log",
-                 "/v1/me/history", "/v1/codes/me", "/v1/trips"):
+                 "/v1/me/history", "/v1/codes/me", "/v1/trips", "/v1/me/tests", "/v1/me/vaccinations"):
         listed = call("get", path, headers=person.headers)
         assert all(value for value in listed.values() if isinstance(value, list)), (path, listed)
     reason = next(r for r in call("get", "/v1/me/risk", headers=person.headers)["reasons"]
@@ -306,8 +335,9 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     call("get", "/openapi.json")
 
     # the rest are answered in the walkthroughs above (sessions, tokens, applying, QR tokens, verifications)
+    # (and the signed rule set, not JSON, in tests/test_lab_results.py)
     elsewhere = {("post", "/v1/sessions"), ("post", "/v1/oauth/token"), ("post", "/v1/codes"),
-                 ("get", "/v1/codes/me/qr"), ("post", "/v1/verifications")}
+                 ("get", "/v1/codes/me/qr"), ("post", "/v1/verifications"), ("get", "/.well-known/entry-rules.jws")}
     documented = {(method, path) for path, methods in document["paths"].items() for method in methods}
     assert documented - elsewhere == answered
 

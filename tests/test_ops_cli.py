@@ -101,6 +101,36 @@ def test_clients_create_list_and_revoke(client):
     assert ops("clients", "revoke", "cli_nobody", ok=False).exit_code == 1
 
 
+def test_a_checkpoints_entry_rule_is_set_and_cleared_and_rides_in_its_next_token(client):
+    from chalicelib.security.access import authenticate
+
+    created = json.loads(ops("clients", "create", "--role", "checkpoint", "--name", "华西医院东门",
+                             "--area", "510107").output)
+
+    def token() -> str:
+        answer = client.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                             body=f"grant_type=client_credentials&client_id={created['client_id']}"
+                                  f"&client_secret={created['client_secret']}")
+        return f"Bearer {answer.json_body['access_token']}"
+
+    assert authenticate(token()).rule is None
+    set_ = json.loads(ops("clients", "rule", created["client_id"], "--color", "green",
+                          "--negative-test-within-hours", "48", "--min-doses", "2").output)
+    assert set_["rule"] == {"colors": ["green"], "negative_test_within_hours": 48, "min_doses": 2}
+    rule = authenticate(token()).rule
+    assert rule is not None and rule.rule_id == set_["rule_id"] and rule.negative_test_within_hours == 48
+    # listed in the published set
+    from chalicelib.store import clients
+
+    assert set_["rule_id"] in {r.rule_id for r in clients.rule_set(consistent=True).rules}
+    # the list of clients is not confused by the rule set's item
+    assert "#entry-rules" not in ops("clients", "list").output
+
+    cleared = json.loads(ops("clients", "rule", created["client_id"], "--clear").output)
+    assert cleared["rule"] is None and authenticate(token()).rule is None
+    assert ops("clients", "rule", "ch_0000000000000000", ok=False).exit_code == 1
+
+
 def test_seeding_area_levels_goes_through_the_api_service(client, citizen, pump, tmp_path: Path):
     person = citizen()
     assert person.apply().status_code == 201

@@ -149,9 +149,9 @@ def test_no_role_but_the_named_ones_gets_through_not_even_ops():
     ops = f"Bearer {access.issue(Principal(Role.OPS, 'op_1'), 600)}"
     with pytest.raises(Forbidden):
         access.require(ops, Role.CITIZEN, Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY,
-                       Role.NATIONAL_AUTHORITY)
+                       Role.NATIONAL_AUTHORITY, Role.LAB)
     assert access.SYSTEM_ROLES == (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY,
-                                   Role.OPS)
+                                   Role.OPS, Role.LAB)
 
 
 # --- QR tokens ----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Public keys for offline verification of our QR tokens."""
+"""Public keys for offline verification of our QR tokens, and the signed entry rule set."""
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -16,3 +16,14 @@ def jwks() -> Response:
     """Public keys for offline verification of our QR tokens"""
     return Response(body=qr_tokens.jwks(get_settings().qr_token_ttl), status_code=200,
                     headers={"Content-Type": JSON, "Cache-Control": "public, max-age=300"})
+
+
+@route(bp, "/.well-known/entry-rules.jws", methods=["GET"],
+       responds={200: {"application/jose": {"type": "string", "description": "A compact JWS (ES256)"}}},
+       tags=["code verification"])
+def entry_rules() -> Response:
+    """Every checkpoint entry rule version, signed with a key of /.well-known/jwks.json, for offline checkpoints"""
+    from chalicelib.services import entry_rules as rules
+
+    return Response(body=rules.signed_rule_set(), status_code=200,
+                    headers={"Content-Type": "application/jose", "Cache-Control": "public, max-age=60"})

@@ -77,6 +77,20 @@ def my_local_codes(caller: Principal) -> dict[str, Any]:
     return sync.my_local_codes(caller.subject)
 
 
+@route(bp, "/v1/me/tests", methods=["GET"], roles=[Role.CITIZEN], responds={200: "MyTests"},
+       tags=["health information query"])
+def my_tests(caller: Principal) -> dict[str, Any]:
+    """My nucleic-acid test results, newest sample first"""
+    return sync.my_tests(caller.subject)
+
+
+@route(bp, "/v1/me/vaccinations", methods=["GET"], roles=[Role.CITIZEN], responds={200: "MyVaccinations"},
+       tags=["health information query"])
+def my_vaccinations(caller: Principal) -> dict[str, Any]:
+    """My vaccinations"""
+    return sync.my_vaccinations(caller.subject)
+
+
 @route(bp, "/v1/me/lookups", methods=["GET"], roles=[Role.CITIZEN], query=PageQuery, responds={200: "LookupPage"},
        tags=["health information query"])
 def my_lookups(caller: Principal, query: PageQuery) -> dict[str, Any]:

@@ -72,6 +72,12 @@ class CodeReason(Model):
                                                           "code; the province that published an exposure")
 
 
+class HealthSummary(Model):
+    negative_within: Literal["24h", "48h", "72h", "7d"] | None = Field(
+        description="The smallest bucket holding the age of the latest negative test's sample; null past 7 days")
+    doses: int = Field(description="Vaccine doses recorded")
+
+
 class HealthCode(Model):
     code_id: str = Field(description="Opaque; never derived visibly from the ID number")
     color: Color
@@ -83,6 +89,8 @@ class HealthCode(Model):
     updated_at: Epoch
     next_change_at: Epoch | None = Field(description="When the color may next change on its own")
     version: int
+    health: HealthSummary = Field(description="Nucleic-acid test and vaccination summary "
+                                              "(docs/tests-and-vaccinations.md)")
 
 
 class QrToken(Model):
@@ -90,6 +98,12 @@ class QrToken(Model):
     expires_at: Epoch
     color: Color
     name_masked: str
+
+
+class UnmetRequirement(Model):
+    code: str = Field(description="color_not_admitted, negative_test_within_<N>h, min_doses_<N>")
+    message: str = Field(description="Plain Chinese a checkpoint can show as is")
+    message_en: str
 
 
 class VerificationAccepted(Model):
@@ -101,6 +115,14 @@ class VerificationAccepted(Model):
     checked_at: Epoch
     scan_id: str
     issuer: str = Field(description="`national`, or `province:NN` for a province's own token (mutual recognition)")
+    admit: bool | None = Field(default=None, description="Present when the checkpoint carries an entry rule: "
+                                                         "whether the holder meets it (the color stays the color)")
+    rule_id: str | None = Field(default=None, description="The entry rule applied (with `admit`)")
+    unmet: list[UnmetRequirement] | None = Field(default=None, description="The rule's requirements not met, "
+                                                                           "empty when admitted (with `admit`)")
+    negative_within: Literal["24h", "48h", "72h", "7d"] | None = Field(
+        default=None, description="Only when the rule requires a negative test: the bucket of the latest one")
+    doses: int | None = Field(default=None, description="Only when the rule requires doses: the dose count")
 
 
 class VerificationRefused(Model):
@@ -494,3 +516,49 @@ class DecidedCorrection(Correction):
 class CorrectionPage(Model):
     corrections: list[Correction]
     next_cursor: str | None = _cursor()
+
+
+class Institution(Model):
+    name: str
+    county: str = Field(description="GB/T 2260")
+
+
+class TestResult(Model):
+    __test__ = False
+    record_id: str
+    province: str = Field(description="The province that pushed it (itself or through one of its labs)")
+    sample_time: Epoch
+    result_time: Epoch
+    result: Literal["negative", "positive", "invalid"]
+    test_type: Literal["pcr", "antigen"]
+    institution: Institution
+
+
+class MyTests(Model):
+    tests: list[TestResult] = Field(description="Newest sample first; kept 30 days after the sample (positive: 180)")
+
+
+class Vaccination(Model):
+    record_id: str
+    province: str
+    product: str
+    dose: int
+    date: dt.date
+    institution: Institution
+
+
+class MyVaccinations(Model):
+    vaccinations: list[Vaccination] = Field(description="By date")
+
+
+class EntryRule(Model):
+    colors: list[Color]
+    negative_test_within_hours: int | None
+    min_doses: int | None
+
+
+class CheckpointRule(Model):
+    client_id: str
+    rule_id: str | None = Field(description="Named by the rule's content; null: no rule")
+    rule: EntryRule | None
+    updated_at: Epoch | None

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
-from chalicelib import errors
-from chalicelib.api.fields import IdNumber, LocalIdentifier, NoIdNumber
+from chalicelib import clock, errors
+from chalicelib.api.fields import AreaCode, IdNumber, IsoDate, LocalIdentifier, NoIdNumber
 from chalicelib.api.routes import Batch, route
 from chalicelib.domain import limits
 from chalicelib.domain.colors import Color
+from chalicelib.domain.lab_results import TestOutcome, TestType
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.models import Model
 from chalicelib.security.access import Principal, Role
@@ -20,6 +21,7 @@ bp = Blueprint(__name__)
 MAX_BATCH = 500
 MAX_LOOKUP = 100
 SYNC_BODY_BYTES = 512 * 1024
+CLOCK_SKEW = 300  # seconds a province's or lab's clock may run ahead of ours
 Province = Field(pattern=r"^\d{2}$", description="Two-digit GB/T 2260 province code of the pushing province")
 Epoch = Field(ge=946684800, le=4102444800, description="Epoch seconds")
 
@@ -64,6 +66,58 @@ class HealthRecordBatch(Model):
     records: list[HealthRecord] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+class Institution(Model):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: Annotated[str, Field(min_length=1, max_length=100), NoIdNumber]
+    county: Annotated[AreaCode, Field(description="GB/T 2260 code of the institution's county")]
+
+
+class TestResultRecord(Model):
+    __test__ = False
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id_number: IdNumber
+    record_id: LocalIdentifier
+    sample_time: int = Field(ge=946684800, le=4102444800, description="When the sample was taken, epoch seconds")
+    result_time: int = Field(ge=946684800, le=4102444800, description="When the result was known, epoch seconds")
+    result: TestOutcome
+    test_type: TestType
+    institution: Institution
+    version: int = Field(ge=1, le=2**53)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TestResultRecord:
+        if self.result_time < self.sample_time:
+            raise ValueError("result_time must not be before sample_time")
+        if self.result_time > clock.now() + CLOCK_SKEW:
+            # a result counts from when it is known: one from the future would wait for no recompute
+            raise ValueError("result_time must not be in the future")
+        return self
+
+
+class TestResultBatch(Model):
+    __test__ = False
+    model_config = ConfigDict(extra="forbid", strict=True)
+    province: str = Province
+    records: list[TestResultRecord] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class VaccinationRecord(Model):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id_number: IdNumber
+    record_id: LocalIdentifier
+    product: Annotated[str, Field(min_length=1, max_length=100), NoIdNumber]
+    dose: int = Field(ge=1, le=10, description="Dose number, from 1")
+    date: IsoDate
+    institution: Institution
+    version: int = Field(ge=1, le=2**53)
+
+
+class VaccinationBatch(Model):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    province: str = Province
+    records: list[VaccinationRecord] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class LookupRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     id_numbers: list[IdNumber] = Field(min_length=1, max_length=MAX_LOOKUP)
@@ -87,6 +141,24 @@ def push_local_codes(caller: Principal, body: LocalCodeBatch) -> dict[str, Any]:
 def push_health_records(caller: Principal, body: HealthRecordBatch) -> dict[str, Any]:
     """Push a batch of the province's health records (all or nothing)"""
     return sync.push_health_records(caller, body.province, body.records)
+
+
+@route(bp, "/v1/sync/test-results", methods=["POST"], roles=[Role.PROVINCE, Role.LAB], body=TestResultBatch,
+       max_body=SYNC_BODY_BYTES, responds={200: "SyncResult"},
+       limits=[Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))],
+       errors=[errors.OUTSIDE_PROVINCE])
+def push_test_results(caller: Principal, body: TestResultBatch) -> dict[str, Any]:
+    """Push a batch of nucleic-acid test results (all or nothing): a province, or a lab of the province"""
+    return sync.push_test_results(caller, body.province, body.records)
+
+
+@route(bp, "/v1/sync/vaccinations", methods=["POST"], roles=[Role.PROVINCE, Role.LAB], body=VaccinationBatch,
+       max_body=SYNC_BODY_BYTES, responds={200: "SyncResult"},
+       limits=[Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))],
+       errors=[errors.OUTSIDE_PROVINCE])
+def push_vaccinations(caller: Principal, body: VaccinationBatch) -> dict[str, Any]:
+    """Push a batch of vaccinations (all or nothing): a province, or a lab of the province"""
+    return sync.push_vaccinations(caller, body.province, body.records)
 
 
 @route(bp, "/v1/sync/lookups", methods=["POST"], roles=[Role.PROVINCE], body=LookupRequest,

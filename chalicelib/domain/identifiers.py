@@ -14,6 +14,7 @@ CORRECTION_ID = re.compile(r"cor_[0-9a-f]{16}")            # services/correction
 EVENT_ID = re.compile(r"evt_[0-9]{13}[0-9a-f]{10}")        # store/events.py new_id: also every delivery's id
 PROVINCE = re.compile(r"[0-9]{2}")                         # GB/T 2260 province code
 LOCAL_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,64}")           # a province's local code ids (a province token's sub)
+CHECKPOINT_ID = re.compile(r"ch_[0-9a-f]{16}")             # services/sessions.py create_client, role checkpoint
 
 
 def is_webhook_id(value: str) -> bool:
@@ -34,3 +35,7 @@ def is_province(value: str) -> bool:
 
 def is_local_id(value: str) -> bool:
     return LOCAL_ID.fullmatch(value) is not None
+
+
+def is_checkpoint_id(value: str) -> bool:
+    return CHECKPOINT_ID.fullmatch(value) is not None

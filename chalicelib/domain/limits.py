@@ -97,7 +97,8 @@ VERIFICATIONS_PER_CHECKPOINT = Limit(
     MINUTE, "verifications",
     "a station gate with several lanes at rush hour scans a few hundred a minute", flush_every=50)
 SYNC_RECORDS_PER_PROVINCE = Limit(
-    "sync_records_per_province", ("POST /v1/sync/local-codes", "POST /v1/sync/health-records"), Per.PROVINCE,
+    "sync_records_per_province", ("POST /v1/sync/local-codes", "POST /v1/sync/health-records",
+                                  "POST /v1/sync/test-results", "POST /v1/sync/vaccinations"), Per.PROVINCE,
     30000, MINUTE, "records", "a 500-record batch every second, for a province re-pushing its codes in an outbreak")
 LOOKUPS_PER_PROVINCE = Limit(
     "lookups_per_province", ("POST /v1/sync/lookups",), Per.PROVINCE, 6000, MINUTE, "people looked up",

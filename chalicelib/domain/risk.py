@@ -15,11 +15,12 @@ from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.corrections import Override, apply_overrides
 from chalicelib.domain.declaration import FEVER_CELSIUS, Declaration, Symptom, declaration_reasons
 from chalicelib.domain.exposures import Exposure, Trip, exposure_reasons
+from chalicelib.domain.lab_results import SOURCE as TEST, HealthSummary, LabResult, positive_reasons, summary
 from chalicelib.domain.local_codes import LocalCode, local_code_reasons
 from chalicelib.domain.medical import MedicalStatus, StatusEntry, effective_status, medical_reasons
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts, encode_stays
 
-SOURCES = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code", "correction")
+SOURCES = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code", "test", "correction")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class RiskInputs:
     exposures: Sequence[Exposure] = ()
     checkins: Sequence[CheckIn] = ()
     overrides: Sequence[Override] = ()                                    # approved corrections
+    lab_results: Sequence[LabResult] = ()                                 # nucleic-acid test results
+    doses: Sequence[int] = ()                                             # the dose numbers of vaccinations
     extra: Mapping[str, Sequence[Reason]] = field(default_factory=dict)   # sources assessed elsewhere
 
 
@@ -92,8 +95,14 @@ def medical_entry(inputs: RiskInputs, now: int) -> StatusEntry | None:
     return effective_status([*national, *inputs.statuses], now)
 
 
+def health_summary(inputs: RiskInputs, now: int) -> HealthSummary:
+    """What a code carries for checkpoints' entry rules (domain/lab_results.py)."""
+    return summary(inputs.lab_results, inputs.doses, now)
+
+
 def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
     medical = medical_entry(inputs, now)
+    national = [StatusEntry(inputs.medical_status, inputs.medical_since)] if inputs.medical_status else []
     sources: dict[str, list[Reason]] = {
         "declaration": (declaration_reasons(inputs.declaration, inputs.declared_at)
                         if inputs.declaration is not None and inputs.declared_at is not None else []),
@@ -103,6 +112,7 @@ def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
         "area": visit_reasons(inputs.visits, inputs.levels, has_fever(inputs, now), now),
         "exposure": exposure_reasons(inputs.trips, inputs.exposures),
         "checkin": checkin_reasons(inputs.checkins, now),
+        TEST: positive_reasons(inputs.lab_results, [*national, *inputs.statuses], now),
     }
     for source, reasons in inputs.extra.items():
         sources[source] = list(reasons)

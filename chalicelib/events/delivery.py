@@ -32,7 +32,7 @@ from chalicelib.store import deliveries, events, localcodes, webhooks
 
 log = logging.getLogger("healthcode.webhooks")
 INTERNAL_FIELDS = ("set_by", "voyage")   # who inside a health authority acted, our index key
-PERSON_EVENTS = {"person.color_changed", "correction.decided"}
+PERSON_EVENTS = {"person.color_changed", "correction.decided", "test_result.synced"}
 PUBLIC_EVENTS = {"area.level_changed", "exposure.published"}
 EVENT_TYPES = sorted(PERSON_EVENTS | PUBLIC_EVENTS)
 SENDERS = 8

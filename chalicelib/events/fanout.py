@@ -40,7 +40,7 @@ def units_for(event: events.Event) -> list[Unit]:
                 for shard in range(visits.CITY_SHARDS)]
     if kind == "exposure.published":
         return [Unit(origin, "voyage", "voyage", {"voyage": data["voyage"], "mode": data["mode"]})]
-    if kind in ("local_codes.synced", "health_records.synced"):
+    if kind in ("local_codes.synced", "health_records.synced", "test_results.synced", "vaccinations.synced"):
         synced = sorted(set(data.get("people", [])))
         return [Unit(origin, f"p{i // PEOPLE_UNIT}", "people",
                      {"people": synced[i:i + PEOPLE_UNIT], "cause": "province_sync",

@@ -4,10 +4,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import jwt
 
 from chalicelib import clock
+from chalicelib.domain.lab_results import EntryRule
 from chalicelib.errors import Forbidden, Unauthenticated
 from chalicelib.security import keyring
 from chalicelib.settings import get_settings
@@ -24,9 +26,11 @@ class Role(str, Enum):
     # a national-level health authority: sets and lifts statuses of anyone, and reviews corrections of its own
     NATIONAL_AUTHORITY = "national_authority"
     OPS = "ops"
+    # a testing laboratory, bound to a province: pushes nucleic-acid test results and vaccinations
+    LAB = "lab"
 
 
-SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY, Role.OPS)
+SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY, Role.OPS, Role.LAB)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Principal:
     area: str | None = None       # a checkpoint's GB/T 2260 area
     name_masked: str | None = None
     id_last4: str | None = None
+    rule: EntryRule | None = None  # a checkpoint's entry rule (docs/tests-and-vaccinations.md), from its token
 
     @property
     def own_province(self) -> str:
@@ -49,10 +54,10 @@ class Principal:
 
 def issue(principal: Principal, ttl: int) -> str:
     now = clock.now()
-    claims = {"iss": get_settings().issuer, "aud": AUDIENCE, "sub": principal.subject,
+    claims: dict[str, Any] = {"iss": get_settings().issuer, "aud": AUDIENCE, "sub": principal.subject,
               "role": principal.role.value, "iat": now, "exp": now + ttl, "jti": secrets.token_urlsafe(9)}
     optional = {"prov": principal.province, "area": principal.area, "nm": principal.name_masked,
-                "l4": principal.id_last4}
+                "l4": principal.id_last4, "er": principal.rule.claims() if principal.rule else None}
     claims.update({k: v for k, v in optional.items() if v is not None})
     return jwt.encode(claims, keyring.bundle().session_key, algorithm=ALGORITHM)
 
@@ -79,12 +84,13 @@ def authenticate(authorization: str | None) -> Principal:
                             options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False,
                                      "verify_iat": False})
         role = Role(claims["role"])
-    except (jwt.exceptions.InvalidTokenError, ValueError):
+        rule = EntryRule.from_claims(claims["er"]) if "er" in claims else None
+    except (jwt.exceptions.InvalidTokenError, ValueError, KeyError, TypeError):
         raise Unauthenticated("The access token is not valid.") from None
     if claims["exp"] <= clock.now():
         raise Unauthenticated("The access token has expired; log in again.", code="token_expired")
     principal = Principal(role=role, subject=claims["sub"], province=claims.get("prov"), area=claims.get("area"),
-                          name_masked=claims.get("nm"), id_last4=claims.get("l4"))
+                          name_masked=claims.get("nm"), id_last4=claims.get("l4"), rule=rule)
     if len(_decoded) >= _DECODED_MAX:
         _decoded.clear()
     _decoded[token] = (principal, int(claims["exp"]))

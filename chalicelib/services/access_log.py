@@ -1,9 +1,9 @@
 """The person's access log: every act on their data by anyone but themselves, in one insert-only list they read.
 
-Look-ups, medical statuses set, local codes and health records pushed, correction reviews reading their
-history: each writes an entry (who, which province, when, what they did, on what basis, and what they
-were given) in the same transaction as the act, or before answering when the act only reads. Entries
-are kept ACCESS_RETENTION_DAYS. An entry that gives a province a basis to hear about the person
+Look-ups, medical statuses set, local codes, health records, test results and vaccinations pushed, correction
+reviews reading their history: each writes an entry (who, which province, when, what they did, on what basis,
+and what they were given) in the same transaction as the act, or before answering when the act only reads.
+Entries are kept ACCESS_RETENTION_DAYS. An entry that gives a province a basis to hear about the person
 (docs/webhooks.md) does so for BASIS_DAYS.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ ACCESS_RETENTION_DAYS = 180
 BASIS_DAYS = 30
 DAY = 86400
 # acts after which a province may hear of the person's changes (webhooks), and for how long: BASIS_DAYS
-GIVES_BASIS = frozenset({"lookup", "medical_status", "local_code", "health_record"})
+GIVES_BASIS = frozenset({"lookup", "medical_status", "local_code", "health_record", "test_result", "vaccination"})
 
 
 def entry(person: str, principal: Principal, action: str, basis: Basis | None, returned: dict[str, Any],

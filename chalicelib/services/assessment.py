@@ -18,8 +18,9 @@ from chalicelib.domain.areas import LevelPeriod, Visit, governing_areas
 from chalicelib.domain.colors import Color, live_color, live_reasons, next_change
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.exposures import Exposure, Trip, voyage
+from chalicelib.domain.lab_results import HealthSummary
 from chalicelib.domain.medical import StatusEntry
-from chalicelib.domain.risk import RiskInputs, assess, stay_facts
+from chalicelib.domain.risk import RiskInputs, assess, health_summary, stay_facts
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts, area_reasons
 from chalicelib.domain.transport import NUMBERED
 from chalicelib.lazy import Lazy
@@ -46,6 +47,7 @@ READ_WORKERS = 16
 _readers: Lazy[ThreadPoolExecutor] = Lazy(lambda: ThreadPoolExecutor(max_workers=READ_WORKERS,
                                                                      thread_name_prefix="gather"))
 Mutation = Callable[[people.Code], people.Code]
+Plan = tuple[people.Code, people.Sources, StayFacts, HealthSummary]   # what a refresh writes
 
 
 def _together(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -58,8 +60,8 @@ def _together(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
 
 
 def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
-    """Every source of the person, read as seven independent chains at once (areas need the stays,
-    exposures the trips): about 2 round trips of waiting where one after another took 9."""
+    """Every source of the person, read as nine independent chains at once (areas need the stays,
+    exposures the trips): about 2 round trips of waiting where one after another took 11."""
     since_day = days.window_start(now).isoformat()
 
     def stays_and_levels() -> tuple[list[Visit], dict[str, list[LevelPeriod]]]:
@@ -82,6 +84,8 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
         "records": lambda: medical.records_of(person),
         "local": lambda: localcodes.of_person(person),
         "corrections": lambda: corrections.state(person),
+        "tests": lambda: medical.tests_of(person, now),
+        "vaccinations": lambda: medical.vaccinations_of(person, now),
     })
     stays, levels = read["stays"]
     trip_list, exposure_list = read["trips"]
@@ -94,7 +98,8 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
         declaration=declaration, declared_at=code.declared_at if code else None,
         statuses=statuses, local_codes=local,
         visits=stays, levels=levels,
-        trips=trip_list, exposures=exposure_list, checkins=read["checkins"])
+        trips=trip_list, exposures=exposure_list, checkins=read["checkins"],
+        lab_results=[t.lab_result for t in read["tests"]], doses=[v.dose for v in read["vaccinations"]])
 
 
 def history_entry(before: people.Code | None, after: people.Code, cause: str, actor: str | None,
@@ -113,7 +118,8 @@ def history_entry(before: people.Code | None, after: people.Code, cause: str, ac
 
 
 def _store(current: people.Code | None, base: people.Code, sources: people.Sources, facts: StayFacts, now: int,
-           cause: str, actor: str | None, declared: bool) -> tuple[people.Code, bool]:
+           cause: str, actor: str | None, declared: bool, health: HealthSummary | None = None
+           ) -> tuple[people.Code, bool]:
     """Write the version that `sources` and `facts` make, unless it is what is stored: (the code, written).
 
     A new color writes its `person.color_changed` event and a change of reasons its history entry, in the
@@ -122,14 +128,15 @@ def _store(current: people.Code | None, base: people.Code, sources: people.Sourc
     color = live_color(reasons, now)
     due_at = next_change(reasons, now)
     facts = people.kept_facts(facts)
+    health = base.health if health is None else health
     assessed_alike = current is not None and not declared and sources == current.sources and color == current.color
-    if current is not None and assessed_alike and facts == current.facts:
+    if current is not None and assessed_alike and facts == current.facts and health == current.health:
         if due_at != current.due_at:
             # nothing changed but the next due moment: no new version, no event
             people.reschedule(current.code_id, current.version, due_at)
         return current, False
     code = replace(base, sources=sources, color=color, updated_at=now, version=base.version + 1, due_at=due_at,
-                   facts=facts)
+                   facts=facts, health=health)
     previous = current.color if current else None
     ops = []
     if previous != color:
@@ -140,7 +147,7 @@ def _store(current: people.Code | None, base: people.Code, sources: people.Sourc
                                   "version": code.version, "cause": cause,
                                   "reasons": list(dict.fromkeys(r.code for r in live_reasons(reasons, now)))},
                                  now, subject=code.person))
-    if not assessed_alike:   # only the stays changed (a trip to a low-risk area): nothing to tell the history
+    if not assessed_alike:   # only the stays or the health summary changed: nothing to tell the history
         ops.append(audit.history_op(history_entry(current, code, cause, actor, now)))
     people.save(code, current.version if current else None, ops)
     return code, True
@@ -160,7 +167,7 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
     """
     code_id = pseudonyms.code_id(person)
 
-    def change(current: people.Code | None) -> tuple[people.Code, people.Sources, StayFacts] | None:
+    def change(current: people.Code | None) -> Plan | None:
         if current is not None:
             base = current
         elif create is not None:
@@ -171,14 +178,13 @@ def refresh(person: str, now: int, cause: str, mutate: Mutation | None = None,
         if mutate is not None:
             base = mutate(base)
         inputs = gather(person, base, now)
-        return base, assessed(inputs, now), stay_facts(inputs, now)
+        return base, assessed(inputs, now), stay_facts(inputs, now), health_summary(inputs, now)
 
-    def save(current: people.Code | None, plan: tuple[people.Code, people.Sources, StayFacts] | None
-             ) -> tuple[people.Code | None, bool]:
+    def save(current: people.Code | None, plan: Plan | None) -> tuple[people.Code | None, bool]:
         if plan is None:
             return None, False
-        base, sources, facts = plan
-        return _store(current, base, sources, facts, now, cause, actor, declared=mutate is not None)
+        base, sources, facts, health = plan
+        return _store(current, base, sources, facts, now, cause, actor, declared=mutate is not None, health=health)
 
     # someone wrote in between: read again and assess on top of theirs
     return versioned_update(lambda: people.get(code_id, consistent=True), change, save, "The code")

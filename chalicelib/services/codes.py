@@ -7,6 +7,7 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain.colors import live_color, live_reasons, next_change
 from chalicelib.domain.declaration import Declaration
+from chalicelib.domain.lab_results import HealthSummary, negative_within
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.security import pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
@@ -31,7 +32,13 @@ def view(code: people.Code, now: int) -> dict[str, Any]:
         "updated_at": code.updated_at,
         "next_change_at": changes_at,
         "version": code.version,
+        "health": health_view(code.health, now),
     }
+
+
+def health_view(health: HealthSummary, now: int) -> dict[str, Any]:
+    """The summary a code shows: the bucket of the latest negative test's sample age, and the dose count."""
+    return {"negative_within": negative_within(health.negative_at, now), "doses": health.doses}
 
 
 def apply(principal: Principal, declaration: Declaration) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from chalicelib.services import throttle
 from chalicelib.settings import get_settings
 from chalicelib.store import clients, dynamo
 
-PROVINCE_SCOPED = (Role.PROVINCE, Role.HEALTH_AUTHORITY)
+PROVINCE_SCOPED = (Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.LAB)
 
 
 def citizen_session(identity: Identity) -> dict[str, Any]:
@@ -37,7 +37,9 @@ def client_token(client_id: str, client_secret: str) -> dict[str, Any]:
         raise InvalidClient("Unknown client, wrong secret or revoked client.")
     # counted once the secret matched, so that no one else can use up a client's tokens
     throttle.check(limits.TOKENS_PER_CLIENT, client_id)
-    principal = Principal(role=Role(client.role), subject=client_id, province=client.province, area=client.area)
+    # a checkpoint's entry rule rides in its token: the verify path reads nothing more (docs/tests-and-vaccinations.md)
+    principal = Principal(role=Role(client.role), subject=client_id, province=client.province, area=client.area,
+                          rule=client.entry_rule if client.role == Role.CHECKPOINT.value else None)
     ttl = get_settings().access_token_ttl
     return {"access_token": access.issue(principal, ttl), "token_type": "Bearer", "expires_in": ttl,
             "scope": client.role}

@@ -13,11 +13,13 @@ from collections.abc import Callable, Hashable
 from typing import Any, Protocol, TypeVar
 
 from chalicelib import clock
+from chalicelib.domain import days
+from chalicelib.domain.lab_results import VACCINATION_RETENTION_DAYS, result_expires_at
 from chalicelib.domain.local_codes import province_name
 from chalicelib.domain.remit import Basis
 from chalicelib.errors import Forbidden, ValidationFailed
 from chalicelib.security import pseudonyms
-from chalicelib.security.access import Principal
+from chalicelib.security.access import Principal, Role
 from chalicelib.services import access_log, assessment, codes as code_views
 from chalicelib.store import audit, dynamo, events, localcodes, medical, people
 
@@ -124,6 +126,82 @@ def push_health_records(principal: Principal, province: str, records: list[Any])
 
     return _write_newer(pushed, medical.record_versions, medical.write_records, "health_records.synced",
                         province, now, logged)
+
+
+def _issuer(principal: Principal, province: str) -> str:
+    """Whose record ids a test or vaccination's record id is unique among: the province's, or one lab's."""
+    return principal.subject if principal.role is Role.LAB else province
+
+
+def push_test_results(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
+    """Test results (all or nothing, newer versions only); each result written writes a `test_result.synced`
+    event about its person in the same transaction, for provinces with a basis (docs/webhooks.md)."""
+    require_own_province(principal, province)
+    now = clock.now()
+    issuer = _issuer(principal, province)
+    pushed = [medical.TestResult(pseudonyms.person_ref(r.id_number), issuer, province, r.record_id,
+                                 r.sample_time, r.result_time, r.result, r.test_type,
+                                 medical.Institution(r.institution.name, r.institution.county), r.version, now,
+                                 result_expires_at(r.result, r.sample_time)) for r in records]
+
+    def logged(result: medical.TestResult) -> audit.AccessEntry:
+        return access_log.entry(result.person, principal, "test_result", None,
+                                {"result": result.result.value, "test_type": result.test_type.value}, now,
+                                ref=result.record_id)
+
+    def told(result: medical.TestResult) -> dict[str, Any]:
+        return events.put_op("test_result.synced",
+                             {"province": province, "record_id": result.record_id, "result": result.result.value,
+                              "test_type": result.test_type.value, "sample_time": result.sample_time,
+                              "result_time": result.result_time}, now, subject=result.person)
+
+    def write(chunk: list[medical.TestResult], event_op: dict[str, Any]) -> None:
+        medical.write_tests(chunk, [event_op, *map(told, chunk)])
+
+    return _write_newer(pushed, medical.result_versions, write, "test_results.synced", province, now, logged,
+                        items_per_record=2)
+
+
+def push_vaccinations(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
+    require_own_province(principal, province)
+    now = clock.now()
+    issuer = _issuer(principal, province)
+    pushed = [medical.Vaccination(pseudonyms.person_ref(r.id_number), issuer, province, r.record_id, r.product,
+                                  r.dose, r.date.isoformat(),
+                                  medical.Institution(r.institution.name, r.institution.county), r.version, now,
+                                  days.lapses_at(r.date, VACCINATION_RETENTION_DAYS))
+              for r in records]
+
+    def logged(dose: medical.Vaccination) -> audit.AccessEntry:
+        return access_log.entry(dose.person, principal, "vaccination", None, {"dose": dose.dose}, now,
+                                ref=dose.record_id)
+
+    def write(chunk: list[medical.Vaccination], event_op: dict[str, Any]) -> None:
+        medical.write_vaccinations(chunk, [event_op])
+
+    return _write_newer(pushed, medical.vaccination_versions, write, "vaccinations.synced", province, now, logged)
+
+
+def public_test(result: medical.TestResult) -> dict[str, Any]:
+    return {"record_id": result.record_id, "province": result.province, "sample_time": result.sample_time,
+            "result_time": result.result_time, "result": result.result.value, "test_type": result.test_type.value,
+            "institution": {"name": result.institution.name, "county": result.institution.county}}
+
+
+def public_vaccination(dose: medical.Vaccination) -> dict[str, Any]:
+    return {"record_id": dose.record_id, "province": dose.province, "product": dose.product, "dose": dose.dose,
+            "date": dose.date, "institution": {"name": dose.institution.name, "county": dose.institution.county}}
+
+
+def my_tests(person: str) -> dict[str, Any]:
+    """The person's test results, newest sample first."""
+    found = sorted(medical.tests_of(person, clock.now()), key=lambda r: (-r.sample_time, r.record_id))
+    return {"tests": [public_test(r) for r in found]}
+
+
+def my_vaccinations(person: str) -> dict[str, Any]:
+    found = sorted(medical.vaccinations_of(person, clock.now()), key=lambda v: (v.date, v.dose, v.record_id))
+    return {"vaccinations": [public_vaccination(v) for v in found]}
 
 
 def public_local_code(code: localcodes.ProvinceCode) -> dict[str, Any]:

@@ -6,8 +6,9 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import limits
-from chalicelib.domain.colors import live_color
+from chalicelib.domain.colors import Color, live_color
 from chalicelib.domain.declaration import FEVER_CELSIUS
+from chalicelib.domain.lab_results import HealthSummary, judge, negative_within
 from chalicelib.security import province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, throttle
@@ -50,9 +51,28 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
         return _refusal("unknown_code", "No such code exists.", now)
     if code.status != "active":
         return _refusal("revoked", "This code has been revoked.", now)
-    color = live_color(area_levels.live_reasons(code, now, levels()), now).value
-    return {"valid": True, "color": color, "name_masked": code.name_masked, "id_last4": code.id_last4,
-            "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id, "issuer": "national"}
+    color = live_color(area_levels.live_reasons(code, now, levels()), now)
+    return {"valid": True, "color": color.value, "name_masked": code.name_masked, "id_last4": code.id_last4,
+            "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id, "issuer": "national",
+            **admission(principal, color, code.health, now)}
+
+
+def admission(principal: Principal, color: Color, health: HealthSummary, now: int) -> dict[str, Any]:
+    """What the checkpoint's entry rule (carried in its token) says: admit or not, and each unmet requirement.
+    The checkpoint sees only what its rule asks about: the bucket of the latest negative test if the rule needs
+    one, the dose count if it needs doses; nothing without a rule."""
+    rule = principal.rule
+    if rule is None:
+        return {}
+    unmet = judge(rule, color, health, now)
+    answer: dict[str, Any] = {"admit": not unmet, "rule_id": rule.rule_id,
+                              "unmet": [{"code": u.code, "message": u.message, "message_en": u.message_en}
+                                        for u in unmet]}
+    if rule.negative_test_within_hours is not None:
+        answer["negative_within"] = negative_within(health.negative_at, now)
+    if rule.min_doses is not None:
+        answer["doses"] = health.doses
+    return answer
 
 
 def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None, now: int,
@@ -90,4 +110,5 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
         record_row(code_id, scan, color)
     return {"valid": True, "color": color, "name_masked": code.name_masked if code else None,
             "id_last4": local.id_last4, "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id,
-            "issuer": f"province:{province}"}
+            "issuer": f"province:{province}",
+            **admission(principal, Color(color), code.health if code else HealthSummary(), now)}

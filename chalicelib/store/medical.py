@@ -5,7 +5,13 @@ Items of a person (`pk = <person>`), by sort key:
 - `CURRENT#<issuer>`: an issuer's current status (`Status`), the issuer a province's code or `national`.
   Statuses set before issuers were kept apart are one item `CURRENT`, read as its setter's province's;
 - `H#<zero-padded time>#<random>`: one entry of the status history (`StatusChange`), never overwritten;
-- `R#<province>#<record id>`: a province's health record (`HealthRecord`), replaced only by a newer version.
+- `R#<province>#<record id>`: a province's health record (`HealthRecord`), replaced only by a newer version;
+- `T#<issuer>#<record id>`: a nucleic-acid test result (`TestResult`), the issuer the pushing province's code or
+  lab's client id, replaced only by a newer version;
+- `V#<issuer>#<record id>`: a vaccination (`Vaccination`), likewise.
+
+Test results and vaccinations carry `expires_at` (the table's TTL attribute), their retention
+(docs/tests-and-vaccinations.md); reads skip expired ones, since TTL deletion lags.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.lab_results import LabResult, TestOutcome, TestType
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.domain.remit import Basis
 from chalicelib.store import dynamo
@@ -20,6 +27,8 @@ from chalicelib.store import dynamo
 KIND = "medical"
 CURRENT = "CURRENT"
 RECORD_PREFIX = "R#"
+TEST_PREFIX = "T#"
+VACCINATION_PREFIX = "V#"
 NEWER = "attribute_not_exists(pk) OR version < :v"
 
 
@@ -143,3 +152,123 @@ def write_records(records: list[HealthRecord], event_op: dict[str, Any]) -> None
                                 "synced_at": r.synced_at}, condition=NEWER, values={":v": r.version})
            for r in records]
     dynamo.transact([*ops, event_op])
+
+
+@dataclass(frozen=True, slots=True)
+class Institution:
+    name: str
+    county: str                  # GB/T 2260
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """A nucleic-acid test result, as a province or a lab pushed it."""
+    __test__ = False
+    person: str
+    issuer: str                  # the pushing province's code, or the lab's client id
+    province: str                # the pusher's province
+    record_id: str
+    sample_time: int
+    result_time: int
+    result: TestOutcome
+    test_type: TestType
+    institution: Institution
+    version: int
+    synced_at: int
+    expires_at: int
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.person, self.issuer, self.record_id
+
+    @property
+    def lab_result(self) -> LabResult:
+        return LabResult(self.sample_time, self.result_time, self.result, self.issuer)
+
+
+@dataclass(frozen=True, slots=True)
+class Vaccination:
+    person: str
+    issuer: str
+    province: str
+    record_id: str
+    product: str
+    dose: int
+    date: str                    # ISO date
+    institution: Institution
+    version: int
+    synced_at: int
+    expires_at: int
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.person, self.issuer, self.record_id
+
+
+def _institution(value: dict[str, Any]) -> Institution:
+    return Institution(value["name"], value["county"])
+
+
+def _test(item: dict[str, Any]) -> TestResult:
+    return TestResult(item["pk"], item["issuer"], item["province"], item["record_id"], int(item["sample_time"]),
+                      int(item["result_time"]), TestOutcome(item["result"]), TestType(item["test_type"]),
+                      _institution(item["institution"]), int(item["version"]), int(item["synced_at"]),
+                      int(item["expires_at"]))
+
+
+def _vaccination(item: dict[str, Any]) -> Vaccination:
+    return Vaccination(item["pk"], item["issuer"], item["province"], item["record_id"], item["product"],
+                       int(item["dose"]), item["date"], _institution(item["institution"]), int(item["version"]),
+                       int(item["synced_at"]), int(item["expires_at"]))
+
+
+def _of_person(person: str, prefix: str, now: int) -> list[dict[str, Any]]:
+    items = dynamo.query_all(KIND, "pk = :p AND begins_with(sk, :r)", {":p": person, ":r": prefix})
+    return [i for i in items if int(i["expires_at"]) > now]
+
+
+def tests_of(person: str, now: int) -> list[TestResult]:
+    """The person's unexpired test results."""
+    return [_test(i) for i in _of_person(person, TEST_PREFIX, now)]
+
+
+def vaccinations_of(person: str, now: int) -> list[Vaccination]:
+    """The person's unexpired vaccinations."""
+    return [_vaccination(i) for i in _of_person(person, VACCINATION_PREFIX, now)]
+
+
+def _versions(prefix: str, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    found = dynamo.batch_get(KIND, [{"pk": person, "sk": f"{prefix}{issuer}#{record_id}"}
+                                    for person, issuer, record_id in keys])
+    return {(i["pk"], i["issuer"], i["record_id"]): int(i["version"]) for i in found}
+
+
+def result_versions(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    """The stored version of each test result (person, issuer, record id) that is stored."""
+    return _versions(TEST_PREFIX, keys)
+
+
+def vaccination_versions(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    return _versions(VACCINATION_PREFIX, keys)
+
+
+def _common(prefix: str, r: TestResult | Vaccination) -> dict[str, Any]:
+    return {"pk": r.person, "sk": f"{prefix}{r.issuer}#{r.record_id}", "issuer": r.issuer, "province": r.province,
+            "record_id": r.record_id, "institution": {"name": r.institution.name, "county": r.institution.county},
+            "version": r.version, "synced_at": r.synced_at, "expires_at": r.expires_at}
+
+
+def write_tests(results: list[TestResult], other_ops: list[dict[str, Any]]) -> None:
+    """Results and the other items (events), all or nothing; ConditionFailed if one is no longer newer."""
+    ops = [dynamo.put_op(KIND, {**_common(TEST_PREFIX, r), "sample_time": r.sample_time,
+                                "result_time": r.result_time, "result": r.result.value,
+                                "test_type": r.test_type.value}, condition=NEWER, values={":v": r.version})
+           for r in results]
+    dynamo.transact([*ops, *other_ops])
+
+
+def write_vaccinations(doses: list[Vaccination], other_ops: list[dict[str, Any]]) -> None:
+    ops = [dynamo.put_op(KIND, {**_common(VACCINATION_PREFIX, v), "product": v.product, "dose": v.dose,
+                                "date": v.date}, condition=NEWER, values={":v": v.version})
+           for v in doses]
+    dynamo.transact([*ops, *other_ops])

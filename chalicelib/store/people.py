@@ -3,8 +3,9 @@ tokens name.
 
 The item is the code as its last assessment left it (`Code`): the stored reasons by source, their color,
 the facts a read joins with today's area levels (domain/stays.py), the next moment a reason starts or ends
-(`due_at`, and `due_day`, the `due` index's key: `<CST day>#<shard>`), and the last scan a verification
-noted on it. The verify hot path decodes one of these per request: `_code` stays a plain constructor call.
+(`due_at`, and `due_day`, the `due` index's key: `<CST day>#<shard>`), the last scan a verification
+noted on it, and the health summary entry rules need (`negative_at`, `doses`). The verify hot path decodes
+one of these per request: `_code` stays a plain constructor call.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 from chalicelib.domain import days
 from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.corrections import Override
+from chalicelib.domain.lab_results import HealthSummary
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts
 from chalicelib.store import dynamo
 from chalicelib.store.scans import Scan, scan_map, scan_of
@@ -44,6 +46,9 @@ class Code:
     declared_at: int | None = None
     due_at: int | None = None              # the next moment a reason starts or ends: the sweeper looks then
     last_scan: Scan | None = None          # noted by the last verification
+    # the latest negative test's sample time and the dose count, for checkpoints' entry rules: the verify path
+    # reads them here, in its one round trip (docs/tests-and-vaccinations.md)
+    health: HealthSummary = HealthSummary()
 
 
 def kept_facts(facts: StayFacts) -> StayFacts:
@@ -64,12 +69,13 @@ def _facts(item: dict[str, Any]) -> StayFacts:
 
 def _code(item: dict[str, Any]) -> Code:
     scan = item.get("last_scan")
-    declared_at, due_at = item.get("declared_at"), item.get("due_at")
+    declared_at, due_at, negative_at = item.get("declared_at"), item.get("due_at"), item.get("negative_at")
     sources = {source: tuple(map(Reason.from_dict, reasons)) for source, reasons in (item.get("sources") or {}).items()}
     return Code(item["pk"], item["person"], item["name_masked"], item["id_last4"], item.get("status", "active"),
                 int(item["version"]), Color(item["color"]), int(item["created_at"]), int(item["updated_at"]),
                 sources, _facts(item), item.get("declaration"), None if declared_at is None else int(declared_at),
-                None if due_at is None else int(due_at), scan_of(scan) if scan else None)
+                None if due_at is None else int(due_at), scan_of(scan) if scan else None,
+                HealthSummary(None if negative_at is None else int(negative_at), int(item.get("doses") or 0)))
 
 
 def _due_day(code_id: str, moment: int) -> str:
@@ -88,7 +94,8 @@ def item_of(code: Code) -> dict[str, Any]:
             "stays": facts.stays or None, "fever_until": facts.fever_until,
             "area_overrides": [{"correction_id": o.correction_id, "code": o.code, "approved_at": o.approved_at,
                                 "until": o.until, "ref": o.ref} for o in facts.overrides] or None,
-            "last_scan": scan_map(code.last_scan) if code.last_scan else None}
+            "last_scan": scan_map(code.last_scan) if code.last_scan else None,
+            "negative_at": code.health.negative_at, "doses": code.health.doses or None}
 
 
 def get(code_id: str, consistent: bool = False) -> Code | None:

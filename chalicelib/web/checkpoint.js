@@ -363,6 +363,24 @@
     key_not_yet_valid: ["省级签发密钥尚未生效", "Province key not valid yet", "请人工核查。", "Check in person."],
   };
 
+  // a checkpoint with an entry rule: admit or deny first, then each unmet requirement; the color follows
+  function showAdmission(outcome) {
+    const admit = $("#result-admit"), unmet = $("#result-unmet"), result = $("#result");
+    const ruled = typeof outcome.admit === "boolean";
+    admit.hidden = unmet.hidden = !ruled;
+    if (!ruled) {
+      delete result.dataset.admit;
+      admit.textContent = "";
+      unmet.replaceChildren();
+      return;
+    }
+    result.dataset.admit = String(outcome.admit);
+    admit.replaceChildren(outcome.admit ? "✓ 准许通行 " : "✕ 不予通行 ",
+                          el("span.en", {text: outcome.admit ? "Admit" : "Deny"}));
+    unmet.replaceChildren(...outcome.unmet.map((u) => el("li", {text: `${u.message} · ${u.message_en}`})));
+    unmet.hidden = outcome.unmet.length === 0;
+  }
+
   function showResult(outcome, temperature) {
     const result = $("#result");
     const offline = Boolean(outcome.offline);
@@ -399,7 +417,9 @@
         : `省级健康码 provincial code (${String(outcome.issuer).replace("province:", "")})`;
       $("#result-meta").textContent = offline ? `离线 OFFLINE · ${cst(outcome.checked_at)} · ${issuer} · 已排队上传 queued`
         : `${cst(outcome.checked_at)} · ${issuer}`;
+      showAdmission(outcome);
     } else if (outcome.valid) {   // offline, a province token without a color claim
+      showAdmission({});
       result.dataset.color = "unknown";
       $("#result-icon").textContent = "?";
       $("#result-title").textContent = "颜色离线未知";
@@ -408,6 +428,7 @@
       $("#result-fever").hidden = true;
       $("#result-meta").textContent = `离线 OFFLINE · ${cst(outcome.checked_at)} · ${outcome.issuer} · 已排队上传 queued`;
     } else {
+      showAdmission({});
       const [zh, en, advice, adviceEn] = REFUSALS[outcome.reason] || OFFLINE_REFUSALS[outcome.reason] ||
         ["无法核验", "Not verified", outcome.message || "", ""];
       result.dataset.color = "refused";

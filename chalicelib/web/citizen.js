@@ -162,6 +162,20 @@
     $("#code-name").textContent = code.name_masked;
     $("#code-id").textContent = `****${code.id_last4.slice(-4)}`;
     $("#color-word").replaceChildren(words.zh + " ", el("span.en", {text: words.en}));
+    paintHealth(code.health || {negative_within: null, doses: 0});
+  }
+
+  // under the QR: the bucket of the latest negative test (from its sample time) and the dose count
+  const NEGATIVE = {"24h": "24小时内阴性", "48h": "48小时内阴性", "72h": "72小时内阴性", "7d": "7天内阴性"};
+  function paintHealth(health) {
+    const badges = [];
+    if (health.negative_within) {
+      badges.push(el("span.badge.negative", {text: NEGATIVE[health.negative_within]}));
+    }
+    if (health.doses > 0) badges.push(el("span.badge.doses", {text: `已接种 ${health.doses} 剂`}));
+    const box = $("#health-badges");
+    box.replaceChildren(...badges);
+    box.hidden = badges.length === 0;
   }
 
   async function showCode() {
