@@ -6,6 +6,9 @@ Items of a person (`pk = <person>`), by sort key:
   Statuses set before issuers were kept apart are one item `CURRENT`, read as its setter's province's;
 - `H#<zero-padded time>#<random>`: one entry of the status history (`StatusChange`), never overwritten;
 - `R#<province>#<record id>`: a province's health record (`HealthRecord`), replaced only by a newer version.
+
+Every item carries its TTL `expires_at` (domain/retention.medical_expires: 180 days after it was written, or 30
+days after a record's validity if later).
 """
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain import retention
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.domain.remit import Basis
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
 
 KIND = "medical"
 CURRENT = "CURRENT"
@@ -104,7 +109,8 @@ def set_status(status: Status, change: StatusChange, expected_version: int | Non
     item = {**_status_key(status.person, status.issuer), "status": status.status.value, "since": status.since,
             "set_by": status.set_by, "province": status.province,
             "basis": status.basis.to_dict() if status.basis else None,
-            "updated_at": status.updated_at, "version": status.version}
+            "updated_at": status.updated_at, "version": status.version,
+            "expires_at": retention.medical_expires(status.updated_at)}
     if expected_version is None:
         put = dynamo.put_op(KIND, item, condition="attribute_not_exists(pk)")
     else:
@@ -112,7 +118,8 @@ def set_status(status: Status, change: StatusChange, expected_version: int | Non
     history = {"pk": change.person, "sk": f"H#{change.at:010d}#{secrets.token_hex(4)}", "status": change.status.value,
                "previous": change.previous.value if change.previous else None, "set_by": change.set_by,
                "province": change.province, "issuer": change.issuer, "note": change.note,
-               "basis": change.basis.to_dict() if change.basis else None, "at": change.at}
+               "basis": change.basis.to_dict() if change.basis else None, "at": change.at,
+               "expires_at": retention.medical_expires(change.at)}
     dynamo.transact([put, dynamo.put_op(KIND, history, condition="attribute_not_exists(pk)"), *other_ops])
 
 
@@ -140,6 +147,21 @@ def write_records(records: list[HealthRecord], event_op: dict[str, Any]) -> None
     ops = [dynamo.put_op(KIND, {"pk": r.person, "sk": _record_sk(r.province, r.record_id), "province": r.province,
                                 "record_id": r.record_id, "status": r.status.value, "institution": r.institution,
                                 "issued_at": r.issued_at, "valid_until": r.valid_until, "version": r.version,
-                                "synced_at": r.synced_at}, condition=NEWER, values={":v": r.version})
+                                "synced_at": r.synced_at,
+                                "expires_at": retention.medical_expires(r.synced_at, r.valid_until)},
+                          condition=NEWER, values={":v": r.version})
            for r in records]
     dynamo.transact([*ops, event_op])
+
+
+def held_of(person: str) -> list[Held]:
+    """Every issuer's status, the status history and provinces' health records."""
+    found = []
+    for item in dynamo.query_all(KIND, "pk = :p", {":p": person}):
+        if item["sk"].startswith(CURRENT):
+            found.append(held("medical_statuses", item, "updated_at"))
+        elif item["sk"].startswith(RECORD_PREFIX):
+            found.append(held("health_records", item, "synced_at"))
+        else:
+            found.append(held("medical_history", item, "at"))
+    return found
