@@ -13,7 +13,7 @@ from chalicelib.domain.medical import MedicalStatus
 from chalicelib.domain.remit import BasisKind
 from chalicelib.models import Model
 from chalicelib.security.access import Principal, Role
-from chalicelib.services import access_log, citizen_views, health_status, sync
+from chalicelib.services import access_log, citizen_views, health_status, my_data, sync
 
 bp = Blueprint(__name__)
 
@@ -91,3 +91,27 @@ def my_lookups(caller: Principal, query: PageQuery) -> dict[str, Any]:
 def my_access_log(caller: Principal, query: PageQuery) -> dict[str, Any]:
     """Every act on my data by anyone else: who, which province, when, what, on what basis, what they got."""
     return access_log.of_person(caller.subject, query.limit, query.cursor)
+
+
+@route(bp, "/v1/me/scans", methods=["GET"], roles=[Role.CITIZEN], query=PageQuery, responds={200: "ScanPage"},
+       tags=["health information query"])
+def my_scans(caller: Principal, query: PageQuery) -> dict[str, Any]:
+    """Where and when my code was scanned
+
+    The checkpoint's area and id, the time, the color shown and whether the scan was offline, newest first;
+    kept 30 days (docs/retention.md)."""
+    return my_data.scans_page(caller.subject, query.limit, query.cursor)
+
+
+@route(bp, "/v1/me/data", methods=["GET"], roles=[Role.CITIZEN], responds={200: "MyData"},
+       tags=["health information query"])
+def my_kept_data(caller: Principal) -> dict[str, Any]:
+    """What is kept about me: per kind, how many items, the oldest, and when they expire"""
+    return my_data.summary(caller.subject)
+
+
+@route(bp, "/v1/me/data/export", methods=["GET"], roles=[Role.CITIZEN], responds={200: "MyDataExport"},
+       tags=["health information query"])
+def my_data_export(caller: Principal) -> dict[str, Any]:
+    """Everything kept about me, as JSON"""
+    return my_data.export(caller.subject)
