@@ -279,6 +279,8 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     kept = call("get", "/v1/me/data", headers=person.headers)
     assert {k["kind"] for k in kept["kinds"] if k["count"]} >= {"code", "trips", "medical_statuses", "corrections"}
     assert call("get", "/v1/me/data/export", headers=person.headers)["kinds"]["local_codes"]
+    erased = call("post", "/v1/me/erasure", headers=person.headers, body={"confirm": True})
+    assert erased["erased"] and erased["kept"]          # the close contact status stays, with the code
 
     receiver = Receiver().start()
     try:

@@ -1,7 +1,7 @@
 """Health authorities set a person's medical status; citizens read their risk prompt and cities."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
@@ -13,7 +13,7 @@ from chalicelib.domain.medical import MedicalStatus
 from chalicelib.domain.remit import BasisKind
 from chalicelib.models import Model
 from chalicelib.security.access import Principal, Role
-from chalicelib.services import access_log, citizen_views, health_status, my_data, sync
+from chalicelib.services import access_log, citizen_views, erasure, health_status, my_data, sync
 
 bp = Blueprint(__name__)
 
@@ -115,3 +115,18 @@ def my_kept_data(caller: Principal) -> dict[str, Any]:
 def my_data_export(caller: Principal) -> dict[str, Any]:
     """Everything kept about me, as JSON"""
     return my_data.export(caller.subject)
+
+
+class ErasureRequest(Model):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    confirm: Literal[True] = Field(description="true: I ask for my data to be erased (nothing else is accepted)")
+
+
+@route(bp, "/v1/me/erasure", methods=["POST"], roles=[Role.CITIZEN], body=ErasureRequest, responds={200: "Erasure"},
+       errors=[errors.CONCURRENT_UPDATE], tags=["health information query"], example={"confirm": True})
+def erase_me(caller: Principal, body: ErasureRequest) -> dict[str, Any]:
+    """Erase my data
+
+    Erases what no live purpose needs; keeps what an active medical status or an open correction requires, and
+    says until when (docs/retention.md#erasure). Asking again finishes an erasure that was interrupted."""
+    return erasure.erase(caller.subject)

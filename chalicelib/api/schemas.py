@@ -287,6 +287,26 @@ class MyDataExport(Model):
                     "its `expires_at`")
 
 
+class ErasedKind(Model):
+    kind: str = Field(description="scans, trips, stays, checkins, local_codes, audit, medical, corrections, code")
+    count: int = Field(description="Items erased")
+
+
+class KeptBack(Model):
+    kind: str = Field(description="medical, corrections or code")
+    why: str = Field(description="active_medical_status or open_correction")
+    detail: str
+    until: Epoch | None = Field(description="When it expires, unless lifted or decided earlier")
+
+
+class Erasure(Model):
+    erased: list[ErasedKind]
+    kept: list[KeptBack] = Field(description="Empty when everything was erased")
+    erased_at: Epoch
+    reference: str = Field(description="The erasure's pseudonymous reference, as recorded (no personal data)")
+    provinces_told: list[str] = Field(description="Provinces with a basis, sent `person.erased` if subscribed")
+
+
 class HistoryEntry(Model):
     at: Epoch
     version: int

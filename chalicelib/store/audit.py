@@ -13,6 +13,7 @@ own period (services/access_log.py).
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,3 +163,23 @@ def held_of(person: str) -> list[Held]:
     """The person's audit trail: their code's history, the access log, review decisions."""
     return [held(HELD_KINDS.get(i.get("kind", ""), "audit"), i, "at")
             for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+ERASURE = "erasure"
+
+
+def erasure_op(ref: str, at: int, counts: dict[str, int], kept: dict[str, int]) -> dict[str, Any]:
+    """The Put of an erasure's record: a pseudonymous reference (never the person's), the time and counts."""
+    return _put_op({"pk": f"{ERASURE}#{ref}", "sk": f"{ERASURE}#{at:010d}#{secrets.token_hex(4)}", "kind": ERASURE,
+                    "at": at, "erased": counts, "kept": kept, "expires_at": retention.audit_expires(at)})
+
+
+def erasures(ref: str) -> list[dict[str, Any]]:
+    """The records of erasures under a pseudonymous reference."""
+    return dynamo.query_all(KIND, "pk = :p", {":p": f"{ERASURE}#{ref}"})

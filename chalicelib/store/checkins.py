@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from chalicelib.domain.risk import CheckIn
 from chalicelib.store import dynamo, visits
@@ -25,3 +26,9 @@ def recent(person: str, since_day: str, now: int) -> list[CheckIn]:
 
 def held_of(person: str) -> list[Held]:
     return [held("checkins", i, "at") for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]

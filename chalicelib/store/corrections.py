@@ -196,3 +196,10 @@ def held_of(person: str) -> list[Held]:
     """The person's correction requests (their open markers and count are bookkeeping, not listed)."""
     items = dynamo.query_all(KIND, "person = :p", {":p": person}, index=PERSON_INDEX)
     return [held("corrections", {**i, "correction_id": i["pk"]}, "created_at", drop=("open_marker",)) for i in items]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of the person's requests and their state (an erasure: only with none open, so no marker)."""
+    items = dynamo.query_all(KIND, "person = :p", {":p": person}, index=PERSON_INDEX)
+    state = [_state_key(person)] if dynamo.get(KIND, _state_key(person), consistent=True) else []
+    return [dynamo.delete_op(KIND, {"pk": i["pk"]}) for i in items] + [dynamo.delete_op(KIND, k) for k in state]

@@ -110,3 +110,12 @@ def holder(province: str, local_code_id: str) -> Alias | None:
 def held_of(person: str) -> list[Held]:
     """Provinces' local codes (each alias is a copy of its code's id, kept and expiring with it)."""
     return [held("local_codes", i, "synced_at") for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of the person's local codes and their aliases (an erasure)."""
+    ops = []
+    for code in of_person(person):
+        ops.append(dynamo.delete_op(KIND, {"pk": person, "sk": code.province}))
+        ops.append(dynamo.delete_op(KIND, _alias_key(code.province, code.local_code_id)))   # it names them for good
+    return ops

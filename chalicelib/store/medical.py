@@ -165,3 +165,9 @@ def held_of(person: str) -> list[Held]:
         else:
             found.append(held("medical_history", item, "at"))
     return found
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]

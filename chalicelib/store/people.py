@@ -177,3 +177,8 @@ def held_of(code_id: str) -> list[Held]:
     """The code item, as the citizen's view of their data shows it."""
     item = dynamo.get(KIND, {"pk": code_id}, consistent=True)
     return [held("code", {**item, "code_id": item["pk"]}, "created_at")] if item else []
+
+
+def erase_ops(code_id: str) -> list[dict[str, Any]]:
+    """The Delete of the code item, if there is one (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": code_id})] if dynamo.get(KIND, {"pk": code_id}, consistent=True) else []

@@ -89,3 +89,9 @@ def page(code_id: str, now: int, limit: int, start: Key | None) -> tuple[list[Ro
 
 def held_of(code_id: str) -> list[Held]:
     return [held("scans", i, "scanned_at") for i in dynamo.query_all(KIND, "pk = :pk", {":pk": code_id})]
+
+
+def erase_ops(code_id: str) -> list[dict[str, Any]]:
+    """The Deletes of every scan row of a code (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :pk", {":pk": code_id})]

@@ -93,3 +93,9 @@ def passengers_page(voyage_key: str, limit: int, start: Key | None) -> tuple[lis
 
 def held_of(person: str) -> list[Held]:
     return [held("trips", i, "created_at") for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]

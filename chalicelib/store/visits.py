@@ -74,3 +74,9 @@ def people_page(city: str, shard: int, since_day: str, area: str | None, limit: 
 
 def held_of(person: str) -> list[Held]:
     return [held("stays", i, "created_at") for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
