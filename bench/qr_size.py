@@ -151,3 +151,85 @@ def run(tokens: list[str]) -> dict[str, Any]:
              "chars": len(shc), **_symbol([("shc:/", consts.MODE_BYTE), (shc[5:], consts.MODE_NUMERIC)])},
         ],
     }
+
+
+# --- issue 21: a per-token pseudonym instead of the code id (QR unlinkability) -----------------------------------
+# What issue 17 adds to every token in parallel: the issue time and a one-letter color (≈ +25 characters)
+ISSUE_17_CLAIMS = {"iat": 1_795_000_000, "c": "g"}
+LIMIT_VERSION = 10          # 10-M: 213 bytes, the largest symbol we accept (docs/BENCHMARKS.md)
+
+
+def _signed(claims: dict[str, Any]) -> str:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return jwt.encode(claims, key, algorithm="ES256", headers={"kid": "k7", "typ": None})
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def prp_pseudonym(code_id: str, day_key: bytes) -> tuple[str, float]:
+    """One AES block, encrypted with the day's key: the 11-byte code id and 5 random bytes, so each token's
+    `sub` differs (22 characters instead of 15); the JWS signature already protects it, so no tag is needed.
+    Verify decrypts it (CPU only: the one UpdateItem stays the only round trip). (sub, µs to decrypt)."""
+    import os
+    import time
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    raw = base64.urlsafe_b64decode(code_id + "=" * (-len(code_id) % 4))
+    block = raw + os.urandom(16 - len(raw))
+    sub = _b64(Cipher(algorithms.AES(day_key), modes.ECB()).encryptor().update(block))
+    runs = 2000
+    started = time.perf_counter()
+    for _ in range(runs):
+        data = base64.urlsafe_b64decode(sub + "==")
+        back = Cipher(algorithms.AES(day_key), modes.ECB()).decryptor().update(data)
+    decrypt_us = (time.perf_counter() - started) / runs * 1e6
+    assert _b64(back[:len(raw)]) == code_id
+    return sub, decrypt_us
+
+
+def gcm_pseudonym(code_id: str, day_key: bytes) -> str:
+    """AES-GCM of the code id, 12-byte nonce and 16-byte tag: what an off-the-shelf AEAD costs (52 characters)."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    sealed = AESGCM(day_key).encrypt(nonce, code_id.encode(), None)
+    return _b64(nonce + sealed)
+
+
+def unlinkable(code_id: str, exp: int) -> dict[str, Any]:
+    """Token length and QR version (level M) of each variant, with and without issue 17's claims."""
+    import os
+
+    day_key = os.urandom(16)
+    prp, decrypt_us = prp_pseudonym(code_id, day_key)
+    variants = {"code id (today)": code_id, "AES block, per-day key (22 characters)": prp,
+                "AES-GCM, per-day key (52 characters)": gcm_pseudonym(code_id, day_key)}
+    rows = []
+    for name, sub in variants.items():
+        for with_17 in (False, True):
+            token = _signed({"sub": sub, "exp": exp, **(ISSUE_17_CLAIMS if with_17 else {})})
+            version = _symbol(token)["version"]
+            capacity = _capacity(LIMIT_VERSION, "a")
+            rows.append({"name": name + (" + issue 17's iat, c" if with_17 else ""), "chars": len(token),
+                         "version": version, "spare_at_10M": capacity - len(token)})
+    return {"variants": rows, "prp_decrypt_us": decrypt_us, "limit": f"{LIMIT_VERSION}-M"}
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, ".")
+    result = unlinkable("ry1heM51xwBNZPQ", 1_795_000_180)
+    print(f"QR unlinkability (issue 21): token length and QR version at level M; limit {result['limit']}")
+    for row in result["variants"]:
+        print(f"  {row['name']:60} {row['chars']:4} characters  version {row['version']:2}  "
+              f"spare at 10-M: {row['spare_at_10M']:4}")
+    print(f"  decrypting the AES-block pseudonym: {result['prp_decrypt_us']:.1f} µs per token (CPU only)")

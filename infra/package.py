@@ -454,6 +454,12 @@ def _of_type(resources: dict[str, Any], kind: str) -> set[str]:
     return {name for name, resource in resources.items() if resource.get("Type") == kind}
 
 
+# the tables that hold no personal data (organisations' clients, area levels, provinces' keys, webhooks), so
+# have no TTL; every other table expires its items on `expires_at` (docs/retention.md)
+WITHOUT_PERSONAL_DATA = frozenset({"ClientsTable", "AreasTable", "ProvincesTable", "WebhooksTable"})
+TTL = {"AttributeName": "expires_at", "Enabled": True}
+
+
 def table_problems(app: Any, resources: dict[str, Any]) -> list[str]:
     """Exactly infra/template.json's tables, unchanged, with streams, TTL, PITR, deletion protection and SSE."""
     problems = []
@@ -467,6 +473,8 @@ def table_problems(app: Any, resources: dict[str, Any]) -> list[str]:
                                                                "SSESpecification") if key not in props]
         if props.get("DeletionProtectionEnabled") is not True or table.get("DeletionPolicy") != "Retain":
             problems.append(f"table {name} is not protected from deletion")
+        if name not in WITHOUT_PERSONAL_DATA and props.get("TimeToLiveSpecification") != TTL:
+            problems.append(f"table {name} holds personal data and has no TTL on expires_at (docs/retention.md)")
     if _of_type(resources, "AWS::DynamoDB::Table") != set(tables):
         problems.append("the template has tables infra/template.json does not define")
     return problems

@@ -303,6 +303,13 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     call("get", "/v1/corrections/{correction_id}/history", f"/v1/corrections/{filed['id']}/history", authority)
     call("post", "/v1/corrections/{correction_id}/decision", f"/v1/corrections/{filed['id']}/decision", authority,
          {"decision": "approve", "reason": "核实无接触", "period_days": 7, "override_color": "green"})
+    # what is kept about the person (their scans' rows come from the people table's stream: test_my_data.py)
+    call("get", "/v1/me/scans", headers=person.headers)
+    kept = call("get", "/v1/me/data", headers=person.headers)
+    assert {k["kind"] for k in kept["kinds"] if k["count"]} >= {"code", "trips", "medical_statuses", "corrections"}
+    assert call("get", "/v1/me/data/export", headers=person.headers)["kinds"]["local_codes"]
+    erased = call("post", "/v1/me/erasure", headers=person.headers, body={"confirm": True})
+    assert erased["erased"] and erased["kept"]          # the close contact status stays, with the code
 
     receiver = Receiver().start()
     try:

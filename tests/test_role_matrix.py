@@ -59,6 +59,10 @@ GET    /v1/me/tests                                              ok      403    
 GET    /v1/me/vaccinations                                       ok      403        403      403              403                403  403  401
 GET    /v1/me/lookups                                            ok      403        403      403              403                403  403  401
 GET    /v1/me/access-log                                         ok      403        403      403              403                403  403  401
+GET    /v1/me/scans                                              ok      403        403      403              403                403  403  401
+GET    /v1/me/data                                               ok      403        403      403              403                403  403  401
+GET    /v1/me/data/export                                        ok      403        403      403              403                403  403  401
+POST   /v1/me/erasure                                            ok      403        403      403              403                403  403  401
 POST   /v1/corrections                                           ok      403        403      403              403                403  403  401
 GET    /v1/corrections                                           ok      403        403      ok               ok                 403  403  401
 GET    /v1/corrections/{correction_id}                           403     403        403      ok               ok                 403  403  401

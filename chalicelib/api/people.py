@@ -1,7 +1,7 @@
 """Health authorities set a person's medical status; citizens read their risk prompt and cities."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
@@ -13,7 +13,7 @@ from chalicelib.domain.medical import MedicalStatus
 from chalicelib.domain.remit import BasisKind
 from chalicelib.models import Model
 from chalicelib.security.access import Principal, Role
-from chalicelib.services import access_log, citizen_views, health_status, sync
+from chalicelib.services import access_log, citizen_views, erasure, health_status, my_data, sync
 
 bp = Blueprint(__name__)
 
@@ -105,3 +105,42 @@ def my_lookups(caller: Principal, query: PageQuery) -> dict[str, Any]:
 def my_access_log(caller: Principal, query: PageQuery) -> dict[str, Any]:
     """Every act on my data by anyone else: who, which province, when, what, on what basis, what they got."""
     return access_log.of_person(caller.subject, query.limit, query.cursor)
+
+
+@route(bp, "/v1/me/scans", methods=["GET"], roles=[Role.CITIZEN], query=PageQuery, responds={200: "ScanPage"},
+       tags=["health information query"])
+def my_scans(caller: Principal, query: PageQuery) -> dict[str, Any]:
+    """Where and when my code was scanned
+
+    The checkpoint's area and id, the time, the color shown and whether the scan was offline, newest first;
+    kept 30 days (docs/retention.md)."""
+    return my_data.scans_page(caller.subject, query.limit, query.cursor)
+
+
+@route(bp, "/v1/me/data", methods=["GET"], roles=[Role.CITIZEN], responds={200: "MyData"},
+       tags=["health information query"])
+def my_kept_data(caller: Principal) -> dict[str, Any]:
+    """What is kept about me: per kind, how many items, the oldest, and when they expire"""
+    return my_data.summary(caller.subject)
+
+
+@route(bp, "/v1/me/data/export", methods=["GET"], roles=[Role.CITIZEN], responds={200: "MyDataExport"},
+       tags=["health information query"])
+def my_data_export(caller: Principal) -> dict[str, Any]:
+    """Everything kept about me, as JSON"""
+    return my_data.export(caller.subject)
+
+
+class ErasureRequest(Model):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    confirm: Literal[True] = Field(description="true: I ask for my data to be erased (nothing else is accepted)")
+
+
+@route(bp, "/v1/me/erasure", methods=["POST"], roles=[Role.CITIZEN], body=ErasureRequest, responds={200: "Erasure"},
+       errors=[errors.CONCURRENT_UPDATE], tags=["health information query"], example={"confirm": True})
+def erase_me(caller: Principal, body: ErasureRequest) -> dict[str, Any]:
+    """Erase my data
+
+    Erases what no live purpose needs; keeps what an active medical status or an open correction requires, and
+    says until when (docs/retention.md#erasure). Asking again finishes an erasure that was interrupted."""
+    return erasure.erase(caller.subject)

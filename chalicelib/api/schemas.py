@@ -305,6 +305,66 @@ class AccessPage(Model):
     next_cursor: str | None = _cursor()
 
 
+class MyScan(Model):
+    scan_id: str
+    at: Epoch
+    checkpoint_id: str = Field(description="The checkpoint's own id for its gate")
+    area: str | None = Field(description="The checkpoint's GB/T 2260 area")
+    area_name: str | None
+    color: Color = Field(description="The color the checkpoint was shown")
+    offline: bool = Field(description="Scanned offline and uploaded later; false for a scan verified online")
+    expires_at: Epoch = Field(description="When the scan is deleted (docs/retention.md)")
+
+
+class ScanPage(Model):
+    scans: list[MyScan] = Field(description="Newest first")
+    next_cursor: str | None = _cursor()
+
+
+class KeptKind(Model):
+    kind: str = Field(description="code, scans, trips, stays, checkins, medical_statuses, medical_history, "
+                                  "health_records, test_results, vaccinations, local_codes, corrections, code_history, "
+                                  "access_log, correction_decisions")
+    purpose: str = Field(description="What it is kept for")
+    count: int
+    oldest: Epoch | None = Field(description="When the oldest item was written or happened; null if none")
+    next_expires_at: Epoch | None = Field(description="When the next item of the kind is deleted")
+    expires_at: Epoch | None = Field(description="When the last item of the kind, as kept now, is deleted")
+
+
+class MyData(Model):
+    kinds: list[KeptKind] = Field(description="Every kind, also those with nothing kept (count 0)")
+    as_of: Epoch
+    retention: str = Field(description="Where the schedule is written down")
+
+
+class MyDataExport(Model):
+    exported_at: Epoch
+    kinds: dict[str, list[dict[str, Any]]] = Field(
+        description="Per kind, every item kept, oldest first, as stored (without the tables' keys), each with "
+                    "its `expires_at`")
+
+
+class ErasedKind(Model):
+    kind: str = Field(description="scans, trips, stays, checkins, local_codes, audit, medical, corrections, code")
+    count: int = Field(description="Items erased")
+
+
+class KeptBack(Model):
+    kind: str = Field(description="medical, corrections or code")
+    why: str = Field(description="active_medical_status or open_correction")
+    detail: str
+    until: Epoch | None = Field(description="When it expires, unless lifted or decided earlier")
+
+
+class Erasure(Model):
+    erased: list[ErasedKind]
+    kept: list[KeptBack] = Field(description="Empty when everything was erased")
+    erased_at: Epoch
+    reference: str = Field(description="The erasure's pseudonymous reference, as recorded (no personal data)")
+    provinces_told: list[str] = Field(description="Provinces with a basis, sent `person.erased` if subscribed")
+
+
 class HistoryEntry(Model):
     at: Epoch
     version: int

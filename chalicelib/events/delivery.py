@@ -32,7 +32,10 @@ from chalicelib.store import deliveries, events, localcodes, webhooks
 
 log = logging.getLogger("healthcode.webhooks")
 INTERNAL_FIELDS = ("set_by", "voyage")   # who inside a health authority acted, our index key
-PERSON_EVENTS = {"person.color_changed", "correction.decided", "test_result.synced"}
+PERSON_EVENTS = {"person.color_changed", "correction.decided", "test_result.synced", "person.erased"}
+# events whose audience was fixed when they were written (`data.audience`): a person's erasure removes the
+# local codes and accesses that give provinces their basis, so it is read before, and goes with the event
+FIXED_AUDIENCE = {"person.erased"}
 PUBLIC_EVENTS = {"area.level_changed", "exposure.published"}
 EVENT_TYPES = sorted(PERSON_EVENTS | PUBLIC_EVENTS)
 SENDERS = 8
@@ -128,7 +131,7 @@ def interested_provinces(person: str) -> dict[str, str | None]:
 
 
 def render(event: events.Event, province: str, local_code_id: str | None) -> dict[str, Any]:
-    data = {k: v for k, v in event.data.items() if k not in INTERNAL_FIELDS}
+    data = {k: v for k, v in event.data.items() if k not in INTERNAL_FIELDS and k != "audience"}
     if event.type in PERSON_EVENTS:
         data.pop("code_id", None)
         data.pop("cause", None)
@@ -151,7 +154,11 @@ def fan_out(found: Iterable[events.Event], now: int,
     created = []
     for event in told:
         # a person's event goes only to provinces with a basis: one naming nobody goes to none
-        audience = interested_provinces(event.subject or "") if event.type in PERSON_EVENTS else None
+        audience: dict[str, str | None] | None
+        if event.type in FIXED_AUDIENCE:
+            audience = dict(event.data.get("audience") or {})
+        else:
+            audience = interested_provinces(event.subject or "") if event.type in PERSON_EVENTS else None
         for sub in subscriptions:
             if event.type not in sub.event_types or (audience is not None and sub.province not in audience):
                 continue

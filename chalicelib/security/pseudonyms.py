@@ -40,3 +40,9 @@ def subject_for(province: str, ref: str) -> str:
     useless to any other, and not the ID number."""
     digest = hmac.new(keyring.bundle().code_key, f"subject:{province}:{ref}".encode(), hashlib.sha256).digest()[:15]
     return "sub_" + base64.urlsafe_b64encode(digest).decode()
+
+
+def erasure_ref(ref: str) -> str:
+    """What an erasure is recorded under: not the person's reference, so the record links to none of their
+    data; who holds the key can still answer "did this person ask for erasure, and when?"."""
+    return hmac.new(keyring.bundle().code_key, f"erasure:{ref}".encode(), hashlib.sha256).hexdigest()[:32]

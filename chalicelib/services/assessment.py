@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.domain import days
+from chalicelib.domain import days, retention
 from chalicelib.domain.areas import LevelPeriod, Visit, governing_areas
 from chalicelib.domain.colors import Color, live_color, live_reasons, next_change
 from chalicelib.domain.declaration import Declaration
@@ -90,9 +90,15 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
     stays, levels = read["stays"]
     trip_list, exposure_list = read["trips"]
     declaration = Declaration.model_validate(code.declaration) if code and code.declaration else None
-    statuses = [StatusEntry(s.status, s.since, None, s.issuer) for s in read["statuses"]]
-    statuses += [StatusEntry(r.status, r.issued_at, r.valid_until, r.province) for r in read["records"]]
-    local = [c.local for c in read["local"]]
+    # a source without an end of its own ends when its item expires (domain/retention.py): its reason ends then,
+    # so the sweeper looks at the code that moment and finds it green, rather than the code keeping a reason
+    # whose source is gone
+    statuses = [StatusEntry(s.status, s.since, retention.medical_expires(s.updated_at), s.issuer)
+                for s in read["statuses"]]
+    statuses += [StatusEntry(r.status, r.issued_at, r.valid_until or retention.medical_expires(r.synced_at),
+                             r.province) for r in read["records"]]
+    local = [replace(c.local, valid_until=c.valid_until or retention.local_code_expires(c.synced_at, None))
+             for c in read["local"]]
     return RiskInputs(
         overrides=list(read["corrections"].overrides),
         declaration=declaration, declared_at=code.declared_at if code else None,

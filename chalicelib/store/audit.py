@@ -6,16 +6,22 @@ newest first, and none is ever overwritten (each write is conditional on the key
 - `access#<time>#<access id>`: an act on the person's data by anyone else (`AccessEntry`,
   services/access_log.py);
 - `correction#<time>#<correction id>`: a reviewer's decision on one of their correction requests (`Decision`).
+
+Every entry carries the TTL `expires_at`: 180 days after it (domain/retention.audit_expires), or the access log's
+own period (services/access_log.py).
 """
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain import retention
 from chalicelib.domain.remit import Basis
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
 from chalicelib.store.pages import Key, KeyShape
 
 KIND = "audit"
@@ -79,7 +85,8 @@ def history_op(entry: HistoryEntry) -> dict[str, Any]:
     return _put_op({"pk": e.person, "sk": f"{HISTORY}#{e.at:010d}#{e.version:08d}", "kind": HISTORY, "at": e.at,
                     "version": e.version, "cause": e.cause, "actor": e.actor, "color_before": e.color_before,
                     "color_after": e.color_after, "sources_changed": list(e.sources_changed),
-                    "reasons_added": list(e.reasons_added), "reasons_removed": list(e.reasons_removed)})
+                    "reasons_added": list(e.reasons_added), "reasons_removed": list(e.reasons_removed),
+                    "expires_at": retention.audit_expires(e.at)})
 
 
 def access_op(entry: AccessEntry) -> dict[str, Any]:
@@ -88,7 +95,7 @@ def access_op(entry: AccessEntry) -> dict[str, Any]:
     return _put_op({"pk": e.person, "sk": f"{ACCESS}#{e.at:010d}#{e.access_id}", "kind": ACCESS, "at": e.at,
                     "access_id": e.access_id, "client_id": e.client_id, "role": e.role, "province": e.province,
                     "action": e.action, "basis": e.basis.to_dict() if e.basis else None, "returned": dict(e.returned),
-                    "ref": e.ref, "expires_at": e.expires_at})
+                    "ref": e.ref, "expires_at": e.expires_at or retention.audit_expires(e.at)})
 
 
 def decision_op(entry: Decision) -> dict[str, Any]:
@@ -96,7 +103,7 @@ def decision_op(entry: Decision) -> dict[str, Any]:
     e = entry
     return _put_op({"pk": e.person, "sk": f"{DECISION}#{e.at:010d}#{e.correction_id}", "kind": DECISION,
                     "correction_id": e.correction_id, "decision": e.decision, "by": e.by, "province": e.province,
-                    "reason": e.reason, "at": e.at})
+                    "reason": e.reason, "at": e.at, "expires_at": retention.audit_expires(e.at)})
 
 
 def append_accesses(entries: list[AccessEntry]) -> None:
@@ -147,3 +154,32 @@ def accesses_since(person: str, since: int) -> list[AccessEntry]:
     items = dynamo.query_all(KIND, "pk = :p AND sk BETWEEN :from AND :to",
                              {":p": person, ":from": f"{ACCESS}#{since:010d}", ":to": f"{ACCESS}#~"})
     return [_access(i) for i in items]
+
+
+HELD_KINDS = {HISTORY: "code_history", ACCESS: "access_log", DECISION: "correction_decisions"}
+
+
+def held_of(person: str) -> list[Held]:
+    """The person's audit trail: their code's history, the access log, review decisions."""
+    return [held(HELD_KINDS.get(i.get("kind", ""), "audit"), i, "at")
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+ERASURE = "erasure"
+
+
+def erasure_op(ref: str, at: int, counts: dict[str, int], kept: dict[str, int]) -> dict[str, Any]:
+    """The Put of an erasure's record: a pseudonymous reference (never the person's), the time and counts."""
+    return _put_op({"pk": f"{ERASURE}#{ref}", "sk": f"{ERASURE}#{at:010d}#{secrets.token_hex(4)}", "kind": ERASURE,
+                    "at": at, "erased": counts, "kept": kept, "expires_at": retention.audit_expires(at)})
+
+
+def erasures(ref: str) -> list[dict[str, Any]]:
+    """The records of erasures under a pseudonymous reference."""
+    return dynamo.query_all(KIND, "pk = :p", {":p": f"{ERASURE}#{ref}"})

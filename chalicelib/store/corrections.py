@@ -5,6 +5,10 @@ Items:
   and the `by_person` index, both sorted by `queue_sort = <filed at>#<id>`;
 - `person#<person>`: the person's open count and approved overrides (`State`);
 - `open#<person>#<source>#<reason code>[#<ref>]`: exists while a request about that reason is pending.
+
+Each write sets the TTL `expires_at` of what it writes (domain/retention.correction_expires: 90 days after the
+write, or 30 days after the lift a decision approves if later). Writes come in time order, so the person's
+state, rewritten by each filing and decision, outlives every request and lift it counts.
 """
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain import identifiers
+from chalicelib.domain import identifiers, retention
 from chalicelib.domain.colors import Color
 from chalicelib.domain.corrections import Override
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
 from chalicelib.store.pages import Key, KeyShape
 
 KIND = "corrections"
@@ -128,14 +133,14 @@ def file(correction: Correction, max_open: int) -> None:
             "source": c.source, "reason_code": c.reason_code, "ref": c.ref, "description": c.description,
             "evidence": c.evidence, "name_masked": c.name_masked, "id_last4": c.id_last4, "created_at": c.created_at,
             "queue_key": f"{c.province}#{c.status}", "queue_sort": f"{c.created_at:010d}#{c.correction_id}",
-            "open_marker": True}
+            "open_marker": True, "expires_at": retention.correction_expires(c.created_at)}
     try:
         dynamo.transact([
             dynamo.put_op(KIND, item, condition="attribute_not_exists(pk)"),
-            dynamo.put_op(KIND, {**_open_key(c), "correction_id": c.correction_id},
+            dynamo.put_op(KIND, {**_open_key(c), "correction_id": c.correction_id, "expires_at": item["expires_at"]},
                           condition="attribute_not_exists(pk)", return_old=True),
-            dynamo.update_op(KIND, _state_key(c.person), "SET #o = if_not_exists(#o, :zero) + :one",
-                             {":zero": 0, ":one": 1, ":max": max_open},
+            dynamo.update_op(KIND, _state_key(c.person), "SET #o = if_not_exists(#o, :zero) + :one, expires_at = :exp",
+                             {":zero": 0, ":one": 1, ":max": max_open, ":exp": item["expires_at"]},
                              condition="attribute_not_exists(#o) OR #o < :max", names={"#o": "open"}),
         ])
     except dynamo.ConditionFailed as failed:
@@ -153,13 +158,14 @@ def decide(decided: Correction, override: Override | None, extra_ops: Sequence[d
     decision = {"status": decided.status, "decided_at": decided.decided_at, "decided_by": decided.decided_by,
                 "decision_reason": decided.decision_reason, "queue_key": f"{decided.province}#{decided.status}",
                 "lifted_until": decided.lifted_until,
-                "override_color": decided.override_color.value if decided.override_color else None}
+                "override_color": decided.override_color.value if decided.override_color else None,
+                "expires_at": retention.correction_expires(decided.decided_at or 0, decided.lifted_until)}
     decision = {k: v for k, v in decision.items() if v is not None}
     fields = ", ".join(f"#{k} = :{k}" for k in decision)
     values: dict[str, Any] = {f":{k}": v for k, v in decision.items()}
     values[":pending"] = PENDING
-    state_update = "SET #o = #o - :one"
-    state_values: dict[str, Any] = {":one": 1}
+    state_update = "SET #o = #o - :one, expires_at = :exp"
+    state_values: dict[str, Any] = {":one": 1, ":exp": decision["expires_at"]}
     if override is not None:
         state_update += ", overrides = list_append(if_not_exists(overrides, :none), :new)"
         state_values.update({":none": [], ":new": [_override_map(override)]})
@@ -184,3 +190,16 @@ def of_person(person: str, limit: int, start: Key | None = None) -> tuple[list[C
     items, last = dynamo.query(KIND, "person = :p", {":p": person}, index=PERSON_INDEX, forward=False, limit=limit,
                                start=start)
     return [_correction(i) for i in items], last
+
+
+def held_of(person: str) -> list[Held]:
+    """The person's correction requests (their open markers and count are bookkeeping, not listed)."""
+    items = dynamo.query_all(KIND, "person = :p", {":p": person}, index=PERSON_INDEX)
+    return [held("corrections", {**i, "correction_id": i["pk"]}, "created_at", drop=("open_marker",)) for i in items]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of the person's requests and their state (an erasure: only with none open, so no marker)."""
+    items = dynamo.query_all(KIND, "person = :p", {":p": person}, index=PERSON_INDEX)
+    state = [_state_key(person)] if dynamo.get(KIND, _state_key(person), consistent=True) else []
+    return [dynamo.delete_op(KIND, {"pk": i["pk"]}) for i in items] + [dynamo.delete_op(KIND, k) for k in state]

@@ -3,15 +3,19 @@ local code id to the person (what a province's code token names).
 
 Items: `pk = <person>`, `sk = <province>` for a local code (`ProvinceCode`); `pk = id#<province>#<local code
 id>`, `sk = alias` for its alias (`Alias`), written with it, so that a local code id names one person for good.
+Both carry the TTL `expires_at` (domain/retention.local_code_expires: 30 days after the last sync, or after the
+code's validity if later); a sync rewrites both, so the alias lives as long as its code.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain import retention
 from chalicelib.domain.colors import Color
 from chalicelib.domain.local_codes import LocalCode
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
 
 KIND = "localcodes"
 NEWER = "attribute_not_exists(pk) OR version < :v"
@@ -56,12 +60,13 @@ def _alias_key(province: str, local_code_id: str) -> dict[str, str]:
 
 def items_of(code: ProvinceCode) -> tuple[dict[str, Any], dict[str, Any]]:
     """The local code's item and its alias's (here and for bulk loaders: bench/city.py)."""
+    expires_at = retention.local_code_expires(code.synced_at, code.valid_until)
     record = {"pk": code.person, "sk": code.province, "province": code.province, "color": code.color.value,
               "local_code_id": code.local_code_id, "issued_at": code.issued_at, "updated_at": code.updated_at,
               "valid_until": code.valid_until, "version": code.version, "id_last4": code.id_last4,
-              "synced_at": code.synced_at}
+              "synced_at": code.synced_at, "expires_at": expires_at}
     alias = {**_alias_key(code.province, code.local_code_id), "person": code.person,
-             "local_code_id": code.local_code_id, "id_last4": code.id_last4}
+             "local_code_id": code.local_code_id, "id_last4": code.id_last4, "expires_at": expires_at}
     return record, alias
 
 
@@ -100,3 +105,17 @@ def holder(province: str, local_code_id: str) -> Alias | None:
     """Whom a province's local code id names."""
     item = dynamo.get(KIND, _alias_key(province, local_code_id))
     return Alias(province, local_code_id, item["person"], item["id_last4"]) if item else None
+
+
+def held_of(person: str) -> list[Held]:
+    """Provinces' local codes (each alias is a copy of its code's id, kept and expiring with it)."""
+    return [held("local_codes", i, "synced_at") for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of the person's local codes and their aliases (an erasure)."""
+    ops = []
+    for code in of_person(person):
+        ops.append(dynamo.delete_op(KIND, {"pk": person, "sk": code.province}))
+        ops.append(dynamo.delete_op(KIND, _alias_key(code.province, code.local_code_id)))   # it names them for good
+    return ops

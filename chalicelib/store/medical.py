@@ -10,8 +10,10 @@ Items of a person (`pk = <person>`), by sort key:
   lab's client id, replaced only by a newer version;
 - `V#<issuer>#<record id>`: a vaccination (`Vaccination`), likewise.
 
-Test results and vaccinations carry `expires_at` (the table's TTL attribute), their retention
-(docs/tests-and-vaccinations.md); reads skip expired ones, since TTL deletion lags.
+Every item carries its TTL `expires_at`: statuses, their history and health records
+(domain/retention.medical_expires: 180 days after it was written, or 30 days after a record's validity if
+later); test results and vaccinations their own retention (docs/tests-and-vaccinations.md). Reads of tests and
+vaccinations skip expired ones, since TTL deletion lags.
 """
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain import retention
 from chalicelib.domain.lab_results import LabResult, TestOutcome, TestType
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.domain.remit import Basis
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
 
 KIND = "medical"
 CURRENT = "CURRENT"
@@ -113,7 +117,8 @@ def set_status(status: Status, change: StatusChange, expected_version: int | Non
     item = {**_status_key(status.person, status.issuer), "status": status.status.value, "since": status.since,
             "set_by": status.set_by, "province": status.province,
             "basis": status.basis.to_dict() if status.basis else None,
-            "updated_at": status.updated_at, "version": status.version}
+            "updated_at": status.updated_at, "version": status.version,
+            "expires_at": retention.medical_expires(status.updated_at)}
     if expected_version is None:
         put = dynamo.put_op(KIND, item, condition="attribute_not_exists(pk)")
     else:
@@ -121,7 +126,8 @@ def set_status(status: Status, change: StatusChange, expected_version: int | Non
     history = {"pk": change.person, "sk": f"H#{change.at:010d}#{secrets.token_hex(4)}", "status": change.status.value,
                "previous": change.previous.value if change.previous else None, "set_by": change.set_by,
                "province": change.province, "issuer": change.issuer, "note": change.note,
-               "basis": change.basis.to_dict() if change.basis else None, "at": change.at}
+               "basis": change.basis.to_dict() if change.basis else None, "at": change.at,
+               "expires_at": retention.medical_expires(change.at)}
     dynamo.transact([put, dynamo.put_op(KIND, history, condition="attribute_not_exists(pk)"), *other_ops])
 
 
@@ -149,7 +155,9 @@ def write_records(records: list[HealthRecord], event_op: dict[str, Any]) -> None
     ops = [dynamo.put_op(KIND, {"pk": r.person, "sk": _record_sk(r.province, r.record_id), "province": r.province,
                                 "record_id": r.record_id, "status": r.status.value, "institution": r.institution,
                                 "issued_at": r.issued_at, "valid_until": r.valid_until, "version": r.version,
-                                "synced_at": r.synced_at}, condition=NEWER, values={":v": r.version})
+                                "synced_at": r.synced_at,
+                                "expires_at": retention.medical_expires(r.synced_at, r.valid_until)},
+                          condition=NEWER, values={":v": r.version})
            for r in records]
     dynamo.transact([*ops, event_op])
 
@@ -272,3 +280,26 @@ def write_vaccinations(doses: list[Vaccination], other_ops: list[dict[str, Any]]
                                 "date": v.date}, condition=NEWER, values={":v": v.version})
            for v in doses]
     dynamo.transact([*ops, *other_ops])
+
+
+def held_of(person: str) -> list[Held]:
+    """Every issuer's status, the status history, provinces' health records, test results and vaccinations."""
+    found = []
+    for item in dynamo.query_all(KIND, "pk = :p", {":p": person}):
+        if item["sk"].startswith(CURRENT):
+            found.append(held("medical_statuses", item, "updated_at"))
+        elif item["sk"].startswith(RECORD_PREFIX):
+            found.append(held("health_records", item, "synced_at"))
+        elif item["sk"].startswith(TEST_PREFIX):
+            found.append(held("test_results", item, "synced_at"))
+        elif item["sk"].startswith(VACCINATION_PREFIX):
+            found.append(held("vaccinations", item, "synced_at"))
+        else:
+            found.append(held("medical_history", item, "at"))
+    return found
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]

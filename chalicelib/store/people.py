@@ -4,7 +4,9 @@ tokens name.
 The item is the code as its last assessment left it (`Code`): the stored reasons by source, their color,
 the facts a read joins with today's area levels (domain/stays.py), the next moment a reason starts or ends
 (`due_at`, and `due_day`, the `due` index's key: `<CST day>#<shard>`), the last scan a verification
-noted on it, and the health summary entry rules need (`negative_at`, `doses`). The verify hot path decodes
+noted on it, the health summary entry rules need (`negative_at`, `doses`), and its TTL `expires_at`
+(domain/retention.py: 30 days after the last write or scan, or longer while a reason needs it, then also in
+`held_until`, which a scan's update keeps). The verify hot path decodes
 one of these per request: `_code` stays a plain constructor call.
 """
 from __future__ import annotations
@@ -14,18 +16,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.domain import days
+from chalicelib.domain import days, retention
 from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.corrections import Override
 from chalicelib.domain.lab_results import HealthSummary
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
 from chalicelib.store.scans import Scan, scan_map, scan_of
 
 KIND = "people"
 DUE_INDEX = "due"
 # a day's due codes are spread over this many keys of the `due` index, so that no day is one hot partition
 DUE_SHARDS = 8
+# a scan's one update: the scan, and the expiry it moves unless the reasons hold the code longer
+SCAN_UPDATE = "SET last_scan = :scan, expires_at = if_not_exists(held_until, :exp)"
 Sources = Mapping[str, tuple[Reason, ...]]
 
 
@@ -49,6 +54,7 @@ class Code:
     # the latest negative test's sample time and the dose count, for checkpoints' entry rules: the verify path
     # reads them here, in its one round trip (docs/tests-and-vaccinations.md)
     health: HealthSummary = HealthSummary()
+    expires_at: int | None = None          # the TTL attribute: when DynamoDB deletes the item
 
 
 def kept_facts(facts: StayFacts) -> StayFacts:
@@ -75,7 +81,8 @@ def _code(item: dict[str, Any]) -> Code:
                 int(item["version"]), Color(item["color"]), int(item["created_at"]), int(item["updated_at"]),
                 sources, _facts(item), item.get("declaration"), None if declared_at is None else int(declared_at),
                 None if due_at is None else int(due_at), scan_of(scan) if scan else None,
-                HealthSummary(None if negative_at is None else int(negative_at), int(item.get("doses") or 0)))
+                HealthSummary(None if negative_at is None else int(negative_at), int(item.get("doses") or 0)),
+                None if item.get("expires_at") is None else int(item["expires_at"]))
 
 
 def _due_day(code_id: str, moment: int) -> str:
@@ -85,6 +92,9 @@ def _due_day(code_id: str, moment: int) -> str:
 def item_of(code: Code) -> dict[str, Any]:
     """The item for `code` (here and for bulk loaders: bench/city.py)."""
     facts = code.facts
+    reasons = [r for rs in code.sources.values() for r in rs]
+    expires_at, held_until = retention.code_expires(code.updated_at, code.last_scan.at if code.last_scan else 0,
+                                                    reasons)
     return {"pk": code.code_id, "person": code.person, "name_masked": code.name_masked, "id_last4": code.id_last4,
             "status": code.status, "version": code.version, "color": code.color.value,
             "created_at": code.created_at, "updated_at": code.updated_at,
@@ -95,7 +105,8 @@ def item_of(code: Code) -> dict[str, Any]:
             "area_overrides": [{"correction_id": o.correction_id, "code": o.code, "approved_at": o.approved_at,
                                 "until": o.until, "ref": o.ref} for o in facts.overrides] or None,
             "last_scan": scan_map(code.last_scan) if code.last_scan else None,
-            "negative_at": code.health.negative_at, "doses": code.health.doses or None}
+            "negative_at": code.health.negative_at, "doses": code.health.doses or None,
+            "expires_at": expires_at, "held_until": held_until}
 
 
 def get(code_id: str, consistent: bool = False) -> Code | None:
@@ -137,10 +148,13 @@ def save(code: Code, expected_version: int | None, event_ops: Sequence[dict[str,
 def record_scan(code_id: str, scan: Scan) -> Code | None:
     """Note a scan on the code and read it back, in one round trip; None if there is no such code.
 
-    The scans table gets the row from this table's stream (events/handlers.on_people_records).
+    The scan moves the code's expiry to 30 days after it, unless its reasons hold it longer (`held_until`,
+    set by the last write): the same update, no read. The scans table gets the row from this table's stream
+    (events/handlers.on_people_records).
     """
     try:
-        item = dynamo.update(KIND, {"pk": code_id}, "SET last_scan = :scan", {":scan": scan_map(scan)},
+        item = dynamo.update(KIND, {"pk": code_id}, SCAN_UPDATE,
+                             {":scan": scan_map(scan), ":exp": retention.scan_extends(scan.at)},
                              condition="attribute_exists(pk)", hot=True)
     except dynamo.ConditionFailed:
         return None
@@ -164,3 +178,14 @@ def due(day: str, now: int) -> list[str]:
                                  index=DUE_INDEX)
         found += [i["pk"] for i in items]
     return found
+
+
+def held_of(code_id: str) -> list[Held]:
+    """The code item, as the citizen's view of their data shows it."""
+    item = dynamo.get(KIND, {"pk": code_id}, consistent=True)
+    return [held("code", {**item, "code_id": item["pk"]}, "created_at")] if item else []
+
+
+def erase_ops(code_id: str) -> list[dict[str, Any]]:
+    """The Delete of the code item, if there is one (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": code_id})] if dynamo.get(KIND, {"pk": code_id}, consistent=True) else []

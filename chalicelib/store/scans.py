@@ -7,11 +7,14 @@ the scan key its device made, so the same upload sent twice names the same row, 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain import days
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
+from chalicelib.store.pages import Key, KeyShape
 
 KIND = "scans"
 
@@ -83,5 +86,33 @@ def since(code_id: str, since: int, now: int, limit: int = 200) -> list[Row]:
     """Scans of one code from the moment `since` on, newest first; rows past their TTL are dropped here."""
     items, _ = dynamo.query(KIND, "pk = :pk AND sk >= :since", {":pk": code_id, ":since": days.iso(since)},
                             forward=False, limit=limit)
-    return [Row(i["pk"], scan_of(i), i["color"], int(i["expires_at"]), _offline_of(i))
-            for i in items if i.get("expires_at", now + 1) > now]
+    return [_row(i) for i in items if i.get("expires_at", now + 1) > now]
+
+
+def _row(item: dict[str, Any]) -> Row:
+    return Row(item["pk"], scan_of(item), item["color"], int(item["expires_at"]), _offline_of(item))
+
+
+# a row's sort key: `<scan time, ISO 8601>#<scan id>` (a scan id: token_urlsafe, or another issuer's id)
+SORT_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z#[A-Za-z0-9_\-]{1,64}")
+
+
+def pages(code_id: str) -> KeyShape:
+    """The start keys the list of a code's scans gives out."""
+    return KeyShape("pk", code_id, {"sk": SORT_KEY})
+
+
+def page(code_id: str, now: int, limit: int, start: Key | None) -> tuple[list[Row], Key | None]:
+    """One page of a code's scans, newest first; rows past their TTL are dropped here."""
+    items, last = dynamo.query(KIND, "pk = :pk", {":pk": code_id}, forward=False, limit=limit, start=start)
+    return [_row(i) for i in items if i.get("expires_at", now + 1) > now], last
+
+
+def held_of(code_id: str) -> list[Held]:
+    return [held("scans", i, "scanned_at") for i in dynamo.query_all(KIND, "pk = :pk", {":pk": code_id})]
+
+
+def erase_ops(code_id: str) -> list[dict[str, Any]]:
+    """The Deletes of every scan row of a code (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :pk", {":pk": code_id})]

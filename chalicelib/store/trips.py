@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib.domain.exposures import Trip, voyage
 from chalicelib.domain.transport import NUMBERED, Mode
 from chalicelib.store import dynamo, visits
+from chalicelib.store.held import Held, held
 from chalicelib.store.pages import Key, KeyShape
 
 KIND = "trips"
@@ -88,3 +89,13 @@ def passengers_page(voyage_key: str, limit: int, start: Key | None) -> tuple[lis
     """One page of the trips on a voyage: (trips, where the next page starts, or None)."""
     items, last = dynamo.query(KIND, "voyage = :v", {":v": voyage_key}, index=VOYAGE_INDEX, limit=limit, start=start)
     return [_trip(i) for i in items], last
+
+
+def held_of(person: str) -> list[Held]:
+    return [held("trips", i, "created_at") for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.domain.areas import Visit
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
 from chalicelib.store.pages import Key
 
 KIND = "visits"
@@ -69,3 +70,13 @@ def people_page(city: str, shard: int, since_day: str, area: str | None, limit: 
         values[":a"] = area
     items, last = dynamo.query(KIND, "city_shard = :c AND day_person >= :since", values, **options)
     return {i["pk"] for i in items}, last
+
+
+def held_of(person: str) -> list[Held]:
+    return [held("stays", i, "created_at") for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def erase_ops(person: str) -> list[dict[str, Any]]:
+    """The Deletes of every item of the person in this table (an erasure)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
+            for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]

@@ -6,12 +6,13 @@
   const $ = (selector, root = document) => root.querySelector(selector);
   const KEY = "hc.citizen";
   const SCREENS = ["login", "apply", "code", "risk", "trips", "checkin", "copassenger", "cities", "localcodes",
-                   "access", "corrections"];
+                   "access", "scans", "mydata", "corrections"];
   const TITLES = {
     login: ["健康码", "Health code"], apply: ["健康申报", "Declaration"], code: ["健康码", "Health code"],
     risk: ["风险提示", "Risk prompt"], trips: ["行程申报", "Trips"], checkin: ["每日打卡", "Check-in"],
     copassenger: ["同乘查询", "Co-passengers"], cities: ["到访城市", "Cities"], localcodes: ["省级健康码", "Local codes"],
     access: ["谁查询了我", "Access log"], corrections: ["我要纠错", "Corrections"],
+    scans: ["扫码记录", "Scans"], mydata: ["我的数据", "My data"],
   };
   const ACTIONS = {lookup: "查询 look-up", medical_status: "设定医学状态 set a medical status",
                    local_code: "共享省级健康码 pushed a local code", health_record: "共享医疗记录 pushed a health record",
@@ -77,7 +78,7 @@
       if (!SCREENS.includes(name) || name === "login") return showCode();
       const screens = {code: showCode, risk: showRisk, trips: showTrips, checkin: showCheckin,
                        copassenger: showCopassenger, cities: showCities, localcodes: showLocalCodes,
-                       access: showAccessLog, corrections: showCorrections};
+                       access: showAccessLog, scans: showScans, mydata: showMyData, corrections: showCorrections};
       await screens[name]();
     } catch (e) {
       fail(e);
@@ -483,6 +484,56 @@
     }));
     if (!body.accesses.length) $("#access-list").append(el("li.empty", {text: "没有记录。No one has accessed your data."}));
   }
+
+  // --- what is kept about me: GET /v1/me/scans, /v1/me/data, /v1/me/data/export --------------------------------
+  const KINDS = {code: "健康码 Health code", scans: "扫码记录 Scans", trips: "行程 Trips", stays: "到访地 Stays",
+                 checkins: "打卡 Check-ins", medical_statuses: "医学状态 Medical statuses",
+                 medical_history: "医学状态变更 Status changes", health_records: "医疗记录 Health records",
+                 local_codes: "省级健康码 Local codes", corrections: "纠错申请 Corrections",
+                 code_history: "健康码变更 Code history", access_log: "访问记录 Access log",
+                 correction_decisions: "纠错审核 Review decisions"};
+  let scanCursor = null;
+
+  function scanItem(s) {
+    return el("li", {},
+      el("strong", {text: s.area_name || s.area || s.checkpoint_id}), " ",
+      el("span.chip", {data: {color: s.color}, text: `${COLORS[s.color].zh} ${COLORS[s.color].en}`}),
+      s.offline ? el("span", {text: " 离线 offline"}) : "",
+      el("p.meta", {text: `${cst(s.at)} · ${s.checkpoint_id} · 删除于 deleted ${cstDate(s.expires_at)}`}));
+  }
+
+  async function showScans(more = false) {
+    show("scans");
+    const query = more && scanCursor ? `&cursor=${encodeURIComponent(scanCursor)}` : "";
+    const body = await getJson(`v1/me/scans?limit=50${query}`, auth());
+    const items = body.scans.map(scanItem);
+    if (more) $("#scan-list").append(...items); else $("#scan-list").replaceChildren(...items);
+    scanCursor = body.next_cursor;
+    $("#scan-more").hidden = !scanCursor;
+    if (!more && !body.scans.length) $("#scan-list").append(el("li.empty", {text: "没有扫码记录。No scans."}));
+  }
+  $("#scan-more").addEventListener("click", () => showScans(true).catch((e) => showError($("#page-error"), e)));
+
+  async function showMyData() {
+    show("mydata");
+    const body = await getJson("v1/me/data", auth());
+    $("#data-list").replaceChildren(...body.kinds.map((k) => el("li", {data: {kind: k.kind}},
+      el("strong", {text: KINDS[k.kind] || k.kind}), " ", el("span", {text: `${k.count}`}),
+      el("p.meta", {text: k.count
+        ? `最早 oldest ${cst(k.oldest)} · 全部删除于 all deleted by ${cstDate(k.expires_at)}`
+        : "无 none"}))));
+  }
+  $("#data-export").addEventListener("click", async () => {
+    try {
+      const body = await getJson("v1/me/data/export", auth());
+      const link = el("a", {href: URL.createObjectURL(new Blob([JSON.stringify(body, null, 2)],
+                                                              {type: "application/json"}))});
+      link.download = "my-health-code-data.json";
+      link.click();
+    } catch (e) {
+      showError($("#page-error"), e);
+    }
+  });
 
   // --- corrections (shown only where the deployment has POST/GET /v1/corrections) -----------------------------
   async function detectCorrections() {

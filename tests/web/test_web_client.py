@@ -225,6 +225,15 @@ def test_a_citizen_applies_and_a_checkpoint_verifies_the_green_qr(phone, gate_ph
          message="an automatic QR refresh")
     assert int(by_css(phone, "#countdown").get_attribute("data-left")) > 0
     assert citizen.qr_token() != token
+
+    # where the code was scanned, and what is kept about the citizen, with when it goes
+    citizen.go("scans")
+    wait(phone, lambda d: "gate" in text(d, "#scan-list") and shown(d, "#scan-list .chip[data-color=green]"),
+         timeout=20, message="the checkpoint's scan in the citizen's list of scans")
+    citizen.go("mydata")
+    wait(phone, lambda d: shown(d, "#data-list li[data-kind=scans]"), message="the summary of kept data")
+    assert "删除于" in text(phone, "#data-list li[data-kind=scans]")
+    assert fits_the_phone(phone)
     for driver in (phone, gate_phone):
         no_script_errors(driver)
 
