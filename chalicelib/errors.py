@@ -47,7 +47,7 @@ INVALID_CLIENT = _code(
     "`Authorization: Basic` header that cannot be read (not base64, not UTF-8, no `:`); answered with "
     "`WWW-Authenticate: Basic` (RFC 6749 §5.2)", "check credentials with ops")
 INVALID_ASSERTION = _code(401, "invalid_assertion", "the identity provider's ID token does not verify, or carries "
-                                                    "no valid resident ID number",
+                                                    "no valid identity document ([identity.md](identity.md))",
                           "log in at the identity provider again")
 IDP_NOT_CONFIGURED = _code(401, "idp_not_configured", "an ID token (`assertion`) sent to a stage that has no "
                                                       "identity provider configured",

@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.domain.areas import RiskLevel
 from chalicelib.domain.colors import Color
+from chalicelib.domain.documents import DocumentType
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.models import Model
@@ -46,7 +47,10 @@ class CitizenSession(Model):
     token_type: Literal["Bearer"]
     expires_in: int = Field(description="Seconds")
     name_masked: str = Field(description="e.g. 王*明")
-    id_last4: str
+    id_last4: str = Field(description="The last four characters of the identity document's number (a Hong Kong "
+                                      "or Macao permit's lifelong part)")
+    document_type: DocumentType = Field(description="The identity document the citizen logged in with "
+                                                    "([identity.md](identity.md))")
 
 
 class ClientToken(Model):

@@ -37,6 +37,7 @@ class Principal:
     area: str | None = None       # a checkpoint's GB/T 2260 area
     name_masked: str | None = None
     id_last4: str | None = None
+    document_type: str | None = None   # a citizen's identity document (domain/documents.DocumentType's value)
 
 
 def issue(principal: Principal, ttl: int) -> str:
@@ -44,7 +45,8 @@ def issue(principal: Principal, ttl: int) -> str:
     claims = {"iss": get_settings().issuer, "aud": AUDIENCE, "sub": principal.subject,
               "role": principal.role.value, "iat": now, "exp": now + ttl, "jti": secrets.token_urlsafe(9)}
     optional = {"prov": principal.province, "area": principal.area, "nm": principal.name_masked,
-                "l4": principal.id_last4}
+                "l4": principal.id_last4,
+                "doc": principal.document_type}
     claims.update({k: v for k, v in optional.items() if v is not None})
     return jwt.encode(claims, keyring.bundle().session_key, algorithm=ALGORITHM)
 
@@ -76,7 +78,8 @@ def authenticate(authorization: str | None) -> Principal:
     if claims["exp"] <= clock.now():
         raise Unauthenticated("The access token has expired; log in again.", code="token_expired")
     principal = Principal(role=role, subject=claims["sub"], province=claims.get("prov"), area=claims.get("area"),
-                          name_masked=claims.get("nm"), id_last4=claims.get("l4"))
+                          name_masked=claims.get("nm"), id_last4=claims.get("l4"),
+                          document_type=claims.get("doc"))
     if len(_decoded) >= _DECODED_MAX:
         _decoded.clear()
     _decoded[token] = (principal, int(claims["exp"]))
