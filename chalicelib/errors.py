@@ -40,6 +40,9 @@ _SAME_KEY = "with the same `Idempotency-Key` where the operation takes one"
 MALFORMED_JSON = _code(400, "malformed_json", "the body is not JSON, or not a JSON object", "fix the client")
 BAD_REQUEST = _code(400, "bad_request", "e.g. a binary response asked for without a matching `Accept` header",
                     "send `Accept: image/png` for `format=png`")
+NOT_FOR_DEPENDANTS = _code(
+    400, "not_for_dependants", "`X-Acting-For` sent to an operation a guardian cannot do for a dependant "
+    "([identity.md](identity.md#acting-for-a-dependant))", "leave the header out, or log in as the dependant")
 UNAUTHENTICATED = _code(401, "unauthenticated", "no or invalid `Authorization: Bearer` token", "log in again")
 TOKEN_EXPIRED = _code(401, "token_expired", "the access token has expired", "log in again")
 INVALID_CLIENT = _code(
@@ -69,6 +72,11 @@ UNKNOWN_PROVINCE = _code(404, "unknown_province", "the province has registered n
 UNKNOWN_WEBHOOK = _code(404, "unknown_webhook", _NOT_ISSUED)
 UNKNOWN_DELIVERY = _code(404, "unknown_delivery", _NOT_ISSUED)
 UNKNOWN_CORRECTION = _code(404, "unknown_correction", _NOT_ISSUED)
+UNKNOWN_DEPENDANT = _code(404, "unknown_dependant", "`X-Acting-For` or the path names no dependant of yours (never "
+                                                  "added, removed by you, or taken back by them)",
+                          "`GET /v1/me/dependants`")
+UNKNOWN_GUARDIAN = _code(404, "unknown_guardian", "the path names no active guardian of yours",
+                         "`GET /v1/me/guardians`")
 METHOD_NOT_ALLOWED = _code(405, "method_not_allowed", "wrong HTTP method for the path")
 CONCURRENT_UPDATE = _code(409, "concurrent_update", "the record kept changing under us", "retry")
 REQUEST_IN_PROGRESS = _code(409, "request_in_progress", "the same `Idempotency-Key` is being processed",
@@ -78,6 +86,11 @@ DELIVERY_PENDING = _code(409, "delivery_pending", "replaying a delivery that is 
 TOO_MANY_WEBHOOKS = _code(409, "too_many_webhooks", "a province holds 20 subscriptions already", "delete one")
 TOO_MANY_OPEN_CORRECTIONS = _code(409, "too_many_open_corrections", "three correction requests are open already",
                                   "wait for a decision")
+TOO_MANY_DEPENDANTS = _code(409, "too_many_dependants", "a guardian holds 5 dependants already", "remove one")
+TOO_MANY_GUARDIANS = _code(409, "too_many_guardians", "the dependant has two guardians already",
+                           "one of them removes the dependant, or the dependant removes one")
+ALREADY_LINKED = _code(409, "already_linked", "the person is your dependant already, or took their code back from "
+                                              "you (then only they can change that)")
 ALREADY_DECIDED = _code(409, "already_decided", "a correction request was decided (perhaps by another reviewer)",
                         "read its decision")
 PAYLOAD_TOO_LARGE = _code(413, "payload_too_large", "the body is over 64 KiB (512 KiB for `/v1/sync/*` batches); "

@@ -294,6 +294,20 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
         call("delete", "/v1/webhooks/{webhook_id}", one, guangdong)
     finally:
         receiver.stop()
+    kid_born, elder_born = day.replace(year=day.year - 5), day.replace(year=day.year - 70)
+    kid_number, elder_number = people.id_number(born=kid_born), people.id_number(born=elder_born)
+    call("post", "/v1/me/dependants", headers=person.headers, body={
+        "name": "王小宝", "id_number": kid_number, "birth_date": kid_born.isoformat(), "relationship": "child"})
+    elder = call("post", "/v1/me/dependants", headers=person.headers, body={
+        "name": "李秀英", "id_number": elder_number, "birth_date": elder_born.isoformat(),
+        "relationship": "grandparent"})
+    assert len(call("get", "/v1/me/dependants", headers=person.headers)["dependants"]) == 2
+    grandma = citizen(elder_number, "李秀英")
+    [held] = call("get", "/v1/me/guardians", headers=grandma.headers)["guardians"]
+    call("delete", "/v1/me/guardians/{guardian_id}", f"/v1/me/guardians/{held['guardian_id']}", grandma.headers)
+    kid = call("get", "/v1/me/dependants", headers=person.headers)["dependants"][0]
+    assert kid["dependant_id"] != elder["dependant_id"]
+    call("delete", "/v1/me/dependants/{dependant_id}", f"/v1/me/dependants/{kid['dependant_id']}", person.headers)
     call("get", "/.well-known/jwks.json")
     call("get", "/openapi.json")
 

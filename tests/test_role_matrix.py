@@ -55,6 +55,11 @@ GET    /v1/me/history                                           ok      403     
 GET    /v1/me/local-codes                                       ok      403        403      403              403                403  401
 GET    /v1/me/lookups                                           ok      403        403      403              403                403  401
 GET    /v1/me/access-log                                        ok      403        403      403              403                403  401
+POST   /v1/me/dependants                                        ok      403        403      403              403                403  401
+GET    /v1/me/dependants                                        ok      403        403      403              403                403  401
+DELETE /v1/me/dependants/{dependant_id}                         ok      403        403      403              403                403  401
+GET    /v1/me/guardians                                         ok      403        403      403              403                403  401
+DELETE /v1/me/guardians/{guardian_id}                           ok      403        403      403              403                403  401
 POST   /v1/corrections                                          ok      403        403      403              403                403  401
 GET    /v1/corrections                                          ok      403        403      ok               ok                 403  401
 GET    /v1/corrections/{correction_id}                          403     403        403      ok               ok                 403  401
@@ -93,7 +98,8 @@ CELLS = parse(MATRIX)
 
 # what fills the path's parameters: ids of the right shape that name nothing, and the callers' own province
 PARAMETERS = {"{name}": "app.css", "{code}": "44", "{correction_id}": "cor_0000000000000000",
-              "{webhook_id}": "wh_0000000000000000", "{delivery_id}": "evt_0000000000000aaaaaaaaaa"}
+              "{webhook_id}": "wh_0000000000000000", "{delivery_id}": "evt_0000000000000aaaaaaaaaa",
+              "{dependant_id}": "AAAAAAAAAAAAAAA", "{guardian_id}": "AAAAAAAAAAAAAAA"}
 # queries that fail validation, so nothing is counted or rendered once the role check has passed
 QUERIES = {("GET", "/v1/codes/me/qr"): "?format=bmp", ("GET", "/v1/exposures"): "?number=none&date=today"}
 BODIES = {("POST", "/v1/oauth/token"): dump({"grant_type": "password"})}

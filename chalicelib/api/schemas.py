@@ -53,6 +53,34 @@ class CitizenSession(Model):
                                                     "([identity.md](identity.md))")
 
 
+class Dependant(Model):
+    dependant_id: str = Field(description="How you name the dependant: `X-Acting-For`, and the path to remove them")
+    name_masked: str
+    id_last4: str
+    document_type: DocumentType
+    relationship: str = Field(description="What the dependant is to you: child, grandchild, parent, grandparent, "
+                                          "parent_in_law, other_relative")
+    group: Literal["child", "elderly"] = Field(description="Under 14, or 60 and over, when added")
+    added_at: Epoch
+
+
+class Dependants(Model):
+    dependants: list[Dependant] = Field(description="Oldest addition first")
+
+
+class Guardian(Model):
+    guardian_id: str = Field(description="Names the guardian to remove: `DELETE /v1/me/guardians/{guardian_id}`")
+    name_masked: str = Field(description="The guardian's")
+    relationship: str = Field(description="What you are to the guardian, as they stated it")
+    added_at: Epoch
+    status: Literal["active", "removed"] = Field(description="`removed`: you took your code back; they cannot add "
+                                                             "you again")
+
+
+class Guardians(Model):
+    guardians: list[Guardian] = Field(description="Oldest first, removed ones included")
+
+
 class ClientToken(Model):
     access_token: str
     token_type: Literal["Bearer"]
