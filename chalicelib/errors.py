@@ -75,6 +75,8 @@ UNKNOWN_CORRECTION = _code(404, "unknown_correction", _NOT_ISSUED)
 UNKNOWN_DEPENDANT = _code(404, "unknown_dependant", "`X-Acting-For` or the path names no dependant of yours (never "
                                                   "added, removed by you, or taken back by them)",
                           "`GET /v1/me/dependants`")
+UNKNOWN_PAPER_CODE = _code(404, "unknown_paper_code", "no paper code has this number, or it is not yours to manage",
+                            "check the 12 digits")
 UNKNOWN_GUARDIAN = _code(404, "unknown_guardian", "the path names no active guardian of yours",
                          "`GET /v1/me/guardians`")
 METHOD_NOT_ALLOWED = _code(405, "method_not_allowed", "wrong HTTP method for the path")
@@ -89,6 +91,7 @@ TOO_MANY_OPEN_CORRECTIONS = _code(409, "too_many_open_corrections", "three corre
 TOO_MANY_DEPENDANTS = _code(409, "too_many_dependants", "a guardian holds 5 dependants already", "remove one")
 TOO_MANY_GUARDIANS = _code(409, "too_many_guardians", "the dependant has two guardians already",
                            "one of them removes the dependant, or the dependant removes one")
+PAPER_CODE_REVOKED = _code(409, "paper_code_revoked", "the paper code was revoked already", "issue a new one")
 ALREADY_LINKED = _code(409, "already_linked", "the person is your dependant already, or took their code back from "
                                               "you (then only they can change that)")
 ALREADY_DECIDED = _code(409, "already_decided", "a correction request was decided (perhaps by another reviewer)",

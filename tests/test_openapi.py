@@ -308,12 +308,20 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     kid = call("get", "/v1/me/dependants", headers=person.headers)["dependants"][0]
     assert kid["dependant_id"] != elder["dependant_id"]
     call("delete", "/v1/me/dependants/{dependant_id}", f"/v1/me/dependants/{kid['dependant_id']}", person.headers)
+    paper = call("post", "/v1/paper-codes", headers=person.headers, body={})
+    printed = client.get(f"/v1/paper-codes/{paper['number']}/print", headers=person.headers)
+    assert printed.status_code == 200 and printed.headers["Content-Type"] == "image/svg+xml"
+    call("post", "/v1/paper-codes/{number}/revoke", f"/v1/paper-codes/{paper['number']}/revoke", person.headers)
+    listed = client.get("/.well-known/paper-revocations.jws?since=0")
+    assert listed.status_code == 200 and listed.headers["Content-Type"] == "application/jose"
     call("get", "/.well-known/jwks.json")
     call("get", "/openapi.json")
 
     # the rest are answered in the walkthroughs above (sessions, tokens, applying, QR tokens, verifications)
     elsewhere = {("post", "/v1/sessions"), ("post", "/v1/oauth/token"), ("post", "/v1/codes"),
-                 ("get", "/v1/codes/me/qr"), ("post", "/v1/verifications")}
+                 ("get", "/v1/codes/me/qr"), ("post", "/v1/verifications"),
+                 # not JSON: an image and a JWS, each checked above for its status and content type
+                 ("get", "/v1/paper-codes/{number}/print"), ("get", "/.well-known/paper-revocations.jws")}
     documented = {(method, path) for path, methods in document["paths"].items() for method in methods}
     assert documented - elsewhere == answered
 

@@ -60,6 +60,10 @@ GET    /v1/me/dependants                                        ok      403     
 DELETE /v1/me/dependants/{dependant_id}                         ok      403        403      403              403                403  401
 GET    /v1/me/guardians                                         ok      403        403      403              403                403  401
 DELETE /v1/me/guardians/{guardian_id}                           ok      403        403      403              403                403  401
+POST   /v1/paper-codes                                          ok      403        403      ok               403                403  401
+POST   /v1/paper-codes/{number}/revoke                          ok      403        403      ok               ok                 403  401
+GET    /v1/paper-codes/{number}/print                           ok      403        403      403              403                403  401
+GET    /.well-known/paper-revocations.jws                       ok      ok         ok       ok               ok                 ok   ok
 POST   /v1/corrections                                          ok      403        403      403              403                403  401
 GET    /v1/corrections                                          ok      403        403      ok               ok                 403  401
 GET    /v1/corrections/{correction_id}                          403     403        403      ok               ok                 403  401
@@ -99,7 +103,8 @@ CELLS = parse(MATRIX)
 # what fills the path's parameters: ids of the right shape that name nothing, and the callers' own province
 PARAMETERS = {"{name}": "app.css", "{code}": "44", "{correction_id}": "cor_0000000000000000",
               "{webhook_id}": "wh_0000000000000000", "{delivery_id}": "evt_0000000000000aaaaaaaaaa",
-              "{dependant_id}": "AAAAAAAAAAAAAAA", "{guardian_id}": "AAAAAAAAAAAAAAA"}
+              "{dependant_id}": "AAAAAAAAAAAAAAA", "{guardian_id}": "AAAAAAAAAAAAAAA",
+              "{number}": "123456789015"}
 # queries that fail validation, so nothing is counted or rendered once the role check has passed
 QUERIES = {("GET", "/v1/codes/me/qr"): "?format=bmp", ("GET", "/v1/exposures"): "?number=none&date=today"}
 BODIES = {("POST", "/v1/oauth/token"): dump({"grant_type": "password"})}

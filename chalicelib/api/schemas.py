@@ -133,6 +133,30 @@ class VerificationAccepted(Model):
     checked_at: Epoch
     scan_id: str
     issuer: str = Field(description="`national`, or `province:NN` for a province's own token (mutual recognition)")
+    paper: PaperVerified | None = Field(default=None, description="Present for a paper code (docs/identity.md)")
+
+
+class PaperVerified(Model):
+    number: str = Field(description="The paper code's 12-digit number")
+    valid_until: Epoch = Field(description="The paper code's expiry")
+    color_at_issue: Color = Field(description="The color printed on it; `color` above is the live one")
+    issued_at: Epoch
+
+
+class PaperCode(Model):
+    number: str = Field(description="12 digits, the last a Luhn check digit: printed for manual entry, and what a "
+                                    "revocation names")
+    token: str | None = Field(description="The signed token the printed QR holds (ES256, kid `pc1`); null once "
+                                          "revoked")
+    name_masked: str
+    id_last4: str
+    issued_at: Epoch
+    expires_at: Epoch
+    valid_until: str = Field(description="expires_at, ISO 8601 UTC")
+    color_at_issue: Color
+    issuer: str = Field(description="citizen, guardian, province:NN (a health authority), ops")
+    status: Literal["active", "revoked"]
+    revocation_sequence: int | None = Field(default=None, description="The revocation's number in the list")
 
 
 class VerificationRefused(Model):
@@ -183,7 +207,8 @@ class Jwk(Model):
 
 
 class Jwks(Model):
-    """RFC 7517 key set: the public keys (ES256) that sign QR tokens, with their validity."""
+    """RFC 7517 key set: the public keys (ES256) that sign QR tokens, and the paper codes' key (kid `pc1`,
+    docs/identity.md#paper-codes)."""
     keys: list[Jwk]
 
 

@@ -38,6 +38,7 @@ class Principal:
     name_masked: str | None = None
     id_last4: str | None = None
     document_type: str | None = None   # a citizen's identity document (domain/documents.DocumentType's value)
+    guardian_id: str | None = None     # set while a guardian acts for this citizen (X-Acting-For): the guardian's id
 
 
 def issue(principal: Principal, ttl: int) -> str:

@@ -95,7 +95,8 @@ def acting_principal(caller: Principal, dependant_id: str) -> tuple[Principal, g
     """Who the guardian is for an operation done for a dependant: the dependant, as their own session would be."""
     found = _link_of(caller, dependant_id)
     return Principal(role=Role.CITIZEN, subject=found.dependant, name_masked=found.name_masked,
-                     id_last4=found.id_last4, document_type=found.document_type), found
+                     id_last4=found.id_last4, document_type=found.document_type,
+                     guardian_id=pseudonyms.code_id(caller.subject)), found
 
 
 def record_act(guardian: Principal, link: guardians.Link, operation: str) -> None:
