@@ -105,3 +105,19 @@ def checkpoint_token(api: LiveApi) -> str:
 
     created = create_client(Role.CHECKPOINT, "Beijing Dongcheng community (e2e)", area="110101")
     return api.client_token(created["client_id"], created["client_secret"])
+
+
+def test_the_checkpoints_pass_page_passes_the_accessibility_check(phone, gate_phone, live_api: LiveApi):
+    from tests.web.test_web_client import CheckpointPage, checkpoint_client
+
+    page = CitizenPage(phone, live_api).open()
+    page.log_in("赵桂兰")
+    page.apply(temperature="36.5", area="510104")
+    wait(phone, lambda d: page.color() == "green" and page.qr_ready(), message="a green code")
+    gate = CheckpointPage(gate_phone, live_api).open()
+    credentials = checkpoint_client()
+    gate.log_in(credentials["client_id"], credentials["client_secret"])
+    assert serious_violations(gate_phone) == []                 # the scan screen
+    result = gate.verify(page.qr_token(), temperature="36.6")
+    assert result["valid"] == "true" and result["color"] == "green", result
+    assert serious_violations(gate_phone) == []                 # the full-screen pass
