@@ -182,3 +182,20 @@ def test_ops_issues_and_revokes_a_paper_code_from_the_command_line(client, citiz
                                  catch_exceptions=False)
     assert revoked.exit_code == 0 and "revoked" in revoked.output
     assert verify(client, checkpoint, issued["token"])["reason"] == "revoked"
+
+
+def test_paper_codes_are_limited_per_holder_whoever_prints_them(client, citizen, health_authority):
+    resident = citizen(people.in_province("11"))
+    assert resident.apply().status_code == 201
+    beijing = health_authority("11")
+    for _ in range(3):
+        issue(client, resident.headers)
+    for _ in range(2):
+        issue(client, beijing, {"id_number": resident.id_number})
+    refused = client.post("/v1/paper-codes", headers=resident.headers, body=dump({}))
+    assert_refused(refused, 429, "too_many_requests")
+    assert refused.headers["Retry-After"]
+    # another resident is not held back by the authority's earlier prints
+    other = citizen(people.in_province("11"))
+    assert other.apply().status_code == 201
+    issue(client, beijing, {"id_number": other.id_number})

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, field_validator
 from chalicelib import errors
 from chalicelib.api.fields import DocumentNumber, DocumentTypeField, IsoDate, Nationality
 from chalicelib.api.routes import PathParameter, route
-from chalicelib.domain import identifiers, names
+from chalicelib.domain import identifiers, limits, names
 from chalicelib.domain.dependants import Relationship
 from chalicelib.domain.documents import Document, DocumentType
 from chalicelib.models import Model
@@ -44,7 +44,7 @@ class DependantRequest(Model):
 
 
 @route(bp, "/v1/me/dependants", methods=["POST"], roles=[Role.CITIZEN], body=DependantRequest,
-       responds={201: "Dependant"}, idempotent="dependant",
+       responds={201: "Dependant"}, idempotent="dependant", limits=[limits.DEPENDANTS_PER_PERSON],
        errors=[errors.TOO_MANY_DEPENDANTS, errors.TOO_MANY_GUARDIANS, errors.ALREADY_LINKED],
        example={"name": "王小宝", "id_number": "110101201801010013", "birth_date": "2018-01-01",
                 "relationship": "child"})

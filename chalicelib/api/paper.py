@@ -10,7 +10,8 @@ from pydantic import ConfigDict, Field, model_validator
 from chalicelib import errors
 from chalicelib.api.fields import DocumentNumber, DocumentTypeField, Nationality
 from chalicelib.api.http import NO_STORE
-from chalicelib.api.routes import PathParameter, route
+from chalicelib.api.routes import Below, PathParameter, route
+from chalicelib.domain import limits
 from chalicelib.domain.documents import Document, DocumentType
 from chalicelib.errors import ValidationFailed
 from chalicelib.models import Model
@@ -33,7 +34,7 @@ class PaperRequest(Model):
 
 
 @route(bp, "/v1/paper-codes", methods=["POST"], roles=[Role.CITIZEN, Role.HEALTH_AUTHORITY], body=PaperRequest,
-       responds={201: "PaperCode"}, acting_for=True,
+       responds={201: "PaperCode"}, acting_for=True, limits=[Below(limits.PAPER_CODES_PER_PERSON)],
        errors=[errors.NO_CODE, errors.CODE_REVOKED, errors.OUTSIDE_PROVINCE],
        example={})
 def issue(caller: Principal, body: PaperRequest) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import days, divisions
+from chalicelib.domain import days, divisions, limits
 from chalicelib.domain.colors import live_color
 from chalicelib.domain.documents import Document
 from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -21,7 +21,7 @@ from chalicelib.security import paper_tokens, pseudonyms
 from chalicelib.security.access import Principal, Role
 from chalicelib.security.paper_tokens import PaperClaims
 from chalicelib.security.qr_tokens import TokenRejected
-from chalicelib.services import access_log, area_levels
+from chalicelib.services import access_log, area_levels, throttle
 from chalicelib.settings import get_settings
 from chalicelib.store import papercodes, people
 
@@ -65,6 +65,8 @@ def _claims(paper: papercodes.Paper) -> PaperClaims:
 def issue(person: str, issuer: str, issued_by: str, now: int | None = None) -> dict[str, Any]:
     """Print a paper code of the person's code, valid VALIDITY_DAYS, with the color it has now."""
     now = clock.now() if now is None else now
+    # counted for the holder, whoever prints (a health authority's client prints for many people)
+    throttle.check(limits.PAPER_CODES_PER_PERSON, person)
     code = people.get(pseudonyms.code_id(person), consistent=True)
     if code is None:
         raise NotFound("The person has no health code yet; apply first (a guardian can, for a dependant).",
