@@ -144,6 +144,11 @@
         ? `体温 ${temperature}℃ 异常，请引导至发热门诊 · Fever: send to the fever clinic` : "";
       $("#result-meta").textContent = `${cst(outcome.checked_at)} · ${outcome.issuer === "national" ? "全国健康码 national code"
         : `省级健康码 provincial code (${String(outcome.issuer).replace("province:", "")})`}`;
+      if (outcome.paper) {   // a paper code (docs/identity.md#paper-codes): the color above is the live one
+        const printed = HC.COLORS[outcome.paper.color_at_issue] || {zh: outcome.paper.color_at_issue, en: ""};
+        $("#result-meta").textContent += ` · 纸质码 paper code ${outcome.paper.number} · 有效期至 valid until ` +
+          `${cst(outcome.paper.valid_until)} · 打印时 printed ${printed.zh} ${printed.en} · 颜色为实时 live color`;
+      }
     } else {
       const [zh, en, advice, adviceEn] = REFUSALS[outcome.reason] ||
         ["无法核验", "Not verified", outcome.message || "", ""];

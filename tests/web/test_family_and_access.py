@@ -121,3 +121,12 @@ def test_the_checkpoints_pass_page_passes_the_accessibility_check(phone, gate_ph
     result = gate.verify(page.qr_token(), temperature="36.6")
     assert result["valid"] == "true" and result["color"] == "green", result
     assert serious_violations(gate_phone) == []                 # the full-screen pass
+    gate.next()
+    # her paper code, its 12 digits typed at the gate: the live color, and the page says it is a paper code
+    status, paper = live_api.call("POST", "/v1/paper-codes", {}, token=session_token(phone))
+    assert status == 201, paper
+    typed = gate.verify(paper["number"])
+    assert typed["valid"] == "true" and typed["color"] == "green", typed
+    meta = text(gate_phone, "#result-meta")
+    assert "纸质码 paper code" in meta and paper["number"] in meta and "live color" in meta
+    no_script_errors(gate_phone)
