@@ -65,7 +65,7 @@ def test_a_guardian_adds_a_child_and_a_grandparent_applies_for_both_and_shows_ea
     assert (kid["name_masked"], kid["id_last4"]) == ("王*宝", child_number[-4:])
     assert grandma["name_masked"] == "李*英" and grandma["document_type"] == "resident_id"
     listed = client.get("/v1/me/dependants", headers=grandson.headers).json_body["dependants"]
-    assert [d["dependant_id"] for d in listed] == [kid["dependant_id"], grandma["dependant_id"]]
+    assert {d["dependant_id"] for d in listed} == {kid["dependant_id"], grandma["dependant_id"]}
 
     for dependant, name in ((kid, "王*宝"), (grandma, "李*英")):
         applied = client.post("/v1/codes", headers=acting(grandson, dependant["dependant_id"]), body=dump(DECLARATION))

@@ -65,7 +65,7 @@ class Dependant(Model):
 
 
 class Dependants(Model):
-    dependants: list[Dependant] = Field(description="Oldest addition first")
+    dependants: list[Dependant] = Field(description="Oldest addition first (to the second)")
 
 
 class Guardian(Model):
