@@ -13,6 +13,8 @@ it is derived from is kept beside it.
 """
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,9 +108,10 @@ def add(link: Link, guardian: Guardian, max_dependants: int, max_guardians: int,
         raise
 
 
-def _transact(operations: list[dict[str, Any]], attempts: int = 3) -> None:
+def _transact(operations: list[dict[str, Any]], attempts: int = 5) -> None:
     """A transaction cancelled only because another one touched the same counter at that moment (no condition
-    failed) is tried again at once, up to `attempts` times: the conditions decide, not the timing."""
+    failed) is tried again after a few random milliseconds, up to `attempts` times: the conditions decide, not the
+    timing. (Guardians of one dependant rarely act in the same second; five tries cover a family doing so.)"""
     for attempt in range(attempts):
         try:
             dynamo.transact(operations)
@@ -116,6 +119,7 @@ def _transact(operations: list[dict[str, Any]], attempts: int = 3) -> None:
         except dynamo.TransactionConflict:
             if attempt == attempts - 1:
                 raise
+            time.sleep(random.uniform(0.005, 0.03) * (attempt + 1))
 
 
 def link(guardian: str, dependant_id: str) -> Link | None:
