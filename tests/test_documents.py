@@ -105,3 +105,12 @@ def test_the_country_list_is_iso_3166_1_with_its_numeric_codes():
     assert len(codes) == 249
     assert (codes["CHN"], codes["HKG"], codes["MAC"], codes["TWN"], codes["GBR"], codes["USA"]) == \
         ("156", "344", "446", "158", "826", "840")
+
+
+def test_a_residence_permit_number_is_kept_out_of_identifiers_and_text_like_an_id_number():
+    from chalicelib.domain.idnumber import contains_id_number
+
+    permit = people.residence_permit("810000", dt.date(1990, 5, 17))
+    assert contains_id_number(f"gate-{permit}") and contains_id_number(f"note {permit.lower()} end")
+    assert not contains_id_number(f"gate-{people.with_wrong_check_digit(permit)}")
+    assert not contains_id_number("gate-810000199002300011")          # 30 February: no such birth date
