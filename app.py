@@ -17,7 +17,7 @@ FUNCTION = os.environ.get("HEALTHCODE_FUNCTION", "")
 app = Chalice(app_name="healthcode", configure_logs=False)  # chalicelib/logs.py: JSON lines, request ids
 # Browsers call the API cross-origin with bearer tokens (no cookies); API Gateway's own error
 # responses carry the same headers (infra/package.py). Set before the blueprints register.
-app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key"],
+app.api.cors = CORSConfig(allow_origin="*", allow_headers=["Idempotency-Key", "X-Acting-For"],
                           expose_headers=["Idempotent-Replayed", "X-Request-Id", "Retry-After"], max_age=600)
 app.register_middleware(error_middleware, "http")
 

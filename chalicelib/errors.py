@@ -40,6 +40,9 @@ _SAME_KEY = "with the same `Idempotency-Key` where the operation takes one"
 MALFORMED_JSON = _code(400, "malformed_json", "the body is not JSON, or not a JSON object", "fix the client")
 BAD_REQUEST = _code(400, "bad_request", "e.g. a binary response asked for without a matching `Accept` header",
                     "send `Accept: image/png` for `format=png`")
+NOT_FOR_DEPENDANTS = _code(
+    400, "not_for_dependants", "`X-Acting-For` sent to an operation a guardian cannot do for a dependant "
+    "([identity.md](identity.md#acting-for-a-dependant))", "leave the header out, or log in as the dependant")
 UNAUTHENTICATED = _code(401, "unauthenticated", "no or invalid `Authorization: Bearer` token", "log in again")
 TOKEN_EXPIRED = _code(401, "token_expired", "the access token has expired", "log in again")
 INVALID_CLIENT = _code(
@@ -47,7 +50,7 @@ INVALID_CLIENT = _code(
     "`Authorization: Basic` header that cannot be read (not base64, not UTF-8, no `:`); answered with "
     "`WWW-Authenticate: Basic` (RFC 6749 §5.2)", "check credentials with ops")
 INVALID_ASSERTION = _code(401, "invalid_assertion", "the identity provider's ID token does not verify, or carries "
-                                                    "no valid resident ID number",
+                                                    "no valid identity document ([identity.md](identity.md))",
                           "log in at the identity provider again")
 IDP_NOT_CONFIGURED = _code(401, "idp_not_configured", "an ID token (`assertion`) sent to a stage that has no "
                                                       "identity provider configured",
@@ -70,6 +73,13 @@ UNKNOWN_WEBHOOK = _code(404, "unknown_webhook", _NOT_ISSUED)
 UNKNOWN_DELIVERY = _code(404, "unknown_delivery", _NOT_ISSUED)
 UNKNOWN_CORRECTION = _code(404, "unknown_correction", _NOT_ISSUED)
 UNKNOWN_CHECKPOINT = _code(404, "unknown_checkpoint", "no checkpoint client has this id")
+UNKNOWN_DEPENDANT = _code(404, "unknown_dependant", "`X-Acting-For` or the path names no dependant of yours (never "
+                                                  "added, removed by you, or taken back by them)",
+                          "`GET /v1/me/dependants`")
+UNKNOWN_PAPER_CODE = _code(404, "unknown_paper_code", "no paper code has this number, or it is not yours to manage",
+                            "check the 12 digits")
+UNKNOWN_GUARDIAN = _code(404, "unknown_guardian", "the path names no active guardian of yours",
+                         "`GET /v1/me/guardians`")
 METHOD_NOT_ALLOWED = _code(405, "method_not_allowed", "wrong HTTP method for the path")
 CONCURRENT_UPDATE = _code(409, "concurrent_update", "the record kept changing under us", "retry")
 REQUEST_IN_PROGRESS = _code(409, "request_in_progress", "the same `Idempotency-Key` is being processed",
@@ -79,6 +89,12 @@ DELIVERY_PENDING = _code(409, "delivery_pending", "replaying a delivery that is 
 TOO_MANY_WEBHOOKS = _code(409, "too_many_webhooks", "a province holds 20 subscriptions already", "delete one")
 TOO_MANY_OPEN_CORRECTIONS = _code(409, "too_many_open_corrections", "three correction requests are open already",
                                   "wait for a decision")
+TOO_MANY_DEPENDANTS = _code(409, "too_many_dependants", "a guardian holds 5 dependants already", "remove one")
+TOO_MANY_GUARDIANS = _code(409, "too_many_guardians", "the dependant has two guardians already",
+                           "one of them removes the dependant, or the dependant removes one")
+PAPER_CODE_REVOKED = _code(409, "paper_code_revoked", "the paper code was revoked already", "issue a new one")
+ALREADY_LINKED = _code(409, "already_linked", "the person is your dependant already, or took their code back from "
+                                              "you (then only they can change that)")
 ALREADY_DECIDED = _code(409, "already_decided", "a correction request was decided (perhaps by another reviewer)",
                         "read its decision")
 PAYLOAD_TOO_LARGE = _code(413, "payload_too_large", "the body is over 64 KiB (512 KiB for `/v1/sync/*` batches and "

@@ -214,6 +214,58 @@ def list_clients() -> None:
         click.echo(f"{client.client_id}\t{client.role}\t{client.status}\t{client.province or '-'}\t{client.name}")
 
 
+# --- paper codes ----------------------------------------------------------------------------------------
+
+@main.group()
+def paper() -> None:
+    """Paper codes for people without a phone (docs/identity.md#paper-codes)."""
+
+
+@paper.command("issue")
+@click.option("--document-type", default="resident_id", show_default=True,
+              type=click.Choice(["resident_id", "passport", "hk_macao_travel_permit", "taiwan_travel_permit",
+                                 "hmt_residence_permit", "foreign_permanent_resident"]))
+@click.option("--id-number", prompt=True, hide_input=True, help="The holder's document number (asked if left out, "
+                                                                  "so that it stays out of the shell's history).")
+@click.option("--nationality", help="A passport's issuing state, ISO 3166-1 alpha-3.")
+@click.option("--svg", "svg_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the print layout (A6) to this file.")
+def issue_paper(document_type: str, id_number: str, nationality: str | None, svg_file: Path | None) -> None:
+    """Issue a paper code valid 14 days for a person who has a code; written to their access log."""
+    from chalicelib.domain import documents
+    from chalicelib.errors import ApiError
+    from chalicelib.services import paper_codes, paper_print
+    from chalicelib.store import papercodes
+
+    try:
+        document = documents.parse(document_type, id_number, nationality)
+        issued = paper_codes.by_ops(document, f"ops:{getpass.getuser()}")
+    except documents.InvalidDocument as exc:
+        raise click.UsageError(str(exc)) from None
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    if svg_file is not None:
+        found = papercodes.get(issued["number"])
+        assert found is not None
+        svg_file.write_text(paper_print.svg(found, issued["token"]), encoding="utf-8")
+    click.echo(json.dumps(issued, ensure_ascii=False, indent=2))
+
+
+@paper.command("revoke")
+@click.argument("number")
+def revoke_paper(number: str) -> None:
+    """Revoke a paper code reported lost; the revocation list names it from now on."""
+    from chalicelib.errors import ApiError
+    from chalicelib.security.access import Principal, Role
+    from chalicelib.services import paper_codes
+
+    try:
+        revoked = paper_codes.revoke(Principal(Role.OPS, subject=f"ops:{getpass.getuser()}"), number)
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"revoked {number} (revocation {revoked['revocation_sequence']})")
+
+
 # --- keys and secrets ------------------------------------------------------------------------------------
 
 @main.group()

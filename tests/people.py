@@ -34,3 +34,32 @@ def phone() -> str:
 def with_wrong_check_digit(valid: str) -> str:
     wrong = "0" if valid[-1] != "0" else "1"
     return valid[:-1] + wrong
+
+
+# Other identity documents (chalicelib/domain/documents.py, docs/identity.md): generated, never real.
+
+def hk_macao_permit(region: str = "H", issues: int = 0) -> str:
+    """A Mainland Travel Permit for Hong Kong (H) or Macao (M) residents: the lifelong 8 digits, the issue count."""
+    return f"{region}{_rng.randrange(10**8):08d}{issues:02d}"
+
+
+def taiwan_permit() -> str:
+    return f"{_rng.randrange(10**8):08d}"
+
+
+def residence_permit(prefix: str = "810000", born: dt.date | None = None) -> str:
+    """A Hong Kong (810000), Macao (820000) or Taiwan (830000) residents' residence permit number."""
+    return id_number(prefix, born)
+
+
+def passport() -> str:
+    return f"{_rng.choice('EGKP')}{_rng.randrange(10**8):08d}"
+
+
+def permanent_resident_2023() -> str:
+    first17 = f"9{_rng.randrange(10**16):016d}"
+    return first17 + check_character(first17)
+
+
+def permanent_resident_2004(nationality: str = "USA") -> str:
+    return f"{nationality}{_rng.randrange(10**12):012d}"

@@ -277,7 +277,8 @@ def test_prod_reads_the_bundle_from_secrets_manager_once_per_container(client, s
     first = client.get("/.well-known/jwks.json")
     second = client.get("/.well-known/jwks.json")  # no second read: the stub would have no answer
     assert first.status_code == second.status_code == 200
-    assert [k["kid"] for k in first.json_body["keys"]] == [bundle.signing_keys[0].kid]
+    # the QR key of the bundle read, and the paper codes' key derived from it (docs/identity.md#paper-codes)
+    assert [k["kid"] for k in first.json_body["keys"]] == [bundle.signing_keys[0].kid, "pc1"]
 
 
 def test_rotating_in_prod_writes_a_new_version_of_the_same_json(secrets_manager):

@@ -32,7 +32,8 @@ def test_a_traveller_sees_where_their_code_was_scanned_and_everything_kept_about
     chengdu = auth(client_token(client, Role.CHECKPOINT, area="510104"))
     scan_at(client, chengdu, traveller, "chengdu-east-gate")
     clock.shift(60)
-    scan_at(client, guangzhou, traveller, "guangzhou-south-gate")
+    # the color the scan showed, whatever other tests of the session made of these areas' levels
+    shown = scan_at(client, guangzhou, traveller, "guangzhou-south-gate")["color"]
     scan_at(client, guangzhou, neighbour, "guangzhou-south-gate")
     pump.drain()
 
@@ -40,7 +41,7 @@ def test_a_traveller_sees_where_their_code_was_scanned_and_everything_kept_about
     assert first.status_code == 200, first.json_body
     [newest] = first.json_body["scans"]
     assert (newest["checkpoint_id"], newest["area"], newest["color"], newest["offline"]) == (
-        "guangzhou-south-gate", "440106", "green", False)
+        "guangzhou-south-gate", "440106", shown, False)
     assert newest["area_name"] and newest["expires_at"] == newest["at"] + retention.CODE_DAYS * retention.DAY
     second = client.get(f"/v1/me/scans?limit=1&cursor={first.json_body['next_cursor']}", headers=traveller.headers)
     [older] = second.json_body["scans"]

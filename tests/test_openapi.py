@@ -249,8 +249,9 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     guangdong, authority = auth(client_token(client, Role.PROVINCE, province="44")), health_authority("44")
     day = days.today(clock.now()) - dt.timedelta(days=1)
 
-    call("put", "/v1/areas/{code}", "/v1/areas/440106", authority, {"level": "medium"})
-    call("get", "/v1/areas/{code}", "/v1/areas/440106")
+    # a county no other test reads: a level raised here would turn later tests' residents yellow
+    call("put", "/v1/areas/{code}", "/v1/areas/441781", authority, {"level": "medium"})
+    call("get", "/v1/areas/{code}", "/v1/areas/441781")
     call("post", "/v1/trips", headers=person.headers, body={
         "date": day.isoformat(), "from": "510104", "to": "440106", "mode": "flight", "number": "CA1234",
         "seat": "12A"})
@@ -330,6 +331,26 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
         call("delete", "/v1/webhooks/{webhook_id}", one, guangdong)
     finally:
         receiver.stop()
+    kid_born, elder_born = day.replace(year=day.year - 5), day.replace(year=day.year - 70)
+    kid_number, elder_number = people.id_number(born=kid_born), people.id_number(born=elder_born)
+    call("post", "/v1/me/dependants", headers=person.headers, body={
+        "name": "王小宝", "id_number": kid_number, "birth_date": kid_born.isoformat(), "relationship": "child"})
+    elder = call("post", "/v1/me/dependants", headers=person.headers, body={
+        "name": "李秀英", "id_number": elder_number, "birth_date": elder_born.isoformat(),
+        "relationship": "grandparent"})
+    assert len(call("get", "/v1/me/dependants", headers=person.headers)["dependants"]) == 2
+    grandma = citizen(elder_number, "李秀英")
+    [held] = call("get", "/v1/me/guardians", headers=grandma.headers)["guardians"]
+    call("delete", "/v1/me/guardians/{guardian_id}", f"/v1/me/guardians/{held['guardian_id']}", grandma.headers)
+    kid = call("get", "/v1/me/dependants", headers=person.headers)["dependants"][0]
+    assert kid["dependant_id"] != elder["dependant_id"]
+    call("delete", "/v1/me/dependants/{dependant_id}", f"/v1/me/dependants/{kid['dependant_id']}", person.headers)
+    paper = call("post", "/v1/paper-codes", headers=person.headers, body={})
+    printed = client.get(f"/v1/paper-codes/{paper['number']}/print", headers=person.headers)
+    assert printed.status_code == 200 and printed.headers["Content-Type"] == "image/svg+xml"
+    call("post", "/v1/paper-codes/{number}/revoke", f"/v1/paper-codes/{paper['number']}/revoke", person.headers)
+    listed = client.get("/.well-known/paper-revocations.jws?since=0")
+    assert listed.status_code == 200 and listed.headers["Content-Type"] == "application/jose"
     call("get", "/.well-known/jwks.json")
     call("get", "/.well-known/province-keys.json")
     gate = auth(client_token(client, Role.CHECKPOINT, area="440106"))
@@ -344,7 +365,9 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     # the rest are answered in the walkthroughs above (sessions, tokens, applying, QR tokens, verifications)
     # (and the signed rule set, not JSON, in tests/test_lab_results.py)
     elsewhere = {("post", "/v1/sessions"), ("post", "/v1/oauth/token"), ("post", "/v1/codes"),
-                 ("get", "/v1/codes/me/qr"), ("post", "/v1/verifications"), ("get", "/.well-known/entry-rules.jws")}
+                 ("get", "/v1/codes/me/qr"), ("post", "/v1/verifications"), ("get", "/.well-known/entry-rules.jws"),
+                 # not JSON: an image and a JWS, each checked above for its status and content type
+                 ("get", "/v1/paper-codes/{number}/print"), ("get", "/.well-known/paper-revocations.jws")}
     documented = {(method, path) for path, methods in document["paths"].items() for method in methods}
     assert documented - elsewhere == answered
 

@@ -130,3 +130,19 @@ def test_an_unsigned_or_hmac_id_token_is_an_invalid_assertion(client, idp):
 def test_an_id_token_without_a_valid_id_number_is_an_invalid_assertion(client, idp, id_number):
     token = idp.id_token(id_number=id_number)
     assert_refused(log_in(client, token), 401, "invalid_assertion")
+
+
+def test_an_id_token_names_another_identity_document_and_the_session_says_which(client, idp):
+    """docs/identity.md: the provider's `document_type` and, for a passport, `nationality` claims."""
+    passport = people.passport()
+    session = log_in(client, idp.id_token(id_number=passport, name="Maria Rossi", document_type="passport",
+                                          nationality="ITA"))
+    assert session.status_code == 201, session.json_body
+    assert session.json_body["document_type"] == "passport" and session.json_body["id_last4"] == passport[-4:]
+    permit = people.residence_permit("830000")
+    assert log_in(client, idp.id_token(id_number=permit, name="林志玲", document_type="hmt_residence_permit")) \
+        .json_body["document_type"] == "hmt_residence_permit"
+    for bad in ({"document_type": "passport"}, {"document_type": "passport", "nationality": "XYZ"},
+                {"document_type": "drivers_licence"}, {"document_type": "taiwan_travel_permit"}):
+        assert_refused(log_in(client, idp.id_token(id_number=passport, name="Maria Rossi", **bad)), 401,
+                       "invalid_assertion")

@@ -86,6 +86,15 @@ POST   /v1/webhooks/{webhook_id}/rotate-secret                   403     403    
 POST   /v1/webhooks/{webhook_id}/ping                            403     403        ok       403              403                403  403  401
 GET    /v1/webhooks/{webhook_id}/deliveries                      403     403        ok       403              403                403  403  401
 POST   /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay 403     403        ok       403              403                403  403  401
+POST   /v1/me/dependants                                         ok      403        403      403              403                403  403  401
+GET    /v1/me/dependants                                         ok      403        403      403              403                403  403  401
+DELETE /v1/me/dependants/{dependant_id}                          ok      403        403      403              403                403  403  401
+GET    /v1/me/guardians                                          ok      403        403      403              403                403  403  401
+DELETE /v1/me/guardians/{guardian_id}                            ok      403        403      403              403                403  403  401
+POST   /v1/paper-codes                                           ok      403        403      ok               403                403  403  401
+POST   /v1/paper-codes/{number}/revoke                           ok      403        403      ok               ok                 403  403  401
+GET    /v1/paper-codes/{number}/print                            ok      403        403      403              403                403  403  401
+GET    /.well-known/paper-revocations.jws                        ok      ok         ok       ok               ok                 ok   ok   ok
 """
 
 
@@ -106,7 +115,9 @@ CELLS = parse(MATRIX)
 # what fills the path's parameters: ids of the right shape that name nothing, and the callers' own province
 PARAMETERS = {"{name}": "app.css", "{code}": "44", "{correction_id}": "cor_0000000000000000",
               "{webhook_id}": "wh_0000000000000000", "{delivery_id}": "evt_0000000000000aaaaaaaaaa",
-              "{client_id}": "ch_0000000000000000"}
+              "{client_id}": "ch_0000000000000000",
+              "{dependant_id}": "AAAAAAAAAAAAAAA", "{guardian_id}": "AAAAAAAAAAAAAAA",
+              "{number}": "123456789015"}
 # queries that fail validation, so nothing is counted or rendered once the role check has passed
 QUERIES = {("GET", "/v1/codes/me/qr"): "?format=bmp", ("GET", "/v1/exposures"): "?number=none&date=today"}
 BODIES = {("POST", "/v1/oauth/token"): dump({"grant_type": "password"})}

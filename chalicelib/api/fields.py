@@ -5,9 +5,9 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
-from chalicelib.domain import divisions, idnumber
+from chalicelib.domain import divisions, documents, idnumber
 from chalicelib.models import NoIdNumber, Note  # noqa: F401  (Note: the routes' models take it from here)
 
 
@@ -44,3 +44,37 @@ IdNumber = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_id
 # a province's own ids (local code ids, record ids, key ids) and a checkpoint's gate id
 LocalIdentifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$"), NoIdNumber]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+def _document_number(value: str, info: ValidationInfo) -> str:
+    """The number of the document named by the model's `document_type` (declared before it)."""
+    kind = info.data.get("document_type")
+    if kind is None:   # the type itself was refused: that is the error to report
+        return value
+    try:
+        return documents.normalise_number(kind, value)
+    except documents.InvalidDocument as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _nationality(value: str | None, info: ValidationInfo) -> str | None:
+    kind = info.data.get("document_type")
+    if kind is None:
+        return value
+    try:
+        return documents.normalise_nationality(kind, value)
+    except documents.InvalidDocument as exc:
+        raise ValueError(str(exc)) from None
+
+
+# An identity document as three fields of one model, in this order (docs/identity.md): `document_type`, then
+# `id_number` (its number, which is checked as that type's), then `nationality` (a passport's, else absent).
+# Each refusal names its own field.
+DocumentTypeField = Annotated[documents.DocumentType, Field(description="The identity document (docs/identity.md)")]
+DocumentNumber = Annotated[str, Field(min_length=1, max_length=32,
+                                      description="The document's number: a resident ID number by default"),
+                           AfterValidator(_document_number)]
+Nationality = Annotated[str | None, Field(default=None, min_length=3, max_length=3, validate_default=True,
+                                          description="A passport's issuing state, ISO 3166-1 alpha-3 (e.g. GBR); "
+                                                      "only for a passport"),
+                        AfterValidator(_nationality)]

@@ -5,7 +5,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.api.http import JSON
 from chalicelib.api.routes import route
-from chalicelib.security import qr_tokens
+from chalicelib.security import paper_tokens, qr_tokens
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
@@ -13,8 +13,9 @@ bp = Blueprint(__name__)
 
 @route(bp, "/.well-known/jwks.json", methods=["GET"], responds={200: "Jwks"}, tags=["code verification"])
 def jwks() -> Response:
-    """Public keys for offline verification of our QR tokens"""
-    return Response(body=qr_tokens.jwks(get_settings().qr_token_ttl), status_code=200,
+    """Public keys for offline verification of our QR tokens and paper codes (kid `pc1`)"""
+    keys = qr_tokens.jwks(get_settings().qr_token_ttl)
+    return Response(body={"keys": [*keys["keys"], paper_tokens.jwk()]}, status_code=200,
                     headers={"Content-Type": JSON, "Cache-Control": "public, max-age=300"})
 
 

@@ -76,6 +76,13 @@ IDEMPOTENCY_KEY = {
                    "`idempotency_key_reused`).",
     "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_\-:.]{1,128}$"},
 }
+ACTING_FOR = {
+    "name": "X-Acting-For", "in": "header", "required": False,
+    "description": "A guardian acting for one of their dependants names the dependant's `dependant_id` "
+                   "(`GET /v1/me/dependants`): the operation is the dependant's, and goes into the dependant's "
+                   "access log ([identity.md](identity.md#acting-for-a-dependant)).",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_\\-]{15}$"},
+}
 IDEMPOTENT_REPLAYED = {"description": "`true` when this is the stored answer of an earlier request with the same "
                                       "Idempotency-Key", "schema": {"type": "string", "enum": ["true"]}}
 PERMISSIVE = {"type": "object", "description": "Not yet specified in this document: a JSON object."}
@@ -142,6 +149,10 @@ def answers(route: Declared, path_args: Iterable[str]) -> list[ErrorCode]:
     found = {*EVERY_ROUTE, *route.errors}
     if route.roles:
         found.update(ROLES)
+    if route.acting_for:
+        found.add(errors.UNKNOWN_DEPENDANT)
+    elif Role.CITIZEN in route.roles:
+        found.add(errors.NOT_FOR_DEPENDANTS)
     if route.body is not None:
         # a body read another way than as JSON (the OAuth token endpoint) declares how it refuses a bad one
         found.update(BODY if route.read_body else (*BODY, errors.VALIDATION_FAILED))
@@ -291,6 +302,8 @@ def _parameters(entry: Any, route: Declared, refs: dict[type[BaseModel], Any],
             parameters.append(parameter)
     if route.idempotent:
         parameters.append(IDEMPOTENCY_KEY)
+    if route.acting_for:
+        parameters.append(ACTING_FOR)
     return parameters
 
 

@@ -57,7 +57,7 @@ def set_health_status(caller: Principal, body: HealthStatusRequest) -> dict[str,
 
 
 @route(bp, "/v1/me/risk", methods=["GET"], roles=[Role.CITIZEN], responds={200: "RiskPrompt"},
-       errors=[errors.NO_CODE], tags=["health information query"])
+       errors=[errors.NO_CODE], tags=["health information query"], acting_for=True)
 def my_risk(caller: Principal) -> dict[str, Any]:
     """My risk prompt: color, reasons and what to do"""
     return citizen_views.risk_prompt(caller)

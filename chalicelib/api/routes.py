@@ -101,6 +101,7 @@ class Declared(NamedTuple):
     parameters: Mapping[str, PathParameter] = {}
     tags: tuple[str, ...] = ()             # GB/T 38963 operations it implements (chalicelib/api/openapi.py)
     example: Mapping[str, Any] | None = None   # a request body
+    acting_for: bool = False               # a guardian may do it for a dependant (`X-Acting-For`, docs/identity.md)
 
     def path_parameter(self, name: str) -> PathParameter | None:
         return self.parameters.get(name) or PATH_PARAMETERS.get(name)
@@ -125,12 +126,12 @@ def route(bp: Blueprint, path: str, *, methods: Sequence[str], roles: Sequence[R
           responds: Mapping[int, Any] | None = None, idempotent: str | None = None,
           limits: Sequence[RateLimit] = (), errors: Sequence[ErrorCode] = (), max_body: int | None = None,
           read_body: Callable[[Request], Any] | None = None, path_parameters: Mapping[str, PathParameter] | None = None,
-          tags: Sequence[str] = (), example: Mapping[str, Any] | None = None,
+          tags: Sequence[str] = (), example: Mapping[str, Any] | None = None, acting_for: bool = False,
           **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`bp.route` for a declared route (see the module's docstring); `options` go to Chalice (`content_types`)."""
     declared = Declared(path, tuple(m.upper() for m in methods), tuple(sorted(set(roles), key=list(Role).index)),
                         body, query, dict(responds or {}), idempotent, tuple(limits), tuple(errors), max_body,
-                        read_body, dict(path_parameters or {}), tuple(tags), example)
+                        read_body, dict(path_parameters or {}), tuple(tags), example, acting_for)
     _check(declared)
 
     def register(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -169,8 +170,13 @@ def _check(declared: Declared) -> None:
 def _serve(request: Request, declared: Declared, view: Callable[..., Any], path_args: dict[str, str]) -> Response:
     args: dict[str, Any] = dict(path_args)
     caller: Principal | None = None
+    record: Callable[[], None] = _nothing
     if declared.roles:
         caller = args["caller"] = http.principal(request, *declared.roles)
+        acting_for = request.headers.get(ACTING_FOR)
+        if acting_for is not None and caller.role is Role.CITIZEN:
+            caller, record = _acting(declared, request, caller, acting_for)
+            args["caller"] = caller
     if declared.body is not None:
         args["body"] = (declared.read_body(request) if declared.read_body is not None
                         else http.body(request, declared.body, declared.max_body))
@@ -182,9 +188,14 @@ def _serve(request: Request, declared: Declared, view: Callable[..., Any], path_
         from chalicelib.services import idempotency  # only the routes that write need it: not the verify path
 
         assert caller is not None
+        def run() -> tuple[int, Any]:
+            record()
+            return _answer(declared, view(**args))
+
         outcome = idempotency.run(caller.subject, declared.idempotent, request.headers.get("idempotency-key"),
-                                  http.raw_body(request), lambda: _answer(declared, view(**args)))
+                                  http.raw_body(request), run)
         return http.ok(outcome.body, outcome.status, {"Idempotent-Replayed": "true"} if outcome.replayed else None)
+    record()
     result = view(**args)
     if isinstance(result, Response):
         return result
@@ -192,6 +203,27 @@ def _serve(request: Request, declared: Declared, view: Callable[..., Any], path_
     if status == 204:
         return Response(body="", status_code=204)
     return http.ok(body, status)
+
+
+ACTING_FOR = "x-acting-for"
+
+
+def _nothing() -> None:
+    return None
+
+
+def _acting(declared: Declared, request: Request, guardian: Principal,
+            dependant_id: str) -> tuple[Principal, Callable[[], None]]:
+    """A guardian acting for a dependant (docs/identity.md#acting-for-a-dependant): the dependant, for this
+    operation, and what writes the dependant's access-log entry of it, just before the view runs."""
+    if not declared.acting_for:
+        raise ApiError("A guardian cannot do this for a dependant; leave out X-Acting-For.",
+                       code=errors.NOT_FOR_DEPENDANTS)
+    from chalicelib.services import guardians  # only a guardian's requests need it
+
+    dependant, link = guardians.acting_principal(guardian, dependant_id.strip())
+    operation = f"{request.method} {declared.path}"
+    return dependant, lambda: guardians.record_act(guardian, link, operation)
 
 
 def _answer(declared: Declared, result: Any) -> tuple[int, Any]:

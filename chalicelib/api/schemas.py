@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.domain.areas import RiskLevel
 from chalicelib.domain.colors import Color
+from chalicelib.domain.documents import DocumentType
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.models import Model
@@ -46,7 +47,38 @@ class CitizenSession(Model):
     token_type: Literal["Bearer"]
     expires_in: int = Field(description="Seconds")
     name_masked: str = Field(description="e.g. 王*明")
+    id_last4: str = Field(description="The last four characters of the identity document's number (a Hong Kong "
+                                      "or Macao permit's lifelong part)")
+    document_type: DocumentType = Field(description="The identity document the citizen logged in with "
+                                                    "([identity.md](identity.md))")
+
+
+class Dependant(Model):
+    dependant_id: str = Field(description="How you name the dependant: `X-Acting-For`, and the path to remove them")
+    name_masked: str
     id_last4: str
+    document_type: DocumentType
+    relationship: str = Field(description="What the dependant is to you: child, grandchild, parent, grandparent, "
+                                          "parent_in_law, other_relative")
+    group: Literal["child", "elderly"] = Field(description="Under 14, or 60 and over, when added")
+    added_at: Epoch
+
+
+class Dependants(Model):
+    dependants: list[Dependant] = Field(description="Oldest addition first (to the second)")
+
+
+class Guardian(Model):
+    guardian_id: str = Field(description="Names the guardian to remove: `DELETE /v1/me/guardians/{guardian_id}`")
+    name_masked: str = Field(description="The guardian's")
+    relationship: str = Field(description="What you are to the guardian, as they stated it")
+    added_at: Epoch
+    status: Literal["active", "removed"] = Field(description="`removed`: you took your code back; they cannot add "
+                                                             "you again")
+
+
+class Guardians(Model):
+    guardians: list[Guardian] = Field(description="Oldest first, removed ones included")
 
 
 class ClientToken(Model):
@@ -123,6 +155,30 @@ class VerificationAccepted(Model):
     negative_within: Literal["24h", "48h", "72h", "7d"] | None = Field(
         default=None, description="Only when the rule requires a negative test: the bucket of the latest one")
     doses: int | None = Field(default=None, description="Only when the rule requires doses: the dose count")
+    paper: PaperVerified | None = Field(default=None, description="Present for a paper code (docs/identity.md)")
+
+
+class PaperVerified(Model):
+    number: str = Field(description="The paper code's 12-digit number")
+    valid_until: Epoch = Field(description="The paper code's expiry")
+    color_at_issue: Color = Field(description="The color printed on it; `color` above is the live one")
+    issued_at: Epoch
+
+
+class PaperCode(Model):
+    number: str = Field(description="12 digits, the last a Luhn check digit: printed for manual entry, and what a "
+                                    "revocation names")
+    token: str | None = Field(description="The signed token the printed QR holds (ES256, kid `pc1`); null once "
+                                          "revoked")
+    name_masked: str
+    id_last4: str
+    issued_at: Epoch
+    expires_at: Epoch
+    valid_until: str = Field(description="expires_at, ISO 8601 UTC")
+    color_at_issue: Color
+    issuer: str = Field(description="citizen, guardian, province:NN (a health authority), ops")
+    status: Literal["active", "revoked"]
+    revocation_sequence: int | None = Field(default=None, description="The revocation's number in the list")
 
 
 class VerificationRefused(Model):
@@ -173,7 +229,8 @@ class Jwk(Model):
 
 
 class Jwks(Model):
-    """RFC 7517 key set: the public keys (ES256) that sign QR tokens, with their validity."""
+    """RFC 7517 key set: the public keys (ES256) that sign QR tokens, and the paper codes' key (kid `pc1`,
+    docs/identity.md#paper-codes)."""
     keys: list[Jwk]
 
 

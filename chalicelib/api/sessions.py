@@ -12,9 +12,11 @@ from chalice.app import Request
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from chalicelib import errors
+from chalicelib.api.fields import DocumentNumber, DocumentTypeField, Nationality
 from chalicelib.api.http import raw_body
 from chalicelib.api.routes import Below, route
-from chalicelib.domain import idnumber, limits, names
+from chalicelib.domain import limits, names
+from chalicelib.domain.documents import DocumentType
 from chalicelib.errors import InvalidClient, MalformedRequest, UnsupportedMediaType, ValidationFailed
 from chalicelib.models import Model
 from chalicelib.security import identity
@@ -27,7 +29,9 @@ FORM = "application/x-www-form-urlencoded"
 class SelfAsserted(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(min_length=1, max_length=32)
+    document_type: DocumentTypeField = DocumentType.RESIDENT_ID
+    id_number: DocumentNumber
+    nationality: Nationality = None
     phone: str = Field(min_length=1, max_length=20)
 
     @field_validator("name")
@@ -36,14 +40,6 @@ class SelfAsserted(Model):
         if not names.is_valid_name(value):
             raise ValueError("must be a personal name in Chinese characters or Latin letters")
         return value.strip()
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, value: str) -> str:
-        try:
-            return idnumber.normalise(value)
-        except idnumber.InvalidIdNumber as exc:
-            raise ValueError(f"not a valid resident ID number: {exc}") from None
 
     @field_validator("phone")
     @classmethod
@@ -80,8 +76,9 @@ def create_session(body: SessionRequest) -> dict[str, Any]:
         who = identity.from_id_token(body.assertion)
     else:
         assert body.self_asserted is not None
-        who = identity.from_self_assertion(body.self_asserted.name, body.self_asserted.id_number,
-                                           body.self_asserted.phone)
+        asserted = body.self_asserted
+        who = identity.from_self_assertion(asserted.name, asserted.id_number, asserted.phone,
+                                           asserted.document_type, asserted.nationality)
     return sessions.citizen_session(who)
 
 

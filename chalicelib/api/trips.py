@@ -64,8 +64,9 @@ class CheckInRequest(Model):
 
 @route(bp, "/v1/trips", methods=["POST"], roles=[Role.CITIZEN], body=TripRequest, responds={201: "Trip"},
        idempotent="trip", limits=[limits.TRIPS_PER_PERSON], errors=[errors.CONCURRENT_UPDATE],
-       tags=["trip declaration"], example={"date": "2026-01-15", "from": "440106", "to": "510104", "mode": "train",
-                                           "number": "G1234", "carriage": 5, "seat": "12F"})
+       tags=["trip declaration"], acting_for=True,
+       example={"date": "2026-01-15", "from": "440106", "to": "510104", "mode": "train", "number": "G1234",
+                "carriage": 5, "seat": "12F"})
 def declare_trip(caller: Principal, body: TripRequest) -> dict[str, Any]:
     """Declare a trip of the last 14 days"""
     return trips.declare(caller.subject, body.date, body.origin, body.destination, body.mode, body.number, body.seat,
@@ -73,7 +74,7 @@ def declare_trip(caller: Principal, body: TripRequest) -> dict[str, Any]:
 
 
 @route(bp, "/v1/trips", methods=["GET"], roles=[Role.CITIZEN], query=TripsQuery, responds={200: "TripPage"},
-       tags=["trip declaration"])
+       tags=["trip declaration"], acting_for=True)
 def list_trips(caller: Principal, query: TripsQuery) -> dict[str, Any]:
     """My trips of the last 14 days, newest first"""
     return trips.list_recent(caller.subject, query.limit, query.cursor)
@@ -81,7 +82,7 @@ def list_trips(caller: Principal, query: TripsQuery) -> dict[str, Any]:
 
 @route(bp, "/v1/checkins", methods=["POST"], roles=[Role.CITIZEN], body=CheckInRequest, responds={201: "CheckIn"},
        limits=[limits.CHECKINS_PER_PERSON], errors=[errors.CONCURRENT_UPDATE], tags=["health declaration"],
-       example={"area": "440106", "temperature": 36.6, "symptoms": []})
+       acting_for=True, example={"area": "440106", "temperature": 36.6, "symptoms": []})
 def check_in(caller: Principal, body: CheckInRequest) -> dict[str, Any]:
     """Daily health check-in"""
     return trips.check_in(caller.subject, body.area, body.temperature, [s.value for s in body.symptoms])

@@ -13,6 +13,7 @@ WEBHOOK_ID = re.compile(r"wh_[0-9a-f]{16}")                # services/webhooks.p
 CORRECTION_ID = re.compile(r"cor_[0-9a-f]{16}")            # services/corrections.py file
 EVENT_ID = re.compile(r"evt_[0-9]{13}[0-9a-f]{10}")        # store/events.py new_id: also every delivery's id
 PROVINCE = re.compile(r"[0-9]{2}")                         # GB/T 2260 province code
+CODE_ID = re.compile(r"[A-Za-z0-9_\-]{15}")                 # security/pseudonyms.code_id: dependants, guardians
 LOCAL_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,64}")           # a province's local code ids (a province token's sub)
 CHECKPOINT_ID = re.compile(r"ch_[0-9a-f]{16}")             # services/sessions.py create_client, role checkpoint
 
@@ -27,6 +28,10 @@ def is_correction_id(value: str) -> bool:
 
 def is_event_id(value: str) -> bool:
     return EVENT_ID.fullmatch(value) is not None
+
+
+def is_code_id(value: str) -> bool:
+    return CODE_ID.fullmatch(value) is not None
 
 
 def is_province(value: str) -> bool:

@@ -63,9 +63,27 @@ def contains_id_number(text: str) -> bool:
     A run of digits that is not a valid number (a wrong check character, no such birth date) passes, so a
     province's long numeric ids are not refused one time in eleven."""
     for match in _CANDIDATE.finditer(text):
+        candidate = match.group(1).upper()
+        if candidate[:6] in _RESIDENCE_PERMITS and _is_residence_permit(candidate):
+            return True
         try:
-            normalise(match.group(1))
+            normalise(candidate)
         except InvalidIdNumber:
             continue
         return True
     return False
+
+
+# Hong Kong, Macao and Taiwan residents' residence permits (domain/documents.py) are numbered as ID numbers are,
+# under these prefixes: as specific as an ID number (a prefix, a real birth date, the check character), so they
+# are refused outside `id_number` fields too. A foreign permanent resident's 2023 number ("9" and 17 more) is
+# not: only its check character could be checked, and one long numeric id in eleven would be refused.
+_RESIDENCE_PERMITS = ("810000", "820000", "830000")
+
+
+def _is_residence_permit(value: str) -> bool:
+    try:
+        born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    return born.year >= 1900 and check_character(value[:17]) == value[17]

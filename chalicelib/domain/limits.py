@@ -86,6 +86,13 @@ CHECKINS_PER_PERSON = Limit(
 CORRECTIONS_PER_PERSON = Limit(
     "corrections_per_person", ("POST /v1/corrections",), Per.PERSON, 10, HOUR, "correction requests",
     "at most 3 are open at once; a citizen re-filing after a decision")
+DEPENDANTS_PER_PERSON = Limit(
+    "dependants_per_person", ("POST /v1/me/dependants",), Per.PERSON, 10, HOUR, "dependants added",
+    "at most 5 are held at once: a family's children and grandparents added, a mistyped one removed and added "
+    "again")
+PAPER_CODES_PER_PERSON = Limit(
+    "paper_codes_per_person", ("POST /v1/paper-codes",), Per.PERSON, 5, HOUR, "paper codes printed",
+    "counted for the holder, whoever prints it: a print, a misprint and a lost copy replaced; each lasts 14 days")
 
 # --- per system client and per province -------------------------------------------------------------------
 TOKENS_PER_CLIENT = Limit(
@@ -106,7 +113,8 @@ LOOKUPS_PER_PROVINCE = Limit(
 
 LIMITS: tuple[Limit, ...] = (
     SESSIONS_PER_ADDRESS, SESSIONS_PER_PERSON, TOKENS_PER_ADDRESS, TOKENS_PER_CLIENT, APPLIES_PER_PERSON,
-    QR_TOKENS_PER_PERSON, TRIPS_PER_PERSON, CHECKINS_PER_PERSON, CORRECTIONS_PER_PERSON,
+    QR_TOKENS_PER_PERSON, TRIPS_PER_PERSON, CHECKINS_PER_PERSON, CORRECTIONS_PER_PERSON, DEPENDANTS_PER_PERSON,
+    PAPER_CODES_PER_PERSON,
     VERIFICATIONS_PER_CHECKPOINT, SYNC_RECORDS_PER_PROVINCE, LOOKUPS_PER_PROVINCE, EXPOSURE_QUERIES_PER_ADDRESS,
 )
 

@@ -42,6 +42,8 @@ class Principal:
     name_masked: str | None = None
     id_last4: str | None = None
     rule: EntryRule | None = None  # a checkpoint's entry rule (docs/tests-and-vaccinations.md), from its token
+    document_type: str | None = None   # a citizen's identity document (domain/documents.DocumentType's value)
+    guardian_id: str | None = None     # set while a guardian acts for this citizen (X-Acting-For): the guardian's id
 
     @property
     def own_province(self) -> str:
@@ -57,7 +59,8 @@ def issue(principal: Principal, ttl: int) -> str:
     claims: dict[str, Any] = {"iss": get_settings().issuer, "aud": AUDIENCE, "sub": principal.subject,
               "role": principal.role.value, "iat": now, "exp": now + ttl, "jti": secrets.token_urlsafe(9)}
     optional = {"prov": principal.province, "area": principal.area, "nm": principal.name_masked,
-                "l4": principal.id_last4, "er": principal.rule.claims() if principal.rule else None}
+                "l4": principal.id_last4, "er": principal.rule.claims() if principal.rule else None,
+                "doc": principal.document_type}
     claims.update({k: v for k, v in optional.items() if v is not None})
     return jwt.encode(claims, keyring.bundle().session_key, algorithm=ALGORITHM)
 
@@ -90,7 +93,8 @@ def authenticate(authorization: str | None) -> Principal:
     if claims["exp"] <= clock.now():
         raise Unauthenticated("The access token has expired; log in again.", code="token_expired")
     principal = Principal(role=role, subject=claims["sub"], province=claims.get("prov"), area=claims.get("area"),
-                          name_masked=claims.get("nm"), id_last4=claims.get("l4"), rule=rule)
+                          name_masked=claims.get("nm"), id_last4=claims.get("l4"), rule=rule,
+                          document_type=claims.get("doc"))
     if len(_decoded) >= _DECODED_MAX:
         _decoded.clear()
     _decoded[token] = (principal, int(claims["exp"]))

@@ -5,12 +5,19 @@ import base64
 import hashlib
 import hmac
 
+from chalicelib.domain.documents import Document
 from chalicelib.security import keyring
 
 
 def person_ref(id_number: str) -> str:
     """The person's reference in every table: HMAC-SHA256(pepper, ID number), 128 bits in hex."""
     return hmac.new(keyring.bundle().pepper, id_number.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def document_ref(document: Document) -> str:
+    """The reference of a person known by any identity document (domain/documents.py): a resident ID's is
+    `person_ref` of its number, unchanged; another's is the same keyed hash of its type-qualified number."""
+    return person_ref(document.pseudonym_input)
 
 
 def code_id(ref: str) -> str:

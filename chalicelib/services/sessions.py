@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import divisions, idnumber, limits, names
+from chalicelib.domain import divisions, limits, names
 from chalicelib.errors import InvalidClient, ValidationFailed
 from chalicelib.security import access, pseudonyms
 from chalicelib.security.access import Principal, Role
@@ -20,13 +20,15 @@ PROVINCE_SCOPED = (Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.LAB)
 
 def citizen_session(identity: Identity) -> dict[str, Any]:
     ttl = get_settings().citizen_token_ttl
-    ref = pseudonyms.person_ref(identity.id_number)
+    document = identity.document
+    ref = pseudonyms.document_ref(document)
     throttle.check(limits.SESSIONS_PER_PERSON, ref)
     principal = Principal(role=Role.CITIZEN, subject=ref,
                           name_masked=names.mask_name(identity.name),
-                          id_last4=idnumber.last_four(identity.id_number))
+                          id_last4=document.last_four, document_type=document.kind.value)
     return {"access_token": access.issue(principal, ttl), "token_type": "Bearer", "expires_in": ttl,
-            "name_masked": principal.name_masked, "id_last4": principal.id_last4}
+            "name_masked": principal.name_masked, "id_last4": principal.id_last4,
+            "document_type": principal.document_type}
 
 
 def client_token(client_id: str, client_secret: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from chalicelib.domain import limits
 from chalicelib.domain.colors import Color, live_color
 from chalicelib.domain.declaration import FEVER_CELSIUS
 from chalicelib.domain.lab_results import HealthSummary, judge, negative_within
-from chalicelib.security import province_tokens, pseudonyms, qr_tokens
+from chalicelib.security import paper_tokens, province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, throttle
 from chalicelib.settings import get_settings
@@ -43,6 +43,8 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
         # our tokens carry no `iss`; a province's do, and its kids may happen to look like ours
         if rejected.reason in ("unknown_key", "bad_signature") and province_tokens.issuer_province(token) is not None:
             return verify_provincial(principal, token, checkpoint_id, temperature, now)
+        if rejected.reason in ("unknown_key", "malformed") and (len(token) == 12 or paper_tokens.is_paper(token)):
+            return verify_paper(principal, token, checkpoint_id, temperature, now)
         return _refusal(rejected.reason, rejected.message, now)
     scan = new_scan(principal, checkpoint_id, temperature, now)
     levels = area_levels.prefetch()   # read alongside the scan's write when the container's copy is too old
@@ -73,6 +75,27 @@ def admission(principal: Principal, color: Color, health: HealthSummary, now: in
     if rule.min_doses is not None:
         answer["doses"] = health.doses
     return answer
+
+
+def verify_paper(principal: Principal, token: str, checkpoint_id: str, temperature: float | None,
+                 now: int) -> dict[str, Any]:
+    """A paper code, scanned or its number typed: the live color of the code it names, as for any code, and
+    the paper code's own validity (docs/identity.md#paper-codes)."""
+    from chalicelib.services import paper_codes  # paper codes are rare: not on a QR token's path
+
+    scan = new_scan(principal, checkpoint_id, temperature, now)
+    levels = area_levels.prefetch()
+    refusal, code, paper = paper_codes.verify(token, now, lambda code_id: people.record_scan(code_id, scan))
+    if refusal is not None:
+        return refusal
+    assert code is not None and paper is not None   # paper_codes.verify gives both when it refuses nothing
+    if code.status != "active":
+        return _refusal("revoked", "This code has been revoked.", now)
+    color = live_color(area_levels.live_reasons(code, now, levels()), now).value
+    return {"valid": True, "color": color, "name_masked": code.name_masked, "id_last4": code.id_last4,
+            "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id, "issuer": "national",
+            "paper": {"number": paper.number, "valid_until": paper.expires_at, "color_at_issue": paper.color,
+                      "issued_at": paper.issued_at}}
 
 
 def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None, now: int,

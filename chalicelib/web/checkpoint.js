@@ -417,6 +417,11 @@
         : `省级健康码 provincial code (${String(outcome.issuer).replace("province:", "")})`;
       $("#result-meta").textContent = offline ? `离线 OFFLINE · ${cst(outcome.checked_at)} · ${issuer} · 已排队上传 queued`
         : `${cst(outcome.checked_at)} · ${issuer}`;
+      if (outcome.paper) {   // a paper code (docs/identity.md#paper-codes): the color above is the live one
+        const printed = HC.COLORS[outcome.paper.color_at_issue] || {zh: outcome.paper.color_at_issue, en: ""};
+        $("#result-meta").textContent += ` · 纸质码 paper code ${outcome.paper.number} · 有效期至 valid until ` +
+          `${cst(outcome.paper.valid_until)} · 打印时 printed ${printed.zh} ${printed.en} · 颜色为实时 live color`;
+      }
       showAdmission(outcome);
     } else if (outcome.valid) {   // offline, a province token without a color claim
       showAdmission({});

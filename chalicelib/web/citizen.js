@@ -6,17 +6,28 @@
   const $ = (selector, root = document) => root.querySelector(selector);
   const KEY = "hc.citizen";
   const SCREENS = ["login", "apply", "code", "risk", "trips", "checkin", "copassenger", "cities", "localcodes",
-                   "access", "scans", "mydata", "corrections"];
+                   "access", "scans", "mydata", "family", "corrections"];
   const TITLES = {
     login: ["健康码", "Health code"], apply: ["健康申报", "Declaration"], code: ["健康码", "Health code"],
     risk: ["风险提示", "Risk prompt"], trips: ["行程申报", "Trips"], checkin: ["每日打卡", "Check-in"],
     copassenger: ["同乘查询", "Co-passengers"], cities: ["到访城市", "Cities"], localcodes: ["省级健康码", "Local codes"],
-    access: ["谁查询了我", "Access log"], corrections: ["我要纠错", "Corrections"],
+    access: ["谁查询了我", "Access log"], corrections: ["我要纠错", "Corrections"], family: ["家人", "Family"],
     scans: ["扫码记录", "Scans"], mydata: ["我的数据", "My data"],
   };
   const ACTIONS = {lookup: "查询 look-up", medical_status: "设定医学状态 set a medical status",
                    local_code: "共享省级健康码 pushed a local code", health_record: "共享医疗记录 pushed a health record",
-                   correction_history: "审核纠错时查看记录 read your history to review a correction"};
+                   correction_history: "审核纠错时查看记录 read your history to review a correction",
+                   guardian_added: "将您添加为家人 added you as a family member",
+                   guardian_act: "代您办理 acted for you", guardian_removed: "不再代办 stopped acting for you",
+                   paper_code: "打印纸质码 printed a paper code", paper_code_revoked: "撤销纸质码 revoked a paper code"};
+  const RELATIONSHIPS = {child: "子女 child", grandchild: "孙辈 grandchild", parent: "父母 parent",
+                         grandparent: "祖父母 grandparent", parent_in_law: "岳父母/公婆 parent-in-law",
+                         other_relative: "亲属 relative"};
+  const OPERATIONS = {"POST /v1/codes": "申领/更新健康码 applied", "GET /v1/codes/me": "查看健康码 viewed the code",
+                      "GET /v1/codes/me/qr": "出示二维码 showed the QR", "POST /v1/trips": "申报行程 declared a trip",
+                      "GET /v1/trips": "查看行程 viewed trips", "POST /v1/checkins": "健康打卡 checked in",
+                      "GET /v1/me/risk": "查看风险提示 viewed the risk prompt",
+                      "POST /v1/paper-codes": "打印纸质码 printed a paper code"};
   const MODES = {flight: "飞机 Flight", train: "火车 Train", bus: "客车 Bus", car: "自驾 Car", ship: "轮船 Ship",
                  other: "其他 Other"};
   const SOURCES = {trip: "行程 trip", checkin: "打卡 check-in", scan: "扫码 scan", declaration: "申报 declaration"};
@@ -25,7 +36,8 @@
                              rejected: ["未通过", "Rejected"]};
   const CORRECTABLE = ["declaration", "medical_status", "area", "exposure", "checkin", "local_code"];
 
-  let session = load(KEY);          // {token, expires_at (ms), name_masked, id_last4}
+  let session = load(KEY);          // {token, expires_at (ms), name_masked, id_last4, document_type}
+  let acting = load(KEY + ".acting");  // the dependant a guardian is acting for: {id, name_masked, relationship}
   let code = null;                  // GET /v1/codes/me
   let risk = null;                  // GET /v1/me/risk
   let correctionsAvailable = null;  // whether this deployment has POST/GET /v1/corrections
@@ -33,7 +45,9 @@
   const keys = {};                  // an Idempotency-Key per form, kept across retries of the same submission
 
   function now() { return (Date.now() + qr.skew) / 1000; }
-  function auth() { return {token: session && session.token}; }
+  // the operations a guardian may do for a dependant carry X-Acting-For (auth); the rest are always one's own (own)
+  function auth() { return {token: session && session.token, acting: acting && acting.id}; }
+  function own() { return {token: session && session.token}; }
 
   function show(name) {
     for (const screen of SCREENS) $(`#screen-${screen}`).hidden = screen !== name;
@@ -53,8 +67,10 @@
 
   function logout(reason) {
     stopQr();
-    session = null; code = null; risk = null;
+    session = null; code = null; risk = null; acting = null;
     save(KEY, null);
+    save(KEY + ".acting", null);
+    document.body.dataset.acting = "";
     if (location.hash) history.replaceState(null, "", location.pathname + location.search);
     show("login");
     showError($("#screen-login .error"), reason || null);
@@ -78,7 +94,8 @@
       if (!SCREENS.includes(name) || name === "login") return showCode();
       const screens = {code: showCode, risk: showRisk, trips: showTrips, checkin: showCheckin,
                        copassenger: showCopassenger, cities: showCities, localcodes: showLocalCodes,
-                       access: showAccessLog, scans: showScans, mydata: showMyData, corrections: showCorrections};
+                       access: showAccessLog, scans: showScans, mydata: showMyData, corrections: showCorrections,
+                       family: showFamily};
       await screens[name]();
     } catch (e) {
       fail(e);
@@ -92,11 +109,12 @@
     showError(box, null);
     form.classList.add("busy");
     try {
-      const body = await getJson("v1/sessions", {method: "POST", json: {self_asserted: {
-        name: data.get("name").trim(), id_number: data.get("id_number").trim().toUpperCase(),
-        phone: data.get("phone").trim()}}});
+      const identity = {name: data.get("name").trim(), id_number: data.get("id_number").trim().toUpperCase(),
+                        phone: data.get("phone").trim(), document_type: data.get("document_type")};
+      if (identity.document_type === "passport") identity.nationality = data.get("nationality").trim().toUpperCase();
+      const body = await getJson("v1/sessions", {method: "POST", json: {self_asserted: identity}});
       session = {token: body.access_token, expires_at: Date.now() + (body.expires_in - 30) * 1000,
-                 name_masked: body.name_masked, id_last4: body.id_last4};
+                 name_masked: body.name_masked, id_last4: body.id_last4, document_type: body.document_type};
       save(KEY, session);
       form.reset();
       await route();
@@ -107,6 +125,54 @@
     }
   });
   $("#logout").addEventListener("click", () => logout());
+  $("#login-form [name=document_type]").addEventListener("change", (event) => {
+    $("#login-form [data-doc=passport]").hidden = event.target.value !== "passport";
+  });
+
+  // --- elder mode: large type, high contrast, fewer things on the screen (kept on this device) ---------------
+  function elderMode(on) {
+    document.body.classList.toggle("elder", on);
+    $("#elder").setAttribute("aria-pressed", String(on));
+    localStorage.setItem("hc.elder", on ? "1" : "");
+  }
+  elderMode(localStorage.getItem("hc.elder") === "1");
+  $("#elder").addEventListener("click", () => elderMode(!document.body.classList.contains("elder")));
+
+  // --- whose code: mine, or a dependant's (large avatars with the masked name) -------------------------------
+  function initial(name) { return (name || "?").replace(/\*/g, "").charAt(0) || "?"; }
+
+  function actFor(who) {
+    acting = who;
+    save(KEY + ".acting", who);
+    code = null; risk = null; qr.expiresAt = 0;
+    stopQr();
+    if (qr.url) URL.revokeObjectURL(qr.url);
+    qr.url = null;
+    $("#qr").removeAttribute("src");        // never show the last person's QR under the next one's name
+    $("#qr").removeAttribute("data-expires-at");
+    document.body.dataset.acting = who ? "1" : "";
+    if (location.hash && location.hash !== "#code") location.hash = "#code"; else route();
+  }
+
+  async function paintSwitcher() {
+    const nav = $("#switcher");
+    let dependants = [];
+    try { dependants = (await getJson("v1/me/dependants", own())).dependants; } catch (e) { if (e.status === 401) throw e; }
+    if (acting && !dependants.some((d) => d.dependant_id === acting.id)) { actFor(null); return; }
+    nav.hidden = !dependants.length;
+    const me = {id: null, name_masked: session.name_masked, label: "我 Me"};
+    const people = [me, ...dependants.map((d) => ({id: d.dependant_id, name_masked: d.name_masked,
+                                                    relationship: d.relationship,
+                                                    label: RELATIONSHIPS[d.relationship] || d.relationship}))];
+    nav.replaceChildren(...people.map((p) => {
+      const current = (acting ? acting.id : null) === p.id;
+      return el("button.avatar", {type: "button", "aria-pressed": String(current), "data-id": p.id || "me",
+                                  on: {click: () => { if (!current) actFor(p.id ? {id: p.id, name_masked: p.name_masked,
+                                                                                    relationship: p.relationship} : null); }}},
+                el("span.face", {text: initial(p.name_masked), "aria-hidden": "true"}),
+                el("span.name", {text: p.name_masked}), el("span.rel", {text: p.label}));
+    }));
+  }
 
   // --- the health declaration ----------------------------------------------------------------------------------
   function symptomBoxes(fieldset) {
@@ -161,6 +227,12 @@
     card.dataset.color = color;
     document.querySelector("meta[name=theme-color]").setAttribute("content", getComputedStyle(card).backgroundColor);
     $("#code-name").textContent = code.name_masked;
+    const label = $("#acting-label");
+    label.hidden = !acting;
+    if (acting) {
+      label.replaceChildren("家人的健康码 · 由您代为出示 ",
+                            el("span.en", {text: `A family member's code (${RELATIONSHIPS[acting.relationship] || ""}), shown by you`}));
+    }
     $("#code-id").textContent = `****${code.id_last4.slice(-4)}`;
     $("#color-word").replaceChildren(words.zh + " ", el("span.en", {text: words.en}));
     paintHealth(code.health || {negative_within: null, doses: 0});
@@ -181,11 +253,13 @@
 
   async function showCode() {
     show("code");
+    document.body.dataset.acting = acting ? "1" : "";
     paintCode();
+    paintSwitcher().catch(fail);
     startTicker();
     if (!qr.url || qr.expiresAt - now() < margin(qr.ttl)) await refreshQr(); else scheduleQr();
     loadRisk().then(paintRiskSummary).catch(() => {});
-    detectCorrections();
+    if (!acting) detectCorrections();
   }
 
   function margin(ttl) { return Math.min(30, Math.max(3, ttl * 0.15)); }
@@ -450,7 +524,7 @@
   // --- cities and local codes ----------------------------------------------------------------------------------
   async function showCities() {
     show("cities");
-    const body = await getJson("v1/me/cities", auth());
+    const body = await getJson("v1/me/cities", own());
     $("#city-list").replaceChildren(...body.cities.map((c) => {
       const [zh, en] = LEVELS[c.level] || [c.level, ""];
       return el("li", {data: {level: c.level}},
@@ -462,7 +536,7 @@
 
   async function showLocalCodes() {
     show("localcodes");
-    const body = await getJson("v1/me/local-codes", auth());
+    const body = await getJson("v1/me/local-codes", own());
     $("#localcode-list").replaceChildren(...body.local_codes.map((c) => el("li", {},
       el("strong", {text: c.province_name || c.province}), " ",
       el("span.chip", {data: {color: c.color}, text: `${COLORS[c.color].zh} ${COLORS[c.color].en}`}),
@@ -474,12 +548,14 @@
 
   async function showAccessLog() {
     show("access");
-    const body = await getJson("v1/me/access-log?limit=100", auth());
+    const body = await getJson("v1/me/access-log?limit=100", own());
     $("#access-list").replaceChildren(...body.accesses.map((a) => {
       const why = a.basis ? (a.basis.note || a.basis.stated || a.basis.connection || "") : "";
       return el("li", {},
-        el("strong", {text: a.province_name || (a.role === "national_authority" ? "国家卫生健康部门 national" : a.role)}),
+        el("strong", {text: a.role === "guardian" ? `家人 ${a.returned.guardian_name_masked || ""}`
+                            : a.province_name || (a.role === "national_authority" ? "国家卫生健康部门 national" : a.role)}),
         " ", el("span", {text: ACTIONS[a.action] || a.action}),
+        a.returned && a.returned.operation ? el("span", {text: ` · ${OPERATIONS[a.returned.operation] || a.returned.operation}`}) : null,
         el("p.meta", {text: `${cst(a.at)}` + (why ? ` · 依据 basis: ${why}` : "")}));
     }));
     if (!body.accesses.length) $("#access-list").append(el("li.empty", {text: "没有记录。No one has accessed your data."}));
@@ -505,7 +581,7 @@
   async function showScans(more = false) {
     show("scans");
     const query = more && scanCursor ? `&cursor=${encodeURIComponent(scanCursor)}` : "";
-    const body = await getJson(`v1/me/scans?limit=50${query}`, auth());
+    const body = await getJson(`v1/me/scans?limit=50${query}`, own());
     const items = body.scans.map(scanItem);
     if (more) $("#scan-list").append(...items); else $("#scan-list").replaceChildren(...items);
     scanCursor = body.next_cursor;
@@ -516,7 +592,7 @@
 
   async function showMyData() {
     show("mydata");
-    const body = await getJson("v1/me/data", auth());
+    const body = await getJson("v1/me/data", own());
     $("#data-list").replaceChildren(...body.kinds.map((k) => el("li", {data: {kind: k.kind}},
       el("strong", {text: KINDS[k.kind] || k.kind}), " ", el("span", {text: `${k.count}`}),
       el("p.meta", {text: k.count
@@ -525,7 +601,7 @@
   }
   $("#data-export").addEventListener("click", async () => {
     try {
-      const body = await getJson("v1/me/data/export", auth());
+      const body = await getJson("v1/me/data/export", own());
       const link = el("a", {href: URL.createObjectURL(new Blob([JSON.stringify(body, null, 2)],
                                                               {type: "application/json"}))});
       link.download = "my-health-code-data.json";
@@ -535,11 +611,53 @@
     }
   });
 
+  // --- family members ----------------------------------------------------------------------------------------
+  async function showFamily() {
+    if (acting) return actFor(null);
+    show("family");
+    const [mine, holders] = await Promise.all([getJson("v1/me/dependants", own()), getJson("v1/me/guardians", own())]);
+    $("#dependant-list").replaceChildren(...mine.dependants.map((d) => el("li", {},
+      el("strong", {text: d.name_masked}), ` ****${d.id_last4} · ${RELATIONSHIPS[d.relationship] || d.relationship}`,
+      el("button.link", {type: "button", on: {click: async () => {
+        if (!confirm(`不再为 ${d.name_masked} 代办？ Stop holding this code?`)) return;
+        try { await api(`v1/me/dependants/${d.dependant_id}`, {method: "DELETE", ...own()}); } catch (e) { return fail(e); }
+        await showFamily();
+      }}}, "移除 ", el("span.en", {text: "Remove"})))));
+    if (!mine.dependants.length) $("#dependant-list").append(el("li.empty", {text: "还没有添加家人。No family members yet."}));
+    $("#guardian-list").replaceChildren(...holders.guardians.map((g) => el("li", {},
+      el("strong", {text: g.name_masked}), g.status === "active" ? " · 正在代办 holds your code" : " · 已收回 taken back",
+      g.status === "active" ? el("button.link", {type: "button", on: {click: async () => {
+        if (!confirm(`收回健康码，${g.name_masked} 将不能再代办？ Take your code back?`)) return;
+        try { await api(`v1/me/guardians/${g.guardian_id}`, {method: "DELETE", ...own()}); } catch (e) { return fail(e); }
+        await showFamily();
+      }}}, "收回 ", el("span.en", {text: "Take back"})) : null)));
+    if (!holders.guardians.length) $("#guardian-list").append(el("li.empty", {text: "没有人代办您的健康码。No one holds your code."}));
+  }
+
+  $("#dependant-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target, box = $(".error", form), data = new FormData(form);
+    showError(box, null);
+    form.classList.add("busy");
+    try {
+      await getJson("v1/me/dependants", {method: "POST", ...own(), json: {
+        name: data.get("name").trim(), id_number: data.get("id_number").trim().toUpperCase(),
+        birth_date: data.get("birth_date"), relationship: data.get("relationship")}});
+      form.reset();
+      await showFamily();
+    } catch (e) {
+      if (e.status === 401) return fail(e);
+      showError(box, e);
+    } finally {
+      form.classList.remove("busy");
+    }
+  });
+
   // --- corrections (shown only where the deployment has POST/GET /v1/corrections) -----------------------------
   async function detectCorrections() {
     if (correctionsAvailable === null) {
       try {
-        await api("v1/corrections?limit=1", auth());
+        await api("v1/corrections?limit=1", own());
         correctionsAvailable = true;
       } catch (e) {
         if (e.status === 401) throw e;
@@ -572,7 +690,7 @@
   let correctionsPoll = null;
   async function listCorrections() {
     clearTimeout(correctionsPoll);
-    const body = await getJson("v1/corrections?limit=20", auth());
+    const body = await getJson("v1/corrections?limit=20", own());
     if (body.corrections.some((c) => c.status === "pending")) {
       correctionsPoll = setTimeout(() => {
         if (!$("#screen-corrections").hidden) listCorrections().catch(fail);
@@ -603,7 +721,7 @@
     keys.correction = keys.correction || randomKey();
     form.classList.add("busy");
     try {
-      await getJson("v1/corrections", {method: "POST", json: request, ...auth(),
+      await getJson("v1/corrections", {method: "POST", json: request, ...own(),
                                        headers: {"Idempotency-Key": keys.correction}});
       keys.correction = null;
       form.description.value = form.evidence.value = "";

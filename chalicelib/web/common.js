@@ -36,6 +36,12 @@ const HC = (() => {
     too_many_requests: ["操作过于频繁，请稍后再试。", "Too many requests in a short time. Try again shortly."],
     service_unavailable: ["服务暂时不可用，请稍后重试。", "The service is unavailable. Try again later."],
     internal_error: ["系统繁忙，请稍后重试。", "Something went wrong on our side. Try again later."],
+    unknown_dependant: ["未找到该家人，可能已被移除。", "No such family member: they may have been removed."],
+    not_for_dependants: ["此操作只能为自己办理。", "This can only be done for yourself."],
+    too_many_dependants: ["最多可添加5位家人。", "You can add at most 5 family members."],
+    too_many_guardians: ["该家人已有两位监护人。", "This person already has two guardians."],
+    already_linked: ["该家人已添加，或已自行收回健康码。", "Already added, or they took their code back from you."],
+    unknown_guardian: ["未找到该监护人。", "No such guardian."],
   };
   const BY_STATUS = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "concurrent_update",
                      413: "payload_too_large", 415: "unsupported_media_type", 422: "validation_failed",
@@ -59,6 +65,8 @@ const HC = (() => {
     area: "打卡地 Area", token: "二维码 Code", checkpoint_id: "核验点编号 Checkpoint", description: "说明 Description",
     evidence: "证明材料 Evidence", reason_code: "原因 Reason", source: "来源 Source", client_id: "客户端编号 Client ID",
     client_secret: "密钥 Secret", grant_type: "登录方式 Grant", self_asserted: "身份信息 Identity", "(body)": "内容 Body",
+    document_type: "证件类型 Document", nationality: "国籍 Nationality", birth_date: "出生日期 Birth date",
+    relationship: "关系 Relationship",
   };
   const DETAIL_TYPES = {
     missing: "必填 required", greater_than_equal: "数值过小 too low", less_than_equal: "数值过大 too high",
@@ -111,10 +119,11 @@ const HC = (() => {
     return {zh, en, lines};
   }
 
-  async function api(path, {method = "GET", token, json, form, headers = {}, signal} = {}) {
+  async function api(path, {method = "GET", token, acting, json, form, headers = {}, signal} = {}) {
     const h = {Accept: "application/json", ...headers};
     let body;
     if (token) h.Authorization = `Bearer ${token}`;
+    if (acting) h["X-Acting-For"] = acting;   // a guardian acting for a dependant (docs/identity.md)
     if (json !== undefined) { h["Content-Type"] = "application/json"; body = JSON.stringify(json); }
     if (form !== undefined) { h["Content-Type"] = "application/x-www-form-urlencoded"; body = new URLSearchParams(form).toString(); }
     let res;

@@ -1,0 +1,104 @@
+"""Citizens with other identity documents (docs/identity.md) log in, apply, are verified, and are matched to
+co-passenger exposures like resident-ID holders; bad documents are refused field by field."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.documents import DocumentType, parse
+from chalicelib.security import pseudonyms
+from tests import people
+from tests.conftest import auth, dump
+from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
+from tests.refusals import assert_refused, fields
+from tests.test_risk_scenarios import drain, flight, publish
+
+
+def log_in(client: Any, name: str, id_number: str, **document: Any) -> Any:
+    return client.post("/v1/sessions", headers={"Content-Type": "application/json"},
+                       body=dump({"self_asserted": {"name": name, "id_number": id_number, "phone": people.phone(),
+                                                    **document}}))
+
+
+def logged_in(client: Any, name: str, id_number: str, **document: Any) -> dict[str, Any]:
+    response = log_in(client, name, id_number, **document)
+    assert response.status_code == 201, response.json_body
+    return response.json_body
+
+
+def apply(client: Any, token: str, area: str = "440106") -> dict[str, Any]:
+    body = {"temperature": 36.5, "symptoms": [], "contact_with_cases": False, "stayed_in_high_risk_area": False,
+            "current_area": area}
+    response = client.post("/v1/codes", headers=auth(token), body=dump(body))
+    assert response.status_code == 201, response.json_body
+    return response.json_body
+
+
+def test_a_hong_kong_resident_with_a_travel_permit_applies_and_is_verified_at_a_checkpoint(client, checkpoint):
+    permit = people.hk_macao_permit("H", issues=1)
+    session = logged_in(client, "陈大文", permit, document_type="hk_macao_travel_permit")
+    assert session["document_type"] == "hk_macao_travel_permit"
+    assert session["name_masked"] == "陈*文" and session["id_last4"] == permit[5:9]
+
+    code = apply(client, session["access_token"])
+    assert code["color"] == "green" and code["id_last4"] == permit[5:9]
+    qr = client.get("/v1/codes/me/qr?format=text", headers=auth(session["access_token"])).json_body["token"]
+    verified = client.post("/v1/verifications", headers=checkpoint,
+                           body=dump({"token": qr, "checkpoint_id": "lo-wu-1", "temperature": 36.4})).json_body
+    assert verified["valid"] is True and verified["color"] == "green"
+    assert verified["name_masked"] == "陈*文" and verified["id_last4"] == permit[5:9]
+
+    # a renewed permit (issue count 02) is the same holder: the same code, not a second one
+    renewed = logged_in(client, "陈大文", permit[:9] + "02", document_type="hk_macao_travel_permit")
+    mine = client.get("/v1/codes/me", headers=auth(renewed["access_token"])).json_body
+    assert mine["code_id"] == code["code_id"]
+
+
+def test_two_documents_of_one_person_are_two_codes_and_a_resident_id_keeps_its_reference(client):
+    """No document names another, so the platform cannot link them (docs/identity.md)."""
+    passport = people.passport()
+    by_passport = logged_in(client, "Anna Schmidt", passport, document_type="passport", nationality="DEU")
+    by_card = logged_in(client, "Anna Schmidt", people.permanent_resident_2023(),
+                        document_type="foreign_permanent_resident")
+    assert by_card["document_type"] == "foreign_permanent_resident"
+    first, second = apply(client, by_passport["access_token"]), apply(client, by_card["access_token"])
+    assert first["code_id"] != second["code_id"]
+    assert first["code_id"] == pseudonyms.code_id(pseudonyms.document_ref(parse(DocumentType.PASSPORT, passport,
+                                                                                "DEU")))
+    id_number = people.id_number()
+    resident = logged_in(client, people.name(), id_number)
+    assert resident["document_type"] == "resident_id"
+    assert apply(client, resident["access_token"])["code_id"] == pseudonyms.code_id(pseudonyms.person_ref(id_number))
+
+
+def test_a_passport_holder_on_a_flight_with_an_inbound_case_turns_yellow(client, health_authority, pump):
+    traveller = logged_in(client, "Kim Minjun", people.passport(), document_type="passport", nationality="KOR")
+    apply(client, traveller["access_token"], area="310101")
+    number = flight()
+    trip = client.post("/v1/trips", headers=auth(traveller["access_token"]),
+                       body=dump({"date": day(), "mode": "flight", "number": number, "from": "110101",
+                                  "to": "310101", "seat": "30C"}))
+    assert trip.status_code == 201, trip.json_body
+    publish(client, health_authority("31"), mode="flight", number=number, inbound=True, rows={"from": 1, "to": 5})
+    drain(pump)
+    code = client.get("/v1/codes/me", headers=auth(traveller["access_token"])).json_body
+    assert code["color"] == "yellow" and [r["code"] for r in code["reasons"]] == ["co_passenger"]
+    # the public co-passenger query answers for the same flight whoever asks
+    answer = client.get(f"/v1/exposures?number={number}&date={day()}").json_body
+    assert answer["affected"] is True and answer["exposures"][0]["inbound"] is True
+
+
+def test_bad_documents_are_refused_with_the_field_that_is_wrong(client):
+    cases = [
+        ({"document_type": "passport"}, "E12345678", "self_asserted.nationality"),
+        ({"document_type": "passport", "nationality": "XYZ"}, "E12345678", "self_asserted.nationality"),
+        ({"document_type": "hk_macao_travel_permit"}, "K1234567800", "self_asserted.id_number"),
+        ({"document_type": "taiwan_travel_permit", "nationality": "TWN"}, "01234567", "self_asserted.nationality"),
+        ({"document_type": "hmt_residence_permit"}, people.with_wrong_check_digit(people.residence_permit()),
+         "self_asserted.id_number"),
+        ({"document_type": "foreign_permanent_resident"}, "ABC310076050117", "self_asserted.id_number"),
+        ({"document_type": "driving_licence"}, "E12345678", "self_asserted.document_type"),
+    ]
+    for document, number, field in cases:
+        error = assert_refused(log_in(client, "Anna Schmidt", number, **document), 422, "validation_failed")
+        assert fields(error) == {field}, (document, error)
+        assert number not in str(error)   # a refusal does not repeat the number
