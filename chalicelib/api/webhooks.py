@@ -15,7 +15,8 @@ from chalicelib.security.access import Principal, Role
 from chalicelib.services import cursors, webhooks
 
 bp = Blueprint(__name__)
-EventType = Literal["person.color_changed", "correction.decided", "area.level_changed", "exposure.published"]
+EventType = Literal["person.color_changed", "correction.decided", "area.level_changed", "exposure.published",
+                    "venue.exposure_published"]
 assert sorted(EventType.__args__) == EVENT_TYPES  # type: ignore[attr-defined]  # a Literal's members, at run time
 
 

@@ -86,6 +86,9 @@ CHECKINS_PER_PERSON = Limit(
 CORRECTIONS_PER_PERSON = Limit(
     "corrections_per_person", ("POST /v1/corrections",), Per.PERSON, 10, HOUR, "correction requests",
     "at most 3 are open at once; a citizen re-filing after a decision")
+VISITS_PER_PERSON = Limit(
+    "visits_per_person", ("POST /v1/visits",), Per.PERSON, 120, HOUR, "venue scans",
+    "a commuter's bus, station, office, canteen and shops, each scanned again on the way out, with retries")
 
 # --- per system client and per province -------------------------------------------------------------------
 TOKENS_PER_CLIENT = Limit(
@@ -104,7 +107,7 @@ LOOKUPS_PER_PROVINCE = Limit(
 
 LIMITS: tuple[Limit, ...] = (
     SESSIONS_PER_ADDRESS, SESSIONS_PER_PERSON, TOKENS_PER_ADDRESS, TOKENS_PER_CLIENT, APPLIES_PER_PERSON,
-    QR_TOKENS_PER_PERSON, TRIPS_PER_PERSON, CHECKINS_PER_PERSON, CORRECTIONS_PER_PERSON,
+    QR_TOKENS_PER_PERSON, TRIPS_PER_PERSON, CHECKINS_PER_PERSON, CORRECTIONS_PER_PERSON, VISITS_PER_PERSON,
     VERIFICATIONS_PER_CHECKPOINT, SYNC_RECORDS_PER_PROVINCE, LOOKUPS_PER_PROVINCE, EXPOSURE_QUERIES_PER_ADDRESS,
 )
 

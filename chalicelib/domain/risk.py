@@ -18,6 +18,7 @@ from chalicelib.domain.exposures import Exposure, Trip, exposure_reasons
 from chalicelib.domain.local_codes import LocalCode, local_code_reasons
 from chalicelib.domain.medical import MedicalStatus, StatusEntry, effective_status, medical_reasons
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts, encode_stays
+from chalicelib.domain.venues import VenueExposure, VenueVisit, venue_exposure_reasons
 
 SOURCES = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code", "correction")
 
@@ -48,6 +49,8 @@ class RiskInputs:
     trips: Sequence[Trip] = ()
     exposures: Sequence[Exposure] = ()
     checkins: Sequence[CheckIn] = ()
+    venue_visits: Sequence[VenueVisit] = ()                               # scans of venue codes (issue 18)
+    venue_exposures: Sequence[VenueExposure] = ()                         # published for the venues visited
     overrides: Sequence[Override] = ()                                    # approved corrections
     extra: Mapping[str, Sequence[Reason]] = field(default_factory=dict)   # sources assessed elsewhere
 
@@ -101,7 +104,8 @@ def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
                            if medical else []),
         "local_code": local_code_reasons(inputs.local_codes, now),
         "area": visit_reasons(inputs.visits, inputs.levels, has_fever(inputs, now), now),
-        "exposure": exposure_reasons(inputs.trips, inputs.exposures),
+        "exposure": (exposure_reasons(inputs.trips, inputs.exposures)
+                     + venue_exposure_reasons(inputs.venue_visits, inputs.venue_exposures)),
         "checkin": checkin_reasons(inputs.checkins, now),
     }
     for source, reasons in inputs.extra.items():

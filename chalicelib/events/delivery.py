@@ -33,7 +33,7 @@ from chalicelib.store import deliveries, events, localcodes, webhooks
 log = logging.getLogger("healthcode.webhooks")
 INTERNAL_FIELDS = ("set_by", "voyage")   # who inside a health authority acted, our index key
 PERSON_EVENTS = {"person.color_changed", "correction.decided"}
-PUBLIC_EVENTS = {"area.level_changed", "exposure.published"}
+PUBLIC_EVENTS = {"area.level_changed", "exposure.published", "venue.exposure_published"}
 EVENT_TYPES = sorted(PERSON_EVENTS | PUBLIC_EVENTS)
 SENDERS = 8
 USER_AGENT = "healthcode-webhooks/1"

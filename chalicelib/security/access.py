@@ -24,9 +24,13 @@ class Role(str, Enum):
     # a national-level health authority: sets and lifts statuses of anyone, and reviews corrections of its own
     NATIONAL_AUTHORITY = "national_authority"
     OPS = "ops"
+    # a province's venue administration (issue 18): registers and manages the province's venues, sees their
+    # visits per hour, and nothing about any person
+    VENUE_ADMIN = "venue_admin"
 
 
-SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY, Role.OPS)
+SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY, Role.OPS,
+                Role.VENUE_ADMIN)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from chalicelib.domain.medical import StatusEntry
 from chalicelib.domain.risk import RiskInputs, assess, stay_facts
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts, area_reasons
 from chalicelib.domain.transport import NUMBERED
+from chalicelib.domain.venues import VenueExposure, VenueVisit
 from chalicelib.lazy import Lazy
 from chalicelib.security import pseudonyms
 from chalicelib.services.versioned import versioned_update
@@ -36,6 +37,7 @@ from chalicelib.store import (
     medical,
     people,
     trips,
+    venues,
     visits,
 )
 
@@ -46,6 +48,7 @@ READ_WORKERS = 16
 _readers: Lazy[ThreadPoolExecutor] = Lazy(lambda: ThreadPoolExecutor(max_workers=READ_WORKERS,
                                                                      thread_name_prefix="gather"))
 Mutation = Callable[[people.Code], people.Code]
+VENUE_STAY = "venue"      # the source of a venue visit's stay (services/venues.py)
 
 
 def _together(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -62,11 +65,19 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
     exposures the trips): about 2 round trips of waiting where one after another took 9."""
     since_day = days.window_start(now).isoformat()
 
-    def stays_and_levels() -> tuple[list[Visit], dict[str, list[LevelPeriod]]]:
-        stays = [stay.visit for stay in visits.recent(person, since_day, now)]
+    def stays_and_levels() -> tuple[list[Visit], dict[str, list[LevelPeriod]], list[VenueVisit],
+                                    list[VenueExposure]]:
+        recent = visits.recent(person, since_day, now)
+        stays = [stay.visit for stay in recent]
         needed = sorted({g for stay in stays for g in governing_areas(stay.area)})
         found = areas.periods_of(needed) if needed else {}
-        return stays, {area: list(found.get(area, ())) for area in needed}
+        # venue visits are stays too (services/venues.py); their venues' exposures ride on the venue records,
+        # one BatchGetItem for every venue visited in the window, read only by people who scanned a venue
+        scanned = [VenueVisit(stay.ref.split("#", 1)[0], stay.created_at) for stay in recent
+                   if stay.source == VENUE_STAY]
+        visited = venues.many({v.venue_id for v in scanned}) if scanned else {}
+        return (stays, {area: list(found.get(area, ())) for area in needed}, scanned,
+                [e for venue in visited.values() for e in venue.exposures])
 
     def trips_and_exposures() -> tuple[list[Trip], list[Exposure]]:
         trip_list = [declared.trip for declared in trips.recent(person, since_day, now)]
@@ -83,7 +94,7 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
         "local": lambda: localcodes.of_person(person),
         "corrections": lambda: corrections.state(person),
     })
-    stays, levels = read["stays"]
+    stays, levels, venue_visits, venue_exposures = read["stays"]
     trip_list, exposure_list = read["trips"]
     declaration = Declaration.model_validate(code.declaration) if code and code.declaration else None
     statuses = [StatusEntry(s.status, s.since, None, s.issuer) for s in read["statuses"]]
@@ -94,7 +105,8 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
         declaration=declaration, declared_at=code.declared_at if code else None,
         statuses=statuses, local_codes=local,
         visits=stays, levels=levels,
-        trips=trip_list, exposures=exposure_list, checkins=read["checkins"])
+        trips=trip_list, exposures=exposure_list, checkins=read["checkins"],
+        venue_visits=venue_visits, venue_exposures=venue_exposures)
 
 
 def history_entry(before: people.Code | None, after: people.Code, cause: str, actor: str | None,
