@@ -12,8 +12,7 @@ import jwt
 import zxingcpp
 
 from chalicelib import clock
-from chalicelib.domain import divisions
-from chalicelib.domain import venues as rules
+from chalicelib.domain import divisions, venues as rules
 from chalicelib.security import qr_tokens
 from chalicelib.security.access import Role
 from chalicelib.settings import get_settings

@@ -138,7 +138,7 @@ def _base_path(path: str) -> str:
 
 
 def _poster(venue_id: str, caller: Principal, fmt: str) -> Response:
-    from chalicelib.services import venue_posters   # drawing is on no other path
+    from chalicelib.services import venue_posters  # drawing is on no other path
 
     venue = venues.poster_of(caller, venue_id)
     host = bp.current_request.headers.get("host") or "localhost"

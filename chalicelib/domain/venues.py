@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from chalicelib.domain import days
-from chalicelib.domain.identifiers import VENUE_ID
 from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.exposures import CaseType
+from chalicelib.domain.identifiers import VENUE_ID
 
 SOURCE = "exposure"               # venue exposures are exposures: one source, reviewed by the publisher
 REASON = "venue_exposure"

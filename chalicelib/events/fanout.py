@@ -16,8 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chalicelib.domain import days
-from chalicelib.domain import venues as venue_rules
+from chalicelib.domain import days, venues as venue_rules
 from chalicelib.security import pseudonyms
 from chalicelib.services import assessment
 from chalicelib.store import areas, events, people, trips, venues, visits, work

@@ -15,8 +15,7 @@ import secrets
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import days, divisions
-from chalicelib.domain import venues as rules
+from chalicelib.domain import days, divisions, venues as rules
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.remit import Basis, Connection
 from chalicelib.domain.stays import decode_stays
