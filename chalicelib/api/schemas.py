@@ -53,7 +53,8 @@ class ClientToken(Model):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int = Field(description="Seconds")
-    scope: str = Field(description="The client's role: checkpoint, province, health_authority or ops")
+    scope: str = Field(description="The client's role: checkpoint, province, health_authority, national_authority, "
+                                   "venue_admin or ops")
 
 
 class CodeReason(Model):
