@@ -140,7 +140,8 @@ def _scanned(token: str | None, number: str | None, now: int) -> Venue:
         try:
             venue_id, generation = venue_tokens.verify(token, now)
         except TokenRejected as rejected:
-            raise ValidationFailed(rejected.message, [{"field": "venue_token", "reason": rejected.reason}],
+            raise ValidationFailed(rejected.message, [{"field": "venue_token", "reason": rejected.reason,
+                                                     "message": rejected.message}],
                                    code="invalid_venue_token") from None
     else:
         assert number is not None
@@ -155,7 +156,8 @@ def _scanned(token: str | None, number: str | None, now: int) -> Venue:
         raise NotFound("No such venue.", code="unknown_venue")
     if generation is not None and generation != venue.generation:
         raise ValidationFailed("This venue code was replaced by a newer one; scan the venue's current poster.",
-                               [{"field": "venue_token", "reason": "revoked"}], code="venue_token_revoked")
+                               [{"field": "venue_token", "reason": "revoked", "message": "replaced by a newer one"}],
+                               code="venue_token_revoked")
     if not venue.active:
         raise Forbidden("This venue is closed for scanning.", code="venue_inactive")
     return venue

@@ -15,10 +15,12 @@
   };
   const ACTIONS = {lookup: "查询 look-up", medical_status: "设定医学状态 set a medical status",
                    local_code: "共享省级健康码 pushed a local code", health_record: "共享医疗记录 pushed a health record",
-                   correction_history: "审核纠错时查看记录 read your history to review a correction"};
+                   correction_history: "审核纠错时查看记录 read your history to review a correction",
+                   venue_visits: "查询场所到访记录 listed your visit to a venue"};
   const MODES = {flight: "飞机 Flight", train: "火车 Train", bus: "客车 Bus", car: "自驾 Car", ship: "轮船 Ship",
                  other: "其他 Other"};
-  const SOURCES = {trip: "行程 trip", checkin: "打卡 check-in", scan: "扫码 scan", declaration: "申报 declaration"};
+  const SOURCES = {trip: "行程 trip", checkin: "打卡 check-in", scan: "扫码 scan", declaration: "申报 declaration",
+                   venue: "场所码 venue"};
   const CASES = {confirmed: "确诊病例 confirmed case", suspected: "疑似病例 suspected case"};
   const CORRECTION_STATUS = {pending: ["处理中", "Pending"], approved: ["已通过", "Approved"],
                              rejected: ["未通过", "Rejected"]};

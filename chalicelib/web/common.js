@@ -22,6 +22,10 @@ const HC = (() => {
     unknown_area: ["未找到该地区代码。", "No such area code."],
     unknown_province: ["未找到该省份。", "No such province."],
     unknown_correction: ["未找到该纠错申请。", "No such correction request."],
+    unknown_venue: ["未找到该场所，请核对场所编号。", "No such venue. Check the number."],
+    venue_inactive: ["该场所已停用扫码登记。", "This venue is closed for scanning."],
+    invalid_venue_token: ["无法识别的场所码，请输入海报上的场所编号。", "Not a valid venue code. Type the venue number from the poster."],
+    venue_token_revoked: ["该场所码已更换，请扫描场所的新海报。", "This venue code was replaced. Scan the venue's current poster."],
     method_not_allowed: ["不支持此操作。", "That operation is not supported."],
     concurrent_update: ["数据正在更新，请稍后重试。", "The record is being updated. Try again in a moment."],
     request_in_progress: ["上一次提交仍在处理中，请稍候。", "The previous submission is still being processed. Wait a moment."],
@@ -58,7 +62,8 @@ const HC = (() => {
     mode: "交通方式 Mode", number: "车次/航班号 Number", seat: "座位号 Seat", carriage: "车厢 Carriage",
     area: "打卡地 Area", token: "二维码 Code", checkpoint_id: "核验点编号 Checkpoint", description: "说明 Description",
     evidence: "证明材料 Evidence", reason_code: "原因 Reason", source: "来源 Source", client_id: "客户端编号 Client ID",
-    client_secret: "密钥 Secret", grant_type: "登录方式 Grant", self_asserted: "身份信息 Identity", "(body)": "内容 Body",
+    client_secret: "密钥 Secret", venue_token: "场所码 Venue code", venue_number: "场所编号 Venue number",
+    grant_type: "登录方式 Grant", self_asserted: "身份信息 Identity", "(body)": "内容 Body",
   };
   const DETAIL_TYPES = {
     missing: "必填 required", greater_than_equal: "数值过小 too low", less_than_equal: "数值过大 too high",

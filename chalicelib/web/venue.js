@@ -7,23 +7,12 @@
   const {getJson, showError, COLORS, cst, load, save, pad} = HC;
   const $ = (selector, root = document) => root.querySelector(selector);
   const KEY = "hc.citizen";          // the citizen page's session, when this tab has one
-  const WORDS = {
-    invalid_venue_token: ["无法识别的场所码，请输入海报上的场所编号。", "Not a valid venue code. Type the venue number from the poster."],
-    venue_token_revoked: ["该场所码已更换，请扫描场所的新海报。", "This venue code was replaced. Scan the venue's current poster."],
-    venue_inactive: ["该场所已停用扫码登记。", "This venue is closed for scanning."],
-    unknown_venue: ["未找到该场所，请核对场所编号。", "No such venue. Check the number."],
-  };
   let session = load(KEY);
   let clockTimer = null;
   let skew = 0;                      // server time minus this device's time, seconds
 
   function screen(name) {
     for (const id of ["login", "number"]) $(`#screen-${id}`).hidden = id !== name;
-  }
-
-  function explainVenue(err) {
-    const words = err && WORDS[err.code];
-    return words ? `${words[0]} ${words[1]}` : err;
   }
 
   function token() {
@@ -44,7 +33,7 @@
         return;
       }
       screen("number");
-      showError($("#page-error"), explainVenue(e));
+      showError($("#page-error"), e);
     }
   }
 
