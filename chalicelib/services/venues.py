@@ -20,7 +20,7 @@ from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.remit import Basis, Connection
 from chalicelib.domain.stays import decode_stays
 from chalicelib.domain.venues import VenueExposure, VenueType
-from chalicelib.errors import Forbidden, NotFound, ValidationFailed, field_error
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.security import pseudonyms, venue_tokens
 from chalicelib.security.access import Principal, Role
 from chalicelib.security.qr_tokens import TokenRejected
@@ -181,8 +181,11 @@ def visit(principal: Principal, token: str | None, number: str | None) -> dict[s
     day = days.today(now)
     stay = visits.Stay(person, day, venue.county, STAY_SOURCE, f"{venue.venue_id}#{bucket}", now,
                        days.start_of(day) + STAY_RETENTION_DAYS * days.DAY)
-    first = venues.record_visit(venues.RecordedVisit(venue.venue_id, person, now, code.name_masked, code.id_last4),
-                                bucket, stay)
+    try:
+        first = venues.record_visit(venues.RecordedVisit(venue.venue_id, person, now, code.name_masked,
+                                                         code.id_last4), bucket, stay)
+    except dynamo.TransactionConflict:
+        raise Conflict("Your scans of this venue kept colliding; try again.", code="concurrent_update") from None
     recorded = first is None
     # The code keeps its stays (areas and days) for reads to judge against area levels: only a visit to a county
     # it has no stay in today changes them, and only a visit inside a published exposure's window adds a reason.

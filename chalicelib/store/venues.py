@@ -157,14 +157,20 @@ def visit_op(visit: RecordedVisit, bucket: int) -> dict[str, Any]:
 def record_visit(visit: RecordedVisit, bucket: int, stay: visits.Stay) -> RecordedVisit | None:
     """The visit and the person's stay in the venue's county, in one transaction: None when recorded, or the
     visit the person already has of this venue in this bucket (then nothing is written)."""
-    try:
-        dynamo.transact([visit_op(visit, bucket), visits.put_op(stay)])
-    except dynamo.ConditionFailed as lost:
-        item = lost.failed.get(0)
-        if not item:
-            raise
-        return RecordedVisit(visit.venue_id, item["person"], int(item["at"]), item.get("name_masked") or "",
-                             item.get("id_last4") or "")
+    for attempt in range(3):
+        try:
+            dynamo.transact([visit_op(visit, bucket), visits.put_op(stay)])
+            return None
+        except dynamo.TransactionConflict:
+            # the same person's two scans at the same moment (a double tap): the next try finds the first one's
+            if attempt == 2:
+                raise
+        except dynamo.ConditionFailed as lost:
+            item = lost.failed.get(0)
+            if not item:
+                raise
+            return RecordedVisit(visit.venue_id, item["person"], int(item["at"]), item.get("name_masked") or "",
+                                 item.get("id_last4") or "")
     return None
 
 
