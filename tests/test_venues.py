@@ -209,3 +209,26 @@ def grey_pixels(png: bytes) -> memoryview:
     raw = zlib.decompress(data)
     rows = b"".join(raw[y * (width + 1) + 1:(y + 1) * (width + 1)] for y in range(height))
     return memoryview(rows).cast("B", shape=[height, width])
+
+
+def test_every_province_hears_of_a_venue_exposure(client, health_authority, pump):
+    from tests.receiver import Receiver
+
+    zhejiang = auth(client_token(client, Role.PROVINCE, province="33"))
+    receiver = Receiver().start()
+    try:
+        hook = client.post("/v1/webhooks", headers=zhejiang, body=dump(
+            {"url": receiver.url, "event_types": ["venue.exposure_published"], "description": "venue test"})).json_body
+        receiver.secrets.append(hook["secret"])
+        authority = health_authority("44")
+        venue = register(client, authority, county_of("44"))
+        published = client.post("/v1/venue-exposures", headers=authority, body=dump(
+            {"venue_id": venue["venue_id"], "from": clock.now() - 3600, "to": clock.now() - 600,
+             "case_type": "suspected"})).json_body
+        drain(pump)
+        found = [d["body"] for d in receiver.unique().values() if d["body"]["type"] == "venue.exposure_published"]
+        assert [b["data"] for b in found] == [published]
+        assert "set_by" not in found[0]["data"]
+    finally:
+        client.delete(f"/v1/webhooks/{hook['id']}", headers=zhejiang)
+        receiver.stop()
