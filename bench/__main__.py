@@ -10,8 +10,10 @@ adds minutes per 10,000 stays; --quick about 2):
                  Local's JIT is still compiling its UpdateItem path after a few hundred, and the
                  verify's p50 kept falling by 0.2 ms until about a thousand)
   --city-stays N stays in the prefecture of the city outbreak (default 100,000; minutes per 10,000)
-  --only NAME    run only these fan-out sections (sync, lab, webhooks, exposure, city; repeatable), without the
+  --only NAME    run only these fan-out sections (sync, lab, webhooks, exposure, city, venues; repeatable), without the
                  API sections: e.g. `--only city --city-stays 3000` to try the city outbreak
+  --venue-visits N   visits the venue exposure fans out over (default 10,000)
+  --venue-citizens N citizens who scan the venue, each timed visit a request (default 200)
 """
 from __future__ import annotations
 
@@ -31,10 +33,11 @@ from bench import (
     signatures,
     sources,
     stack,
+    venues,
     verify_latency,
 )
 
-FAN_OUTS = ("sync", "lab", "webhooks", "exposure", "city")
+FAN_OUTS = ("sync", "lab", "webhooks", "exposure", "city", "venues")
 FLOORS = {"floor_a": "floor (a) token + boto3 GetItem", "floor_b": "floor (b) token + raw HTTP GetItem",
           "floor_c": "floor (c) token + raw HTTP UpdateItem"}
 
@@ -63,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
                              "cold-start and emulator sections only")
     parser.add_argument("--city-stays", type=int, default=100_000,
                         help="stays in the prefecture whose level goes up in the city outbreak (one person each)")
+    parser.add_argument("--venue-visits", type=int, default=10_000,
+                        help="visits of the venue whose exposure is fanned out (issue 18)")
+    parser.add_argument("--venue-citizens", type=int, default=200, help="citizens who scan the venue (issue 18)")
     parser.add_argument("--only", action="append", choices=FAN_OUTS, metavar="NAME",
                         help=f"only these fan-out sections ({', '.join(FAN_OUTS)}), without the API sections")
     options = parser.parse_args(argv)
@@ -281,6 +287,16 @@ def fan_outs(options: Any, which: set[str]) -> dict[str, Any]:
                     f"level raised; an exposure and another province's change right behind")
             found["city"] = city.run(options.city_stays, log=say)
             city.report(found["city"], say)
+
+    if "venues" in which:
+        section(f"Venue codes (issue 18): {options.venue_citizens} citizens scan a venue; an exposure over "
+                f"{options.venue_visits:,} visits")
+        with stack.local_stack():
+            recorded = venues.visits_recorded(options.venue_citizens, log=say)
+        with stack.local_stack():
+            fanned = venues.exposure_fan_out(options.venue_visits, log=say)
+        found["venues"] = {"visits": recorded, "fan_out": fanned}
+        venues.report(found["venues"], say)
     return found
 
 
@@ -295,6 +311,9 @@ def summary(host: dict[str, str], options: Any, api: dict[str, Any] | None, fans
         summary_api(options, **api)
     if "city" in fans:
         summary_city(fans["city"])
+    if "venues" in fans:
+        say()
+        venues.summary(fans["venues"], say)
     say()
     say(f"(bench ran in {elapsed:.0f} s)")
 

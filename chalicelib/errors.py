@@ -64,6 +64,8 @@ BASIS_REQUIRED = _code(
     403, "basis_required", "a health authority sets the status of a person not connected to its province, without "
     "stating a basis ([provinces.md](provinces.md#health-authorities-medical-statuses))",
     "state the `basis`, or leave it to the person's province")
+VENUE_INACTIVE = _code(403, "venue_inactive", "a visit to a venue its administrators deactivated "
+                                             "([venues.md](venues.md))", "the venue is closed for scanning")
 NO_CODE = _code(404, "no_code", "the citizen has not applied yet", "`POST /v1/codes`")
 NOT_FOUND = _code(404, "not_found", "unknown resource")
 UNKNOWN_AREA = _code(404, "unknown_area", "not a GB/T 2260 division code")
@@ -80,6 +82,8 @@ UNKNOWN_PAPER_CODE = _code(404, "unknown_paper_code", "no paper code has this nu
                             "check the 12 digits")
 UNKNOWN_GUARDIAN = _code(404, "unknown_guardian", "the path names no active guardian of yours",
                          "`GET /v1/me/guardians`")
+UNKNOWN_VENUE = _code(404, "unknown_venue", "no venue has this id or venue number (an id is `ven_` and 12 hex "
+                                           "digits)", "check the number on the poster")
 METHOD_NOT_ALLOWED = _code(405, "method_not_allowed", "wrong HTTP method for the path")
 CONCURRENT_UPDATE = _code(409, "concurrent_update", "the record kept changing under us", "retry")
 REQUEST_IN_PROGRESS = _code(409, "request_in_progress", "the same `Idempotency-Key` is being processed",
@@ -107,6 +111,13 @@ VALIDATION_FAILED = _code(
     422, "validation_failed", "fields are missing, extra, of the wrong type or out of range; `details` names each, "
     "with a `type` such as `missing`, `contains_id_number` ([below](#no-id-number-outside-id_number)), "
     "`unsafe_url` (a webhook URL no request may or can go to), `cursor` ([below](#cursors))", "fix the named fields")
+INVALID_VENUE_TOKEN = _code(
+    422, "invalid_venue_token", "the scanned venue code is not one of ours: `details[0].reason` is `malformed` (not a "
+    "venue token, or not a token at all), `unknown_key`, `bad_signature` (forged or altered) or `expired` "
+    "([venues.md](venues.md#refusals))", "type the venue number from the poster instead")
+VENUE_TOKEN_REVOKED = _code(422, "venue_token_revoked", "the venue code was replaced by a newer one (its token was "
+                                                        "rotated); `details[0].reason` is `revoked`",
+                            "scan the venue's current poster")
 INVALID_ASSERTION_PERSON = _code(422, "invalid_assertion", "the identity provider's ID token verifies, but the name "
                                                            "it carries is not a valid personal name",
                                  "report it to the identity provider")

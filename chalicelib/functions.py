@@ -10,7 +10,7 @@ from __future__ import annotations
 # Every blueprint (chalicelib/api/<name>.py); the API handler, `chalice local` and the tests serve them all.
 BLUEPRINTS = ("sessions", "codes", "verifications", "keys", "trips", "areas", "exposures", "people", "sync",
               "provinces", "webhooks", "corrections", "web", "docs", "offline", "checkpoints", "dependants",
-              "paper")
+              "paper", "venues")
 
 # split function -> {blueprint: [(HTTP method or "*", path pattern, where "*" matches anything)]}: the routes
 # API Gateway sends to that function (every other route stays on the API handler) and the blueprint serving them.

@@ -142,14 +142,16 @@ def _scan_count(client: Any, name: str) -> int:
 
 @main.group()
 def clients() -> None:
-    """System clients: checkpoints, provinces, health authorities, ops."""
+    """System clients: checkpoints, provinces, health authorities, venue administrations, ops."""
 
 
 @clients.command("create")
 @click.option("--role", required=True,
-              type=click.Choice(["checkpoint", "province", "health_authority", "national_authority", "ops", "lab"]))
+              type=click.Choice(["checkpoint", "province", "health_authority", "national_authority", "ops", "lab",
+                                 "venue_admin"]))
 @click.option("--name", required=True, help="Who the client is, e.g. 'Guangzhou South gate 3'.")
-@click.option("--province", help="Two-digit GB/T 2260 province code (province, health_authority and lab clients).")
+@click.option("--province", help="Two-digit GB/T 2260 province code (province, health_authority, lab and "
+                                  "venue_admin clients).")
 @click.option("--area", help="Six-digit GB/T 2260 area of a checkpoint.")
 @click.option("--format", "fmt", default="json", type=click.Choice(["json", "shell"]),
               help="shell prints CLIENT_ID=... CLIENT_SECRET=... for eval.")

@@ -247,7 +247,8 @@ def test_the_dead_delivery_metric_filter_matches_the_log_line(client, health_aut
     gone.stop()
     lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "healthcode.webhooks"]
     dead = [line for line in lines if metric_filter_matches(package.DEAD_DELIVERY_PATTERN, line)]
-    assert len(dead) == 1 and hook["id"] in dead[0]
+    # other tests' receivers that are gone by now may die on the same event: this subscription's line, once
+    assert len([line for line in dead if hook["id"] in line]) == 1
     assert not [line for line in lines if '"delivered"' in line
                 and metric_filter_matches(package.DEAD_DELIVERY_PATTERN, line)]
 

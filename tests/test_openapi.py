@@ -87,7 +87,8 @@ def test_security_schemes_and_roles(document: dict[str, Any]) -> None:
                                        "description": schemes[openapi.BEARER]["description"]}
     flow = schemes[openapi.CLIENT]["flows"]["clientCredentials"]
     assert flow["tokenUrl"] == "/v1/oauth/token"
-    assert set(flow["scopes"]) == {"checkpoint", "province", "health_authority", "national_authority", "ops", "lab"}
+    assert set(flow["scopes"]) == {"checkpoint", "province", "health_authority", "national_authority", "ops", "lab",
+                                   "venue_admin"}
     paths = document["paths"]
     assert paths["/v1/codes"]["post"]["security"] == [{openapi.BEARER: []}]
     assert paths["/v1/verifications"]["post"]["security"] == [{openapi.CLIENT: ["checkpoint"]}]
@@ -311,6 +312,27 @@ def test_every_operation_answers_as_its_document_says(client: Any, citizen: Any,
     assert call("get", "/v1/me/data/export", headers=person.headers)["kinds"]["local_codes"]
     erased = call("post", "/v1/me/erasure", headers=person.headers, body={"confirm": True})
     assert erased["erased"] and erased["kept"]          # the close contact status stays, with the code
+
+    venue = call("post", "/v1/venues", headers=authority, body={
+        "name": "天河城", "county": "440106", "address": "天河路208号", "type": "shop", "capacity": 100})
+    one_venue = f"/v1/venues/{venue['venue_id']}"
+    call("get", "/v1/venues", headers=authority)
+    call("get", "/v1/venues/{venue_id}", one_venue, authority)
+    call("patch", "/v1/venues/{venue_id}", one_venue, authority, {"address": "天河路208号B1"})
+    rotated_venue = call("post", "/v1/venues/{venue_id}/token", f"{one_venue}/token", authority)
+    call("post", "/v1/visits", headers=person.headers, body={"venue_token": rotated_venue["token"]})
+    call("post", "/v1/venue-exposures", headers=authority, body={
+        "venue_id": venue["venue_id"], "from": clock.now() - 600, "to": clock.now(), "case_type": "suspected"})
+    window = call("get", "/v1/venues/{venue_id}/visits?",
+                  f"{one_venue}/visits?from={clock.now() - 3600}&to={clock.now() + 60}", authority)
+    assert window["list"], window
+    call("get", "/v1/venues/{venue_id}/stats", f"{one_venue}/stats", authority)
+    for kind, accept in (("svg", "image/svg+xml"), ("png", "image/png")):
+        poster = client.get(f"{one_venue}/poster.{kind}", headers={**authority, "Accept": accept})
+        assert poster.status_code == 200 and poster.headers["Content-Type"] == accept, poster.body[:300]
+        path = f"/v1/venues/{{venue_id}}/poster.{kind}"
+        assert accept in document["paths"][path]["get"]["responses"]["200"]["content"]
+        answered.add(("get", path))
 
     receiver = Receiver().start()
     try:

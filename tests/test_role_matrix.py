@@ -25,76 +25,88 @@ from tests.conftest import client_token, dump
 
 ROOT = Path(__file__).resolve().parents[1]
 
-ROLES = ("citizen", "checkpoint", "province", "health_authority", "national_authority", "ops", "lab", "none")
+ROLES = ("citizen", "checkpoint", "province", "health_authority", "national_authority", "ops", "lab", "venue_admin", "none")
 
 MATRIX = """
-route                                                            citizen checkpoint province health_authority national_authority ops  lab  none
-GET    /                                                         ok      ok         ok       ok               ok                 ok   ok   ok
-GET    /citizen                                                  ok      ok         ok       ok               ok                 ok   ok   ok
-GET    /checkpoint                                               ok      ok         ok       ok               ok                 ok   ok   ok
-GET    /web/{name}                                               ok      ok         ok       ok               ok                 ok   ok   ok
-GET    /openapi.json                                             ok      ok         ok       ok               ok                 ok   ok   ok
-GET    /.well-known/jwks.json                                    ok      ok         ok       ok               ok                 ok   ok   ok
-GET    /.well-known/entry-rules.jws                              ok      ok         ok       ok               ok                 ok   ok   ok
-GET    /.well-known/province-keys.json                           ok      ok         ok       ok               ok                 ok   ok   ok
-POST   /v1/sessions                                              ok      ok         ok       ok               ok                 ok   ok   ok
-POST   /v1/oauth/token                                           ok      ok         ok       ok               ok                 ok   ok   ok
-GET    /v1/areas/{code}                                          ok      ok         ok       ok               ok                 ok   ok   ok
-PUT    /v1/areas/{code}                                          403     403        403      ok               403                403  403  401
-GET    /v1/exposures                                             ok      ok         ok       ok               ok                 ok   ok   ok
-POST   /v1/exposures                                             403     403        403      ok               403                403  403  401
-GET    /v1/provinces/{code}/keys                                 ok      ok         ok       ok               ok                 ok   ok   ok
-PUT    /v1/provinces/{code}/keys                                 403     403        ok       403              403                403  403  401
-POST   /v1/codes                                                 ok      403        403      403              403                403  403  401
-GET    /v1/codes/me                                              ok      403        403      403              403                403  403  401
-GET    /v1/codes/me/qr                                           ok      403        403      403              403                403  403  401
-POST   /v1/trips                                                 ok      403        403      403              403                403  403  401
-GET    /v1/trips                                                 ok      403        403      403              403                403  403  401
-POST   /v1/checkins                                              ok      403        403      403              403                403  403  401
-GET    /v1/me/risk                                               ok      403        403      403              403                403  403  401
-GET    /v1/me/cities                                             ok      403        403      403              403                403  403  401
-GET    /v1/me/history                                            ok      403        403      403              403                403  403  401
-GET    /v1/me/local-codes                                        ok      403        403      403              403                403  403  401
-GET    /v1/me/tests                                              ok      403        403      403              403                403  403  401
-GET    /v1/me/vaccinations                                       ok      403        403      403              403                403  403  401
-GET    /v1/me/lookups                                            ok      403        403      403              403                403  403  401
-GET    /v1/me/access-log                                         ok      403        403      403              403                403  403  401
-GET    /v1/me/scans                                              ok      403        403      403              403                403  403  401
-GET    /v1/me/data                                               ok      403        403      403              403                403  403  401
-GET    /v1/me/data/export                                        ok      403        403      403              403                403  403  401
-POST   /v1/me/erasure                                            ok      403        403      403              403                403  403  401
-POST   /v1/corrections                                           ok      403        403      403              403                403  403  401
-GET    /v1/corrections                                           ok      403        403      ok               ok                 403  403  401
-GET    /v1/corrections/{correction_id}                           403     403        403      ok               ok                 403  403  401
-POST   /v1/corrections/{correction_id}/decision                  403     403        403      ok               ok                 403  403  401
-GET    /v1/corrections/{correction_id}/history                   403     403        403      ok               ok                 403  403  401
-POST   /v1/health-statuses                                       403     403        403      ok               ok                 403  403  401
-POST   /v1/verifications                                         403     ok         403      403              403                403  403  401
-POST   /v1/verifications/batch                                   403     ok         403      403              403                403  403  401
-PUT    /v1/checkpoints/{client_id}/rule                          403     403        403      ok               403                403  403  401
-POST   /v1/sync/local-codes                                      403     403        ok       403              403                403  403  401
-POST   /v1/sync/health-records                                   403     403        ok       403              403                403  403  401
-POST   /v1/sync/test-results                                     403     403        ok       403              403                403  ok   401
-POST   /v1/sync/vaccinations                                     403     403        ok       403              403                403  ok   401
-POST   /v1/sync/lookups                                          403     403        ok       403              403                403  403  401
-POST   /v1/webhooks                                              403     403        ok       403              403                403  403  401
-GET    /v1/webhooks                                              403     403        ok       403              403                403  403  401
-GET    /v1/webhooks/{webhook_id}                                 403     403        ok       403              403                403  403  401
-PATCH  /v1/webhooks/{webhook_id}                                 403     403        ok       403              403                403  403  401
-DELETE /v1/webhooks/{webhook_id}                                 403     403        ok       403              403                403  403  401
-POST   /v1/webhooks/{webhook_id}/rotate-secret                   403     403        ok       403              403                403  403  401
-POST   /v1/webhooks/{webhook_id}/ping                            403     403        ok       403              403                403  403  401
-GET    /v1/webhooks/{webhook_id}/deliveries                      403     403        ok       403              403                403  403  401
-POST   /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay 403     403        ok       403              403                403  403  401
-POST   /v1/me/dependants                                         ok      403        403      403              403                403  403  401
-GET    /v1/me/dependants                                         ok      403        403      403              403                403  403  401
-DELETE /v1/me/dependants/{dependant_id}                          ok      403        403      403              403                403  403  401
-GET    /v1/me/guardians                                          ok      403        403      403              403                403  403  401
-DELETE /v1/me/guardians/{guardian_id}                            ok      403        403      403              403                403  403  401
-POST   /v1/paper-codes                                           ok      403        403      ok               403                403  403  401
-POST   /v1/paper-codes/{number}/revoke                           ok      403        403      ok               ok                 403  403  401
-GET    /v1/paper-codes/{number}/print                            ok      403        403      403              403                403  403  401
-GET    /.well-known/paper-revocations.jws                        ok      ok         ok       ok               ok                 ok   ok   ok
+route                                                            citizen checkpoint province health_authority national_authority ops  lab  venue_admin none
+GET    /                                                         ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /citizen                                                  ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /checkpoint                                               ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /web/{name}                                               ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /openapi.json                                             ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /.well-known/jwks.json                                    ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /.well-known/entry-rules.jws                              ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /.well-known/province-keys.json                           ok      ok         ok       ok               ok                 ok   ok   ok          ok
+POST   /v1/sessions                                              ok      ok         ok       ok               ok                 ok   ok   ok          ok
+POST   /v1/oauth/token                                           ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /v1/areas/{code}                                          ok      ok         ok       ok               ok                 ok   ok   ok          ok
+PUT    /v1/areas/{code}                                          403     403        403      ok               403                403  403  403         401
+GET    /v1/exposures                                             ok      ok         ok       ok               ok                 ok   ok   ok          ok
+POST   /v1/exposures                                             403     403        403      ok               403                403  403  403         401
+GET    /v1/provinces/{code}/keys                                 ok      ok         ok       ok               ok                 ok   ok   ok          ok
+PUT    /v1/provinces/{code}/keys                                 403     403        ok       403              403                403  403  403         401
+POST   /v1/codes                                                 ok      403        403      403              403                403  403  403         401
+GET    /v1/codes/me                                              ok      403        403      403              403                403  403  403         401
+GET    /v1/codes/me/qr                                           ok      403        403      403              403                403  403  403         401
+POST   /v1/trips                                                 ok      403        403      403              403                403  403  403         401
+GET    /v1/trips                                                 ok      403        403      403              403                403  403  403         401
+POST   /v1/checkins                                              ok      403        403      403              403                403  403  403         401
+GET    /v1/me/risk                                               ok      403        403      403              403                403  403  403         401
+GET    /v1/me/cities                                             ok      403        403      403              403                403  403  403         401
+GET    /v1/me/history                                            ok      403        403      403              403                403  403  403         401
+GET    /v1/me/local-codes                                        ok      403        403      403              403                403  403  403         401
+GET    /v1/me/tests                                              ok      403        403      403              403                403  403  403         401
+GET    /v1/me/vaccinations                                       ok      403        403      403              403                403  403  403         401
+GET    /v1/me/lookups                                            ok      403        403      403              403                403  403  403         401
+GET    /v1/me/access-log                                         ok      403        403      403              403                403  403  403         401
+GET    /v1/me/scans                                              ok      403        403      403              403                403  403  403         401
+GET    /v1/me/data                                               ok      403        403      403              403                403  403  403         401
+GET    /v1/me/data/export                                        ok      403        403      403              403                403  403  403         401
+POST   /v1/me/erasure                                            ok      403        403      403              403                403  403  403         401
+POST   /v1/corrections                                           ok      403        403      403              403                403  403  403         401
+GET    /v1/corrections                                           ok      403        403      ok               ok                 403  403  403         401
+GET    /v1/corrections/{correction_id}                           403     403        403      ok               ok                 403  403  403         401
+POST   /v1/corrections/{correction_id}/decision                  403     403        403      ok               ok                 403  403  403         401
+GET    /v1/corrections/{correction_id}/history                   403     403        403      ok               ok                 403  403  403         401
+POST   /v1/health-statuses                                       403     403        403      ok               ok                 403  403  403         401
+POST   /v1/verifications                                         403     ok         403      403              403                403  403  403         401
+POST   /v1/verifications/batch                                   403     ok         403      403              403                403  403  403         401
+PUT    /v1/checkpoints/{client_id}/rule                          403     403        403      ok               403                403  403  403         401
+POST   /v1/sync/local-codes                                      403     403        ok       403              403                403  403  403         401
+POST   /v1/sync/health-records                                   403     403        ok       403              403                403  403  403         401
+POST   /v1/sync/test-results                                     403     403        ok       403              403                403  ok   403         401
+POST   /v1/sync/vaccinations                                     403     403        ok       403              403                403  ok   403         401
+POST   /v1/sync/lookups                                          403     403        ok       403              403                403  403  403         401
+POST   /v1/webhooks                                              403     403        ok       403              403                403  403  403         401
+GET    /v1/webhooks                                              403     403        ok       403              403                403  403  403         401
+GET    /v1/webhooks/{webhook_id}                                 403     403        ok       403              403                403  403  403         401
+PATCH  /v1/webhooks/{webhook_id}                                 403     403        ok       403              403                403  403  403         401
+DELETE /v1/webhooks/{webhook_id}                                 403     403        ok       403              403                403  403  403         401
+POST   /v1/webhooks/{webhook_id}/rotate-secret                   403     403        ok       403              403                403  403  403         401
+POST   /v1/webhooks/{webhook_id}/ping                            403     403        ok       403              403                403  403  403         401
+GET    /v1/webhooks/{webhook_id}/deliveries                      403     403        ok       403              403                403  403  403         401
+POST   /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay 403     403        ok       403              403                403  403  403         401
+POST   /v1/me/dependants                                         ok      403        403      403              403                403  403  403         401
+GET    /v1/me/dependants                                         ok      403        403      403              403                403  403  403         401
+DELETE /v1/me/dependants/{dependant_id}                          ok      403        403      403              403                403  403  403         401
+GET    /v1/me/guardians                                          ok      403        403      403              403                403  403  403         401
+DELETE /v1/me/guardians/{guardian_id}                            ok      403        403      403              403                403  403  403         401
+POST   /v1/paper-codes                                           ok      403        403      ok               403                403  403  403         401
+POST   /v1/paper-codes/{number}/revoke                           ok      403        403      ok               ok                 403  403  403         401
+GET    /v1/paper-codes/{number}/print                            ok      403        403      403              403                403  403  403         401
+GET    /.well-known/paper-revocations.jws                        ok      ok         ok       ok               ok                 ok   ok   ok          ok
+GET    /venue                                                    ok      ok         ok       ok               ok                 ok   ok   ok          ok
+POST   /v1/venues                                                403     403        403      ok               403                403  403  ok          401
+GET    /v1/venues                                                403     403        403      ok               403                403  403  ok          401
+GET    /v1/venues/{venue_id}                                     403     403        403      ok               403                403  403  ok          401
+PATCH  /v1/venues/{venue_id}                                     403     403        403      ok               403                403  403  ok          401
+POST   /v1/venues/{venue_id}/token                               403     403        403      ok               403                403  403  ok          401
+GET    /v1/venues/{venue_id}/poster.svg                          403     403        403      ok               403                403  403  ok          401
+GET    /v1/venues/{venue_id}/poster.png                          403     403        403      ok               403                403  403  ok          401
+GET    /v1/venues/{venue_id}/stats                               403     403        403      ok               403                403  403  ok          401
+GET    /v1/venues/{venue_id}/visits                              403     403        403      ok               403                403  403  403         401
+POST   /v1/visits                                                ok      403        403      403              403                403  403  403         401
+POST   /v1/venue-exposures                                       403     403        403      ok               403                403  403  403         401
 """
 
 
@@ -117,7 +129,8 @@ PARAMETERS = {"{name}": "app.css", "{code}": "44", "{correction_id}": "cor_00000
               "{webhook_id}": "wh_0000000000000000", "{delivery_id}": "evt_0000000000000aaaaaaaaaa",
               "{client_id}": "ch_0000000000000000",
               "{dependant_id}": "AAAAAAAAAAAAAAA", "{guardian_id}": "AAAAAAAAAAAAAAA",
-              "{number}": "123456789015"}
+              "{number}": "123456789015",
+              "{venue_id}": "ven_000000000000"}
 # queries that fail validation, so nothing is counted or rendered once the role check has passed
 QUERIES = {("GET", "/v1/codes/me/qr"): "?format=bmp", ("GET", "/v1/exposures"): "?number=none&date=today"}
 BODIES = {("POST", "/v1/oauth/token"): dump({"grant_type": "password"})}
@@ -151,6 +164,7 @@ def tokens(http: Any) -> dict[str, str | None]:
         "national_authority": client_token(http, Role.NATIONAL_AUTHORITY),
         "ops": client_token(http, Role.OPS),
         "lab": client_token(http, Role.LAB, province="44"),
+        "venue_admin": client_token(http, Role.VENUE_ADMIN, province="44"),
         "none": None,
     }
 

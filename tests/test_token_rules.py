@@ -151,7 +151,7 @@ def test_no_role_but_the_named_ones_gets_through_not_even_ops():
         access.require(ops, Role.CITIZEN, Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY,
                        Role.NATIONAL_AUTHORITY, Role.LAB)
     assert access.SYSTEM_ROLES == (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY,
-                                   Role.OPS, Role.LAB)
+                                   Role.OPS, Role.LAB, Role.VENUE_ADMIN)
 
 
 # --- QR tokens ----------------------------------------------------------------------------------------------

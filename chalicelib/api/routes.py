@@ -76,6 +76,7 @@ PATH_PARAMETERS = {
     "webhook_id": _issued(identifiers.WEBHOOK_ID, "The subscription's `id`", errors.UNKNOWN_WEBHOOK),
     "delivery_id": _issued(identifiers.EVENT_ID, "The delivery's `id`", errors.UNKNOWN_DELIVERY),
     "correction_id": _issued(identifiers.CORRECTION_ID, "The request's `id`", errors.UNKNOWN_CORRECTION),
+    "venue_id": _issued(identifiers.VENUE_ID, "The venue's `venue_id`", errors.UNKNOWN_VENUE),
 }
 AREA_CODE = PathParameter("[0-9]{6}", "A six-digit GB/T 2260 division code; any other is `404 unknown_area`",
                           errors.UNKNOWN_AREA, "510104")

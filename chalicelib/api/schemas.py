@@ -85,7 +85,8 @@ class ClientToken(Model):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int = Field(description="Seconds")
-    scope: str = Field(description="The client's role: checkpoint, province, health_authority or ops")
+    scope: str = Field(description="The client's role: checkpoint, province, health_authority, national_authority, "
+                                   "venue_admin or ops")
 
 
 class CodeReason(Model):
@@ -679,3 +680,93 @@ class CheckpointRule(Model):
     rule_id: str | None = Field(description="Named by the rule's content; null: no rule")
     rule: EntryRule | None
     updated_at: Epoch | None
+
+
+class Venue(Model):
+    venue_id: str = Field(description="`ven_` and 12 hex digits")
+    number: str = Field(description="The 8-digit venue number printed on the poster (the last is a check digit)")
+    name: str
+    county: str = Field(description="GB/T 2260 county-level code")
+    county_name: str | None
+    province: str
+    address: str
+    type: Literal["shop", "transport", "office", "school", "hospital", "other"]
+    capacity: int | None
+    active: bool = Field(description="false: deactivated, every scan is refused")
+    token: str = Field(description="The venue token (ES256 JWS, `typ: venue`) of the current generation")
+    token_generation: int = Field(description="Rotating the token increments it; older tokens are refused")
+    token_expires_at: Epoch
+    scan_path: str = Field(description="What the poster's QR opens, relative to the app's base: `venue#<token>`")
+    created_by: str = Field(description="The client that registered it")
+    created_at: Epoch
+    updated_at: Epoch
+
+
+class VenuePage(Model):
+    venues: list[Venue]
+    next_cursor: str | None = _cursor()
+
+
+class VisitedVenue(Model):
+    venue_id: str
+    name: str
+    number: str
+    county: str
+    county_name: str | None
+    type: str
+
+
+class VenuePass(Model):
+    recorded: bool = Field(description="false: a visit of this venue in the same 5 minutes was recorded already")
+    visited_at: Epoch = Field(description="When the visit was recorded (the first scan of the 5 minutes)")
+    checked_at: Epoch = Field(description="Now: the pass screen's clock starts here")
+    venue: VisitedVenue
+    color: Color = Field(description="My live color, as GET /v1/codes/me")
+    reasons: list[CodeReason]
+    name_masked: str
+    id_last4: str
+    status: str
+
+
+class VenueExposure(Model):
+    model_config = ConfigDict(populate_by_name=True)
+    exposure_id: str
+    venue_id: str
+    venue_name: str
+    venue_number: str
+    county: str
+    start: Epoch = Field(alias="from")
+    end: Epoch = Field(alias="to")
+    buffer_seconds: int = Field(description="Visits this long before `from` or after `to` count too")
+    case_type: CaseType
+    province: str | None
+    published_at: Epoch
+
+
+class VenueVisit(Model):
+    visited_at: Epoch
+    name_masked: str
+    id_last4: str
+
+
+class VenueVisits(Model):
+    model_config = ConfigDict(populate_by_name=True)
+    venue_id: str
+    start: Epoch = Field(alias="from")
+    end: Epoch = Field(alias="to")
+    visits: int = Field(description="Visits in the window (one per person per 5 minutes)")
+    people: int = Field(description="Distinct people among them")
+    truncated: bool = Field(description="The list holds the first 1,000 visits only")
+    visits_list: list[VenueVisit] = Field(alias="list", description="Oldest first, masked")
+
+
+class VenueHour(Model):
+    hour: int = Field(description="0-23, China Standard Time")
+    visits: int
+
+
+class VenueStats(Model):
+    venue_id: str
+    date: dt.date
+    total: int
+    hours: list[VenueHour]

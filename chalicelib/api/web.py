@@ -20,7 +20,7 @@ from chalicelib.errors import NotFound
 
 bp = Blueprint(__name__)
 WEB = Path(__file__).resolve().parents[1] / "web"
-PAGES = {"index": "index.html", "citizen": "citizen.html", "checkpoint": "checkpoint.html"}
+PAGES = {"index": "index.html", "citizen": "citizen.html", "checkpoint": "checkpoint.html", "venue": "venue.html"}
 TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
          ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml; charset=utf-8"}
 SERVICE_WORKER = "sw.js"   # the checkpoint page's offline copy (web/sw.js): never pinned, always revalidated
@@ -95,6 +95,12 @@ def citizen() -> Response:
 @route(bp, "/checkpoint", methods=["GET"])
 def checkpoint() -> Response:
     return _serve(page("checkpoint"), REVALIDATE, PAGE_HEADERS)
+
+
+@route(bp, "/venue", methods=["GET"])
+def venue() -> Response:
+    """The venue scan page a poster's QR opens (`venue#<token>`): records the visit and shows the pass"""
+    return _serve(page("venue"), REVALIDATE, PAGE_HEADERS)
 
 
 @route(bp, "/web/{name}", methods=["GET"])

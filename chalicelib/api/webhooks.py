@@ -16,7 +16,8 @@ from chalicelib.services import cursors, webhooks
 
 bp = Blueprint(__name__)
 EventType = Literal["person.color_changed", "correction.decided", "test_result.synced", "person.erased",
-                    "area.level_changed", "exposure.published"]
+                    "area.level_changed", "exposure.published",
+                    "venue.exposure_published"]
 assert sorted(EventType.__args__) == EVENT_TYPES  # type: ignore[attr-defined]  # a Literal's members, at run time
 
 

@@ -12,6 +12,7 @@ import re
 WEBHOOK_ID = re.compile(r"wh_[0-9a-f]{16}")                # services/webhooks.py create
 CORRECTION_ID = re.compile(r"cor_[0-9a-f]{16}")            # services/corrections.py file
 EVENT_ID = re.compile(r"evt_[0-9]{13}[0-9a-f]{10}")        # store/events.py new_id: also every delivery's id
+VENUE_ID = re.compile(r"ven_[0-9a-f]{12}")                 # services/venues.py register
 PROVINCE = re.compile(r"[0-9]{2}")                         # GB/T 2260 province code
 CODE_ID = re.compile(r"[A-Za-z0-9_\-]{15}")                 # security/pseudonyms.code_id: dependants, guardians
 LOCAL_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,64}")           # a province's local code ids (a province token's sub)

@@ -93,6 +93,9 @@ DEPENDANTS_PER_PERSON = Limit(
 PAPER_CODES_PER_PERSON = Limit(
     "paper_codes_per_person", ("POST /v1/paper-codes",), Per.PERSON, 5, HOUR, "paper codes printed",
     "counted for the holder, whoever prints it: a print, a misprint and a lost copy replaced; each lasts 14 days")
+VISITS_PER_PERSON = Limit(
+    "visits_per_person", ("POST /v1/visits",), Per.PERSON, 120, HOUR, "venue scans",
+    "a commuter's bus, station, office, canteen and shops, each scanned again on the way out, with retries")
 
 # --- per system client and per province -------------------------------------------------------------------
 TOKENS_PER_CLIENT = Limit(
@@ -114,7 +117,7 @@ LOOKUPS_PER_PROVINCE = Limit(
 LIMITS: tuple[Limit, ...] = (
     SESSIONS_PER_ADDRESS, SESSIONS_PER_PERSON, TOKENS_PER_ADDRESS, TOKENS_PER_CLIENT, APPLIES_PER_PERSON,
     QR_TOKENS_PER_PERSON, TRIPS_PER_PERSON, CHECKINS_PER_PERSON, CORRECTIONS_PER_PERSON, DEPENDANTS_PER_PERSON,
-    PAPER_CODES_PER_PERSON,
+    PAPER_CODES_PER_PERSON, VISITS_PER_PERSON,
     VERIFICATIONS_PER_CHECKPOINT, SYNC_RECORDS_PER_PROVINCE, LOOKUPS_PER_PROVINCE, EXPOSURE_QUERIES_PER_ADDRESS,
 )
 

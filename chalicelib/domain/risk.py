@@ -19,6 +19,7 @@ from chalicelib.domain.lab_results import SOURCE as TEST, HealthSummary, LabResu
 from chalicelib.domain.local_codes import LocalCode, local_code_reasons
 from chalicelib.domain.medical import MedicalStatus, StatusEntry, effective_status, medical_reasons
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts, encode_stays
+from chalicelib.domain.venues import VenueExposure, VenueVisit, venue_exposure_reasons
 
 SOURCES = ("declaration", "medical_status", "area", "exposure", "checkin", "local_code", "test", "correction")
 
@@ -49,6 +50,8 @@ class RiskInputs:
     trips: Sequence[Trip] = ()
     exposures: Sequence[Exposure] = ()
     checkins: Sequence[CheckIn] = ()
+    venue_visits: Sequence[VenueVisit] = ()                               # scans of venue codes (issue 18)
+    venue_exposures: Sequence[VenueExposure] = ()                         # published for the venues visited
     overrides: Sequence[Override] = ()                                    # approved corrections
     lab_results: Sequence[LabResult] = ()                                 # nucleic-acid test results
     doses: Sequence[int] = ()                                             # the dose numbers of vaccinations
@@ -110,7 +113,8 @@ def assess(inputs: RiskInputs, now: int) -> dict[str, list[Reason]]:
                            if medical else []),
         "local_code": local_code_reasons(inputs.local_codes, now),
         "area": visit_reasons(inputs.visits, inputs.levels, has_fever(inputs, now), now),
-        "exposure": exposure_reasons(inputs.trips, inputs.exposures),
+        "exposure": (exposure_reasons(inputs.trips, inputs.exposures)
+                     + venue_exposure_reasons(inputs.venue_visits, inputs.venue_exposures)),
         "checkin": checkin_reasons(inputs.checkins, now),
         TEST: positive_reasons(inputs.lab_results, [*national, *inputs.statuses], now),
     }

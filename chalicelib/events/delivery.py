@@ -36,7 +36,7 @@ PERSON_EVENTS = {"person.color_changed", "correction.decided", "test_result.sync
 # events whose audience was fixed when they were written (`data.audience`): a person's erasure removes the
 # local codes and accesses that give provinces their basis, so it is read before, and goes with the event
 FIXED_AUDIENCE = {"person.erased"}
-PUBLIC_EVENTS = {"area.level_changed", "exposure.published"}
+PUBLIC_EVENTS = {"area.level_changed", "exposure.published", "venue.exposure_published"}
 EVENT_TYPES = sorted(PERSON_EVENTS | PUBLIC_EVENTS)
 SENDERS = 8
 USER_AGENT = "healthcode-webhooks/1"

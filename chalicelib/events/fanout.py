@@ -16,10 +16,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from chalicelib.domain import days
+from chalicelib.domain import days, venues as venue_rules
 from chalicelib.security import pseudonyms
 from chalicelib.services import assessment
-from chalicelib.store import areas, events, people, trips, visits, work
+from chalicelib.store import areas, events, people, trips, venues, visits, work
 from chalicelib.store.work import Unit
 
 log = logging.getLogger("healthcode.fanout")
@@ -29,6 +29,7 @@ log = logging.getLogger("healthcode.fanout")
 AREA_PAGE = 200
 VOYAGE_PAGE = 50
 PEOPLE_UNIT = 50
+VENUE_PAGE = 50        # visits per venue unit: full recomputes, as voyage units
 WORKERS = 8
 
 
@@ -40,6 +41,13 @@ def units_for(event: events.Event) -> list[Unit]:
                 for shard in range(visits.CITY_SHARDS)]
     if kind == "exposure.published":
         return [Unit(origin, "voyage", "voyage", {"voyage": data["voyage"], "mode": data["mode"]})]
+    if kind == "venue.exposure_published":
+        # the visits of the window and its buffer, a venue's 16 shards as 16 chains (store/venues.py)
+        first = venue_rules.bucket(int(data["from"]) - venue_rules.EXPOSURE_BUFFER_SECONDS)
+        last = venue_rules.bucket(int(data["to"]) + venue_rules.EXPOSURE_BUFFER_SECONDS)
+        return [Unit(origin, f"v{shard}", "venue", {"venue": data["venue_id"], "shard": shard, "first": first,
+                                                    "last": last, "actor": data.get("set_by")})
+                for shard in range(venues.VISIT_SHARDS)]
     if kind in ("local_codes.synced", "health_records.synced", "test_results.synced", "vaccinations.synced"):
         synced = sorted(set(data.get("people", [])))
         return [Unit(origin, f"p{i // PEOPLE_UNIT}", "people",
@@ -82,6 +90,15 @@ def _voyage(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:
     return _each(passengers, lambda person: assessment.refresh(person, now, "exposure")[1]), cursor
 
 
+def _venue(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:
+    p = unit.params
+    page, cursor = venues.visits_page(p["venue"], int(p["shard"]), int(p["first"]), int(p["last"]), VENUE_PAGE,
+                                      unit.cursor)
+    visitors = sorted({v.person for v in page})
+    return _each(visitors, lambda person: assessment.refresh(person, now, "venue_exposure",
+                                                             actor=p.get("actor"))[1]), cursor
+
+
 def _people(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:
     cause, actor = unit.params["cause"], unit.params.get("actor")
     return _each(list(unit.params["people"]),
@@ -89,7 +106,7 @@ def _people(unit: Unit, now: int) -> tuple[int, dict[str, Any] | None]:
 
 
 RUNNERS: dict[str, Callable[[Unit, int], tuple[int, dict[str, Any] | None]]] = {
-    "area": _area, "voyage": _voyage, "people": _people}
+    "area": _area, "voyage": _voyage, "people": _people, "venue": _venue}
 
 
 def run(unit: Unit, now: int) -> int:

@@ -28,9 +28,13 @@ class Role(str, Enum):
     OPS = "ops"
     # a testing laboratory, bound to a province: pushes nucleic-acid test results and vaccinations
     LAB = "lab"
+    # a province's venue administration (issue 18): registers and manages the province's venues, sees their
+    # visits per hour, and nothing about any person
+    VENUE_ADMIN = "venue_admin"
 
 
-SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY, Role.OPS, Role.LAB)
+SYSTEM_ROLES = (Role.CHECKPOINT, Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.NATIONAL_AUTHORITY, Role.OPS, Role.LAB,
+                Role.VENUE_ADMIN)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from chalicelib.domain.medical import StatusEntry
 from chalicelib.domain.risk import RiskInputs, assess, health_summary, stay_facts
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts, area_reasons
 from chalicelib.domain.transport import NUMBERED
+from chalicelib.domain.venues import VenueExposure, VenueVisit
 from chalicelib.lazy import Lazy
 from chalicelib.security import pseudonyms
 from chalicelib.services.versioned import versioned_update
@@ -37,6 +38,7 @@ from chalicelib.store import (
     medical,
     people,
     trips,
+    venues,
     visits,
 )
 
@@ -48,6 +50,7 @@ _readers: Lazy[ThreadPoolExecutor] = Lazy(lambda: ThreadPoolExecutor(max_workers
                                                                      thread_name_prefix="gather"))
 Mutation = Callable[[people.Code], people.Code]
 Plan = tuple[people.Code, people.Sources, StayFacts, HealthSummary]   # what a refresh writes
+VENUE_STAY = "venue"      # the source of a venue visit's stay (services/venues.py)
 
 
 def _together(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -64,11 +67,19 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
     exposures the trips): about 2 round trips of waiting where one after another took 11."""
     since_day = days.window_start(now).isoformat()
 
-    def stays_and_levels() -> tuple[list[Visit], dict[str, list[LevelPeriod]]]:
-        stays = [stay.visit for stay in visits.recent(person, since_day, now)]
+    def stays_and_levels() -> tuple[list[Visit], dict[str, list[LevelPeriod]], list[VenueVisit],
+                                    list[VenueExposure]]:
+        recent = visits.recent(person, since_day, now)
+        stays = [stay.visit for stay in recent]
         needed = sorted({g for stay in stays for g in governing_areas(stay.area)})
         found = areas.periods_of(needed) if needed else {}
-        return stays, {area: list(found.get(area, ())) for area in needed}
+        # venue visits are stays too (services/venues.py); their venues' exposures ride on the venue records,
+        # one BatchGetItem for every venue visited in the window, read only by people who scanned a venue
+        scanned = [VenueVisit(stay.ref.split("#", 1)[0], stay.created_at) for stay in recent
+                   if stay.source == VENUE_STAY]
+        visited = venues.many({v.venue_id for v in scanned}) if scanned else {}
+        return (stays, {area: list(found.get(area, ())) for area in needed}, scanned,
+                [e for venue in visited.values() for e in venue.exposures])
 
     def trips_and_exposures() -> tuple[list[Trip], list[Exposure]]:
         trip_list = [declared.trip for declared in trips.recent(person, since_day, now)]
@@ -87,7 +98,7 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
         "tests": lambda: medical.tests_of(person, now),
         "vaccinations": lambda: medical.vaccinations_of(person, now),
     })
-    stays, levels = read["stays"]
+    stays, levels, venue_visits, venue_exposures = read["stays"]
     trip_list, exposure_list = read["trips"]
     declaration = Declaration.model_validate(code.declaration) if code and code.declaration else None
     # a source without an end of its own ends when its item expires (domain/retention.py): its reason ends then,
@@ -105,7 +116,8 @@ def gather(person: str, code: people.Code | None, now: int) -> RiskInputs:
         statuses=statuses, local_codes=local,
         visits=stays, levels=levels,
         trips=trip_list, exposures=exposure_list, checkins=read["checkins"],
-        lab_results=[t.lab_result for t in read["tests"]], doses=[v.dose for v in read["vaccinations"]])
+        lab_results=[t.lab_result for t in read["tests"]], doses=[v.dose for v in read["vaccinations"]],
+        venue_visits=venue_visits, venue_exposures=venue_exposures)
 
 
 def history_entry(before: people.Code | None, after: people.Code, cause: str, actor: str | None,

@@ -15,7 +15,7 @@ from chalicelib.services import throttle
 from chalicelib.settings import get_settings
 from chalicelib.store import clients, dynamo
 
-PROVINCE_SCOPED = (Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.LAB)
+PROVINCE_SCOPED = (Role.PROVINCE, Role.HEALTH_AUTHORITY, Role.LAB, Role.VENUE_ADMIN)
 
 
 def citizen_session(identity: Identity) -> dict[str, Any]:

@@ -28,7 +28,7 @@ KEEP_SECONDS = 7 * 86400
 class Unit:
     origin: str                           # the event that asked for the work
     key: str                              # which part of the work: a shard, a voyage, a chunk of people
-    kind: str                             # area, voyage, people (events/fanout.py)
+    kind: str                             # area, voyage, people, venue (events/fanout.py)
     params: dict[str, Any] = field(default_factory=dict)
     cursor: dict[str, Any] | None = None  # where the query this unit pages through resumes
     part: int = 0

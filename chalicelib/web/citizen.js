@@ -19,7 +19,8 @@
                    correction_history: "审核纠错时查看记录 read your history to review a correction",
                    guardian_added: "将您添加为家人 added you as a family member",
                    guardian_act: "代您办理 acted for you", guardian_removed: "不再代办 stopped acting for you",
-                   paper_code: "打印纸质码 printed a paper code", paper_code_revoked: "撤销纸质码 revoked a paper code"};
+                   paper_code: "打印纸质码 printed a paper code", paper_code_revoked: "撤销纸质码 revoked a paper code",
+                   venue_visits: "查询场所到访记录 listed your visit to a venue"};
   const RELATIONSHIPS = {child: "子女 child", grandchild: "孙辈 grandchild", parent: "父母 parent",
                          grandparent: "祖父母 grandparent", parent_in_law: "岳父母/公婆 parent-in-law",
                          other_relative: "亲属 relative"};
@@ -30,7 +31,8 @@
                       "POST /v1/paper-codes": "打印纸质码 printed a paper code"};
   const MODES = {flight: "飞机 Flight", train: "火车 Train", bus: "客车 Bus", car: "自驾 Car", ship: "轮船 Ship",
                  other: "其他 Other"};
-  const SOURCES = {trip: "行程 trip", checkin: "打卡 check-in", scan: "扫码 scan", declaration: "申报 declaration"};
+  const SOURCES = {trip: "行程 trip", checkin: "打卡 check-in", scan: "扫码 scan", declaration: "申报 declaration",
+                   venue: "场所码 venue"};
   const CASES = {confirmed: "确诊病例 confirmed case", suspected: "疑似病例 suspected case"};
   const CORRECTION_STATUS = {pending: ["处理中", "Pending"], approved: ["已通过", "Approved"],
                              rejected: ["未通过", "Rejected"]};
