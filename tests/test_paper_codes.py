@@ -16,6 +16,7 @@ from chalicelib.domain import days
 from chalicelib.security import paper_tokens
 from chalicelib.security.access import Role
 from chalicelib.services.paper_codes import luhn_digit
+from chalicelib.services.sessions import create_client
 from ops.cli import main
 from tests import people
 from tests.conftest import auth, client_token, dump
@@ -199,3 +200,23 @@ def test_paper_codes_are_limited_per_holder_whoever_prints_them(client, citizen,
     other = citizen(people.in_province("11"))
     assert other.apply().status_code == 201
     issue(client, beijing, {"id_number": other.id_number})
+
+
+def test_a_gate_with_an_entry_rule_admits_or_refuses_a_paper_code_like_any_code(client, citizen, health_authority):
+    _, for_her, _ = grandmother(client, citizen)
+    paper = issue(client, for_her)
+    # a Beijing community gate that admits green codes only: its rule rides in its token
+    gate = create_client(Role.CHECKPOINT, "社区北门", area="110101")
+    ruled = client.put(f"/v1/checkpoints/{gate['client_id']}/rule", headers=health_authority("11"),
+                       body=dump({"colors": ["green"]}))
+    assert ruled.status_code == 200, ruled.json_body
+    login = client.post("/v1/oauth/token", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                        body=f"grant_type=client_credentials&client_id={gate['client_id']}"
+                             f"&client_secret={gate['client_secret']}")
+    headers = auth(login.json_body["access_token"])
+    assert verify(client, headers, paper["token"])["admit"] is True
+    feverish = client.post("/v1/codes", headers=for_her, body=dump({**DECLARATION, "temperature": 38.4}))
+    assert feverish.status_code == 200 and feverish.json_body["color"] == "yellow"
+    refused = verify(client, headers, paper["number"])      # typed by hand: the same decision
+    assert refused["color"] == "yellow" and refused["admit"] is False and refused["unmet"]
+    assert refused["paper"]["color_at_issue"] == "green"

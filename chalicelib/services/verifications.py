@@ -91,11 +91,12 @@ def verify_paper(principal: Principal, token: str, checkpoint_id: str, temperatu
     assert code is not None and paper is not None   # paper_codes.verify gives both when it refuses nothing
     if code.status != "active":
         return _refusal("revoked", "This code has been revoked.", now)
-    color = live_color(area_levels.live_reasons(code, now, levels()), now).value
-    return {"valid": True, "color": color, "name_masked": code.name_masked, "id_last4": code.id_last4,
+    color = live_color(area_levels.live_reasons(code, now, levels()), now)
+    return {"valid": True, "color": color.value, "name_masked": code.name_masked, "id_last4": code.id_last4,
             "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id, "issuer": "national",
             "paper": {"number": paper.number, "valid_until": paper.expires_at, "color_at_issue": paper.color,
-                      "issued_at": paper.issued_at}}
+                      "issued_at": paper.issued_at},
+            **admission(principal, color, code.health, now)}   # a paper code meets a gate's rule like any code
 
 
 def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None, now: int,
