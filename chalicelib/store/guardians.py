@@ -23,6 +23,9 @@ from chalicelib.store import dynamo
 KIND = "guardians"
 DEPENDANT, GUARDIAN, COUNTS = "dependant#", "guardian#", "counts"
 ACTIVE, REMOVED = "active", "removed"
+# A dependant's `removed` mark keeps that guardian from adding them again; it expires (the table's TTL) a year
+# after the take-back. Active links last while the guardianship does: a removal by either side ends them.
+REMOVED_KEEP_DAYS = 365
 
 
 class LimitReached(Exception):
@@ -173,8 +176,9 @@ def remove_by_dependant(found: Guardian, dependant_id: str, now: int) -> bool:
         _transact([dynamo.delete_op(KIND, {"pk": guardian, "sk": DEPENDANT + dependant_id},
                                           condition="attribute_exists(pk)"),
                          dynamo.update_op(KIND, {"pk": dependant, "sk": GUARDIAN + found.guardian_id},
-                                          "SET #s = :removed, removed_at = :now",
-                                          {":removed": REMOVED, ":active": ACTIVE, ":now": now},
+                                          "SET #s = :removed, removed_at = :now, expires_at = :gone",
+                                          {":removed": REMOVED, ":active": ACTIVE, ":now": now,
+                                           ":gone": now + REMOVED_KEEP_DAYS * 86400},
                                           condition="#s = :active", names={"#s": "status"}),
                          _uncount_op(guardian, "dependants"), _uncount_op(dependant, "guardians")])
     except dynamo.ConditionFailed:
