@@ -31,7 +31,7 @@ from tests.test_webhooks import subscribe
 
 
 def event_in(record: dict[str, Any]) -> Event:
-    event = event_in(record)
+    event = handlers.new_event(record)
     assert event is not None, record
     return event
 
