@@ -101,6 +101,11 @@ ALREADY_LINKED = _code(409, "already_linked", "the person is your dependant alre
                                               "you (then only they can change that)")
 ALREADY_DECIDED = _code(409, "already_decided", "a correction request was decided (perhaps by another reviewer)",
                         "read its decision")
+EMERGENCY_ENDED = _code(
+    410, "emergency_ended", "the emergency has ended on this stage (ops `emergency end`, "
+    "[deploy.md](deploy.md#ending-the-emergency)): no code is issued or updated and no QR token is signed any "
+    "more; its personal data is purged",
+    "nothing: the health code is no longer needed")
 PAYLOAD_TOO_LARGE = _code(413, "payload_too_large", "the body is over 64 KiB (512 KiB for `/v1/sync/*` batches and "
                                                     "`/v1/verifications/batch`); `details` gives the limit",
                           "split the request")
@@ -212,6 +217,10 @@ class Conflict(ApiError):
 
     def __init__(self, message: str, details: Any = None, *, code: ErrorCode | str):
         super().__init__(message, details, code)
+
+
+class Gone(ApiError):
+    default = EMERGENCY_ENDED
 
 
 class PayloadTooLarge(ApiError):

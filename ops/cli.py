@@ -14,6 +14,8 @@ import getpass
 import json
 import os
 import shlex
+import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -657,3 +659,129 @@ def recover_events(file: Any, source: str | None) -> None:
     click.echo(f"{stored} dead events stored")
     if problems:
         raise click.ClickException("\n  ".join(["not recovered:", *problems]))
+
+
+# --- the end of the emergency ---------------------------------------------------------------------------
+
+@main.group()
+def emergency() -> None:
+    """The end of the emergency: stop issuing, purge personal data, rotate the pepper away, attest."""
+
+
+@emergency.command("end")
+@click.option("--confirm", "confirm", required=True, metavar="STAGE",
+              help="The stage's name again (the --stage given before the command): there is no undo.")
+@click.option("--attestation", "attestation_file", required=True,
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Where to write the signed attestation (a compact JWS); it is printed too.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The progress file a re-run resumes from. Default: emergency-end-<stage>.json here.")
+@click.option("--segments", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Parallel Scan segments per table (one thread each).")
+@click.option("--settle-seconds", type=click.IntRange(0),
+              help="Seconds to wait after setting the flag before purging, so every container has re-read the "
+                   "secrets bundle and stopped issuing. Default: 360 in AWS, 0 on DynamoDB Local.")
+@click.option("--max-batches", type=click.IntRange(1),
+              help="Stop after this many BatchWriteItem calls (a trial run); run again to resume.")
+def end_emergency(confirm: str, attestation_file: Path, state_file: Path | None, segments: int,
+                  settle_seconds: int | None, max_batches: int | None) -> None:
+    """End the platform's purpose on this stage (docs/deploy.md, "Ending the emergency").
+
+    1. Sets the stage's flag in the secrets bundle: POST /v1/codes and GET /v1/codes/me/qr answer
+    410 emergency_ended from then (within 5 minutes in AWS, as containers re-read the bundle).
+    2. Deletes every item of every table with personal data (docs/retention.md) in batches of 25, with
+    parallel Scan segments; progress goes to the state file after every page, so a re-run resumes.
+    3. Replaces the ID pepper and the code key with fresh random ones, keeping no copy.
+    4. Writes and prints an attestation signed with the current QR signing key (verifiable with
+    /.well-known/jwks.json): item counts per table before and after, the time, the stage, the key id."""
+    from chalicelib import clock
+    from chalicelib.security import keyring
+    from chalicelib.store import dynamo
+    from ops import emergency as ending
+
+    stage = click.get_current_context().find_root().params["stage"]
+    if confirm != stage:
+        raise click.UsageError(f"--confirm must name the stage this command acts on ({stage})")
+    path = state_file or Path(f"emergency-end-{stage}.json")
+    try:
+        state = ending.State.load(path, stage, segments)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    client = dynamo.client()
+    prefix = _settings().table_prefix
+
+    # 1. stop issuing
+    if state.ended_at is None:
+        state.ended_at = keyring.end_emergency(clock.now())
+        state.save()
+    click.echo(f"1. stage {stage}: no codes or QR tokens are issued from {_when(state.ended_at)} "
+               f"(progress in {path})")
+    wait = (keyring.REFRESH_SECONDS + 60 if _is_aws() else 0) if settle_seconds is None else settle_seconds
+    remaining = state.ended_at + wait - clock.now()
+    if remaining > 0:
+        click.echo(f"   waiting {remaining} s for every container to re-read the secrets bundle")
+        time.sleep(remaining)
+
+    # 2. purge
+    names = ending.all_tables(prefix)
+    if not state.before:
+        with click.progressbar(names, label="   counting items", show_pos=True) as tables_bar:
+            state.before = {name: ending.exact_count(client, name) for name in tables_bar}
+        state.save()
+    personal = list(ending.personal_tables(prefix))
+    _purge_passes(client, personal, state, max_batches)
+    click.echo(f"   purged {sum(state.deleted.values())} items from {len(personal)} tables")
+
+    # 3. rotate the pepper away
+    if state.pepper_rotated_at is None:
+        keyring.rotate_pepper_away()
+        state.pepper_rotated_at = clock.now()
+        state.save()
+    click.echo(f"3. the ID pepper and the code key were replaced at {_when(state.pepper_rotated_at)}; "
+               "the old ones are kept nowhere")
+
+    # 4. attest
+    after = {name: ending.exact_count(client, name) for name in names}
+    now = clock.now()
+    claims = {"iss": _settings().issuer, "purpose": ending.PURPOSE, "stage": stage, "table_prefix": prefix,
+              "emergency_ended_at": state.ended_at, "pepper_rotated_at": state.pepper_rotated_at, "iat": now,
+              "tables": {name: {"personal_data": name in personal, "before": state.before.get(name, 0),
+                                "after": after[name]} for name in names}}
+    token = ending.attestation(claims)
+    attestation_file.write_text(token + "\n")
+    width = max(len(n) for n in names)
+    for name in names:
+        kept = "" if name in personal else "  (no personal data: kept)"
+        click.echo(f"   {name:<{width}}  {state.before.get(name, 0):>8} -> {after[name]}{kept}")
+    click.echo(f"4. attestation written to {attestation_file} ({_when(now)}); verify it with /.well-known/jwks.json:")
+    click.echo(token)
+
+
+def _purge_passes(client: Any, personal: list[str], state: Any, max_batches: int | None) -> None:
+    """Purge the personal tables until a count finds them empty (at most ROUNDS passes: an item a function
+    was still writing when its table was purged is caught by the next)."""
+    from ops import emergency as ending
+
+    budget = ending.Budget(max_batches)
+    lock = threading.Lock()
+    while True:
+        left = sum(state.before.get(t, 0) for t in personal if not state.table_done(t))
+        with click.progressbar(length=max(left, 1), label=f"2. purging (pass {state.round})", show_pos=True) as bar:
+            def tick(n: int) -> None:
+                with lock:
+                    bar.update(n)
+            try:
+                ending.purge(client, personal, state, budget, tick)
+            except ending.Interrupted:
+                raise click.ClickException(f"stopped after {max_batches} batches; the progress is saved in "
+                                           f"{state.path}: run the same command again to resume") from None
+        still = {t: n for t in personal if (n := ending.exact_count(client, t))}
+        if not still:
+            return
+        if state.round >= ending.ROUNDS:
+            raise click.ClickException(f"items keep appearing after {state.round} passes: {still}; is a "
+                                       "function still writing? Run the command again once it has stopped")
+        state.round += 1
+        for table in still:
+            state.progress.pop(table, None)
+        state.save()

@@ -22,7 +22,8 @@ FORMATS = ("text", "svg", "png")
 
 @route(bp, "/v1/codes", methods=["POST"], roles=[Role.CITIZEN], body=Declaration,
        responds={200: "HealthCode", 201: "HealthCode"}, idempotent="apply", limits=[limits.APPLIES_PER_PERSON],
-       errors=[errors.CONCURRENT_UPDATE], tags=["health declaration", "code generation"], acting_for=True,
+       errors=[errors.CONCURRENT_UPDATE, errors.EMERGENCY_ENDED],
+       tags=["health declaration", "code generation"], acting_for=True,
        example={"temperature": 36.5, "symptoms": [], "contact_with_cases": False, "stayed_in_high_risk_area": False,
                 "current_area": "510104"})
 def apply(caller: Principal, body: Declaration) -> tuple[int, dict[str, Any]]:
@@ -55,7 +56,8 @@ class QrQuery(Model):
 @route(bp, "/v1/codes/me/qr", methods=["GET"], roles=[Role.CITIZEN], query=QrQuery,
        responds={200: {"application/json": "QrToken", "image/svg+xml": {"type": "string"},
                        "image/png": {"type": "string", "contentMediaType": "image/png"}}},
-       limits=[limits.QR_TOKENS_PER_PERSON], errors=[errors.BAD_REQUEST, errors.NO_CODE, errors.CODE_REVOKED],
+       limits=[limits.QR_TOKENS_PER_PERSON], errors=[errors.BAD_REQUEST, errors.NO_CODE, errors.CODE_REVOKED,
+               errors.EMERGENCY_ENDED],
        tags=["code generation"], acting_for=True)
 def my_qr(caller: Principal, query: QrQuery) -> Any:
     """A fresh QR token for my code, valid for a few minutes; `format=svg` or `format=png` (with

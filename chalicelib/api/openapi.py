@@ -54,7 +54,7 @@ GBT_38963 = {
 GBT_PREFIXES = {"/v1/corrections": "error correction"}
 
 # The shared error responses by status: their descriptions list the registry's codes of that status
-ERRORS = {400: "BadRequest", 401: "Unauthenticated", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
+ERRORS = {400: "BadRequest", 401: "Unauthenticated", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 410: "Gone",
           413: "PayloadTooLarge", 415: "UnsupportedMediaType", 422: "ValidationFailed", 429: "TooManyRequests",
           503: "Overloaded"}
 RETRY_AFTER = {"description": "Seconds to wait before retrying", "required": True,

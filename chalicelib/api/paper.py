@@ -35,7 +35,7 @@ class PaperRequest(Model):
 
 @route(bp, "/v1/paper-codes", methods=["POST"], roles=[Role.CITIZEN, Role.HEALTH_AUTHORITY], body=PaperRequest,
        responds={201: "PaperCode"}, acting_for=True, limits=[Below(limits.PAPER_CODES_PER_PERSON)],
-       errors=[errors.NO_CODE, errors.CODE_REVOKED, errors.OUTSIDE_PROVINCE],
+       errors=[errors.NO_CODE, errors.CODE_REVOKED, errors.OUTSIDE_PROVINCE, errors.EMERGENCY_ENDED],
        example={})
 def issue(caller: Principal, body: PaperRequest) -> dict[str, Any]:
     """Issue a paper code valid 14 days: for myself, a dependant (X-Acting-For), or (health authority) a resident

@@ -14,7 +14,7 @@ import os
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,19 +48,21 @@ class SecretBundle:
     loaded_at: float = 0.0
     retired_kids: tuple[str, ...] = ()   # kids of dropped keys: never issued again, so no verifier that
                                          # cached an old key by its kid meets a new token under that kid
+    emergency_ended_at: int | None = None  # the stage issues no codes or QR tokens from then (ops `emergency end`)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SecretBundle:
         raw = lambda name: base64.b64decode(data[name])  # noqa: E731
         keys = tuple(SigningKeyRecord(**k) for k in data.get("signing_keys", []))
         return cls(raw("pepper"), raw("session_key"), raw("code_key"), raw("client_key"), keys, time.time(),
-                   tuple(data.get("retired_kids", [])))
+                   tuple(data.get("retired_kids", [])), data.get("emergency_ended_at"))
 
     def to_json(self) -> dict[str, Any]:
         enc = lambda b: base64.b64encode(b).decode()  # noqa: E731
         return {"pepper": enc(self.pepper), "session_key": enc(self.session_key), "code_key": enc(self.code_key),
                 "client_key": enc(self.client_key),
-                "signing_keys": [k.__dict__ for k in self.signing_keys], "retired_kids": list(self.retired_kids)}
+                "signing_keys": [k.__dict__ for k in self.signing_keys], "retired_kids": list(self.retired_kids),
+                **({"emergency_ended_at": self.emergency_ended_at} if self.emergency_ended_at is not None else {})}
 
 
 def new_signing_key(now: int, taken: frozenset[str] = frozenset()) -> SigningKeyRecord:
@@ -229,7 +231,39 @@ def rotate_signing_key(now: int, publish_for: int = 0) -> SigningKeyRecord:
     kept = {k.kid for k in keys}
     dropped = tuple(k.kid for k in current.signing_keys if k.kid not in kept)
     updated = SecretBundle(current.pepper, current.session_key, current.code_key, current.client_key, keys,
-                           retired_kids=current.retired_kids + dropped)
+                           retired_kids=current.retired_kids + dropped, emergency_ended_at=current.emergency_ended_at)
     _write(updated, based_on)
     reload()
     return fresh
+
+
+def _current_for_update() -> tuple[SecretBundle, str | None]:
+    """The bundle as stored now (not a cached copy), and the secret's version it was read at (prod)."""
+    settings = get_settings()
+    if settings.secret_id:
+        response = _secrets_manager().get_secret_value(SecretId=settings.secret_id)
+        return SecretBundle.from_json(json.loads(response["SecretString"])), response["VersionId"]
+    return bundle(max_age=0), None
+
+
+def end_emergency(now: int) -> int:
+    """Mark the stage's emergency ended (ops `emergency end`): from then, once a container has re-read the
+    bundle (within REFRESH_SECONDS), it issues no codes and no QR tokens. Kept when set already: the first
+    moment stays the moment. Returns it."""
+    current, based_on = _current_for_update()
+    if current.emergency_ended_at is not None:
+        return current.emergency_ended_at
+    _write(replace(current, emergency_ended_at=now), based_on)
+    reload()
+    return now
+
+
+def rotate_pepper_away() -> None:
+    """Replace the ID pepper and the code key with fresh random ones, keeping no copy of the old: every person
+    reference, code id, province subject and erasure reference left anywhere (a log line, a backup, a
+    province's copy) can no longer be linked to an ID number or to one another. The other keys stay: the
+    client key (clients still authenticate), the session key (it also seals the webhook secrets) and the QR
+    signing keys (the end-of-emergency attestation is signed with a key the JWKS publishes)."""
+    current, based_on = _current_for_update()
+    _write(replace(current, pepper=secrets.token_bytes(32), code_key=secrets.token_bytes(32)), based_on)
+    reload()

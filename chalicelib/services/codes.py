@@ -8,8 +8,8 @@ from chalicelib import clock
 from chalicelib.domain.colors import live_color, live_reasons, next_change
 from chalicelib.domain.declaration import Declaration
 from chalicelib.domain.lab_results import HealthSummary, negative_within
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.security import pseudonyms, qr_tokens
+from chalicelib.errors import Conflict, Gone, NotFound
+from chalicelib.security import keyring, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, assessment
 from chalicelib.settings import get_settings
@@ -41,8 +41,16 @@ def health_view(health: HealthSummary, now: int) -> dict[str, Any]:
     return {"negative_within": negative_within(health.negative_at, now), "doses": health.doses}
 
 
+def still_issuing() -> None:
+    """Refuse once the stage's emergency has ended (ops `emergency end`). The flag is in the secrets bundle, which
+    every request has loaded already (once per container, re-read every 5 minutes): no extra call."""
+    if keyring.bundle().emergency_ended_at is not None:
+        raise Gone("The emergency has ended: health codes are no longer issued.")
+
+
 def apply(principal: Principal, declaration: Declaration) -> dict[str, Any]:
     """Create or update the caller's code from a declaration; safe under concurrent applies."""
+    still_issuing()
     now = clock.now()
 
     def declare(code: people.Code) -> people.Code:
@@ -63,6 +71,7 @@ def mine(principal: Principal) -> dict[str, Any]:
 
 
 def qr_token(principal: Principal) -> dict[str, Any]:
+    still_issuing()
     code = mine(principal)
     if code["status"] != "active":
         raise Conflict("This code is revoked.", code="code_revoked")

@@ -21,7 +21,7 @@ from chalicelib.security import paper_tokens, pseudonyms
 from chalicelib.security.access import Principal, Role
 from chalicelib.security.paper_tokens import PaperClaims
 from chalicelib.security.qr_tokens import TokenRejected
-from chalicelib.services import access_log, area_levels, throttle
+from chalicelib.services import access_log, area_levels, codes, throttle
 from chalicelib.settings import get_settings
 from chalicelib.store import papercodes, people
 
@@ -64,6 +64,7 @@ def _claims(paper: papercodes.Paper) -> PaperClaims:
 
 def issue(person: str, issuer: str, issued_by: str, now: int | None = None) -> dict[str, Any]:
     """Print a paper code of the person's code, valid VALIDITY_DAYS, with the color it has now."""
+    codes.still_issuing()      # a paper code is a code: none once the emergency has ended
     now = clock.now() if now is None else now
     # counted for the holder, whoever prints (a health authority's client prints for many people)
     throttle.check(limits.PAPER_CODES_PER_PERSON, person)
