@@ -163,6 +163,9 @@ def test_an_erasure_reaches_venue_visits_paper_codes_and_family_links_on_both_si
     window = f"/v1/venues/{venue_id}/visits?from={at - 600}&to={at + 600}"
     assert client.get(window, headers=tracer).json_body["visits"] == 1
     before = revocation_list(client)
+    ref = pseudonyms.person_ref(grandmother.id_number)
+    tables = ("venues", "papercodes", "guardians")
+    assert set(items_about(ref, pseudonyms.code_id(ref), tables=tables)) == set(tables)
     # both are full: the son holds five dependants, the sister has two guardians
     assert add_dependant(client, son, *elder(client, citizen, "李桂英"), "parent_in_law").status_code == 409
     assert add_dependant(client, citizen(), sister, sister_born, "other_relative").status_code == 409
@@ -191,6 +194,8 @@ def test_an_erasure_reaches_venue_visits_paper_codes_and_family_links_on_both_si
     assert guardian["guardian_id"] != pseudonyms.code_id(pseudonyms.person_ref(grandmother.id_number))
     assert add_dependant(client, son, *elder(client, citizen, "李桂英"), "parent_in_law").status_code == 201
     assert add_dependant(client, citizen(), sister, sister_born, "other_relative").status_code == 201
+    # nothing in those three tables names her any more (a check by scanning, as no code path may)
+    assert items_about(ref, pseudonyms.code_id(ref), tables=tables) == {}
     # her sister's own code and data stay: they are hers
     assert client.get("/v1/codes/me", headers=sister.headers).status_code == 200
 
