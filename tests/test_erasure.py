@@ -8,6 +8,7 @@ import json
 
 from chalicelib import clock
 from chalicelib.domain import days
+from chalicelib.domain.dependants import MAX_DEPENDANTS
 from chalicelib.security import pseudonyms
 from chalicelib.security.access import Role
 from chalicelib.store import audit, medical
@@ -101,3 +102,102 @@ def test_an_active_status_and_an_open_correction_are_kept_and_say_until_when(cli
     assert client.get("/v1/codes/me", headers=person.headers).json_body["color"] == "red"
     assert [s.status.value for s in medical.statuses(ref)] == ["close_contact"]
     assert client.get("/v1/me/scans", headers=person.headers).json_body["scans"] == []
+
+
+def elder(client, citizen, name: str):
+    """A citizen of 78 (old enough to be a dependant), logged in, with a code."""
+    born = days.today(clock.now()).replace(year=days.today(clock.now()).year - 78) - dt.timedelta(days=100)
+    person = citizen(people.id_number(born=born), name)
+    assert person.apply(current_area="440106").status_code == 201
+    return person, born
+
+
+def add_dependant(client, guardian, person, born, relationship: str):
+    return client.post("/v1/me/dependants", headers=guardian.headers, body=dump(
+        {"name": person.name, "id_number": person.id_number, "birth_date": born.isoformat(),
+         "relationship": relationship}))
+
+
+def linked(client, guardian, person, born, relationship: str) -> str:
+    added = add_dependant(client, guardian, person, born, relationship)
+    assert added.status_code == 201, added.json_body
+    return added.json_body["dependant_id"]
+
+
+def family_visitor(client, citizen, health_authority):
+    """A grandmother who scanned a venue, printed a paper code, holds her elder sister as a dependant and has her
+    son as a guardian; the son holds four children more (five: his most), the sister one guardian more (two:
+    hers)."""
+    from tests.test_family import child
+    from tests.test_venues import county_of, register, token_of
+
+    grandmother, her_born = elder(client, citizen, "王秀英")
+    sister, sister_born = elder(client, citizen, "王秀兰")
+    son, nephew = citizen(), citizen()
+    linked(client, son, grandmother, her_born, "parent")
+    for _ in range(MAX_DEPENDANTS - 1):
+        number, born = child()
+        assert client.post("/v1/me/dependants", headers=son.headers, body=dump(
+            {"name": "王小宝", "id_number": number, "birth_date": born.isoformat(),
+             "relationship": "child"})).status_code == 201
+    linked(client, grandmother, sister, sister_born, "other_relative")
+    linked(client, nephew, sister, sister_born, "other_relative")
+    tracer = health_authority("44")
+    venue = register(client, tracer, county_of("44"))
+    visited = client.post("/v1/visits", headers=grandmother.headers, body=dump({"venue_token": token_of(venue)}))
+    assert visited.status_code == 201, visited.json_body
+    paper = client.post("/v1/paper-codes", headers=grandmother.headers, body=dump({}))
+    assert paper.status_code == 201, paper.json_body
+    return {"grandmother": grandmother, "sister": (sister, sister_born), "son": son, "tracer": tracer,
+            "venue": venue, "paper": paper.json_body, "visited_at": visited.json_body["visited_at"]}
+
+
+def test_an_erasure_reaches_venue_visits_paper_codes_and_family_links_on_both_sides(client, citizen,
+                                                                                   health_authority, checkpoint):
+    from tests.test_paper_codes import revocation_list
+
+    family = family_visitor(client, citizen, health_authority)
+    grandmother, son, tracer, paper = family["grandmother"], family["son"], family["tracer"], family["paper"]
+    sister, sister_born = family["sister"]
+    at, venue_id = family["visited_at"], family["venue"]["venue_id"]
+    window = f"/v1/venues/{venue_id}/visits?from={at - 600}&to={at + 600}"
+    assert client.get(window, headers=tracer).json_body["visits"] == 1
+    before = revocation_list(client)
+    ref = pseudonyms.person_ref(grandmother.id_number)
+    tables = ("venues", "papercodes", "guardians")
+    assert set(items_about(ref, pseudonyms.code_id(ref), tables=tables)) == set(tables)
+    # both are full: the son holds five dependants, the sister has two guardians
+    assert add_dependant(client, son, *elder(client, citizen, "李桂英"), "parent_in_law").status_code == 409
+    assert add_dependant(client, citizen(), sister, sister_born, "other_relative").status_code == 409
+
+    erased = client.post("/v1/me/erasure", headers=grandmother.headers, body=dump({"confirm": True}))
+    assert erased.status_code == 200, erased.json_body
+    counts = {e["kind"]: e["count"] for e in erased.json_body["erased"]}
+    assert (counts["venue_visits"], counts["paper_codes"], counts["dependants"], counts["guardians"]) == (1, 1, 1, 1)
+    kept = {k["kind"]: k for k in erased.json_body["kept"]}
+    assert set(kept) == {"paper_code_revocations", "dependants_data"}
+    assert kept["paper_code_revocations"]["until"] > paper["expires_at"]
+
+    # the tracer's list no longer names her
+    assert client.get(window, headers=tracer).json_body["visits"] == 0
+    # the paper code was revoked first: the signed list names it (a number, no one's name), and it verifies no more
+    listed = revocation_list(client, before["sequence"])
+    assert paper["number"] in {r["number"] for r in listed["revoked"]}
+    assert grandmother.name not in json.dumps(listed, ensure_ascii=False)
+    refused = client.post("/v1/verifications", headers=checkpoint,
+                          body=dump({"token": paper["token"], "checkpoint_id": "community-1"})).json_body
+    assert refused["valid"] is False
+    # the links are gone on both sides, and the counts let new links be added
+    assert len(client.get("/v1/me/dependants", headers=son.headers).json_body["dependants"]) == MAX_DEPENDANTS - 1
+    sister = citizen(sister.id_number, sister.name)
+    [guardian] = client.get("/v1/me/guardians", headers=sister.headers).json_body["guardians"]
+    assert guardian["guardian_id"] != pseudonyms.code_id(pseudonyms.person_ref(grandmother.id_number))
+    assert add_dependant(client, son, *elder(client, citizen, "李桂英"), "parent_in_law").status_code == 201
+    assert add_dependant(client, citizen(), sister, sister_born, "other_relative").status_code == 201
+    # nothing in those three tables names her any more (a check by scanning, as no code path may)
+    assert items_about(ref, pseudonyms.code_id(ref), tables=tables) == {}
+    # her sister's own code and data stay: they are hers
+    assert client.get("/v1/codes/me", headers=sister.headers).status_code == 200
+
+    mine = {k["kind"]: k["count"] for k in client.get("/v1/me/data", headers=grandmother.headers).json_body["kinds"]}
+    assert all(count == 0 for count in mine.values()), mine

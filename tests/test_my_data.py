@@ -89,3 +89,33 @@ def test_an_offline_scan_is_shown_as_offline(client, citizen):
                          "expires_at": at + retention.CODE_DAYS * retention.DAY, "offline": True})
     [scan] = client.get("/v1/me/scans", headers=person.headers).json_body["scans"]
     assert scan["offline"] is True and scan["checkpoint_id"] == "bus-7"
+
+
+def test_venue_visits_paper_codes_and_family_links_are_listed_with_their_expiry(client, citizen, health_authority):
+    from tests.test_erasure import family_visitor
+
+    family = family_visitor(client, citizen, health_authority)
+    grandmother, paper, at = family["grandmother"], family["paper"], family["visited_at"]
+    summary = client.get("/v1/me/data", headers=grandmother.headers)
+    assert summary.status_code == 200, summary.json_body
+    kinds = {k["kind"]: k for k in summary.json_body["kinds"]}
+    assert {kind: kinds[kind]["count"] for kind in ("venue_visits", "paper_codes", "dependants", "guardians")} == {
+        "venue_visits": 1, "paper_codes": 1, "dependants": 1, "guardians": 1}
+    assert kinds["venue_visits"]["oldest"] == at and kinds["venue_visits"]["expires_at"] == at + 30 * days.DAY
+    assert kinds["paper_codes"]["oldest"] == paper["issued_at"]
+    assert kinds["paper_codes"]["expires_at"] == paper["expires_at"]
+    # an active link lasts while the guardianship does: no expiry
+    assert kinds["dependants"]["expires_at"] is None and kinds["guardians"]["oldest"] is not None
+
+    kept = client.get("/v1/me/data/export", headers=grandmother.headers).json_body["kinds"]
+    [visit] = kept["venue_visits"]
+    assert visit["venue_id"] == family["venue"]["venue_id"] and visit["at"] == at and "person" not in visit
+    [printed] = kept["paper_codes"]
+    assert printed["number"] == paper["number"] and printed["status"] == "active"
+    [dependant] = kept["dependants"]
+    assert dependant["relationship"] == "other_relative" and "dependant" not in dependant
+    [guardian] = kept["guardians"]
+    assert guardian["relationship"] == "parent" and guardian["status"] == "active" and "guardian" not in guardian
+    text = json.dumps(kept, ensure_ascii=False)
+    assert pseudonyms.person_ref(family["son"].id_number) not in text
+    assert pseudonyms.person_ref(family["sister"][0].id_number) not in text

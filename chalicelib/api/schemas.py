@@ -380,9 +380,10 @@ class ScanPage(Model):
 
 
 class KeptKind(Model):
-    kind: str = Field(description="code, scans, trips, stays, checkins, medical_statuses, medical_history, "
-                                  "health_records, test_results, vaccinations, local_codes, corrections, code_history, "
-                                  "access_log, correction_decisions")
+    kind: str = Field(description="code, scans, trips, stays, venue_visits, checkins, medical_statuses, "
+                                  "medical_history, health_records, test_results, vaccinations, local_codes, "
+                                  "paper_codes, dependants, guardians, corrections, code_history, access_log, "
+                                  "correction_decisions")
     purpose: str = Field(description="What it is kept for")
     count: int
     oldest: Epoch | None = Field(description="When the oldest item was written or happened; null if none")
@@ -404,13 +405,15 @@ class MyDataExport(Model):
 
 
 class ErasedKind(Model):
-    kind: str = Field(description="scans, trips, stays, checkins, local_codes, audit, medical, corrections, code")
+    kind: str = Field(description="paper_codes, dependants, guardians, scans, trips, venue_visits, stays, checkins, "
+                                  "local_codes, audit, medical, corrections, code")
     count: int = Field(description="Items erased")
 
 
 class KeptBack(Model):
-    kind: str = Field(description="medical, corrections or code")
-    why: str = Field(description="active_medical_status or open_correction")
+    kind: str = Field(description="medical, corrections, code, paper_code_revocations or dependants_data")
+    why: str = Field(description="active_medical_status, open_correction, revocation_list (the revoked numbers, "
+                                 "no personal data) or not_yours (a dependant's data is the dependant's)")
     detail: str
     until: Epoch | None = Field(description="When it expires, unless lifted or decided earlier")
 

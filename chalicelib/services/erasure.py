@@ -9,6 +9,7 @@ the event go last, together, in one transaction, so an erasure is recorded only 
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,17 +17,21 @@ from chalicelib import clock
 from chalicelib.domain import retention
 from chalicelib.domain.medical import LIFTING
 from chalicelib.security import pseudonyms
+from chalicelib.services.assessment import VENUE_STAY
 from chalicelib.store import (
     audit,
     checkins,
     corrections,
     dynamo,
     events,
+    guardians,
     localcodes,
     medical,
+    papercodes,
     people,
     scans,
     trips,
+    venues,
     visits,
 )
 
@@ -37,6 +42,24 @@ BATCH = 100        # DynamoDB's limit of items per transaction
 def _active_statuses(person: str, now: int) -> list[medical.Status]:
     return [s for s in medical.statuses(person)
             if s.status not in LIFTING and retention.medical_expires(s.updated_at) > now]
+
+
+def _paper_codes(person: str, now: int) -> tuple[int, int | None]:
+    """Revoke each live paper code of the person (so the signed revocation list names it), then delete it and its
+    index entry: (how many went, until when their revocation entries stay, None if none was revoked)."""
+    erased, until = 0, None
+    for paper in papercodes.of_holder(person):
+        live = paper.expires_at > now
+        if live and paper.status == papercodes.ACTIVE:
+            with contextlib.suppress(papercodes.NotActive):     # revoked meanwhile: on the list already
+                papercodes.revoke(paper, now)
+        if live:                     # revoked now or before: its entry stays on the list until the paper expires
+            until = max(until or 0, paper.expires_at + papercodes.KEEP_AFTER_EXPIRY)
+        dynamo.transact(papercodes.erase_ops(person, paper.number))
+        erased += 1
+    for number in set(papercodes.numbers_of(person)):     # an index entry whose paper code is gone already
+        dynamo.transact(papercodes.erase_ops(person, number))
+    return erased, until
 
 
 def erase(person: str) -> dict[str, Any]:
@@ -65,8 +88,14 @@ def erase(person: str) -> dict[str, Any]:
         kept.append({"kind": "code", "why": kept[0]["why"],
                      "detail": "Your code shows the reasons kept above.", "until": code.expires_at})
     keeping = {k["kind"] for k in kept}
+    # before the stays go: they name the venues whose visit lists name the person
+    venue_refs = visits.refs_of(person, VENUE_STAY)
+    erased: dict[str, int] = {}
+    erased["paper_codes"], revoked_until = _paper_codes(person, now)
+    erased["dependants"], erased["guardians"] = guardians.erase(person, code_id)
     erasers: dict[str, Callable[[], list[dict[str, Any]]]] = {
         "scans": lambda: scans.erase_ops(code_id), "trips": lambda: trips.erase_ops(person),
+        "venue_visits": lambda: venues.erase_visit_ops(person, venue_refs),
         "stays": lambda: visits.erase_ops(person), "checkins": lambda: checkins.erase_ops(person),
         "local_codes": lambda: localcodes.erase_ops(person), "audit": lambda: audit.erase_ops(person)}
     if "medical" not in keeping:
@@ -75,12 +104,21 @@ def erase(person: str) -> dict[str, Any]:
         erasers["corrections"] = lambda: corrections.erase_ops(person)
     if "code" not in keeping:
         erasers["code"] = lambda: people.erase_ops(code_id)
-    erased: dict[str, int] = {}
     for kind, ops_of in erasers.items():
         ops = ops_of()
         for start in range(0, len(ops), BATCH):
             dynamo.transact(ops[start:start + BATCH])
         erased[kind] = len(ops)
+    # what stays that is not the person's data, or not theirs: said in the answer, not in the event's `kept`
+    if revoked_until is not None:
+        kept.append({"kind": "paper_code_revocations", "why": "revocation_list",
+                     "detail": "The numbers of your revoked paper codes stay on the signed revocation list, with no "
+                               "personal data, so that offline checkpoints refuse them until they would have expired.",
+                     "until": revoked_until})
+    if erased["dependants"]:
+        kept.append({"kind": "dependants_data", "why": "not_yours",
+                     "detail": "Your dependants' codes, paper codes and data are theirs: they stay, and so do the "
+                               "entries of their access logs that say what you did for them.", "until": None})
     ref = pseudonyms.erasure_ref(person)
     told = sorted(audience)
     dynamo.transact([

@@ -2,7 +2,8 @@
 item kept about them with when it expires, and an export of all of it (docs/retention.md has the schedule).
 
 A person has at most a few thousand items (30 days of scans, trips, stays and check-ins; 180 days of audit
-entries), read with one query per table: 9 queries, one after another (not a hot path).
+entries), read with one query per table, one after another (not a hot path): 11 queries, a BatchGetItem of the
+venue visits their venue stays name, and a GetItem per paper code (a few).
 """
 from __future__ import annotations
 
@@ -13,7 +14,21 @@ from chalicelib import clock
 from chalicelib.domain import divisions
 from chalicelib.security import pseudonyms
 from chalicelib.services import cursors
-from chalicelib.store import audit, checkins, corrections, localcodes, medical, people, scans, trips, visits
+from chalicelib.services.assessment import VENUE_STAY
+from chalicelib.store import (
+    audit,
+    checkins,
+    corrections,
+    guardians,
+    localcodes,
+    medical,
+    papercodes,
+    people,
+    scans,
+    trips,
+    venues,
+    visits,
+)
 from chalicelib.store.held import Held
 
 # every kind, in the order the summary lists them, and what each is for (the summary's `purpose`)
@@ -22,6 +37,7 @@ KINDS: dict[str, str] = {
     "scans": "Where and when your code was scanned",
     "trips": "Trips you declared",
     "stays": "Areas you stayed in, from trips and check-ins",
+    "venue_visits": "Venues you scanned into, as a venue's visit list names you for tracing",
     "checkins": "Your daily health check-ins",
     "medical_statuses": "Medical statuses health authorities set",
     "medical_history": "Every change of those statuses",
@@ -29,6 +45,9 @@ KINDS: dict[str, str] = {
     "test_results": "Nucleic-acid test results labs and provinces sent",
     "vaccinations": "Vaccinations provinces sent",
     "local_codes": "Provinces' local codes",
+    "paper_codes": "Paper codes printed of your code",
+    "dependants": "Family members you act for as their guardian",
+    "guardians": "Guardians who act for you, or whose link you took back",
     "corrections": "Your correction requests",
     "code_history": "Each new version of your code and why",
     "access_log": "Every act on your data by anyone else",
@@ -51,6 +70,8 @@ def _everything(person: str) -> list[Held]:
     jobs: dict[str, Callable[[], list[Held]]] = {
         "code": lambda: people.held_of(code_id), "scans": lambda: scans.held_of(code_id),
         "trips": lambda: trips.held_of(person), "stays": lambda: visits.held_of(person),
+        "venue_visits": lambda: venues.held_of(person, visits.refs_of(person, VENUE_STAY)),
+        "paper_codes": lambda: papercodes.held_of(person), "guardians": lambda: guardians.held_of(person),
         "checkins": lambda: checkins.held_of(person), "medical": lambda: medical.held_of(person),
         "local_codes": lambda: localcodes.held_of(person), "corrections": lambda: corrections.held_of(person),
         "audit": lambda: audit.held_of(person)}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held, held
 
 KIND = "guardians"
 DEPENDANT, GUARDIAN, COUNTS = "dependant#", "guardian#", "counts"
@@ -184,3 +185,45 @@ def remove_by_dependant(found: Guardian, dependant_id: str, now: int) -> bool:
     except dynamo.ConditionFailed:
         return False
     return True
+
+
+def erase(person: str, person_id: str) -> tuple[int, int]:
+    """An erasure's end of every link of the person (their code id `person_id`), both sides, each link in its own
+    all-or-nothing transaction with both counts dropped, then their counts item: (dependant links ended, guardian
+    links ended or take-back marks deleted). A link another request ended meanwhile is skipped. What stays: a
+    take-back mark a dependant of theirs holds against them (the dependant's, until it expires)."""
+    as_guardian = 0
+    for found in dependants(person):
+        try:
+            _transact([dynamo.delete_op(KIND, {"pk": person, "sk": DEPENDANT + found.dependant_id},
+                                        condition="attribute_exists(pk)"),
+                       _delete_active_op(found.dependant, person_id),
+                       _uncount_op(person, "dependants"), _uncount_op(found.dependant, "guardians")])
+        except dynamo.ConditionFailed:
+            continue
+        as_guardian += 1
+    as_dependant = 0
+    for side in guardians(person):
+        mine = {"pk": person, "sk": GUARDIAN + side.guardian_id}
+        if side.status == ACTIVE:
+            operations = [dynamo.delete_op(KIND, {"pk": side.guardian, "sk": DEPENDANT + person_id},
+                                           condition="attribute_exists(pk)"),
+                          _delete_active_op(person, side.guardian_id),
+                          _uncount_op(side.guardian, "dependants"), _uncount_op(person, "guardians")]
+        else:
+            operations = [dynamo.delete_op(KIND, mine)]
+        try:
+            _transact(operations)
+        except dynamo.ConditionFailed:
+            continue
+        as_dependant += 1
+    dynamo.delete(KIND, {"pk": person, "sk": COUNTS})
+    return as_guardian, as_dependant
+
+
+def held_of(person: str) -> list[Held]:
+    """The person's links as a guardian (`dependants`) and as a dependant (`guardians`)."""
+    items = dynamo.query_all(KIND, "pk = :p", {":p": person}, consistent=True)
+    return [held("dependants" if i["sk"].startswith(DEPENDANT) else "guardians", i, "added_at", drop=("dependant",
+                                                                                                     "guardian"))
+            for i in items if i["sk"] != COUNTS]

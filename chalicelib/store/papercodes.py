@@ -4,7 +4,9 @@
   the color it was printed with, and `active` or `revoked`;
 - `pk = revocations`, `sk = <sequence, 12 digits>`: one revocation (`Revocation`), kept until the paper code it
   names has expired (TTL `expires_at`);
-- `pk = revocations`, `sk = counter`: the last sequence number given out.
+- `pk = revocations`, `sk = counter`: the last sequence number given out;
+- `pk = holder#<person>`, `sk = <number>`: the holder's index of their paper codes (written with each, expiring
+  with it), so their data view and an erasure find them without a scan.
 
 A revocation is one transaction: the paper code becomes `revoked` (only if it was active), the counter moves
 from the last number to the next (only if no one else moved it meanwhile) and the entry under that number is
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.store import dynamo
+from chalicelib.store.held import Held
 
 KIND = "papercodes"
 PAPER, REVOCATIONS, COUNTER = "paper", "revocations", "counter"
@@ -60,13 +63,20 @@ def _paper(item: dict[str, Any]) -> Paper:
                  item["issued_by"], item["status"], None if revoked is None else int(revoked))
 
 
+def _holder_key(person: str, number: str) -> dict[str, str]:
+    return {"pk": f"holder#{person}", "sk": number}
+
+
 def create(paper: Paper) -> None:
-    """ConditionFailed if the number is taken (the caller draws another)."""
-    dynamo.put(KIND, {"pk": f"paper#{paper.number}", "sk": PAPER, "code_id": paper.code_id, "person": paper.person,
-                      "name_masked": paper.name_masked, "id_last4": paper.id_last4, "issued_at": paper.issued_at,
-                      "expires_at": paper.expires_at, "color": paper.color, "issuer": paper.issuer,
-                      "issued_by": paper.issued_by, "status": paper.status},
-               condition="attribute_not_exists(pk)")
+    """The paper code and its holder's index entry, in one transaction; ConditionFailed if the number is taken
+    (the caller draws another)."""
+    dynamo.transact([
+        dynamo.put_op(KIND, {"pk": f"paper#{paper.number}", "sk": PAPER, "code_id": paper.code_id,
+                             "person": paper.person, "name_masked": paper.name_masked, "id_last4": paper.id_last4,
+                             "issued_at": paper.issued_at, "expires_at": paper.expires_at, "color": paper.color,
+                             "issuer": paper.issuer, "issued_by": paper.issued_by, "status": paper.status},
+                      condition="attribute_not_exists(pk)"),
+        dynamo.put_op(KIND, {**_holder_key(paper.person, paper.number), "expires_at": paper.expires_at})])
 
 
 def get(number: str) -> Paper | None:
@@ -116,3 +126,30 @@ def revocations_since(sequence: int, now: int, limit: int = 1000) -> tuple[list[
                             limit=limit, consistent=True)
     found = [Revocation(int(i["sk"]), i["number"], int(i["revoked_at"]), int(i["paper_expires_at"])) for i in items]
     return [r for r in found if r.expires_at > now], (found[-1].sequence if found else sequence)
+
+
+# --- a holder's paper codes (their own data view, an erasure) ------------------------------------------------------
+
+def numbers_of(person: str) -> list[str]:
+    """The numbers of the person's paper codes, from their index (expired ones until TTL deletes the entry)."""
+    return [i["sk"] for i in dynamo.query_all(KIND, "pk = :p", {":p": f"holder#{person}"}, consistent=True)]
+
+
+def of_holder(person: str) -> list[Paper]:
+    """The person's paper codes that still exist, oldest first."""
+    found = [get(number) for number in numbers_of(person)]
+    return sorted((p for p in found if p is not None), key=lambda p: p.issued_at)
+
+
+def erase_ops(person: str, number: str) -> list[dict[str, Any]]:
+    """The Deletes of a paper code and its holder's index entry (an erasure, once it is revoked or expired: its
+    revocation entry, which names only the number, stays for the list until the paper would have expired)."""
+    return [dynamo.delete_op(KIND, {"pk": f"paper#{number}", "sk": PAPER}),
+            dynamo.delete_op(KIND, _holder_key(person, number))]
+
+
+def held_of(person: str) -> list[Held]:
+    return [Held("paper_codes", p.issued_at, p.expires_at,
+                 {"number": p.number, "issued_at": p.issued_at, "color": p.color, "issuer": p.issuer,
+                  "status": p.status, "revoked_at": p.revoked_at, "name_masked": p.name_masked,
+                  "id_last4": p.id_last4}) for p in of_holder(person)]

@@ -21,6 +21,7 @@ from typing import Any
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.venues import VenueExposure, VenueType
 from chalicelib.store import dynamo, visits
+from chalicelib.store.held import Held, held
 from chalicelib.store.pages import Key, KeyShape
 
 KIND = "venues"
@@ -195,3 +196,27 @@ def visits_between(venue_id: str, first_bucket: int, last_bucket: int, now: int)
             if start is None:
                 break
     return sorted((v for v in found if v.at + VISIT_KEEP_DAYS * 86400 > now), key=lambda v: (v.at, v.person))
+
+
+# --- a person's visits (their own data view, an erasure) ----------------------------------------------------------
+
+def _visit_key(person: str, ref: str) -> dict[str, str]:
+    """The key of the visit a venue stay's `ref` (`<venue id>#<bucket>`, services/venues.py) names."""
+    venue_id, bucket = ref.rsplit("#", 1)
+    return {"pk": f"visits#{venue_id}#{shard_of(person)}", "sk": f"{int(bucket):010d}#{person}"}
+
+
+def visits_of(person: str, refs: list[str]) -> list[dict[str, Any]]:
+    """The person's visit items the refs of their venue stays name (one BatchGetItem per 100), each with its
+    `venue_id`: found from the person's own stays, so no venue is read but those they visited."""
+    found = dynamo.batch_get(KIND, [_visit_key(person, ref) for ref in sorted(set(refs))], consistent=True)
+    return [{**item, "venue_id": item["pk"].split("#")[1]} for item in found]
+
+
+def erase_visit_ops(person: str, refs: list[str]) -> list[dict[str, Any]]:
+    """The Deletes of the person's visits that still exist (an erasure: run before their stays go)."""
+    return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]}) for i in visits_of(person, refs)]
+
+
+def held_of(person: str, refs: list[str]) -> list[Held]:
+    return [held("venue_visits", i, "at", drop=("person",)) for i in visits_of(person, refs)]

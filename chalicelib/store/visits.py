@@ -80,3 +80,9 @@ def erase_ops(person: str) -> list[dict[str, Any]]:
     """The Deletes of every item of the person in this table (an erasure)."""
     return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
             for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def refs_of(person: str, source: str) -> list[str]:
+    """The `ref`s of every stay of the person from one source, expired or not (an erasure follows them)."""
+    items = dynamo.query_all(KIND, "pk = :p", {":p": person})
+    return [i["sk"].split("#", 2)[-1] for i in items if i.get("source") == source]
