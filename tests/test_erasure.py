@@ -103,6 +103,14 @@ def test_an_active_status_and_an_open_correction_are_kept_and_say_until_when(cli
     assert [s.status.value for s in medical.statuses(ref)] == ["close_contact"]
     assert client.get("/v1/me/scans", headers=person.headers).json_body["scans"] == []
 
+    # the authority lifts the status: asked again, the erasure takes the statuses and their history too
+    assert client.post("/v1/health-statuses", headers=authority, body=dump(
+        {"id_number": person.id_number, "status": "cleared"})).status_code == 201
+    again = client.post("/v1/me/erasure", headers=person.headers, body=dump({"confirm": True})).json_body
+    assert "medical" not in {k["kind"] for k in again["kept"]}
+    assert {e["kind"]: e["count"] for e in again["erased"]}["medical"] >= 3     # the status and its history
+    assert medical.statuses(ref) == []
+
 
 def elder(client, citizen, name: str):
     """A citizen of 78 (old enough to be a dependant), logged in, with a code."""
