@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import email.utils
 import socket
+import ssl
 import time
 from dataclasses import replace
 
@@ -270,7 +271,11 @@ def test_deliveries_to_one_endpoint_reuse_a_kept_alive_connection(client, health
         from tests.tls import loopback_tls
 
         ca_file, tls = loopback_tls(tmp_path)
-        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))  # the sender trusts the throwaway CA
+        # the sender trusts the throwaway CA. Not through SSL_CERT_FILE: in the whole suite the process's default
+        # verify paths were settled before this test set it, and the handshakes failed with "unknown ca"
+        default_context = ssl.create_default_context
+        monkeypatch.setattr(delivery.ssl, "create_default_context",
+                            lambda *args, **kwargs: default_context(cafile=str(ca_file)))
     receiver = Receiver(keep_alive=True, tls=tls).start()   # keeps connections until told to close them
     assert receiver.url.startswith(f"{scheme}://")
     hook = subscribe(client, province("63"), receiver.url, ["area.level_changed"])
