@@ -112,32 +112,21 @@ def migrate_tables() -> None:
 def count_tables(exact: bool) -> None:
     """Items per table."""
     from chalicelib.store import dynamo
-    from infra import bootstrap
+    from ops.emergency import all_tables, exact_count
 
-    prefix = _settings().table_prefix
-    names = [bootstrap.resolve_name(p["TableName"], prefix) for p in bootstrap.table_resources().values()]
+    names = all_tables(_settings().table_prefix)
     client = dynamo.client()
     counts: dict[str, Any] = {}
     with click.progressbar(names, label="counting", show_pos=True) as bar:
         for name in bar:
             try:
-                counts[name] = (_scan_count(client, name) if exact
+                counts[name] = (exact_count(client, name) if exact
                                 else client.describe_table(TableName=name)["Table"]["ItemCount"])
             except client.exceptions.ResourceNotFoundException:
                 counts[name] = "missing"
     width = max(len(n) for n in names)
     for name in names:
         click.echo(f"{name:<{width}}  {counts[name]}")
-
-
-def _scan_count(client: Any, name: str) -> int:
-    total, request = 0, {"TableName": name, "Select": "COUNT"}
-    while True:
-        page = client.scan(**request)
-        total += page["Count"]
-        if "LastEvaluatedKey" not in page:
-            return total
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 # --- clients -----------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ bp = Blueprint(__name__)
 MAX_BATCH = 500
 MAX_LOOKUP = 100
 SYNC_BODY_BYTES = 512 * 1024
+# every sync batch counts its records against the province's one budget (docs/limits.md)
+SYNC_RECORDS = Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))
 CLOCK_SKEW = 300  # seconds a province's or lab's clock may run ahead of ours
 Province = Field(pattern=r"^\d{2}$", description="Two-digit GB/T 2260 province code of the pushing province")
 Epoch = Field(ge=946684800, le=4102444800, description="Epoch seconds")
@@ -127,7 +129,7 @@ class LookupRequest(Model):
 
 @route(bp, "/v1/sync/local-codes", methods=["POST"], roles=[Role.PROVINCE], body=LocalCodeBatch,
        max_body=SYNC_BODY_BYTES, responds={200: "SyncResult"},
-       limits=[Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))],
+       limits=[SYNC_RECORDS],
        errors=[errors.OUTSIDE_PROVINCE])
 def push_local_codes(caller: Principal, body: LocalCodeBatch) -> dict[str, Any]:
     """Push a batch of the province's local codes (all or nothing)"""
@@ -136,7 +138,7 @@ def push_local_codes(caller: Principal, body: LocalCodeBatch) -> dict[str, Any]:
 
 @route(bp, "/v1/sync/health-records", methods=["POST"], roles=[Role.PROVINCE], body=HealthRecordBatch,
        max_body=SYNC_BODY_BYTES, responds={200: "SyncResult"},
-       limits=[Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))],
+       limits=[SYNC_RECORDS],
        errors=[errors.OUTSIDE_PROVINCE])
 def push_health_records(caller: Principal, body: HealthRecordBatch) -> dict[str, Any]:
     """Push a batch of the province's health records (all or nothing)"""
@@ -145,7 +147,7 @@ def push_health_records(caller: Principal, body: HealthRecordBatch) -> dict[str,
 
 @route(bp, "/v1/sync/test-results", methods=["POST"], roles=[Role.PROVINCE, Role.LAB], body=TestResultBatch,
        max_body=SYNC_BODY_BYTES, responds={200: "SyncResult"},
-       limits=[Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))],
+       limits=[SYNC_RECORDS],
        errors=[errors.OUTSIDE_PROVINCE])
 def push_test_results(caller: Principal, body: TestResultBatch) -> dict[str, Any]:
     """Push a batch of nucleic-acid test results (all or nothing): a province, or a lab of the province"""
@@ -154,7 +156,7 @@ def push_test_results(caller: Principal, body: TestResultBatch) -> dict[str, Any
 
 @route(bp, "/v1/sync/vaccinations", methods=["POST"], roles=[Role.PROVINCE, Role.LAB], body=VaccinationBatch,
        max_body=SYNC_BODY_BYTES, responds={200: "SyncResult"},
-       limits=[Batch(limits.SYNC_RECORDS_PER_PROVINCE, lambda batch: len(batch.records))],
+       limits=[SYNC_RECORDS],
        errors=[errors.OUTSIDE_PROVINCE])
 def push_vaccinations(caller: Principal, body: VaccinationBatch) -> dict[str, Any]:
     """Push a batch of vaccinations (all or nothing): a province, or a lab of the province"""
