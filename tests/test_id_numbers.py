@@ -16,6 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 from chalicelib.domain import idnumber
 from chalicelib.domain.idnumber import InvalidIdNumber, check_character, contains_id_number, last_four, normalise
+from tests.examples import examples
 
 pytestmark = pytest.mark.fast
 
@@ -74,7 +75,7 @@ def test_any_other_check_character_is_refused(number):
                 normalise(number[:17] + wrong)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet="0123456789", min_size=17, max_size=17))
 def test_the_check_character_is_iso_7064_mod_11_2_for_any_17_digits(body):
     assert check_character(body) == iso_7064_mod_11_2(body)

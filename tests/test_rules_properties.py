@@ -22,11 +22,12 @@ from chalicelib.domain.medical import MedicalStatus, medical_reasons
 from chalicelib.domain.risk import CheckIn, RiskInputs, assess, checkin_reasons, has_fever, stay_facts
 from chalicelib.domain.stays import area_reasons, decode_stays, encode_stays
 from chalicelib.domain.transport import Mode
+from tests.examples import examples
 
 pytestmark = pytest.mark.fast
 
 DAY = days.DAY
-PROPERTIES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 COUNTIES = ("440106", "440105", "510104", "510105")
 AREAS = COUNTIES + ("440100", "510100")          # stays may name a prefecture too
@@ -319,7 +320,7 @@ def test_the_province_list_is_every_province_level_division():
     assert set(divisions.PROVINCES) == {code[:2] for code in divisions._codes() if code.endswith("0000")}
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(nows, st.integers(0, 17 * DAY), visit_drafts, level_drafts, st.booleans())
 def test_a_province_summary_keeps_every_period_that_can_still_decide_a_stay(now, later, visit_list, level_list,
                                                                            fever):
