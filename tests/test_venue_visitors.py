@@ -94,18 +94,25 @@ def test_a_page_reads_at_most_its_limit_whatever_the_venues_traffic(client, citi
     for _ in range(12):
         assert scan(client, resident(citizen), venue_token=token_of(venue)).status_code == 201
     asked: list[int] = []
+    read: list[int] = []
 
     def note(params: dict[str, Any], **_: Any) -> None:
         if params.get("ExpressionAttributeValues", {}).get(":p", {}).get("S", "").startswith("visits#"):
             asked.append(int(params["Limit"]))
 
+    def answered(parsed: dict[str, Any], **_: Any) -> None:
+        read.extend(1 for item in parsed.get("Items", []) if item["pk"]["S"].startswith("visits#"))
+
     events = dynamo.client().meta.events
     events.register("before-parameter-build.dynamodb.Query", note, unique_id="visitors-page-test")
+    events.register("after-call.dynamodb.Query", answered, unique_id="visitors-page-read")
     try:
         first = visitors(client, tracer, venue, start - 60, start + 60, limit=5)
     finally:
         events.unregister("before-parameter-build.dynamodb.Query", unique_id="visitors-page-test")
+        events.unregister("after-call.dynamodb.Query", unique_id="visitors-page-read")
     assert first.status_code == 200 and len(first.json_body["list"]) == 5 and first.json_body["next_cursor"]
+    assert len(read) == 5                                       # read exactly what it lists
     assert 1 <= len(asked) <= store.VISIT_SHARDS and asked[0] == 5 and all(n <= 5 for n in asked)
 
 
@@ -123,6 +130,14 @@ def test_a_window_over_24_hours_and_a_cursor_it_never_gave_are_refused(client, c
     assert visitors(client, tracer, venue, now - 24 * 3600, now).status_code == 200
     assert visitors(client, tracer, venue, now - 60, now, limit=1001).status_code == 422
 
+    # a shard's start (where a page that ended with a shard's last visit tells the next to begin) is a cursor
+    shard_start = {"venue": other["venue_id"], "pk": f"visits#{other['venue_id']}#0",
+                   "sk": f"{rules.bucket(now - 60):010d}#"}
+    restarted = visitors(client, tracer, other, now - 60, now + 60,
+                         cursor=base64.urlsafe_b64encode(json.dumps(shard_start).encode()).decode())
+    assert restarted.status_code == 200, restarted.json_body
+    assert restarted.json_body == visitors(client, tracer, other, now - 60, now + 60).json_body
+    assert len(restarted.json_body["list"]) == 3
     theirs = visitors(client, tracer, other, now - 60, now + 60, limit=1).json_body["next_cursor"]
     assert theirs
     key = json.loads(base64.urlsafe_b64decode(theirs))

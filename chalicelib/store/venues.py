@@ -159,6 +159,10 @@ def visit_op(visit: RecordedVisit, bucket: int) -> dict[str, Any]:
                          condition="attribute_not_exists(pk)", return_old=True)
 
 
+def hour_of(at: int) -> int:
+    return at - at % 3600
+
+
 def count_op(visit: RecordedVisit) -> dict[str, Any]:
     """One more visit on the counter of the visit's venue, shard and hour (each counter takes 1/16 of the venue's
     rate, as its visits do)."""
@@ -166,10 +170,6 @@ def count_op(visit: RecordedVisit) -> dict[str, Any]:
     return dynamo.update_op(KIND, {"pk": f"counts#{v.venue_id}#{shard_of(v.person)}", "sk": f"{hour_of(v.at):010d}"},
                             "ADD visits :one SET expires_at = if_not_exists(expires_at, :expires)",
                             {":one": 1, ":expires": hour_of(v.at) + 3600 + VISIT_KEEP_DAYS * 86400})
-
-
-def hour_of(at: int) -> int:
-    return at - at % 3600
 
 
 def record_visit(visit: RecordedVisit, bucket: int, stay: visits.Stay) -> RecordedVisit | None:
@@ -203,7 +203,8 @@ def visitors_pages(venue_id: str, first_bucket: int, last_bucket: int) -> KeySha
     shard's last page ended, or `<first bucket>#`, before any visit, to start the next shard), bound to the venue.
     A key outside the window's buckets would fail DynamoDB's key condition (a 500), so it does not fit."""
     buckets = "|".join(f"{b:010d}" for b in range(first_bucket, last_bucket + 1, VISIT_BUCKET_SECONDS))
-    return KeyShape("venue", venue_id, {"pk": re.compile(re.escape(f"visits#{venue_id}#") + r"(?:[0-9]|1[0-5])"),
+    shards = "|".join(str(shard) for shard in range(VISIT_SHARDS))
+    return KeyShape("venue", venue_id, {"pk": re.compile(re.escape(f"visits#{venue_id}#") + f"(?:{shards})"),
                                         "sk": re.compile(rf"(?:{buckets})#[0-9a-f]{{32}}|{first_bucket:010d}#")})
 
 
@@ -212,7 +213,7 @@ def visitors_page(venue_id: str, first_bucket: int, last_bucket: int, limit: int
     """At most `limit` visits of the venue in the buckets' range, walking the shards in order from `start` (a key
     `visitors_pages` fits, or None for shard 0's first), each shard oldest first: one Query per shard touched, its
     `Limit` what the page still needs. The key to start the next page from, or None after the last shard's last.
-    A visit past its expiry that TTL has not deleted yet is skipped (it still counts towards the page's reads)."""
+    The visits are as stored: the caller keeps those inside its window and not past their expiry."""
     shard, exclusive = 0, None
     if start is not None:
         shard, exclusive = int(start["pk"].rsplit("#", 1)[1]), {"pk": start["pk"], "sk": start["sk"]}
