@@ -6,7 +6,8 @@ exposure over N visits, each beside its floor measured in the same run.
   a full recompute), then, 5 minutes on, each again (the common visit: the stay is there already), then a
   repeated scan inside the same 5 minutes (nothing written). The floor of a common visit is the DynamoDB work it
   cannot avoid, sent straight through boto3 in the same loop shape: the rate limit's UpdateItem, GetItem of the
-  venue and of the code, and a TransactWriteItems of the visit and the stay (2 conditional puts).
+  venue and of the code, and a TransactWriteItems of the visit's conditional Put, its shard-hour counter's Update
+  (ADD) and the stay's Put.
 - Fan-out: N visitors are seeded with BatchWriteItem as the platform stores them (a code each, with its stay in
   the venue's county; the stay in the visits table; the visit in the venue's shard), then a health authority
   publishes an exposure over their window and the local pump runs the units, as Lambda would, until the 16 shard
@@ -101,6 +102,9 @@ def visits_recorded(citizens_n: int, log: Callable[[str], None] = print) -> dict
             {"Put": {"TableName": venues_table, "ConditionExpression": "attribute_not_exists(pk)",
                      "Item": {"pk": {"S": f"bench-floor#{run}#{i % 16}"}, "sk": {"S": f"{i:010d}"},
                               "at": {"N": str(clock.now())}}}},
+            {"Update": {"TableName": venues_table,
+                        "Key": {"pk": {"S": f"bench-floor#{run}#counts#{i % 16}"}, "sk": {"S": "0000000000"}},
+                        "UpdateExpression": "ADD visits :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
             {"Put": {"TableName": visits_table,
                      "Item": {"pk": {"S": f"bench-floor#{run}#{i}"}, "sk": {"S": "day#venue#x"},
                               "area": {"S": COUNTY}}}}])

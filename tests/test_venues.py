@@ -73,7 +73,7 @@ def test_a_tracer_finds_who_was_at_a_venue_when_a_case_was_there(client, citizen
     window = client.get(f"/v1/venues/{venue['venue_id']}/visits?from={start - 3600}&to={start + 3600}",
                         headers=tracer)
     assert window.status_code == 200, window.json_body
-    assert window.json_body["visits"] == 1 and window.json_body["people"] == 1
+    assert len(window.json_body["list"]) == 1 and window.json_body["next_cursor"] is None
     assert window.json_body["list"][0]["name_masked"] == code_of(client, inside)["name_masked"]
     log = client.get("/v1/me/access-log", headers=inside.headers).json_body["accesses"]
     assert [(e["action"], e["ref"], e["province"]) for e in log][:1] == [("venue_visits", venue["venue_id"], "44")]

@@ -757,10 +757,10 @@ class VenueVisits(Model):
     venue_id: str
     start: Epoch = Field(alias="from")
     end: Epoch = Field(alias="to")
-    visits: int = Field(description="Visits in the window (one per person per 5 minutes)")
-    people: int = Field(description="Distinct people among them")
-    truncated: bool = Field(description="The list holds the first 1,000 visits only")
-    visits_list: list[VenueVisit] = Field(alias="list", description="Oldest first, masked")
+    visits_list: list[VenueVisit] = Field(
+        alias="list", description="This page's visits in the window (one per person per 5 minutes), masked; ordered "
+        "by shard, then 5-minute bucket, not by time across the page. How many: the venue's stats")
+    next_cursor: str | None = _cursor()
 
 
 class VenueHour(Model):

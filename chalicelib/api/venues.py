@@ -83,10 +83,12 @@ class ExposureRequest(Model):
     case_type: CaseType
 
 
-class WindowQuery(Model):
+class VisitorsQuery(Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     start: Epoch = Field(alias="from")
-    end: Epoch = Field(alias="to")
+    end: Epoch = Field(alias="to", description="Epoch seconds, at most 24 hours after `from`")
+    limit: int = Field(default=200, ge=1, le=1000, description="At most this many visits read for the page")
+    cursor: str | None = Field(default=None, max_length=512)
 
 
 class StatsQuery(Model):
@@ -186,12 +188,12 @@ def publish_exposure(caller: Principal, body: ExposureRequest) -> dict[str, Any]
     return venues.publish_exposure(caller, body.venue_id, body.start, body.end, body.case_type)
 
 
-@route(bp, "/v1/venues/{venue_id}/visits", methods=["GET"], roles=[Role.HEALTH_AUTHORITY], query=WindowQuery,
+@route(bp, "/v1/venues/{venue_id}/visits", methods=["GET"], roles=[Role.HEALTH_AUTHORITY], query=VisitorsQuery,
        responds={200: "VenueVisits"}, errors=[errors.OUTSIDE_PROVINCE])
-def venue_visits(venue_id: str, caller: Principal, query: WindowQuery) -> dict[str, Any]:
-    """Who visited a venue of my province in a window: how many, and the masked list; each listed person's access
-    log records it"""
-    return venues.visitors(caller, venue_id, query.start, query.end)
+def venue_visits(venue_id: str, caller: Principal, query: VisitorsQuery) -> dict[str, Any]:
+    """Who visited a venue of my province in a window of at most 24 hours, a page at a time (ordered by shard, not
+    by time): the masked list; each listed person's access log records it. Counts: the venue's stats"""
+    return venues.visitors(caller, venue_id, query.start, query.end, query.limit, query.cursor)
 
 
 @route(bp, "/v1/venues/{venue_id}/stats", methods=["GET"], roles=ADMINS, query=StatsQuery,

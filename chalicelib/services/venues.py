@@ -20,7 +20,7 @@ from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.remit import Basis, Connection
 from chalicelib.domain.stays import decode_stays
 from chalicelib.domain.venues import VenueExposure, VenueType
-from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from chalicelib.errors import Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.security import pseudonyms, venue_tokens
 from chalicelib.security.access import Principal, Role
 from chalicelib.security.qr_tokens import TokenRejected
@@ -31,7 +31,6 @@ from chalicelib.store.venues import Venue
 
 STAY_SOURCE = assessment.VENUE_STAY
 STAY_RETENTION_DAYS = 30     # as trips and check-ins (services/trips.py)
-MAX_LISTED = 1000            # a tracer's list of one window: the count is always complete
 PUBLISH_WINDOW_DAYS = 14     # a venue exposure concerns visits of the last 14 days, as the rules do
 ADMINS = (Role.HEALTH_AUTHORITY, Role.VENUE_ADMIN)
 
@@ -181,11 +180,14 @@ def visit(principal: Principal, token: str | None, number: str | None) -> dict[s
     day = days.today(now)
     stay = visits.Stay(person, day, venue.county, STAY_SOURCE, f"{venue.venue_id}#{bucket}", now,
                        days.start_of(day) + STAY_RETENTION_DAYS * days.DAY)
-    try:
-        first = venues.record_visit(venues.RecordedVisit(venue.venue_id, person, now, code.name_masked,
-                                                         code.id_last4), bucket, stay)
-    except dynamo.TransactionConflict:
-        raise Conflict("Your scans of this venue kept colliding; try again.", code="concurrent_update") from None
+    recording = venues.RecordedVisit(venue.venue_id, person, now, code.name_masked, code.id_last4)
+    # The transaction is cancelled (TransactionConflict) when another one writes one of its items at the same
+    # instant: another visit of the venue's shard and hour (their counter), or this person's double tap (the
+    # next try finds the first tap's visit). The platform's one retry policy tries it again, at most ATTEMPTS
+    # times, then answers 409 concurrent_update; a condition that fails (a visit already) is an answer, not a loss.
+    first = versioned_update(lambda: None, lambda _: None,
+                             lambda _current, _new: venues.record_visit(recording, bucket, stay),
+                             "The venue's visit count")
     recorded = first is None
     # The code keeps its stays (areas and days) for reads to judge against area levels: only a visit to a county
     # it has no stay in today changes them, and only a visit inside a published exposure's window adds a reason.
@@ -251,25 +253,28 @@ def publish_exposure(principal: Principal, venue_id: str, start: int, end: int, 
     return published
 
 
-def visitors(principal: Principal, venue_id: str, start: int, end: int) -> dict[str, Any]:
-    """Who visited in [start, end]: how many people, and the masked list (at most MAX_LISTED visits). Each listed
-    person's access log records the query before the answer leaves."""
+def visitors(principal: Principal, venue_id: str, start: int, end: int, limit: int,
+             cursor: str | None) -> dict[str, Any]:
+    """One page of who visited in [start, end] (at most 24 hours): at most `limit` visits read, walking the 16
+    shards in order from the cursor, so a page costs the same whatever the venue's traffic; masked, ordered by
+    shard then 5-minute bucket. Each listed person's access log records the query before the answer leaves."""
     now = clock.now()
-    if end <= start or end - start > 7 * days.DAY:
-        raise field_error("to", "must be after from, and at most 7 days after it", "window")
+    if end <= start or end - start > rules.MAX_EXPOSURE_SECONDS:
+        raise field_error("to", "must be after from, and at most 24 hours after it", "window")
     venue = _own(principal, venue_id)
-    found = [v for v in venues.visits_between(venue.venue_id, rules.bucket(start), rules.bucket(end), now)
-             if start <= v.at <= end]
-    listed = found[:MAX_LISTED]
+    first, last = rules.bucket(start), rules.bucket(end)
+    page, after = venues.visitors_page(venue.venue_id, first, last, limit,
+                                       cursors.decode(cursor, venues.visitors_pages(venue.venue_id, first, last)))
+    listed = [v for v in page if start <= v.at <= end and v.at + venues.VISIT_KEEP_DAYS * days.DAY > now]
     basis = Basis(connection=Connection.STAY)
     entries = [access_log.entry(v.person, principal, "venue_visits", basis,
                                 {"venue_id": venue.venue_id, "venue_name": venue.name, "visited_at": v.at,
                                  "name_masked": v.name_masked, "id_last4": v.id_last4}, now, ref=venue.venue_id)
                for v in {v.person: v for v in reversed(listed)}.values()]
     access_log.write(entries)
-    return {"venue_id": venue.venue_id, "from": start, "to": end, "visits": len(found),
-            "people": len({v.person for v in found}), "truncated": len(found) > MAX_LISTED,
-            "list": [{"visited_at": v.at, "name_masked": v.name_masked, "id_last4": v.id_last4} for v in listed]}
+    return {"venue_id": venue.venue_id, "from": start, "to": end,
+            "list": [{"visited_at": v.at, "name_masked": v.name_masked, "id_last4": v.id_last4} for v in listed],
+            "next_cursor": cursors.encode(after)}
 
 
 def stats(principal: Principal, venue_id: str, day: dt.date | None) -> dict[str, Any]:
@@ -278,8 +283,8 @@ def stats(principal: Principal, venue_id: str, day: dt.date | None) -> dict[str,
     day = day or days.today(now)
     venue = _own(principal, venue_id)
     start = days.start_of(day)
-    counts = [0] * 24
-    for found in venues.visits_between(venue.venue_id, rules.bucket(start), rules.bucket(start + days.DAY - 1), now):
-        counts[(found.at - start) // 3600] += 1
+    # the counters of the day's hours (one Query per shard), never the visits: counts name nobody
+    found = venues.counts(venue.venue_id, start, start + days.DAY - 3600)
+    counts = [found.get(start + hour * 3600, 0) for hour in range(24)]
     return {"venue_id": venue.venue_id, "date": day.isoformat(), "total": sum(counts),
             "hours": [{"hour": hour, "visits": n} for hour, n in enumerate(counts)]}

@@ -9,7 +9,11 @@
 - a visit: `pk = visits#<venue id>#<shard>`, `sk = <5-minute bucket, 10 digits>#<person>`. The key is the
   dedup: one conditional put per person, venue and bucket. A station with 100,000 scans a day (1,000 in its
   busiest minute) spreads over VISIT_SHARDS partitions by a hash of the person, so no partition takes more
-  than ~1,000/16 ≈ 60 writes a minute; a tracer's window reads each shard's range of buckets.
+  than ~1,000/16 ≈ 60 writes a minute; a tracer's window reads each shard's range of buckets, a page at a time;
+- a visit counter: `pk = counts#<venue id>#<shard>`, `sk = <hour start, 10 digits>`, `visits` (a number): the
+  visits recorded in that shard and hour, added to in the visit's own transaction (so a counted visit is exactly a
+  recorded one), kept as long as the visits. Counts name nobody: the stats read these, never the visits, and an
+  erased visit leaves its count as it was.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.exposures import CaseType
-from chalicelib.domain.venues import VenueExposure, VenueType
+from chalicelib.domain.venues import VISIT_BUCKET_SECONDS, VenueExposure, VenueType
 from chalicelib.store import dynamo, visits
 from chalicelib.store.held import Held, held
 from chalicelib.store.pages import Key, KeyShape
@@ -155,24 +159,33 @@ def visit_op(visit: RecordedVisit, bucket: int) -> dict[str, Any]:
                          condition="attribute_not_exists(pk)", return_old=True)
 
 
+def hour_of(at: int) -> int:
+    return at - at % 3600
+
+
+def count_op(visit: RecordedVisit) -> dict[str, Any]:
+    """One more visit on the counter of the visit's venue, shard and hour (each counter takes 1/16 of the venue's
+    rate, as its visits do)."""
+    v = visit
+    return dynamo.update_op(KIND, {"pk": f"counts#{v.venue_id}#{shard_of(v.person)}", "sk": f"{hour_of(v.at):010d}"},
+                            "ADD visits :one SET expires_at = if_not_exists(expires_at, :expires)",
+                            {":one": 1, ":expires": hour_of(v.at) + 3600 + VISIT_KEEP_DAYS * 86400})
+
+
 def record_visit(visit: RecordedVisit, bucket: int, stay: visits.Stay) -> RecordedVisit | None:
-    """The visit and the person's stay in the venue's county, in one transaction: None when recorded, or the
-    visit the person already has of this venue in this bucket (then nothing is written)."""
-    for attempt in range(3):
-        try:
-            dynamo.transact([visit_op(visit, bucket), visits.put_op(stay)])
-            return None
-        except dynamo.TransactionConflict:
-            # the same person's two scans at the same moment (a double tap): the next try finds the first one's
-            if attempt == 2:
-                raise
-        except dynamo.ConditionFailed as lost:
-            item = lost.failed.get(0)
-            if not item:
-                raise
-            return RecordedVisit(visit.venue_id, item["person"], int(item["at"]), item.get("name_masked") or "",
-                                 item.get("id_last4") or "")
-    return None
+    """The visit, its count and the person's stay in the venue's county, in one transaction: None when recorded, or
+    the visit the person already has of this venue in this bucket (then nothing is written, nothing counted).
+    Raises TransactionConflict when another transaction was writing one of the items (another visit of the same
+    shard and hour at the same instant, or the same person's double tap): the caller tries again."""
+    try:
+        dynamo.transact([visit_op(visit, bucket), count_op(visit), visits.put_op(stay)])
+        return None
+    except dynamo.ConditionFailed as lost:
+        item = lost.failed.get(0)
+        if not item:
+            raise
+        return RecordedVisit(visit.venue_id, item["person"], int(item["at"]), item.get("name_masked") or "",
+                             item.get("id_last4") or "")
 
 
 def visits_page(venue_id: str, shard: int, first_bucket: int, last_bucket: int, limit: int,
@@ -185,17 +198,53 @@ def visits_page(venue_id: str, shard: int, first_bucket: int, last_bucket: int, 
             for i in items], last
 
 
-def visits_between(venue_id: str, first_bucket: int, last_bucket: int, now: int) -> list[RecordedVisit]:
-    """Every live visit of the venue in the buckets' range, from all shards, oldest first."""
+def visitors_pages(venue_id: str, first_bucket: int, last_bucket: int) -> KeyShape:
+    """The start keys a venue's visitors pages accept: a shard's visit key within the window's buckets (where the
+    shard's last page ended, or `<first bucket>#`, before any visit, to start the next shard), bound to the venue.
+    A key outside the window's buckets would fail DynamoDB's key condition (a 500), so it does not fit."""
+    buckets = "|".join(f"{b:010d}" for b in range(first_bucket, last_bucket + 1, VISIT_BUCKET_SECONDS))
+    shards = "|".join(str(shard) for shard in range(VISIT_SHARDS))
+    return KeyShape("venue", venue_id, {"pk": re.compile(re.escape(f"visits#{venue_id}#") + f"(?:{shards})"),
+                                        "sk": re.compile(rf"(?:{buckets})#[0-9a-f]{{32}}|{first_bucket:010d}#")})
+
+
+def visitors_page(venue_id: str, first_bucket: int, last_bucket: int, limit: int, start: Key | None
+                  ) -> tuple[list[RecordedVisit], Key | None]:
+    """At most `limit` visits of the venue in the buckets' range, walking the shards in order from `start` (a key
+    `visitors_pages` fits, or None for shard 0's first), each shard oldest first: one Query per shard touched, its
+    `Limit` what the page still needs. The key to start the next page from, or None after the last shard's last.
+    The visits are as stored: the caller keeps those inside its window and not past their expiry."""
+    shard, exclusive = 0, None
+    if start is not None:
+        shard, exclusive = int(start["pk"].rsplit("#", 1)[1]), {"pk": start["pk"], "sk": start["sk"]}
     found: list[RecordedVisit] = []
+    read = 0
+    while True:
+        page_, last = visits_page(venue_id, shard, first_bucket, last_bucket, limit - read, exclusive)
+        read += len(page_)
+        found += page_
+        if last is None:
+            if shard == VISIT_SHARDS - 1:
+                return found, None
+            shard, exclusive = shard + 1, None
+            if read >= limit:
+                return found, {"venue": venue_id, "pk": f"visits#{venue_id}#{shard}", "sk": f"{first_bucket:010d}#"}
+        else:
+            exclusive = last
+            if read >= limit:
+                return found, {"venue": venue_id, **last}
+
+
+def counts(venue_id: str, first_hour: int, last_hour: int) -> dict[int, int]:
+    """The venue's visits per hour start in [first_hour, last_hour], summed over the shards' counters: one Query
+    per shard (at most 24 small items for a day)."""
+    found: dict[int, int] = {}
     for shard in range(VISIT_SHARDS):
-        start: Key | None = None
-        while True:
-            page_, start = visits_page(venue_id, shard, first_bucket, last_bucket, 1000, start)
-            found += page_
-            if start is None:
-                break
-    return sorted((v for v in found if v.at + VISIT_KEEP_DAYS * 86400 > now), key=lambda v: (v.at, v.person))
+        for item in dynamo.query_all(KIND, "pk = :p AND sk BETWEEN :lo AND :hi",
+                                     {":p": f"counts#{venue_id}#{shard}", ":lo": f"{first_hour:010d}",
+                                      ":hi": f"{last_hour:010d}"}):
+            found[int(item["sk"])] = found.get(int(item["sk"]), 0) + int(item["visits"])
+    return found
 
 
 # --- a person's visits (their own data view, an erasure) ----------------------------------------------------------
