@@ -147,8 +147,8 @@ _code(404, "not_found", "no such path, or not with this method")
 _code(403, "forbidden", "refused by the firewall or a resource policy")
 _code(413, "payload_too_large", "the request is over API Gateway's 10 MB")
 _code(415, "unsupported_media_type", "a content type API Gateway cannot pass on")
-_code(429, "too_many_requests", "throttled by the stage's rate limits (not those of [limits.md](limits.md)); no "
-                                "`Retry-After`: back off from 1 s")
+_code(429, "too_many_requests", "throttled by the stage's rate limits (not those of [limits.md](limits.md)); "
+                                "`Retry-After: 1` (its token bucket refills every second): back off from 1 s")
 _code(502, "internal_error", "the function failed to answer")
 _code(504, "gateway_timeout", f"the function took longer than 29 s: retry, {_SAME_KEY}")
 GATEWAY: tuple[ErrorCode, ...] = tuple(_REGISTERED)

@@ -286,6 +286,11 @@ def role_policy(document: dict[str, Any], table_prefix: str, secret_id: str) -> 
     return policy
 
 
+# Headers one of them adds. THROTTLED is the stage's token bucket, refilled every second; QUOTA_EXCEEDED would be a
+# usage plan's quota, which the stage has none of, so it promises no delay.
+GATEWAY_HEADERS: dict[str, dict[str, str]] = {"THROTTLED": {"Retry-After": "1"}}
+
+
 def gateway_responses(app: Any) -> dict[str, Any]:
     headers = {name: f"'{value}'" for name, value in cors_headers(app).items()
                if name in ("Access-Control-Allow-Origin", "Access-Control-Allow-Headers")}
@@ -294,7 +299,8 @@ def gateway_responses(app: Any) -> dict[str, Any]:
     for kind, (status, code, message) in GATEWAY_RESPONSES.items():
         text = "$context.error.messageString" if message is None else json.dumps(message)
         response: dict[str, Any] = {
-            "ResponseParameters": {"Headers": dict(headers)},
+            "ResponseParameters": {"Headers": {**headers, **{name: f"'{value}'" for name, value
+                                                            in GATEWAY_HEADERS.get(kind, {}).items()}}},
             "ResponseTemplates": {"application/json":
                                   f'{{"error": {{"code": "{code}", "message": {text}, "details": []}}}}'},
         }

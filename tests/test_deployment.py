@@ -220,6 +220,9 @@ def test_gateway_responses_are_our_error_shape_with_cors(merged):
         assert re.fullmatch(r"[a-z_]+", body["error"]["code"])
         assert response["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"] == "'*'"
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    # the stage's throttle says when to come back, as the app's own 429s do (docs/errors.md)
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    assert responses["THROTTLED"]["ResponseParameters"]["Headers"]["Retry-After"] == "'1'"
 
 
 def metric_filter_matches(pattern: str, line: str) -> bool:
