@@ -53,14 +53,18 @@ def test_an_authority_acts_on_people_of_its_province_or_says_why_and_the_person_
     beijing = health_authority("11")
     refused = set_status(client, beijing, shanghai_resident, "confirmed")
     assert_refused(refused, 403, "basis_required")
-    assert color(client, shanghai_resident) == "green" and access_log(client, shanghai_resident) == []
+    assert color(client, shanghai_resident) == "green"
+    # the refusal tells Beijing that no tie is known: she sees that it asked
+    [asked] = access_log(client, shanghai_resident)
+    assert (asked["action"], asked["province"], asked["returned"], asked["basis"]) == (
+        "medical_status_refused", "11", {"status": "confirmed"}, None)
 
     done = set_status(client, beijing, shanghai_resident, "confirmed",
                       basis={"kind": "diagnosed_here", "note": "PCR at Ditan Hospital"})
     assert done.status_code == 201, done.json_body
     assert done.json_body["basis"] == {"connection": None, "stated": "diagnosed_here", "note": "PCR at Ditan Hospital"}
     assert color(client, shanghai_resident) == "red"
-    [entry] = access_log(client, shanghai_resident)
+    entry, _ = access_log(client, shanghai_resident)
     assert (entry["action"], entry["province"], entry["role"], entry["returned"]) == (
         "medical_status", "11", "health_authority", {"status": "confirmed"})
     assert entry["basis"]["stated"] == "diagnosed_here" and entry["basis"]["note"] == "PCR at Ditan Hospital"

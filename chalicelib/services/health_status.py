@@ -45,6 +45,9 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
     found = connection(person, province, now) if province is not None else None
     basis = remit.basis(province, found, stated, basis_note)
     if basis is None:
+        # the refusal itself says "no tie known": the person sees that it was asked (an act with no basis)
+        access_log.write([access_log.entry(person, principal, "medical_status_refused", None,
+                                           {"status": status.value}, now)])
         raise Forbidden("This person is not connected to your province in the last 14 days as far as the "
                         "platform knows: state the basis you act on (`basis`, docs/provinces.md).",
                         code="basis_required")

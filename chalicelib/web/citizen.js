@@ -15,6 +15,7 @@
     scans: ["扫码记录", "Scans"], mydata: ["我的数据", "My data"],
   };
   const ACTIONS = {lookup: "查询 look-up", medical_status: "设定医学状态 set a medical status",
+                   medical_status_refused: "试图设定医学状态（已拒绝）tried to set a medical status (refused)",
                    local_code: "共享省级健康码 pushed a local code", health_record: "共享医疗记录 pushed a health record",
                    correction_history: "审核纠错时查看记录 read your history to review a correction",
                    guardian_added: "将您添加为家人 added you as a family member",
