@@ -348,7 +348,7 @@ class Basis(Model):
 class Access(Model):
     access_id: str
     at: Epoch
-    action: str = Field(description="lookup, medical_status, medical_status_refused, local_code, health_record, correction_history ...")
+    action: str = Field(description="lookup, medical_status, medical_status_refused, local_code, health_record, ...")
     role: str = Field(description="The role of the client that acted")
     client_id: str
     province: str | None

@@ -52,7 +52,7 @@ class AccessEntry:
     client_id: str
     role: str
     province: str | None
-    action: str                       # lookup, medical_status, medical_status_refused, local_code, health_record, correction_history
+    action: str                       # lookup, medical_status(_refused), local_code, health_record, ... (docs)
     basis: Basis | None
     returned: Mapping[str, Any] = field(default_factory=dict)   # what the act told or gave the actor
     ref: str | None = None            # what it was about: a look-up's id, a local code's, a correction's
