@@ -99,6 +99,40 @@ def test_queued_scans_are_recorded_once_however_often_the_batch_is_sent(client, 
     assert oldest.offline.uploaded_at == sent["uploaded_at"]
 
 
+def verify_online(client: Any, headers: dict[str, str], item: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/v1/verifications", headers=headers, body=dump(
+        {"token": item["token"], "checkpoint_id": item["checkpoint_id"], "scan_key": item["scan_key"]}))
+    assert response.status_code == 200 and response.json_body["valid"] is True, response.json_body
+    return response.json_body
+
+
+def test_a_scan_verified_online_too_late_and_queued_offline_is_one_row(client, checkpoint, holder, pump):
+    # the online answer came after the page's limit: the page verified the scan offline too, under the same key
+    item = queued(holder.qr_token())
+    online = verify_online(client, checkpoint, item)
+    pump.drain()                                       # the scans function writes the online scan's row
+    sent = upload(client, checkpoint, item)
+    assert sent["results"][0]["status"] == "duplicate" and sent["recorded"] == 0
+    assert sent["results"][0]["scan_id"] == online["scan_id"]
+    [row] = rows(holder.code_id)
+    assert row.scan.scan_id == online["scan_id"] and not row.scan.offline
+
+
+def test_an_upload_that_comes_before_the_online_scans_row_is_one_row(client, checkpoint, holder, pump):
+    item = queued(holder.qr_token())
+    online = verify_online(client, checkpoint, item)
+    sent = upload(client, checkpoint, item)            # before the stream wrote the online row
+    assert sent["results"][0]["status"] == "recorded"
+    pump.drain()
+    [row] = rows(holder.code_id)
+    assert row.scan.scan_id == online["scan_id"] and row.scan.offline
+    # without a key, an online scan is a row of its own, as before
+    client.post("/v1/verifications", headers=checkpoint,
+                body=dump({"token": item["token"], "checkpoint_id": "gate-7"}))
+    pump.drain()
+    assert len(rows(holder.code_id)) == 2
+
+
 def test_the_same_scan_twice_in_one_batch_is_recorded_once(client, checkpoint, holder):
     item = queued(holder.qr_token())
     sent = upload(client, checkpoint, item, dict(item))

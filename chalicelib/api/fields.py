@@ -44,6 +44,9 @@ IdNumber = Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_id
 # a province's own ids (local code ids, record ids, key ids) and a checkpoint's gate id
 LocalIdentifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$"), NoIdNumber]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+# a UUID a checkpoint's device made for one scan (any case; one scan, one row: store/scans.py keyed_id)
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+ScanKey = Annotated[str, Field(pattern=_UUID), AfterValidator(str.lower)]
 
 
 def _document_number(value: str, info: ValidationInfo) -> str:

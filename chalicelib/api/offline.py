@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from chalice import Blueprint, Response
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.fields import LocalIdentifier
+from chalicelib.api.fields import LocalIdentifier, ScanKey
 from chalicelib.api.http import JSON
 from chalicelib.api.routes import Batch, route
 from chalicelib.domain import limits
@@ -21,13 +21,12 @@ from chalicelib.services import offline_scans, trust_list
 
 bp = Blueprint(__name__)
 BATCH_BODY_BYTES = 512 * 1024   # 200 scans of a 2,048-character token and the rest
-UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
 class QueuedScan(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
-    scan_key: str = Field(pattern=UUID, description="A UUID the device made when it scanned: the same scan keeps "
-                                                    "it on every upload")
+    scan_key: Annotated[ScanKey, Field(description="A UUID the device made when it scanned: the same scan keeps it on "
+                                                   "every upload, and on its online verification if it had one")]
     token: str = Field(min_length=1, max_length=2048, description="The scanned QR token")
     checkpoint_id: Annotated[LocalIdentifier, Field(description="Which gate or lane scanned it")]
     temperature: float | None = Field(default=None, ge=30.0, le=45.0, description="Measured temperature, °C")
@@ -38,7 +37,7 @@ class QueuedScan(Model):
 
     def as_scan(self) -> offline_scans.OfflineScan:
         shown = None if self.offline_color is None else self.offline_color.value
-        return offline_scans.OfflineScan(self.scan_key.lower(), self.token, self.checkpoint_id, self.temperature,
+        return offline_scans.OfflineScan(self.scan_key, self.token, self.checkpoint_id, self.temperature,
                                          self.scanned_at, shown)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.fields import LocalIdentifier
+from chalicelib.api.fields import LocalIdentifier, ScanKey
 from chalicelib.api.routes import Below, route
 from chalicelib.domain import limits
 from chalicelib.models import Model
@@ -21,6 +21,9 @@ class VerificationRequest(Model):
     token: str = Field(min_length=1, max_length=4096, description="The scanned QR token")
     checkpoint_id: Annotated[LocalIdentifier, Field(description="Which gate or lane scanned it")]
     temperature: float | None = Field(default=None, ge=30.0, le=45.0, description="Measured temperature, °C")
+    scan_key: Annotated[ScanKey | None, Field(description=(
+        "A UUID the device made for this scan. Send the same one if the scan also goes to its offline queue "
+        "(the answer came too late): the scan is then one row whichever path records it first"))] = None
 
 
 # The checkpoint's limit is counted in the service, in the container, so that the verify path stays one DynamoDB
@@ -32,4 +35,5 @@ class VerificationRequest(Model):
                 "temperature": 36.6})
 def verify(caller: Principal, body: VerificationRequest) -> dict[str, Any]:
     """Verify a scanned QR token; a refusal is `valid: false` with a reason, not an error"""
-    return verifications.verify(caller, body.token, body.checkpoint_id, body.temperature)
+    return verifications.verify(caller, body.token, body.checkpoint_id, body.temperature,
+                                body.scan_key)

@@ -6,12 +6,12 @@ unexpired then. It is recorded in the scans table once per (checkpoint client, s
 is sent: the scan id is derived from both, and the row is written only if it is not there yet. Each scan gets its
 own answer (recorded, duplicate, refused with a reason); a refusal is final, so a device may drop the scan.
 
-The online verify (services/verifications.py) is untouched: its hot path stays one DynamoDB round trip.
+An online verification that came with the device's scan key has the same id (store/scans.py keyed_id), so a
+scan verified online and also queued offline (the online answer came too late) is one row. The online verify's
+hot path stays one DynamoDB round trip: the row and its key's marker are written from the people table's stream.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -95,12 +95,6 @@ def verify_as_of(token: str, ttl: int, at: int) -> tuple[str, dict[str, Any]]:
     return code_id, jwt.decode(token, options={"verify_signature": False})
 
 
-def scan_id(client_id: str, scan_key: str) -> str:
-    """The same for the same client and scan key, whoever uploads it and however often; `o` marks it offline."""
-    digest = hashlib.sha256(f"offline\n{client_id}\n{scan_key}".encode()).digest()
-    return "o" + base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
-
-
 def upload(principal: Principal, batch: Sequence[OfflineScan]) -> dict[str, Any]:
     now = clock.now()
     ttl = get_settings().qr_token_ttl
@@ -130,9 +124,10 @@ def upload(principal: Principal, batch: Sequence[OfflineScan]) -> dict[str, Any]
         else:
             assert code is not None
             color = live_color(area_levels.live_reasons(code, item.scanned_at), item.scanned_at).value
-        scan = scans.Scan(scan_id(principal.subject, item.scan_key), item.scanned_at, item.checkpoint_id,
+        scan = scans.Scan(scans.keyed_id(principal.subject, item.scan_key), item.scanned_at, item.checkpoint_id,
                           principal.subject, principal.area, item.temperature,
-                          item.temperature is not None and item.temperature >= FEVER_CELSIUS, found.issuer, True)
+                          item.temperature is not None and item.temperature >= FEVER_CELSIUS, found.issuer, True,
+                          keyed=True)
         writes[i] = scans.Row(found.code_id, scan, color,
                               item.scanned_at + get_settings().scan_retention_days * DAY,
                               scans.Offline(now, item.offline_color))

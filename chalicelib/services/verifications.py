@@ -1,6 +1,7 @@
 """A checkpoint verifies a scanned QR token: signature, expiry, then the live color; the scan is recorded."""
 from __future__ import annotations
 
+import contextlib
 import secrets
 from typing import Any
 
@@ -13,7 +14,7 @@ from chalicelib.security import paper_tokens, province_tokens, pseudonyms, qr_to
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, throttle
 from chalicelib.settings import get_settings
-from chalicelib.store import localcodes, people, scans
+from chalicelib.store import dynamo, localcodes, people, scans
 
 DAY = 86400
 
@@ -22,19 +23,21 @@ def _refusal(reason: str, message: str, now: int) -> dict[str, Any]:
     return {"valid": False, "reason": reason, "message": message, "checked_at": now}
 
 
-def verify(principal: Principal, token: str, checkpoint_id: str, temperature: float | None) -> dict[str, Any]:
+def verify(principal: Principal, token: str, checkpoint_id: str, temperature: float | None,
+           scan_key: str | None = None) -> dict[str, Any]:
     """One token check and one DynamoDB round trip: the scan is noted on the code by the same
     UpdateItem that reads it, and the scans table is filled from the stream. The code's stays are
     judged against the container's copy of the area levels (services/area_levels.py). The checkpoint's
     limit is counted in the container; the write of its count, one in 50, overlaps the UpdateItem."""
     counted = throttle.check_sampled(limits.VERIFICATIONS_PER_CHECKPOINT, principal.subject)
     try:
-        return _verify(principal, token, checkpoint_id, temperature)
+        return _verify(principal, token, checkpoint_id, temperature, scan_key)
     finally:
         counted()
 
 
-def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: float | None) -> dict[str, Any]:
+def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: float | None,
+            scan_key: str | None) -> dict[str, Any]:
     settings = get_settings()
     now = clock.now()
     try:
@@ -42,11 +45,11 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
     except qr_tokens.TokenRejected as rejected:
         # our tokens carry no `iss`; a province's do, and its kids may happen to look like ours
         if rejected.reason in ("unknown_key", "bad_signature") and province_tokens.issuer_province(token) is not None:
-            return verify_provincial(principal, token, checkpoint_id, temperature, now)
+            return verify_provincial(principal, token, checkpoint_id, temperature, now, scan_key)
         if rejected.reason in ("unknown_key", "malformed") and (len(token) == 12 or paper_tokens.is_paper(token)):
-            return verify_paper(principal, token, checkpoint_id, temperature, now)
+            return verify_paper(principal, token, checkpoint_id, temperature, now, scan_key)
         return _refusal(rejected.reason, rejected.message, now)
-    scan = new_scan(principal, checkpoint_id, temperature, now)
+    scan = new_scan(principal, checkpoint_id, temperature, now, scan_key)
     levels = area_levels.prefetch()   # read alongside the scan's write when the container's copy is too old
     code = people.record_scan(code_id, scan)
     if code is None:
@@ -78,12 +81,12 @@ def admission(principal: Principal, color: Color, health: HealthSummary, now: in
 
 
 def verify_paper(principal: Principal, token: str, checkpoint_id: str, temperature: float | None,
-                 now: int) -> dict[str, Any]:
+                 now: int, scan_key: str | None = None) -> dict[str, Any]:
     """A paper code, scanned or its number typed: the live color of the code it names, as for any code, and
     the paper code's own validity (docs/identity.md#paper-codes)."""
     from chalicelib.services import paper_codes  # paper codes are rare: not on a QR token's path
 
-    scan = new_scan(principal, checkpoint_id, temperature, now)
+    scan = new_scan(principal, checkpoint_id, temperature, now, scan_key)
     levels = area_levels.prefetch()
     refusal, code, paper = paper_codes.verify(token, now, lambda code_id: people.record_scan(code_id, scan))
     if refusal is not None:
@@ -100,9 +103,11 @@ def verify_paper(principal: Principal, token: str, checkpoint_id: str, temperatu
 
 
 def new_scan(principal: Principal, checkpoint_id: str, temperature: float | None, now: int,
-             issuer: str = "national") -> scans.Scan:
-    return scans.Scan(secrets.token_urlsafe(8), now, checkpoint_id, principal.subject, principal.area, temperature,
-                      temperature is not None and temperature >= FEVER_CELSIUS, issuer)
+             scan_key: str | None = None, issuer: str = "national") -> scans.Scan:
+    """The scan's id is random, or derived from the device's scan key when it sent one (one row per key)."""
+    scan_id = secrets.token_urlsafe(8) if scan_key is None else scans.keyed_id(principal.subject, scan_key)
+    return scans.Scan(scan_id, now, checkpoint_id, principal.subject, principal.area, temperature,
+                      temperature is not None and temperature >= FEVER_CELSIUS, issuer, keyed=scan_key is not None)
 
 
 def record_row(code_id: str, scan: scans.Scan, color: str) -> None:
@@ -111,7 +116,7 @@ def record_row(code_id: str, scan: scans.Scan, color: str) -> None:
 
 
 def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temperature: float | None,
-                      now: int) -> dict[str, Any]:
+                      now: int, scan_key: str | None = None) -> dict[str, Any]:
     """Mutual recognition: a province's own token, checked against its registered keys, answered
     with the live consolidated color."""
     from chalicelib.services import sync
@@ -125,13 +130,14 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
         return _refusal("unknown_code", "The province has not shared this local code with the platform.", now)
     person = local.person
     code_id = pseudonyms.code_id(person)
-    scan = new_scan(principal, checkpoint_id, temperature, now, issuer=f"province:{province}")
+    scan = new_scan(principal, checkpoint_id, temperature, now, scan_key, issuer=f"province:{province}")
     code = people.record_scan(code_id, scan)
     if code is not None and code.status != "active":
         return _refusal("revoked", "This code has been revoked.", now)
     color = sync.consolidated(person, now)["color"]
     if code is None:  # no national code to note the scan on: write its row directly
-        record_row(code_id, scan, color)
+        with contextlib.suppress(dynamo.ConditionFailed):   # its key's row is there: the offline upload came first
+            record_row(code_id, scan, color)
     return {"valid": True, "color": color, "name_masked": code.name_masked if code else None,
             "id_last4": local.id_last4, "fever": scan.fever, "checked_at": now, "scan_id": scan.scan_id,
             "issuer": f"province:{province}",

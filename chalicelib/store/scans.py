@@ -2,11 +2,17 @@
 
 A row is `pk = <code id>`, `sk = <scan time, ISO 8601>#<scan id>`: time-ordered, and never overwritten
 (an online scan's id is random). The scan itself is also what a verification notes on the code (store/people.py).
-An offline scan, uploaded later (POST /v1/verifications/batch), has an id derived from the checkpoint client and
-the scan key its device made, so the same upload sent twice names the same row, written once.
+A scan the device gave a key (`scan_key`, a UUID it made when it scanned) has an id derived from the checkpoint
+client and that key (keyed_id): the offline upload (POST /v1/verifications/batch) always, an online verification
+when the device sent one. Its row is written with a marker, `pk = key#<scan id>`, `sk = key`, in one
+transaction, each put only if absent: the same scan verified online and then uploaded from the device's offline
+queue (the online answer came too late, so the device verified it offline too), or uploaded twice, is one row
+whatever the two paths' times say. The marker holds nothing but its key and the row's expiry.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +37,7 @@ class Scan:
     fever: bool
     issuer: str                   # national, or province:<code> for a province's own token
     offline: bool = False         # verified on the checkpoint's device, without the API, and uploaded later
+    keyed: bool = False           # the id is keyed_id(client, the device's scan key): one row per key, whatever path
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,8 @@ def scan_map(scan: Scan) -> dict[str, Any]:
              "area": scan.area, "temperature": scan.temperature, "fever": scan.fever, "issuer": scan.issuer}
     if scan.offline:
         value["offline"] = True
+    if scan.keyed:
+        value["keyed"] = True
     return value
 
 
@@ -63,7 +72,7 @@ def scan_of(value: dict[str, Any]) -> Scan:
     temperature = value.get("temperature")
     return Scan(value["scan_id"], int(value["at"]), value["checkpoint_id"], value.get("client_id", ""),
                 value.get("area"), None if temperature is None else float(temperature), bool(value.get("fever")),
-                value.get("issuer", "national"), bool(value.get("offline")))
+                value.get("issuer", "national"), bool(value.get("offline")), bool(value.get("keyed")))
 
 
 def _offline_of(item: dict[str, Any]) -> Offline | None:
@@ -72,14 +81,27 @@ def _offline_of(item: dict[str, Any]) -> Offline | None:
     return Offline(int(item.get("uploaded_at", 0)), item.get("shown_color"))
 
 
+def keyed_id(client_id: str, scan_key: str) -> str:
+    """The id of the scan a checkpoint client's device keyed: the same however often and by whichever path it
+    comes (`o`: the prefix offline uploads have always had)."""
+    digest = hashlib.sha256(f"offline\n{client_id}\n{scan_key}".encode()).digest()
+    return "o" + base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+
+
 def record(row: Row) -> None:
-    """ConditionFailed if the row is there already (a redelivered stream record)."""
+    """ConditionFailed if the row is there already (a redelivered stream record), or for a keyed scan, if a row of
+    its key is (the other path's)."""
     scan = row.scan
     item = {"pk": row.code_id, "sk": f"{days.iso(scan.at)}#{scan.scan_id}", **scan_map(scan),
             "scanned_at": scan.at, "color": row.color, "expires_at": row.expires_at}
     if row.offline is not None:
         item.update({"uploaded_at": row.offline.uploaded_at, "shown_color": row.offline.shown_color})
-    dynamo.put(KIND, item, condition="attribute_not_exists(pk)")
+    if not scan.keyed:
+        dynamo.put(KIND, item, condition="attribute_not_exists(pk)")
+        return
+    marker = {"pk": f"key#{scan.scan_id}", "sk": "key", "expires_at": row.expires_at}
+    dynamo.transact([dynamo.put_op(KIND, marker, condition="attribute_not_exists(pk)"),
+                     dynamo.put_op(KIND, item, condition="attribute_not_exists(pk)")])
 
 
 def since(code_id: str, since: int, now: int, limit: int = 200) -> list[Row]:

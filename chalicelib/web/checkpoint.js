@@ -121,7 +121,8 @@
     showError(box, null);
     const text = (scanned || "").trim();
     if (!text) return showError(box, "请先扫码或粘贴二维码内容。Scan or paste a code first.");
-    const request = {token: text, checkpoint_id: session.checkpoint_id};
+    // one key for the scan, online and in the offline queue: a late online answer and the upload are one row
+    const request = {token: text, checkpoint_id: session.checkpoint_id, scan_key: HC.randomKey()};
     const temperature = form.temperature.value.trim();
     if (temperature) request.temperature = Number(temperature);
     form.classList.add("busy");
@@ -244,7 +245,7 @@
     outcome.offline = true;
     if (outcome.valid) {
       outcome.fever = request.temperature !== undefined && request.temperature >= 37.3;
-      await enqueue({scan_key: HC.randomKey(), token: request.token, checkpoint_id: request.checkpoint_id,
+      await enqueue({scan_key: request.scan_key, token: request.token, checkpoint_id: request.checkpoint_id,
                      scanned_at: now, ...(request.temperature !== undefined ? {temperature: request.temperature} : {}),
                      ...(outcome.color ? {offline_color: outcome.color} : {})});
     }
