@@ -650,6 +650,43 @@ def recover_events(file: Any, source: str | None) -> None:
         raise click.ClickException("\n  ".join(["not recovered:", *problems]))
 
 
+# --- retention ------------------------------------------------------------------------------------------
+
+@main.group()
+def retention() -> None:
+    """The retention schedule (docs/retention.md)."""
+
+
+@retention.command("backfill")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The progress file a re-run resumes from. Default: retention-backfill-<stage>.json here.")
+@click.option("--segments", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Parallel Scan segments per table (one thread each).")
+@click.option("--max-pages", type=click.IntRange(1), help="Stop after this many Scan pages (a trial run); run "
+                                                          "again to resume.")
+def backfill_retention(state_file: Path | None, segments: int, max_pages: int | None) -> None:
+    """Give `expires_at` to the items written before TTL was set on them (people, medical, local codes,
+    corrections, audit), as their table's writes would have from the item's own times; an item whose expiry
+    has passed is then deleted by DynamoDB's TTL. Resumable; a re-run after it finished finds nothing to do."""
+    from chalicelib import clock
+    from ops import backfill, progress
+
+    stage = click.get_current_context().find_root().params["stage"]
+    path = state_file or Path(f"retention-backfill-{stage}.json")
+    try:
+        state = progress.State.load(path, stage, segments)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        backfill.backfill(state, progress.Budget(max_pages), clock.now())
+    except progress.Interrupted:
+        raise click.ClickException(f"stopped after {max_pages} pages; the progress is saved in {state.path}: run "
+                                   "the same command again to resume") from None
+    for kind in state.counts:
+        click.echo(f"{kind}: {state.counts[kind]} items given an expiry")
+    click.echo(f"done; {path} can be removed")
+
+
 # --- the end of the emergency ---------------------------------------------------------------------------
 
 @main.group()
@@ -686,14 +723,14 @@ def end_emergency(confirm: str, attestation_file: Path, state_file: Path | None,
     from chalicelib import clock
     from chalicelib.security import keyring
     from chalicelib.store import dynamo
-    from ops import emergency as ending
+    from ops import emergency as ending, progress
 
     stage = click.get_current_context().find_root().params["stage"]
     if confirm != stage:
         raise click.UsageError(f"--confirm must name the stage this command acts on ({stage})")
     path = state_file or Path(f"emergency-end-{stage}.json")
     try:
-        state = ending.State.load(path, stage, segments)
+        state = progress.State.load(path, stage, segments)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     client = dynamo.client()
@@ -719,7 +756,7 @@ def end_emergency(confirm: str, attestation_file: Path, state_file: Path | None,
         state.save()
     personal = list(ending.personal_tables(prefix))
     _purge_passes(client, personal, state, max_batches)
-    click.echo(f"   purged {sum(state.deleted.values())} items from {len(personal)} tables")
+    click.echo(f"   purged {sum(state.counts.values())} items from {len(personal)} tables")
 
     # 3. rotate the pepper away
     if state.pepper_rotated_at is None:
@@ -749,9 +786,9 @@ def end_emergency(confirm: str, attestation_file: Path, state_file: Path | None,
 def _purge_passes(client: Any, personal: list[str], state: Any, max_batches: int | None) -> None:
     """Purge the personal tables until a count finds them empty (at most ROUNDS passes: an item a function
     was still writing when its table was purged is caught by the next)."""
-    from ops import emergency as ending
+    from ops import emergency as ending, progress
 
-    budget = ending.Budget(max_batches)
+    budget = progress.Budget(max_batches)
     lock = threading.Lock()
     while True:
         left = sum(state.before.get(t, 0) for t in personal if not state.table_done(t))
@@ -761,7 +798,7 @@ def _purge_passes(client: Any, personal: list[str], state: Any, max_batches: int
                     bar.update(n)
             try:
                 ending.purge(client, personal, state, budget, tick)
-            except ending.Interrupted:
+            except progress.Interrupted:
                 raise click.ClickException(f"stopped after {max_batches} batches; the progress is saved in "
                                            f"{state.path}: run the same command again to resume") from None
         still = {t: n for t in personal if (n := ending.exact_count(client, t))}

@@ -13,15 +13,12 @@ what is left of it.
 """
 from __future__ import annotations
 
-import json
-import os
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
+
+from ops.progress import Budget, State
 
 PAGE = 100          # items per Scan page: four BatchWriteItem calls
 BATCH = 25          # BatchWriteItem's limit
@@ -29,10 +26,6 @@ MAX_UNPROCESSED_ROUNDS = 8
 ROUNDS = 3          # passes over the personal tables: items written while the first ran are caught by the next
 PURPOSE = "emergency-end"
 TYP = "healthcode-attestation+jwt"
-
-
-class Interrupted(Exception):
-    """The batch budget (`--max-batches`) ran out: the progress is saved, the same command resumes."""
 
 
 def personal_tables(prefix: str) -> dict[str, str]:
@@ -59,72 +52,6 @@ def exact_count(client: Any, name: str) -> int:
         if "LastEvaluatedKey" not in page:
             return total
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-@dataclass
-class State:
-    """What a run has done, kept in a local JSON file between runs."""
-    path: Path
-    stage: str
-    segments: int
-    ended_at: int | None = None
-    before: dict[str, int] = field(default_factory=dict)
-    round: int = 1
-    # table -> segment (as a string) -> {"key": LastEvaluatedKey or None, "done": bool}
-    progress: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    deleted: dict[str, int] = field(default_factory=dict)
-    pepper_rotated_at: int | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @classmethod
-    def load(cls, path: Path, stage: str, segments: int) -> State:
-        if not path.exists():
-            return cls(path, stage, segments)
-        data = json.loads(path.read_text())
-        if data["stage"] != stage:
-            raise ValueError(f"{path} is the state of stage {data['stage']}, not {stage}")
-        return cls(path, stage, int(data["segments"]), data.get("ended_at"), data.get("before", {}),
-                   int(data.get("round", 1)), data.get("progress", {}), data.get("deleted", {}),
-                   data.get("pepper_rotated_at"))
-
-    def save(self) -> None:
-        with self._lock:
-            data = {"stage": self.stage, "segments": self.segments, "ended_at": self.ended_at, "before": self.before,
-                    "round": self.round, "progress": self.progress, "deleted": self.deleted,
-                    "pepper_rotated_at": self.pepper_rotated_at}
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-            tmp.replace(self.path)
-
-    def segment(self, table: str, segment: int) -> dict[str, Any]:
-        with self._lock:
-            return self.progress.setdefault(table, {}).setdefault(str(segment), {"key": None, "done": False})
-
-    def advance(self, table: str, segment: int, key: dict[str, Any] | None, deleted: int) -> None:
-        with self._lock:
-            self.progress[table][str(segment)] = {"key": key, "done": key is None}
-            self.deleted[table] = self.deleted.get(table, 0) + deleted
-        self.save()
-
-    def table_done(self, table: str) -> bool:
-        with self._lock:
-            done = self.progress.get(table, {})
-            return all(done.get(str(s), {}).get("done") for s in range(self.segments))
-
-
-class Budget:
-    """How many BatchWriteItem calls this run may still make (None: no limit); shared by the segments' threads."""
-
-    def __init__(self, batches: int | None):
-        self.left = batches
-        self._lock = threading.Lock()
-
-    def take(self) -> None:
-        with self._lock:
-            if self.left is not None:
-                if self.left <= 0:
-                    raise Interrupted
-                self.left -= 1
 
 
 def delete_batch(client: Any, table: str, keys: list[dict[str, Any]], budget: Budget) -> None:

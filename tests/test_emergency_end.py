@@ -124,7 +124,7 @@ def test_the_end_of_the_emergency_purges_rotates_and_attests(client, own_stage, 
     assert stopped.exit_code == 1 and "run the same command again to resume" in stopped.output
     progress = json.loads(state.read_text())
     assert progress["before"] == before and progress["pepper_rotated_at"] is None
-    assert progress["deleted"] == {f"{prefix}-people": 3}
+    assert progress["counts"] == {f"{prefix}-people": 3}
     assert any(s["key"] for s in progress["progress"][f"{prefix}-people"].values())  # where to resume
     halfway = counts(personal)
     assert {n: before[n] - halfway[n] for n in personal if before[n] != halfway[n]} == {f"{prefix}-people": 3}
@@ -140,7 +140,7 @@ def test_the_end_of_the_emergency_purges_rotates_and_attests(client, own_stage, 
     # run again: it resumes and finishes
     done = ops("emergency", "end", "--confirm", "test", *common)
     assert done.exit_code == 0, done.output
-    deleted = json.loads(state.read_text())["deleted"]   # and the rate-limit counters of the refusals since
+    deleted = json.loads(state.read_text())["counts"]   # and the rate-limit counters of the refusals since
     assert all(deleted[n] >= before[n] for n in personal if before[n]) and set(deleted) <= set(personal)
 
     # a scan of every table finds no personal data: the personal tables are empty, the others name no one; the

@@ -28,6 +28,7 @@ from infra.local.pump import scheduled_event
 from infra.package import WITHOUT_PERSONAL_DATA
 from tests import people as identities
 from tests.conftest import auth, client_token, dump
+from tests.test_ops_cli import _keep_the_environment, ops  # noqa: F401 (a fixture)
 
 
 def personal_tables() -> dict[str, str]:
@@ -211,3 +212,49 @@ def test_a_code_whose_source_expires_turns_green_on_the_sweepers_schedule(client
     assert swept.color == "green" and swept.sources == {} and swept.due_at is None
     assert swept.version == code.version + 1
     assert abs(swept.expires_at - (clock.now() + retention.CODE_DAYS * DAY)) <= 5
+
+
+def test_items_written_before_ttl_get_the_expiry_their_writes_give_them_and_a_backfill_resumes(
+        client, citizen, guangdong, health_authority, pump, tmp_path):
+    person = citizen(identities.in_province("44"))
+    assert person.apply(current_area="445302").status_code == 201
+    ref = pseudonyms.person_ref(person.id_number)
+    assert client.post("/v1/health-statuses", headers=health_authority("44"), body=dump(
+        {"id_number": person.id_number, "status": "under_observation"})).status_code == 201
+    sync_local_code(client, guangdong, person, "yellow", "gd-ret-backfill")
+    reason = next(r for r in client.get("/v1/me/risk", headers=person.headers).json_body["reasons"]
+                  if r["source"] == "medical_status")
+    filed = client.post("/v1/corrections", headers=person.headers, body=dump(
+        {"source": "medical_status", "reason_code": reason["code"], "description": "观察期已满"}))
+    assert filed.status_code == 201, filed.json_body
+    pump.drain()
+    tables = ("people", "medical", "localcodes", "corrections", "audit")
+    written = {(table, item["pk"], item.get("sk")): item["expires_at"]
+               for table, items in items_about(ref, pseudonyms.code_id(ref), filed.json_body["id"], "gd-ret-backfill",
+                                               tables=tables).items() for item in items}
+    assert {table for table, _, _ in written} == set(tables), written
+    # as they were before issue 21: no TTL attribute on any of them
+    for table, pk, sk in written:
+        key = {"pk": pk, **({"sk": sk} if sk is not None else {})}
+        dynamo.client().update_item(TableName=dynamo.table(table), Key=dynamo.to_item(key),
+                                    UpdateExpression="REMOVE expires_at")
+
+    state = tmp_path / "backfill.json"
+    stopped = ops("retention", "backfill", "--state", str(state), "--segments", "2", "--max-pages", "1", ok=False)
+    assert stopped.exit_code == 1 and "run the same command again to resume" in stopped.output
+    assert json.loads(state.read_text())["progress"]          # where to resume
+    ops("retention", "backfill", "--state", str(state), "--segments", "2")
+    again = ops("retention", "backfill", "--state", str(tmp_path / "second.json"))   # nothing left to do
+    assert json.loads((tmp_path / "second.json").read_text())["counts"] == dict.fromkeys(tables, 0), again.output
+
+    now = clock.now()
+    after = {(table, item["pk"], item.get("sk")): item.get("expires_at")
+             for table, items in items_about(ref, pseudonyms.code_id(ref), filed.json_body["id"], "gd-ret-backfill",
+                                             tables=tables).items() for item in items}
+    assert set(after) == set(written)
+    for key, expires_at in after.items():
+        assert isinstance(expires_at, int), key
+        timeless = key[0] == "localcodes" and key[2] == "alias" or key[0] == "corrections" and key[1].startswith(
+            ("open#", "person#"))
+        # what the writes set, from the item's own times; an item that keeps no time is kept from the backfill on
+        assert abs(expires_at - written[key]) <= 120 or timeless and expires_at >= now, (key, expires_at, written[key])

@@ -7,7 +7,8 @@ writes, so the TTL is set on every write and cannot be forgotten by a caller.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from chalicelib.domain.colors import Reason
 
@@ -73,3 +74,10 @@ def correction_expires(written_at: int, lifted_until: int | None = None) -> int:
 
 def audit_expires(at: int) -> int:
     return at + AUDIT_DAYS * DAY
+
+
+def latest(item: Mapping[str, Any], *names: str) -> int | None:
+    """The latest of an item's own moments among the attributes `names`: where a backfill of `expires_at` (for items
+    written before it was set on them) starts the item's period, as its writes would have."""
+    moments = [int(item[name]) for name in names if item.get(name) is not None]
+    return max(moments) if moments else None

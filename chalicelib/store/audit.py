@@ -183,3 +183,9 @@ def erasure_op(ref: str, at: int, counts: dict[str, int], kept: dict[str, int]) 
 def erasures(ref: str) -> list[dict[str, Any]]:
     """The records of erasures under a pseudonymous reference."""
     return dynamo.query_all(KIND, "pk = :p", {":p": f"{ERASURE}#{ref}"})
+
+
+def expires_for(item: dict[str, Any], now: int) -> int:
+    """The `expires_at` this table's writes give an entry: AUDIT_DAYS after its moment (a backfill of entries written
+    before TTL was set on them: ops/backfill.py)."""
+    return retention.audit_expires(retention.latest(item, "at") or now)

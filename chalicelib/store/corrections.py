@@ -203,3 +203,12 @@ def erase_ops(person: str) -> list[dict[str, Any]]:
     items = dynamo.query_all(KIND, "person = :p", {":p": person}, index=PERSON_INDEX)
     state = [_state_key(person)] if dynamo.get(KIND, _state_key(person), consistent=True) else []
     return [dynamo.delete_op(KIND, {"pk": i["pk"]}) for i in items] + [dynamo.delete_op(KIND, k) for k in state]
+
+
+def expires_for(item: dict[str, Any], now: int) -> int:
+    """The `expires_at` this table's writes give an item, from its own times (a backfill of items written before TTL
+    was set on them: ops/backfill.py): a request from its filing or decision and the lift it approved, a person's
+    state from the backfill on and the longest lift it holds; an open marker keeps no time: from the backfill."""
+    lifted = [int(o["until"]) for o in item.get("overrides") or [] if o.get("until") is not None]
+    written = retention.latest(item, "decided_at", "created_at") or now
+    return retention.correction_expires(written, max([*lifted, retention.latest(item, "lifted_until") or 0]) or None)

@@ -291,6 +291,21 @@ def scan_all(kind: str, filter_expression: str | None = None, values: dict[str, 
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def scan_page(kind: str, segment: int, segments: int, limit: int, start: dict[str, Any] | None,
+              filter_expression: str | None = None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """One page of one segment of a parallel Scan (consistent): a bounded unit of an ops pass over a whole table.
+    The key to start the segment's next page from, or None after its last."""
+    request: dict[str, Any] = {"TableName": table(kind), "Segment": segment, "TotalSegments": segments,
+                               "Limit": limit, "ConsistentRead": True}
+    if filter_expression:
+        request["FilterExpression"] = filter_expression
+    if start:
+        request["ExclusiveStartKey"] = to_item(start)
+    page = _guarded(client().scan, **request)
+    last = page.get("LastEvaluatedKey")
+    return [from_item(i) for i in page.get("Items", [])], (from_item(last) if last else None)  # type: ignore[misc]
+
+
 def query_all(kind: str, key_condition: str, values: dict[str, Any], **options: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     start = None

@@ -119,3 +119,11 @@ def erase_ops(person: str) -> list[dict[str, Any]]:
         ops.append(dynamo.delete_op(KIND, {"pk": person, "sk": code.province}))
         ops.append(dynamo.delete_op(KIND, _alias_key(code.province, code.local_code_id)))   # it names them for good
     return ops
+
+
+def expires_for(item: dict[str, Any], now: int) -> int:
+    """The `expires_at` this table's writes give an item, from its own times (a backfill of items written before TTL
+    was set on them: ops/backfill.py). An alias keeps no time of its own: it is kept from the backfill on, and its
+    next sync sets it as the code's."""
+    synced = retention.latest(item, "synced_at") or now
+    return retention.local_code_expires(synced, retention.latest(item, "valid_until"))

@@ -303,3 +303,11 @@ def erase_ops(person: str) -> list[dict[str, Any]]:
     """The Deletes of every item of the person in this table (an erasure)."""
     return [dynamo.delete_op(KIND, {"pk": i["pk"], "sk": i["sk"]})
             for i in dynamo.query_all(KIND, "pk = :p", {":p": person})]
+
+
+def expires_for(item: dict[str, Any], now: int) -> int:
+    """The `expires_at` this table's writes give an item, from its own times (a backfill of items written before TTL
+    was set on them: ops/backfill.py): a status from its last change, an entry of the history from its moment, a
+    health record from its sync or validity."""
+    written = retention.latest(item, "updated_at", "at", "synced_at") or now
+    return retention.medical_expires(written, retention.latest(item, "valid_until"))

@@ -189,3 +189,9 @@ def held_of(code_id: str) -> list[Held]:
 def erase_ops(code_id: str) -> list[dict[str, Any]]:
     """The Delete of the code item, if there is one (an erasure)."""
     return [dynamo.delete_op(KIND, {"pk": code_id})] if dynamo.get(KIND, {"pk": code_id}, consistent=True) else []
+
+
+def expires_for(item: dict[str, Any], now: int) -> int:
+    """The `expires_at` this table's writes give a code item, from its own times and reasons (a backfill of items
+    written before TTL was set on them: ops/backfill.py)."""
+    return int(item_of(_code(item))["expires_at"])
