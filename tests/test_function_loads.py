@@ -44,8 +44,8 @@ NOT_FOR_VERIFY = {"segno", "chalicelib.services.qr_images", "chalicelib.api.open
                   "chalicelib.api.web", "boto3", "botocore"}
 # Not for the common verification (a national QR token, a checkpoint without an entry rule): each loads on the
 # first request of the rarer path that needs it (services/verifications.py). The entry rules and lab results,
-# paper codes and their tokens, a province's tokens, keys and local codes.
-RARE_FOR_VERIFY = {"chalicelib.domain.lab_results", "chalicelib.security.paper_tokens",
+# paper codes and their tokens, a province's tokens, keys and local codes; the health declaration's model.
+RARE_FOR_VERIFY = {"chalicelib.domain.lab_results", "chalicelib.domain.declaration", "chalicelib.security.paper_tokens",
                    "chalicelib.services.paper_codes", "chalicelib.store.papercodes",
                    "chalicelib.security.province_tokens", "chalicelib.store.provinces", "chalicelib.services.sync",
                    "chalicelib.store.localcodes", "chalicelib.domain.local_codes"}

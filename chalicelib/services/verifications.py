@@ -13,8 +13,8 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain import limits
 from chalicelib.domain.colors import Color, live_color
-from chalicelib.domain.declaration import FEVER_CELSIUS
 from chalicelib.domain.health_summary import HealthSummary
+from chalicelib.domain.medical import FEVER_CELSIUS
 from chalicelib.security import pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, throttle
