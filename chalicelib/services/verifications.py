@@ -1,9 +1,10 @@
 """A checkpoint verifies a scanned QR token: signature, expiry, then the live color; the scan is recorded.
 
 A cold verify container imports only what the common request needs: a national QR token from a checkpoint
-without an entry rule. Each rarer path imports its own modules on first use, at the top of the one function
-that begins it (a province's token or a paper code: `other_token`; a checkpoint's rule: `admission`), so
-that they stay off the verify function's cold start (docs/BENCHMARKS.md; tests/test_function_loads.py).
+without an entry rule. Each rarer path imports its own modules on first use, at the top of the function that
+begins it (a token that is not ours: `other_token`, then `verify_provincial` or `verify_paper`; a checkpoint's
+rule: `admission`, and `access.entry_rule` for its token), so that they stay off the verify function's cold
+start (docs/BENCHMARKS.md; tests/test_function_loads.py pins it).
 """
 from __future__ import annotations
 
