@@ -14,8 +14,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.security.access import Role
+from chalicelib.services.sessions import create_client
 from infra import package
-from tests.conftest import dump
+from tests.conftest import auth, dump
+from tests.test_lab_results import token_of
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +45,13 @@ print(json.dumps({"status": response["statusCode"], "body": json_body(response),
 NOT_FOR_VERIFY = {"segno", "chalicelib.services.qr_images", "chalicelib.api.openapi", "chalicelib.api.schemas",
                   "chalicelib.events.delivery", "chalicelib.services.assessment", "chalicelib.api.codes",
                   "chalicelib.api.web", "boto3", "botocore"}
+# Not for the common verification (a national QR token, a checkpoint without an entry rule): each loads on the
+# first request of the rarer path that needs it (services/verifications.py). The entry rules and lab results,
+# paper codes and their tokens, a province's tokens, keys and local codes; the health declaration's model.
+RARE_FOR_VERIFY = {"chalicelib.domain.lab_results", "chalicelib.domain.declaration", "chalicelib.security.paper_tokens",
+                   "chalicelib.services.paper_codes", "chalicelib.store.papercodes",
+                   "chalicelib.security.province_tokens", "chalicelib.store.provinces", "chalicelib.services.sync",
+                   "chalicelib.store.localcodes", "chalicelib.domain.local_codes"}
 
 
 def run(code: str, function: str | None, *args: str) -> dict[str, Any]:
@@ -82,3 +92,21 @@ def test_a_cold_verify_container_checks_a_code_without_the_rest_of_the_app(citiz
     assert served["status"] == 200 and served["body"]["valid"] is True, served["body"]
     assert served["body"]["color"] == "green"
     assert NOT_FOR_VERIFY.isdisjoint(served["modules"]), NOT_FOR_VERIFY & set(served["modules"])
+    assert RARE_FOR_VERIFY.isdisjoint(served["modules"]), RARE_FOR_VERIFY & set(served["modules"])
+
+
+def test_a_cold_verify_container_loads_the_entry_rules_for_a_gate_that_has_one(client, citizen, health_authority):
+    holder = citizen()
+    assert holder.apply().status_code == 201
+    gate = create_client(Role.CHECKPOINT, "cold gate with a rule", area="440106")
+    rule = {"colors": ["green"], "min_doses": 2}
+    set_ = client.put(f"/v1/checkpoints/{gate['client_id']}/rule", headers=health_authority("44"), body=dump(rule))
+    assert set_.status_code == 200, set_.json_body
+    body = dump({"token": holder.qr_token(), "checkpoint_id": "cold-gate-2"})
+    served = run(SERVES, "verify", json.dumps({"headers": auth(token_of(client, gate)), "body": body}))
+    assert served["status"] == 200 and served["body"]["valid"] is True, served["body"]
+    # the rule is judged in the cold container, its rules loaded for it (services/verifications.admission)
+    assert served["body"]["admit"] is False and served["body"]["rule_id"] == set_.json_body["rule_id"]
+    assert [u["code"] for u in served["body"]["unmet"]] == ["min_doses_2"] and served["body"]["doses"] == 0
+    assert "chalicelib.domain.lab_results" in served["modules"]
+    assert "chalicelib.security.paper_tokens" not in served["modules"]

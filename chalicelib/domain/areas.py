@@ -6,11 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from pydantic import ConfigDict, Field
-
 from chalicelib.domain import days, divisions
 from chalicelib.domain.colors import Color, Reason
-from chalicelib.models import Model, Note
 
 
 class RiskLevel(str, Enum):
@@ -31,15 +28,6 @@ def check_start(start: int, now: int) -> None:
     """Raises ValueError unless a level set `now` may take effect from `start`."""
     if start > now or start < now - BACKDATE_SECONDS:
         raise ValueError("must be between 14 days ago and now")
-
-
-# A level a health authority (PUT /v1/areas/{code}) or ops (`ops areas seed`) sets for an area. No docstring: it
-# would become the schema's description in docs/openapi.json.
-class LevelRequest(Model):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    level: RiskLevel
-    effective_from: int | None = Field(default=None, description="Epoch seconds; default now; up to 14 days back")
-    note: Note | None = None
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.domain import divisions
 from chalicelib.domain.colors import Color, Reason
+from chalicelib.domain.medical import FEVER_CELSIUS as FEVER_CELSIUS  # a declared fever is any fever
 from chalicelib.models import Model
 
-FEVER_CELSIUS = 37.3
 DAY = 86400
 DECLARATION_WINDOW = 14 * DAY
 

@@ -1,5 +1,5 @@
-"""Nucleic-acid tests and vaccinations: the red a positive result imposes, the health summary a code carries, and
-the entry rules checkpoints apply (docs/tests-and-vaccinations.md).
+"""Nucleic-acid tests and vaccinations: the red a positive result imposes, the health summary a code carries (its
+type in domain/health_summary.py), and the entry rules checkpoints apply (docs/tests-and-vaccinations.md).
 
 Pure: the service layer reads the records, these functions decide.
 """
@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 from chalicelib.domain.colors import Color, Reason
+from chalicelib.domain.health_summary import HealthSummary as HealthSummary  # the summary the rules read and make
 from chalicelib.domain.medical import LIFTING, StatusEntry
 
 SOURCE = "test"
@@ -78,14 +79,6 @@ def positive_reasons(results: Iterable[LabResult], statuses: Sequence[StatusEntr
         reasons.append(Reason(SOURCE, "test_positive", Color.RED, "核酸检测结果阳性", "Positive nucleic-acid test",
                               since, until, positive.ref))
     return reasons
-
-
-@dataclass(frozen=True)
-class HealthSummary:
-    """The compact facts a code carries for entry rules: the sample time of the latest negative result and the
-    number of vaccine doses. No dates of doses, no institutions, no other results."""
-    negative_at: int | None = None
-    doses: int = 0
 
 
 def summary(results: Iterable[LabResult], doses: Iterable[int], now: int) -> HealthSummary:

@@ -7,6 +7,10 @@ from enum import Enum
 
 from chalicelib.domain.colors import Color, Reason
 
+# A temperature at or above this is a fever: a declared one (domain/declaration.py) and one a checkpoint measures.
+# Here, not beside the declaration's pydantic model, so that a verification does not import that model.
+FEVER_CELSIUS = 37.3
+
 
 class MedicalStatus(str, Enum):
     CONFIRMED = "confirmed"

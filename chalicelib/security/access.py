@@ -4,15 +4,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
 from chalicelib import clock
-from chalicelib.domain.lab_results import EntryRule
 from chalicelib.errors import Forbidden, Unauthenticated
 from chalicelib.security import keyring
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.domain.lab_results import EntryRule
 
 AUDIENCE = "healthcode-api"
 ALGORITHM = "HS256"
@@ -69,6 +71,14 @@ def issue(principal: Principal, ttl: int) -> str:
     return jwt.encode(claims, keyring.bundle().session_key, algorithm=ALGORITHM)
 
 
+def entry_rule(compact: dict[str, Any]) -> EntryRule:
+    """A checkpoint's rule from its token's `er` claim. The entry rules load here, on first use: most tokens carry
+    none, and a cold verify container should not pay for them (docs/BENCHMARKS.md, the cold start)."""
+    from chalicelib.domain.lab_results import EntryRule
+
+    return EntryRule.from_claims(compact)
+
+
 # Decoded tokens, by the token itself: a checkpoint sends the same token for 15 minutes, and
 # decoding it again costs more than the rest of the verify path's CPU. Bounded, and checked for expiry.
 _decoded: dict[str, tuple[Principal, int]] = {}
@@ -91,7 +101,7 @@ def authenticate(authorization: str | None) -> Principal:
                             options={"require": ["exp", "iat", "sub", "role"], "verify_exp": False,
                                      "verify_iat": False})
         role = Role(claims["role"])
-        rule = EntryRule.from_claims(claims["er"]) if "er" in claims else None
+        rule = entry_rule(claims["er"]) if "er" in claims else None
     except (jwt.exceptions.InvalidTokenError, ValueError, KeyError, TypeError):
         raise Unauthenticated("The access token is not valid.") from None
     if claims["exp"] <= clock.now():

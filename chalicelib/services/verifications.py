@@ -1,4 +1,11 @@
-"""A checkpoint verifies a scanned QR token: signature, expiry, then the live color; the scan is recorded."""
+"""A checkpoint verifies a scanned QR token: signature, expiry, then the live color; the scan is recorded.
+
+A cold verify container imports only what the common request needs: a national QR token from a checkpoint
+without an entry rule. Each rarer path imports its own modules on first use, at the top of the function that
+begins it (a token that is not ours: `other_token`, then `verify_provincial` or `verify_paper`; a checkpoint's
+rule: `admission`, and `access.entry_rule` for its token), so that they stay off the verify function's cold
+start (docs/BENCHMARKS.md; tests/test_function_loads.py pins it).
+"""
 from __future__ import annotations
 
 import contextlib
@@ -8,13 +15,13 @@ from typing import Any
 from chalicelib import clock
 from chalicelib.domain import limits
 from chalicelib.domain.colors import Color, live_color
-from chalicelib.domain.declaration import FEVER_CELSIUS
-from chalicelib.domain.lab_results import HealthSummary, judge, negative_within
-from chalicelib.security import paper_tokens, province_tokens, pseudonyms, qr_tokens
+from chalicelib.domain.health_summary import HealthSummary
+from chalicelib.domain.medical import FEVER_CELSIUS
+from chalicelib.security import pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels, throttle
 from chalicelib.settings import get_settings
-from chalicelib.store import dynamo, localcodes, people, scans
+from chalicelib.store import dynamo, people, scans
 
 DAY = 86400
 
@@ -43,12 +50,7 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
     try:
         code_id = qr_tokens.verify(token, settings.qr_token_ttl, now)
     except qr_tokens.TokenRejected as rejected:
-        # our tokens carry no `iss`; a province's do, and its kids may happen to look like ours
-        if rejected.reason in ("unknown_key", "bad_signature") and province_tokens.issuer_province(token) is not None:
-            return verify_provincial(principal, token, checkpoint_id, temperature, now, scan_key)
-        if rejected.reason in ("unknown_key", "malformed") and (len(token) == 12 or paper_tokens.is_paper(token)):
-            return verify_paper(principal, token, checkpoint_id, temperature, now, scan_key)
-        return _refusal(rejected.reason, rejected.message, now)
+        return other_token(principal, token, rejected, checkpoint_id, temperature, now, scan_key)
     scan = new_scan(principal, checkpoint_id, temperature, now, scan_key)
     levels = area_levels.prefetch()   # read alongside the scan's write when the container's copy is too old
     code = people.record_scan(code_id, scan)
@@ -62,6 +64,21 @@ def _verify(principal: Principal, token: str, checkpoint_id: str, temperature: f
             **admission(principal, color, code.health, now)}
 
 
+def other_token(principal: Principal, token: str, rejected: qr_tokens.TokenRejected, checkpoint_id: str,
+                temperature: float | None, now: int, scan_key: str | None = None) -> dict[str, Any]:
+    """A token that is not a valid national QR token: a province's own, or a paper code (scanned, or its number
+    typed), else the refusal `rejected` gave."""
+    # cold start: province and paper tokens load with the first token that is not ours
+    from chalicelib.security import paper_tokens, province_tokens
+
+    # our tokens carry no `iss`; a province's do, and its kids may happen to look like ours
+    if rejected.reason in ("unknown_key", "bad_signature") and province_tokens.issuer_province(token) is not None:
+        return verify_provincial(principal, token, checkpoint_id, temperature, now, scan_key)
+    if rejected.reason in ("unknown_key", "malformed") and (len(token) == 12 or paper_tokens.is_paper(token)):
+        return verify_paper(principal, token, checkpoint_id, temperature, now, scan_key)
+    return _refusal(rejected.reason, rejected.message, now)
+
+
 def admission(principal: Principal, color: Color, health: HealthSummary, now: int) -> dict[str, Any]:
     """What the checkpoint's entry rule (carried in its token) says: admit or not, and each unmet requirement.
     The checkpoint sees only what its rule asks about: the bucket of the latest negative test if the rule needs
@@ -69,6 +86,9 @@ def admission(principal: Principal, color: Color, health: HealthSummary, now: in
     rule = principal.rule
     if rule is None:
         return {}
+    # cold start: the entry rules load with the first checkpoint that carries one
+    from chalicelib.domain.lab_results import judge, negative_within
+
     unmet = judge(rule, color, health, now)
     answer: dict[str, Any] = {"admit": not unmet, "rule_id": rule.rule_id,
                               "unmet": [{"code": u.code, "message": u.message, "message_en": u.message_en}
@@ -84,7 +104,7 @@ def verify_paper(principal: Principal, token: str, checkpoint_id: str, temperatu
                  now: int, scan_key: str | None = None) -> dict[str, Any]:
     """A paper code, scanned or its number typed: the live color of the code it names, as for any code, and
     the paper code's own validity (docs/identity.md#paper-codes)."""
-    from chalicelib.services import paper_codes  # paper codes are rare: not on a QR token's path
+    from chalicelib.services import paper_codes  # cold start: paper codes are rare, not on a QR token's path
 
     scan = new_scan(principal, checkpoint_id, temperature, now, scan_key)
     levels = area_levels.prefetch()
@@ -119,7 +139,10 @@ def verify_provincial(principal: Principal, token: str, checkpoint_id: str, temp
                       now: int, scan_key: str | None = None) -> dict[str, Any]:
     """Mutual recognition: a province's own token, checked against its registered keys, answered
     with the live consolidated color."""
+    # cold start: a province's token is rare, not on a national QR token's path
+    from chalicelib.security import province_tokens
     from chalicelib.services import sync
+    from chalicelib.store import localcodes
 
     try:
         province, local_code_id = province_tokens.verify(token, now)

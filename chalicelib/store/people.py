@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib.domain import days, retention
 from chalicelib.domain.colors import Color, Reason
 from chalicelib.domain.corrections import Override
-from chalicelib.domain.lab_results import HealthSummary
+from chalicelib.domain.health_summary import HealthSummary
 from chalicelib.domain.stays import SOURCE as AREA, StayFacts
 from chalicelib.store import dynamo
 from chalicelib.store.held import Held, held
