@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import clock
 from chalicelib.domain.documents import DocumentType, parse
 from chalicelib.security import pseudonyms
+from chalicelib.security.access import Role
 from tests import people
-from tests.conftest import auth, dump
+from tests.conftest import auth, client_token, dump
 from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa: F401 (autouse fixtures)
 from tests.refusals import assert_refused, fields
 from tests.test_risk_scenarios import drain, flight, publish
@@ -102,3 +104,38 @@ def test_bad_documents_are_refused_with_the_field_that_is_wrong(client):
         error = assert_refused(log_in(client, "Anna Schmidt", number, **document), 422, "validation_failed")
         assert fields(error) == {field}, (document, error)
         assert number not in str(error)   # a refusal does not repeat the number
+
+
+def test_a_passport_holder_gets_a_status_and_a_test_result_named_by_the_passport(client, health_authority, pump):
+    number = people.passport()
+    traveller = logged_in(client, "Anna Schmidt", number, document_type="passport", nationality="DEU")
+    headers = auth(traveller["access_token"])
+    apply(client, traveller["access_token"], area="310101")
+    passport = {"document_type": "passport", "id_number": number, "nationality": "DEU"}
+    # Shanghai's authority: she declared an area there
+    marked = client.post("/v1/health-statuses", headers=health_authority("31"),
+                         body=dump({**passport, "status": "close_contact"}))
+    assert marked.status_code == 201 and marked.json_body["id_last4"] == number[-4:], marked.json_body
+    # the same number under another nationality is another person: nobody Shanghai knows
+    other = client.post("/v1/health-statuses", headers=health_authority("31"),
+                        body=dump({**passport, "nationality": "AUT", "status": "confirmed"}))
+    assert other.status_code == 403 and other.json_body["error"]["code"] == "basis_required"
+    pump.drain()
+    code = client.get("/v1/codes/me", headers=headers).json_body
+    assert code["color"] == "red" and [r["source"] for r in code["reasons"]] == ["medical_status"]
+
+    # a Shanghai lab tests her on arrival
+    lab = auth(client_token(client, Role.LAB, province="31"))
+    sample = clock.now() - 3600
+    pushed = client.post("/v1/sync/test-results", headers=lab, body=dump({"province": "31", "records": [{
+        **passport, "record_id": "pvg-arrival-1", "sample_time": sample, "result_time": sample + 1800,
+        "result": "negative", "test_type": "pcr", "institution": {"name": "浦东机场检测点", "county": "310115"},
+        "version": 1}]}))
+    assert pushed.status_code == 200 and pushed.json_body["written"] == 1, pushed.json_body
+    pump.drain()
+    tests = client.get("/v1/me/tests", headers=headers).json_body["tests"]
+    assert [t["record_id"] for t in tests] == ["pvg-arrival-1"]
+    # a passport without its nationality names no one: refused on the field
+    refused = client.post("/v1/health-statuses", headers=health_authority("31"),
+                          body=dump({"document_type": "passport", "id_number": number, "status": "confirmed"}))
+    assert refused.status_code == 422 and "nationality" in fields(refused.json_body["error"]), refused.json_body

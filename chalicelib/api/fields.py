@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
 from chalicelib.domain import divisions, documents, idnumber
-from chalicelib.models import NoIdNumber, Note  # noqa: F401  (Note: the routes' models take it from here)
+from chalicelib.models import Model, NoIdNumber, Note  # noqa: F401  (Note: the routes' models take it from here)
 
 
 def _division(value: str) -> str:
@@ -81,3 +81,15 @@ Nationality = Annotated[str | None, Field(default=None, min_length=3, max_length
                                           description="A passport's issuing state, ISO 3166-1 alpha-3 (e.g. GBR); "
                                                       "only for a passport"),
                         AfterValidator(_nationality)]
+
+
+class NamedPerson(Model):
+    """A person named by an identity document, as the first three fields of a request or record: a resident ID by
+    default (`id_number` alone, as before other documents were accepted), or `document_type` and, for a passport,
+    `nationality` (docs/identity.md). The person reference derives from it as from a login's."""
+    document_type: DocumentTypeField = documents.DocumentType.RESIDENT_ID
+    id_number: DocumentNumber
+    nationality: Nationality = None
+
+    def document(self) -> documents.Document:
+        return documents.Document(self.document_type, self.id_number, self.nationality)

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib import errors
-from chalicelib.api.fields import IdNumber, Note
+from chalicelib.api.fields import NamedPerson, Note
 from chalicelib.api.routes import route
 from chalicelib.domain.medical import MedicalStatus
 from chalicelib.domain.remit import BasisKind
@@ -37,9 +37,8 @@ class StatedBasis(Model):
         return self
 
 
-class HealthStatusRequest(Model):
+class HealthStatusRequest(NamedPerson):
     model_config = ConfigDict(extra="forbid", strict=True)
-    id_number: IdNumber
     status: MedicalStatus
     note: Note | None = None
     basis: StatedBasis | None = None
@@ -52,7 +51,7 @@ class HealthStatusRequest(Model):
 def set_health_status(caller: Principal, body: HealthStatusRequest) -> dict[str, Any]:
     """Set a person's medical status (health authority)"""
     stated = body.basis
-    return health_status.set_status(caller, body.id_number, body.status, body.note, stated.kind if stated else None,
+    return health_status.set_status(caller, body.document(), body.status, body.note, stated.kind if stated else None,
                                     stated.note if stated else None)
 
 

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib import clock, errors
-from chalicelib.api.fields import AreaCode, IdNumber, IsoDate, LocalIdentifier, NoIdNumber
+from chalicelib.api.fields import AreaCode, IdNumber, IsoDate, LocalIdentifier, NamedPerson, NoIdNumber
 from chalicelib.api.routes import Batch, route
 from chalicelib.domain import limits
 from chalicelib.domain.colors import Color
@@ -28,9 +28,8 @@ Province = Field(pattern=r"^\d{2}$", description="Two-digit GB/T 2260 province c
 Epoch = Field(ge=946684800, le=4102444800, description="Epoch seconds")
 
 
-class LocalCodeRecord(Model):
+class LocalCodeRecord(NamedPerson):
     model_config = ConfigDict(extra="forbid", strict=True)
-    id_number: IdNumber
     color: Color
     local_code_id: LocalIdentifier
     issued_at: int = Epoch
@@ -51,9 +50,8 @@ class LocalCodeBatch(Model):
     records: list[LocalCodeRecord] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class HealthRecord(Model):
+class HealthRecord(NamedPerson):
     model_config = ConfigDict(extra="forbid", strict=True)
-    id_number: IdNumber
     record_id: LocalIdentifier
     status: MedicalStatus
     institution: Annotated[str, Field(min_length=1, max_length=100), NoIdNumber]
@@ -74,10 +72,9 @@ class Institution(Model):
     county: Annotated[AreaCode, Field(description="GB/T 2260 code of the institution's county")]
 
 
-class TestResultRecord(Model):
+class TestResultRecord(NamedPerson):
     __test__ = False
     model_config = ConfigDict(extra="forbid", strict=True)
-    id_number: IdNumber
     record_id: LocalIdentifier
     sample_time: int = Field(ge=946684800, le=4102444800, description="When the sample was taken, epoch seconds")
     result_time: int = Field(ge=946684800, le=4102444800, description="When the result was known, epoch seconds")
@@ -103,9 +100,8 @@ class TestResultBatch(Model):
     records: list[TestResultRecord] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-class VaccinationRecord(Model):
+class VaccinationRecord(NamedPerson):
     model_config = ConfigDict(extra="forbid", strict=True)
-    id_number: IdNumber
     record_id: LocalIdentifier
     product: Annotated[str, Field(min_length=1, max_length=100), NoIdNumber]
     dose: int = Field(ge=1, le=10, description="Dose number, from 1")

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib import clock
 from chalicelib.domain import days, remit
+from chalicelib.domain.documents import Document
 from chalicelib.domain.medical import NATIONAL, MedicalStatus
 from chalicelib.domain.stays import decode_stays
 from chalicelib.errors import Forbidden
@@ -37,10 +38,10 @@ def connection(person: str, province: str, now: int) -> remit.Connection | None:
     return found
 
 
-def set_status(principal: Principal, id_number: str, status: MedicalStatus, note: str | None,
+def set_status(principal: Principal, document: Document, status: MedicalStatus, note: str | None,
                stated: remit.BasisKind | None = None, basis_note: str | None = None) -> dict[str, Any]:
     now = clock.now()
-    person = pseudonyms.person_ref(id_number)
+    person = pseudonyms.document_ref(document)
     province = principal.province
     found = connection(person, province, now) if province is not None else None
     basis = remit.basis(province, found, stated, basis_note)
@@ -69,5 +70,5 @@ def set_status(principal: Principal, id_number: str, status: MedicalStatus, note
     versioned_update(lambda: medical.status_of(person, issuer), change, save, "The status")
     # recompute now so the person's code shows it at once; the event's unit repeats it if we crash here
     assessment.refresh(person, now, "medical_status", actor=principal.subject)
-    return {"status": status.value, "since": now, "id_last4": id_number[-4:], "issuer": issuer,
+    return {"status": status.value, "since": now, "id_last4": document.last_four, "issuer": issuer,
             "basis": basis.to_dict()}

@@ -88,8 +88,8 @@ def _write_newer(items: list[R], versions: Callable[[list[Any]], dict[Any, int]]
 def push_local_codes(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
     require_own_province(principal, province)
     now = clock.now()
-    codes = [localcodes.ProvinceCode(pseudonyms.person_ref(r.id_number), province, r.color, r.local_code_id,
-                                     r.issued_at, r.updated_at, r.valid_until, r.version, r.id_number[-4:], now)
+    codes = [localcodes.ProvinceCode(pseudonyms.document_ref(r.document()), province, r.color, r.local_code_id,
+                                     r.issued_at, r.updated_at, r.valid_until, r.version, r.document().last_four, now)
              for r in records]
     check_one_person_per_local_id(codes, localcodes.aliases(province, [c.local_code_id for c in codes]))
 
@@ -117,8 +117,8 @@ def check_one_person_per_local_id(codes: list[localcodes.ProvinceCode], named: d
 def push_health_records(principal: Principal, province: str, records: list[Any]) -> dict[str, Any]:
     require_own_province(principal, province)
     now = clock.now()
-    pushed = [medical.HealthRecord(pseudonyms.person_ref(r.id_number), province, r.record_id, r.status, r.institution,
-                                   r.issued_at, r.valid_until, r.version, now) for r in records]
+    pushed = [medical.HealthRecord(pseudonyms.document_ref(r.document()), province, r.record_id, r.status,
+                                   r.institution, r.issued_at, r.valid_until, r.version, now) for r in records]
 
     def logged(record: medical.HealthRecord) -> audit.AccessEntry:
         return access_log.entry(record.person, principal, "health_record", None, {"status": record.status.value},
@@ -139,7 +139,7 @@ def push_test_results(principal: Principal, province: str, records: list[Any]) -
     require_own_province(principal, province)
     now = clock.now()
     issuer = _issuer(principal, province)
-    pushed = [medical.TestResult(pseudonyms.person_ref(r.id_number), issuer, province, r.record_id,
+    pushed = [medical.TestResult(pseudonyms.document_ref(r.document()), issuer, province, r.record_id,
                                  r.sample_time, r.result_time, r.result, r.test_type,
                                  medical.Institution(r.institution.name, r.institution.county), r.version, now,
                                  result_expires_at(r.result, r.sample_time)) for r in records]
@@ -166,7 +166,7 @@ def push_vaccinations(principal: Principal, province: str, records: list[Any]) -
     require_own_province(principal, province)
     now = clock.now()
     issuer = _issuer(principal, province)
-    pushed = [medical.Vaccination(pseudonyms.person_ref(r.id_number), issuer, province, r.record_id, r.product,
+    pushed = [medical.Vaccination(pseudonyms.document_ref(r.document()), issuer, province, r.record_id, r.product,
                                   r.dose, r.date.isoformat(),
                                   medical.Institution(r.institution.name, r.institution.county), r.version, now,
                                   days.lapses_at(r.date, VACCINATION_RETENTION_DAYS))
