@@ -7,12 +7,10 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib import errors
-from chalicelib.api.fields import DocumentNumber, DocumentTypeField, IsoDate, Nationality
+from chalicelib.api.fields import IsoDate, NamedPerson
 from chalicelib.api.routes import PathParameter, route
 from chalicelib.domain import identifiers, limits, names
 from chalicelib.domain.dependants import Relationship
-from chalicelib.domain.documents import Document, DocumentType
-from chalicelib.models import Model
 from chalicelib.security.access import Principal, Role
 from chalicelib.services import guardians
 
@@ -26,12 +24,9 @@ GUARDIAN_ID = PathParameter(identifiers.CODE_ID.pattern, "The guardian's `guardi
                             errors.UNKNOWN_GUARDIAN)
 
 
-class DependantRequest(Model):
+class DependantRequest(NamedPerson):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1, max_length=50, description="As on the document; stored masked")
-    document_type: DocumentTypeField = DocumentType.RESIDENT_ID
-    id_number: DocumentNumber
-    nationality: Nationality = None
     birth_date: IsoDate = Field(description="YYYY-MM-DD; must agree with the number where it carries one")
     relationship: Relationship = Field(description="What the dependant is to you")
 
@@ -52,8 +47,7 @@ def add_dependant(caller: Principal, body: DependantRequest) -> dict[str, Any]:
     """Add a dependant: a child under 14 or a relative of 60 or more (at most 5; a dependant has at most 2 guardians)
 
     Written to the dependant's access log with the addition."""
-    document = Document(body.document_type, body.id_number, body.nationality)
-    return guardians.add(caller, document, body.name, body.relationship, body.birth_date)
+    return guardians.add(caller, body.document(), body.name, body.relationship, body.birth_date)
 
 
 @route(bp, "/v1/me/dependants", methods=["GET"], roles=[Role.CITIZEN], responds={200: "Dependants"})
