@@ -489,7 +489,7 @@
       const asOf = outcome.iat ? HC.cst(outcome.iat).slice(11) : null;
       const provincial = outcome.issuer && outcome.issuer !== "national";
       banner.textContent = !outcome.valid ? "离线核验 · Offline check — 未连接平台 not checked with the platform"
-        : outcome.paper ? `离线核验 · 纸质码打印时颜色 printed color as of ${cst(outcome.iat)}, not the live one · ` +
+        : outcome.paper ? "离线核验 · 打印时颜色 printed color, not the live one · " +
           `撤销名单 revocations as of ${HC.cst(outcome.revocations_at).slice(11, 16)}`
         : provincial ? (outcome.color ? "离线核验 · 省级码颜色 · the province's own color"
                                       : "离线核验 · 颜色离线未知 · color unknown offline")
