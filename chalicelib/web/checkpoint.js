@@ -529,7 +529,7 @@
       }
       showAdmission(outcome);
     } else if (outcome.valid) {   // offline, a province token without a color claim
-      showAdmission({});
+      showAdmission(outcome);      // with a rule: "check in person", never admit
       result.dataset.color = "unknown";
       $("#result-icon").textContent = "?";
       $("#result-title").textContent = "颜色离线未知";
