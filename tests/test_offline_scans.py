@@ -309,3 +309,19 @@ def test_a_province_tokens_offline_scan_is_recorded_as_the_provinces(client, cit
     code_id = client.get("/v1/codes/me", headers=person.headers).json_body["code_id"]
     [row] = rows(code_id)
     assert row.scan.issuer == "province:51" and row.scan.offline
+
+
+def test_a_paper_codes_offline_scan_is_recorded_on_its_holders_code(client, checkpoint, holder):
+    issued = client.post("/v1/paper-codes", headers=holder.headers, body=dump({}))
+    assert issued.status_code == 201, issued.json_body
+    paper = issued.json_body["token"]
+    header, payload, signature = paper.split(".")
+    middle = len(signature) // 2
+    tampered = ".".join((header, payload, signature[:middle] + ("A" if signature[middle] != "A" else "B")
+                         + signature[middle + 1:]))
+    clock.shift(600)   # uploaded later, as the page does when the API answers again
+    sent = upload(client, checkpoint, queued(paper, clock.now() - 500, offline_color="green"), queued(tampered))
+    outcome = [(r["status"], r.get("reason"), r.get("issuer")) for r in sent["results"]]
+    assert outcome == [("recorded", None, "national"), ("refused", "bad_signature", None)], outcome
+    [row] = rows(holder.code_id)
+    assert row.scan.offline and row.offline is not None and row.offline.shown_color == "green"

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib import clock
-from chalicelib.security import keyring, qr_tokens
+from chalicelib.security import keyring, paper_tokens, qr_tokens
 from chalicelib.settings import get_settings
 from tests.test_forged_tokens import WRONG_KIDS, b64url, change_one_character, segment, signed_with
 
@@ -167,3 +167,174 @@ def test_a_province_token_verifies_offline_against_the_trust_list():
     said = [(a["issuer"], a["color"]) if a["valid"] else a["reason"] for a in answers]
     assert said == [("province:51", "red"), ("province:51", None), "key_revoked", "bad_signature",
                     "key_not_yet_valid", "unknown_province", "unknown_key", "expired"]
+
+
+# --- paper codes, the revocation list, entry rules (docs/identity.md "Paper codes"; tests-and-vaccinations.md) -----
+
+CALLER = r"""
+const HCOffline = require(process.argv[1]);
+let input = "";
+process.stdin.on("data", (chunk) => { input += chunk; });
+process.stdin.on("end", async () => {
+  const out = [];
+  for (const [name, args] of JSON.parse(input)) {
+    try { out.push(await HCOffline[name](...args)); } catch (e) { out.push({refused: e.reason || String(e)}); }
+  }
+  process.stdout.write(JSON.stringify(out));
+});
+"""
+
+
+def call_offline(calls: list[tuple[str, list[Any]]]) -> list[Any]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node (Node.js 20) is needed to run the page's offline verifier")
+    done = subprocess.run([node, "-e", CALLER, str(OFFLINE_JS)], input=json.dumps(calls), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def published_jwks() -> dict[str, Any]:
+    """/.well-known/jwks.json: the QR keys and the paper codes' key (api/keys.py)."""
+    return {"keys": [*qr_tokens.jwks(get_settings().qr_token_ttl)["keys"], paper_tokens.jwk()]}
+
+
+def server_any(token: str, now: int) -> tuple[str, str | None]:
+    """The server's order (services/verifications.py): a QR token, else a paper code under `pc1`."""
+    try:
+        return "valid", qr_tokens.verify(token, get_settings().qr_token_ttl, now)
+    except qr_tokens.TokenRejected as refused:
+        if refused.reason in ("unknown_key", "malformed") and paper_tokens.is_paper(token):
+            try:
+                return "valid", paper_tokens.verify(token, now).code_id
+            except qr_tokens.TokenRejected as paper_refused:
+                return paper_refused.reason, None
+        return refused.reason, None
+
+
+def paper_battery() -> list[tuple[str, str, int]]:
+    now = clock.now()
+    claims = paper_tokens.PaperClaims("AAAAAAAAAAAAAAAB", "402816573924", now - 3600, now + 14 * 86400, "yellow")
+    genuine = paper_tokens.issue(claims)
+    private = paper_tokens._ring()[0]
+    header = {"alg": "ES256", "kid": paper_tokens.KID, "typ": paper_tokens.TYP}
+    body = jwt.decode(genuine, options={"verify_signature": False})
+    h, p, s = genuine.split(".")
+    qr_header = jwt.get_unverified_header(qr_tokens.issue("AAAAAAAAAAAAAAAB", now, 60)[0])
+    qr_private = serialization.load_pem_private_key(
+        next(k for k in keyring.bundle().signing_keys if k.kid == qr_header["kid"]).private_pem.encode(), password=None)
+    impostor = ec.generate_private_key(ec.SECP256R1())
+    return [
+        ("genuine paper code", genuine, now),
+        ("paper code, last second of the leeway", genuine, claims.expires_at + qr_tokens.LEEWAY_SECONDS - 1),
+        ("paper code expired", genuine, claims.expires_at + qr_tokens.LEEWAY_SECONDS),
+        ("paper code, one character of the signature", ".".join((h, p, change_one_character(s, len(s) // 2))), now),
+        ("paper code, one character of the payload", ".".join((h, change_one_character(p, len(p) // 2), s)), now),
+        ("another key under pc1", signed_with(impostor, header, body), now),
+        ("pc1 without the paper typ", signed_with(private, {"alg": "ES256", "kid": paper_tokens.KID}, body), now),
+        ("pc1 with a QR token's claims", signed_with(private, header, {"sub": "AAAAAAAAAAAAAAAB", "exp": now + 60,
+                                                                       "c": 0}), now),
+        ("pc1, col null", signed_with(private, header, {**body, "col": None}), now),
+        ("pc1, pc a number", signed_with(private, header, {**body, "pc": 402816573924}), now),
+        ("pc1, sub a number", signed_with(private, header, {**body, "sub": 7}), now),
+        ("pc1, payload not JSON", _signed_raw(private, header, b"not json"), now),
+        ("a QR key signing a paper code", signed_with(qr_private, {**header, "kid": qr_header["kid"]}, body), now),
+        ("the paper key under a QR kid", signed_with(private, {**header, "kid": qr_header["kid"]}, body), now),
+        ("pc1, alg none", f"{segment({'alg': 'none', 'kid': paper_tokens.KID, 'typ': paper_tokens.TYP})}."
+                          f"{segment(body)}.", now),
+    ]
+
+
+def test_the_browser_and_the_server_agree_on_every_forged_paper_code():
+    cases = paper_battery()
+    answers = call_offline([("verify", [token, {"jwks": published_jwks()}, now]) for _, token, now in cases])
+    disagreements = []
+    for (name, token, now), offline in zip(cases, answers, strict=True):
+        said, code_id = server_any(token, now)
+        browser = ("valid", offline["sub"]) if offline["valid"] else (offline["reason"], None)
+        if browser != (said, code_id):
+            disagreements.append(f"{name}: server {said} {code_id}, browser {browser}")
+    assert not disagreements, "\n".join(disagreements)
+    assert {server_any(token, now)[0] for _, token, now in cases} == {"valid", "expired", "bad_signature",
+                                                                       "malformed"}
+    genuine, printed = answers[0], jwt.decode(cases[0][1], options={"verify_signature": False})
+    assert genuine["printed"] is True and genuine["color"] == "yellow", genuine
+    assert genuine["paper"] == {"number": "402816573924", "valid_until": printed["exp"], "color_at_issue": "yellow",
+                                "issued_at": printed["iat"]}
+    # a typed number needs the platform
+    assert call_offline([("verify", ["402816573924", {}])]) == [{"valid": False, "reason": "number_offline"}]
+    # the browser's constants are the server's
+    source = OFFLINE_JS.read_text()
+    for constant in (f'PAPER_KID = "{paper_tokens.KID}"', f'PAPER_TYP = "{paper_tokens.TYP}"',
+                     f'REVOCATIONS_TYP = "{paper_tokens.LIST_TYP}"'):
+        assert constant in source
+
+
+def test_a_paper_code_on_the_held_revocation_list_is_refused_offline():
+    now = clock.now()
+    numbers = ["402816573924", "100000000008"]
+    token = paper_tokens.issue(paper_tokens.PaperClaims("AAAAAAAAAAAAAAAB", numbers[0], now, now + 86400, "green"))
+    page = paper_tokens.sign_list({"iss": "x", "iat": now, "since": 0, "sequence": 2, "latest": 2, "complete": True,
+                                   "next_update": now + 300,
+                                   "revoked": [{"seq": 1, "number": numbers[0], "revoked_at": now, "exp": now + 86400},
+                                               {"seq": 2, "number": numbers[1], "revoked_at": now, "exp": now - 60}]})
+    jwks = published_jwks()
+    held, wrong_since, by_qr_key = call_offline([
+        ("revocations", [page, jwks, {"sequence": 0, "entries": {}}, now]),
+        ("revocations", [page, jwks, {"sequence": 1, "entries": {}}, now]),
+        ("revocations", [jwt.encode(jwt.decode(page, options={"verify_signature": False}),
+                                    serialization.load_pem_private_key(keyring.bundle().signing_keys[0].private_pem
+                                                                       .encode(), password=None),
+                                    algorithm="ES256", headers={"kid": paper_tokens.KID,
+                                                                "typ": paper_tokens.LIST_TYP}), jwks,
+                         {"sequence": 0, "entries": {}}, now]),
+    ])
+    # the expired entry is dropped; a page answering another `since`, or not under pc1, is not used
+    assert held == {"sequence": 2, "entries": {numbers[0]: now + 86400}, "complete": True, "next_update": now + 300,
+                    "iat": now}
+    assert wrong_since == {"refused": "malformed"} and by_qr_key == {"refused": "bad_signature"}
+    revoked, fine = call_offline([("verify", [token, {"jwks": jwks, "revoked": list(held["entries"])}, now]),
+                                  ("verify", [token, {"jwks": jwks, "revoked": [numbers[1]]}, now])])
+    assert revoked == {"valid": False, "reason": "revoked"} and fine["valid"] is True
+
+
+def test_the_rule_set_verifies_and_a_rule_is_judged_on_what_the_token_carries():
+    from chalicelib.domain.colors import Color
+    from chalicelib.domain.lab_results import EntryRule
+
+    green_only, tested = EntryRule((Color.GREEN,)), EntryRule((Color.GREEN, Color.YELLOW), 48, 2)
+    now = clock.now()
+    ring = qr_tokens.key_ring(get_settings().qr_token_ttl)
+    claims = {"iss": "x", "purpose": "entry_rules", "version": 2, "iat": now, "exp": now + 7 * 86400,
+              "rules": [{"rule_id": r.rule_id, **r.canonical(), "since": now} for r in (green_only, tested)]}
+    signed = jwt.encode(claims, ring.signing_key, algorithm="ES256", headers={"kid": ring.signing_kid,
+                                                                               "typ": "entry-rules+jwt"})
+    by_paper_key = jwt.encode(claims, paper_tokens._ring()[0], algorithm="ES256",
+                              headers={"kid": paper_tokens.KID, "typ": "entry-rules+jwt"})
+    untyped = jwt.encode(claims, ring.signing_key, algorithm="ES256", headers={"kid": ring.signing_kid})
+    jwks = published_jwks()
+    rule_set, expired, wrong_key, no_typ, id1, id2 = call_offline([
+        ("ruleSet", [signed, jwks, now]), ("ruleSet", [signed, jwks, now + 8 * 86400]),
+        ("ruleSet", [by_paper_key, jwks, now]), ("ruleSet", [untyped, jwks, now]),
+        ("ruleId", [green_only.claims()]), ("ruleId", [tested.claims()])])
+    assert rule_set["rules"] == claims["rules"] and rule_set["exp"] == now + 7 * 86400
+    assert (expired, wrong_key, no_typ) == ({"refused": "expired"}, {"refused": "bad_signature"},
+                                            {"refused": "bad_signature"})
+    assert (id1, id2) == (green_only.rule_id, tested.rule_id)   # the server's names, from the token's claim
+
+    green_rule, tested_rule = claims["rules"]
+    judged = call_offline([("judge", [green_rule, {"color": c}]) for c in ("green", "yellow", None)]
+                          + [("judge", [green_rule, {"color": "green", "printed": True}]),
+                             ("judge", [tested_rule, {"color": "yellow"}]), ("judge", [tested_rule, {"color": "red"}])])
+    summary = [(j["admit"], [u["code"] for u in j["unmet"]], [u["code"] for u in j["unchecked"]]) for j in judged]
+    assert summary == [
+        (True, [], []),
+        (False, ["color_not_admitted"], []),
+        (None, [], ["color_not_admitted"]),                         # no color offline: check in person
+        (None, [], ["color_not_admitted"]),                         # a printed color never admits
+        (None, [], ["negative_test_within_48h", "min_doses_2"]),    # never admitted on what it cannot check
+        (False, ["color_not_admitted"], ["negative_test_within_48h", "min_doses_2"]),
+    ]
+    test_requirement = judged[4]["unchecked"][0]
+    assert "需人工核验" in test_requirement["message"] and "in person" in test_requirement["message_en"]

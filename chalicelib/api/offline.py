@@ -27,7 +27,8 @@ class QueuedScan(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
     scan_key: Annotated[ScanKey, Field(description="A UUID the device made when it scanned: the same scan keeps it on "
                                                    "every upload, and on its online verification if it had one")]
-    token: str = Field(min_length=1, max_length=2048, description="The scanned QR token")
+    token: str = Field(min_length=1, max_length=2048,
+                       description="The scanned token: a QR token, a province's token, or a paper code's (kid `pc1`)")
     checkpoint_id: Annotated[LocalIdentifier, Field(description="Which gate or lane scanned it")]
     temperature: float | None = Field(default=None, ge=30.0, le=45.0, description="Measured temperature, °C")
     scanned_at: int = Field(ge=0, le=4102444800, description=(

@@ -57,7 +57,7 @@ def set_rule(principal: Principal | None, client_id: str, rule: EntryRule | None
 def signed_rule_set() -> str:
     """Every rule version set so far as a compact JWS (ES256, a key of /.well-known/jwks.json).
 
-    Not hooked into offline verification yet (issue 17 builds it in parallel): see
+    The checkpoint page caches it with the keys and applies its rule offline (web/offline.js `judge`): see
     docs/tests-and-vaccinations.md, "The signed rule set"."""
     hit = _cached.get("set")
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:

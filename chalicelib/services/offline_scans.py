@@ -21,9 +21,9 @@ import jwt
 
 from chalicelib import clock
 from chalicelib.domain.colors import live_color
-from chalicelib.domain.declaration import FEVER_CELSIUS
+from chalicelib.domain.medical import FEVER_CELSIUS
 from chalicelib.lazy import Lazy
-from chalicelib.security import keyring, province_tokens, pseudonyms, qr_tokens
+from chalicelib.security import keyring, paper_tokens, province_tokens, pseudonyms, qr_tokens
 from chalicelib.security.access import Principal
 from chalicelib.services import area_levels
 from chalicelib.settings import get_settings
@@ -170,6 +170,12 @@ def _check(item: OfflineScan, ttl: int, now: int) -> _Verified | dict[str, Any]:
         return _Verified(item, code_id, "national")
     except qr_tokens.TokenRejected as rejected:
         provincial = province_tokens.issuer_province(item.token) is not None
+        if not provincial and rejected.reason in ("unknown_key", "malformed") and paper_tokens.is_paper(item.token):
+            # a paper code scanned offline (the page checked it against its revocation list): the holder's code
+            try:
+                return _Verified(item, paper_tokens.verify(item.token, item.scanned_at).code_id, "national")
+            except qr_tokens.TokenRejected as refused:
+                return _refused(item, refused.reason, refused.message)
         if rejected.reason not in ("unknown_key", "bad_signature") or not provincial:
             return _refused(item, rejected.reason, rejected.message)
     try:

@@ -2,7 +2,12 @@
  * Offline (issue 17): when the API is unreachable, answers 503 (or 502/504), or takes longer than
  * ONLINE_TIMEOUT_MS, the token is verified here (web/offline.js) with the cached JWKS and trust list, shown as an
  * offline answer, and queued in IndexedDB with its temperature; the queue is uploaded to
- * POST /v1/verifications/batch when the API answers again. docs/provinces.md and README say the limits. */
+ * POST /v1/verifications/batch when the API answers again. docs/provinces.md and README say the limits.
+ * Paper codes offline: the signed revocation list is fetched every `next_update` and when back online, and a
+ * paper code on it is refused as revoked (docs/identity.md "The revocation list"). Entry rules offline: the
+ * signed rule set is cached with the keys; the checkpoint's rule (named in its last access token) is applied to
+ * the token's signed color, and a test or dose requirement is shown as "check in person", never as admitted
+ * (docs/tests-and-vaccinations.md "Checkpoints with entry rules"). */
 "use strict";
 
 (() => {
@@ -22,7 +27,11 @@
   const KEYS_MAX_AGE_MS = 24 * 3600 * 1000;  // cached keys verify offline for a day after they were fetched
   const KEYS_REFRESH_MS = 10 * 60 * 1000;
   const UPLOAD_BATCH = 200;                  // the batch route's maximum
-  const KEYS_STORE = "hc.keys";              // localStorage: {jwks, trust_list, fetched_at (ms)}
+  const KEYS_STORE = "hc.keys";              // localStorage: {jwks, trust_list, entry_rules (JWS), fetched_at (ms)}
+  const REVOCATIONS_STORE = "hc.paper-revocations";  // {sequence, entries: {number: exp}, next_update, iat, fetched_at}
+  const REVOCATIONS_MAX_AGE_MS = KEYS_MAX_AGE_MS;    // an older list (or none): paper codes are not verified offline
+  const REVOCATIONS_CHECK_MS = 30 * 1000;            // how often the page looks whether `next_update` has come
+  const RULE_STORE = "hc.rule";              // localStorage: {client_id, rule_id}, from the last access token
 
   let session = load(KEY);   // {token, expires_at (ms), client_id, checkpoint_id}
   let secret = null;         // the client secret, in memory only: renews the 15-minute access token while open
@@ -59,7 +68,19 @@
   async function token(clientId, clientSecret) {
     const body = await getJson("v1/oauth/token", {method: "POST", form: {
       grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret}});
+    rememberRule(clientId, body.access_token);
     return {token: body.access_token, expires_at: Date.now() + (body.expires_in - 30) * 1000};
+  }
+
+  // the checkpoint's entry rule, as its access token names it (claim `er`): what the page applies offline
+  async function rememberRule(clientId, accessToken) {
+    try {
+      const payload = accessToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload + "===".slice((payload.length + 3) % 4)),
+                                                                         (c) => c.charCodeAt(0))));
+      const ruleId = claims.er ? await HCOffline.ruleId(claims.er) : null;
+      localStorage.setItem(RULE_STORE, JSON.stringify({client_id: clientId, rule_id: ruleId}));
+    } catch (e) { /* not a token we can read: keep what we knew */ }
   }
 
   $("#login-form").addEventListener("submit", async (event) => {
@@ -80,7 +101,7 @@
       form.client_secret.value = "";
       offlineSince = 0;
       start();
-      refreshKeys();
+      refreshKeys().then(refreshRevocations);
       upload();
     } catch (e) {
       showError(box, e);
@@ -195,7 +216,7 @@
     offlineSince = 0;
     document.body.dataset.network = "online";
     renderStatus();
-    refreshKeys();
+    refreshKeys().then(refreshRevocations);
     await upload();
     if (!offlineSince && probe && !(await queued()).length) { clearInterval(probe); probe = null; }
   }
@@ -229,9 +250,56 @@
       const fetched = Number(jwksRes.headers.get("X-HC-Fetched-At")) || Date.now();
       const entry = {jwks: await jwksRes.json(), trust_list: await trustRes.json(), fetched_at: fetched};
       const known = cachedKeys();
+      // the signed rule set goes with the keys that verify it; checked here and again at each use (its `exp`)
+      entry.entry_rules = known && known.entry_rules || null;
+      try {
+        const rules = await HC.api(".well-known/entry-rules.jws");
+        const text = rules.ok ? await rules.text() : null;
+        if (text && await HCOffline.ruleSet(text, entry.jwks)) entry.entry_rules = text;
+      } catch (e) { /* not fetched, or does not verify: keep the set we had */ }
       if (!known || entry.fetched_at >= known.fetched_at) localStorage.setItem(KEYS_STORE, JSON.stringify(entry));
     } catch (e) { /* offline: keep the copy we have */ }
     renderStatus();
+  }
+
+  function heldRevocations() {
+    try { return JSON.parse(localStorage.getItem(REVOCATIONS_STORE) || "null"); } catch (e) { return null; }
+  }
+
+  // the paper codes' revocation list, from the sequence held on: a page that does not verify (or answers another
+  // `since`) is not used, and the list held is kept
+  let fetchingRevocations = false;
+  async function refreshRevocations() {
+    const keys = cachedKeys();
+    if (fetchingRevocations || offlineSince || !keys) return;
+    fetchingRevocations = true;
+    try {
+      let held = heldRevocations() || {sequence: 0, entries: {}};
+      for (let page = 0; page < 50; page++) {
+        const res = await HC.api(`.well-known/paper-revocations.jws?since=${encodeURIComponent(held.sequence)}`);
+        if (!res.ok) break;
+        const next = await HCOffline.revocations(await res.text(), keys.jwks, held);
+        held = {...next, fetched_at: Date.now()};
+        localStorage.setItem(REVOCATIONS_STORE, JSON.stringify(held));
+        if (next.complete) break;
+      }
+    } catch (e) { /* offline, or a list that does not verify: keep the one held */ }
+    fetchingRevocations = false;
+    renderStatus();
+  }
+
+  // the rule set's entry for this checkpoint's rule: {rule} to apply, {none: true} without a rule, {} unknown
+  async function offlineRule(keys, now) {
+    let known = null;
+    try { known = JSON.parse(localStorage.getItem(RULE_STORE) || "null"); } catch (e) { /* none */ }
+    if (!known || !known.rule_id) return {none: true};
+    try {
+      const set = await HCOffline.ruleSet(keys.entry_rules, keys.jwks, now);
+      const rule = set.rules.find((r) => r.rule_id === known.rule_id);
+      return rule ? {rule} : {rule_id: known.rule_id};
+    } catch (e) {
+      return {rule_id: known.rule_id};
+    }
   }
 
   async function verifyOffline(request) {
@@ -240,10 +308,23 @@
     if (!keys || Date.now() - keys.fetched_at > KEYS_MAX_AGE_MS) {
       return showResult({valid: false, reason: "keys_too_old", checked_at: now, offline: true}, request.temperature);
     }
-    const outcome = await HCOffline.verify(request.token, {jwks: keys.jwks, trustList: keys.trust_list}, now);
+    const revocations = heldRevocations();
+    const listFresh = revocations && Date.now() - revocations.fetched_at <= REVOCATIONS_MAX_AGE_MS;
+    let outcome = await HCOffline.verify(request.token, {jwks: keys.jwks, trustList: keys.trust_list,
+                                                         revoked: listFresh ? Object.keys(revocations.entries) : []}, now);
+    if (outcome.valid && outcome.paper && !listFresh) outcome = {valid: false, reason: "revocations_too_old"};
     outcome.checked_at = now;
     outcome.offline = true;
+    if (outcome.paper) outcome.revocations_at = revocations.iat;
     if (outcome.valid) {
+      const found = await offlineRule(keys, now);
+      if (found.rule) {
+        Object.assign(outcome, HCOffline.judge(found.rule, outcome));
+      } else if (!found.none) {   // a rule the cached set does not hold (or no valid set): nothing is admitted
+        Object.assign(outcome, {admit: null, rule_id: found.rule_id, unmet: [], unchecked: [{
+          code: "entry_rule_unknown", message: "入口规则离线不可用，需人工核验全部要求",
+          message_en: "The entry rule is not available offline: check every requirement in person"}]});
+      }
       outcome.fever = request.temperature !== undefined && request.temperature >= 37.3;
       await enqueue({scan_key: request.scan_key, token: request.token, checkpoint_id: request.checkpoint_id,
                      scanned_at: now, ...(request.temperature !== undefined ? {temperature: request.temperature} : {}),
@@ -324,6 +405,10 @@
     $("#keys-age").textContent = !keys ? "无离线密钥 · no offline keys"
       : age > KEYS_MAX_AGE_MS ? "离线密钥已过期 · offline keys too old"
       : `离线密钥 ${HC.cst(Math.floor(keys.fetched_at / 1000)).slice(11)} · keys fetched`;
+    const revocations = heldRevocations();
+    $("#revocations-age").textContent = !revocations ? "无纸质码撤销名单 · no paper-code revocations"
+      : Date.now() - revocations.fetched_at > REVOCATIONS_MAX_AGE_MS ? "纸质码撤销名单已过期 · revocations too old"
+      : `撤销名单 ${HC.cst(revocations.iat).slice(11)} · revocations as of ${HC.cst(revocations.iat).slice(11, 16)}`;
     const needLogin = count > 0 && (need === "login" || !session || !session.token ||
                                     (session.expires_at <= Date.now() && !secret));
     $("#queue-login").hidden = !needLogin || !$("#screen-login").hidden;
@@ -362,12 +447,17 @@
     key_revoked: ["省级签发密钥已撤销", "Revoked province key", "请勿放行，请人工核查。", "Do not let through; check in person."],
     key_expired: ["省级签发密钥已过期", "Expired province key", "请人工核查。", "Check in person."],
     key_not_yet_valid: ["省级签发密钥尚未生效", "Province key not valid yet", "请人工核查。", "Check in person."],
+    revocations_too_old: ["无法离线核验纸质码", "Cannot verify the paper code offline",
+                          "纸质码撤销名单超过24小时或尚未下载，请恢复网络后核验或人工核查。",
+                          "The paper codes' revocation list is over 24 hours old, or was never fetched: verify online, or check in person."],
+    number_offline: ["离线无法核验号码", "Typed numbers need the platform", "离线时请扫描纸质码上的二维码。",
+                     "Offline, scan the paper code's QR instead of typing its number."],
   };
 
   // a checkpoint with an entry rule: admit or deny first, then each unmet requirement; the color follows
   function showAdmission(outcome) {
     const admit = $("#result-admit"), unmet = $("#result-unmet"), result = $("#result");
-    const ruled = typeof outcome.admit === "boolean";
+    const ruled = typeof outcome.admit === "boolean" || (outcome.offline && outcome.admit === null);
     admit.hidden = unmet.hidden = !ruled;
     if (!ruled) {
       delete result.dataset.admit;
@@ -378,8 +468,14 @@
     result.dataset.admit = String(outcome.admit);
     admit.replaceChildren(outcome.admit ? "✓ 准许通行 " : "✕ 不予通行 ",
                           el("span.en", {text: outcome.admit ? "Admit" : "Deny"}));
-    unmet.replaceChildren(...outcome.unmet.map((u) => el("li", {text: `${u.message} · ${u.message_en}`})));
-    unmet.hidden = outcome.unmet.length === 0;
+    const unchecked = outcome.unchecked || [];
+    if (outcome.admit === null) {   // offline: a requirement it could not check; never shown as admitted
+      result.dataset.admit = "check";
+      admit.replaceChildren("? 需人工核验 ", el("span.en", {text: "Check in person"}));
+    }
+    unmet.replaceChildren(...outcome.unmet.map((u) => el("li", {text: `${u.message} · ${u.message_en}`})),
+                          ...unchecked.map((u) => el("li.unchecked", {text: `${u.message} · ${u.message_en}`})));
+    unmet.hidden = outcome.unmet.length + unchecked.length === 0;
   }
 
   function showResult(outcome, temperature) {
@@ -393,6 +489,8 @@
       const asOf = outcome.iat ? HC.cst(outcome.iat).slice(11) : null;
       const provincial = outcome.issuer && outcome.issuer !== "national";
       banner.textContent = !outcome.valid ? "离线核验 · Offline check — 未连接平台 not checked with the platform"
+        : outcome.paper ? "离线核验 · 打印时颜色 printed color, not the live one · " +
+          `撤销名单 revocations as of ${HC.cst(outcome.revocations_at).slice(11, 16)}`
         : provincial ? (outcome.color ? "离线核验 · 省级码颜色 · the province's own color"
                                       : "离线核验 · 颜色离线未知 · color unknown offline")
         : asOf ? `离线核验 · color as of ${asOf}` : "离线核验 · 颜色离线未知 · color unknown offline";
@@ -403,7 +501,10 @@
       $("#result-icon").textContent = icon;
       $("#result-title").textContent = zh;
       $("#result-sub").textContent = en;
-      if (offline) {
+      if (offline && outcome.paper) {
+        $("#result-who").replaceChildren(el("strong", {text: "离线：无姓名 · 打印时颜色"}),
+                                         el("span.en", {text: "Offline: no name; the color printed on the paper code, not the live one"}));
+      } else if (offline) {
         $("#result-who").replaceChildren(el("strong", {text: "离线：无姓名"}),
                                          el("span.en", {text: "Offline: no name; the color is the signed one"}));
       } else {
@@ -418,14 +519,17 @@
         : `省级健康码 provincial code (${String(outcome.issuer).replace("province:", "")})`;
       $("#result-meta").textContent = offline ? `离线 OFFLINE · ${cst(outcome.checked_at)} · ${issuer} · 已排队上传 queued`
         : `${cst(outcome.checked_at)} · ${issuer}`;
-      if (outcome.paper) {   // a paper code (docs/identity.md#paper-codes): the color above is the live one
+      if (outcome.paper && offline) {   // the color above is the printed one (docs/identity.md#paper-codes)
+        $("#result-meta").textContent += ` · 纸质码 paper code ${outcome.paper.number} · 有效期至 valid until ` +
+          `${cst(outcome.paper.valid_until)} · 打印时颜色 printed color, as of ${cst(outcome.paper.issued_at)}`;
+      } else if (outcome.paper) {   // a paper code (docs/identity.md#paper-codes): the color above is the live one
         const printed = HC.COLORS[outcome.paper.color_at_issue] || {zh: outcome.paper.color_at_issue, en: ""};
         $("#result-meta").textContent += ` · 纸质码 paper code ${outcome.paper.number} · 有效期至 valid until ` +
           `${cst(outcome.paper.valid_until)} · 打印时 printed ${printed.zh} ${printed.en} · 颜色为实时 live color`;
       }
       showAdmission(outcome);
     } else if (outcome.valid) {   // offline, a province token without a color claim
-      showAdmission({});
+      showAdmission(outcome);      // with a rule: "check in person", never admit
       result.dataset.color = "unknown";
       $("#result-icon").textContent = "?";
       $("#result-title").textContent = "颜色离线未知";
@@ -537,7 +641,11 @@
   }
   window.addEventListener("online", () => tryBack());
   setInterval(() => { if (!offlineSince) refreshKeys(); }, KEYS_REFRESH_MS);
-  refreshKeys().then(() => apiDown()).then((down) => {
+  setInterval(() => {
+    const held = heldRevocations();
+    if (!held || Date.now() / 1000 >= held.next_update) refreshRevocations();
+  }, REVOCATIONS_CHECK_MS);
+  refreshKeys().then(refreshRevocations).then(() => apiDown()).then((down) => {
     if (down) { goOffline(); if (session && session.checkpoint_id) start(); } else upload();
   });
   start();
