@@ -67,6 +67,9 @@ def test_a_guardian_scanning_a_venue_sees_his_card_and_his_family_members_cards(
     assert by_css(phone, his).get_attribute("data-color") == "none" and "尚未申领" in text(phone, his)
     moving = phone.execute_script("return getComputedStyle(document.querySelector('.pass-orbit')).animationName")
     assert moving == "pass-spin"                             # the moving element stays with members on the pass
+    ring, bar = (phone.execute_script(f"return document.querySelector('{css}').getBoundingClientRect().height")
+                 for css in (".pass-mark", ".pass-sweep"))
+    assert (ring, bar) == (120, 10)                          # scrolled, not squashed by the cards
     assert fits_the_phone(phone)
     screenshot(phone, "venue-pass-family")
     assert serious_violations(phone) == []
