@@ -123,3 +123,23 @@ def test_a_stranger_refuses_the_scan_and_a_member_without_a_code_is_refused_on_t
     assert [(c["name_masked"], c["recorded"], c["color"], c["refused"]) for c in shown.json_body["members"]] == [
         ("王*贝", False, None, "no_code"), ("王*宝", True, "green", None)]
     assert len(visits_in(client, authority, venue, start)) == 2
+
+
+def test_a_scan_with_two_members_costs_the_callers_calls_plus_three_plus_one_per_member(client, citizen,
+                                                                                      health_authority):
+    from bench.dynamo_calls import recording
+
+    venue = register(client, health_authority("44"), county_of("44"))
+    guardian, kid, grandma = family(client, citizen)
+    members = [kid["dependant_id"], grandma["dependant_id"]]
+    assert scan(client, guardian, venue_token=token_of(venue), members=members).status_code == 201  # stays today
+    clock.shift(rules.VISIT_BUCKET_SECONDS)
+    guardian = citizen(guardian.id_number, guardian.name)
+    with recording() as calls:
+        again = scan(client, guardian, venue_token=token_of(venue), members=members)
+    assert again.status_code == 201 and all(c["recorded"] for c in again.json_body["members"]), again.json_body
+    made = sorted(c for c in calls if "areas" not in c)       # the container's copy of the area levels: not per scan
+    assert len(made) == 7 + len(members), made
+    assert made.count("TransactWriteItems venues+visits x3") == 1 + len(members), made
+    assert {"Query guardians (consistent)", "TransactWriteItems audit x2", "BatchGetItem people (consistent)",
+            "GetItem people (consistent)", "GetItem venues"} < set(made), made
