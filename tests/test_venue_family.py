@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import clock
-from chalicelib.domain import days, venues as rules
+from chalicelib.domain import days, limits, venues as rules
 from chalicelib.domain.names import mask_name
 from chalicelib.security import pseudonyms
 from chalicelib.store import venues as store, visits
@@ -143,3 +143,16 @@ def test_a_scan_with_two_members_costs_the_callers_calls_plus_three_plus_one_per
     assert made.count("TransactWriteItems venues+visits x3") == 1 + len(members), made
     assert {"Query guardians (consistent)", "TransactWriteItems audit x2", "BatchGetItem people (consistent)",
             "GetItem people (consistent)", "GetItem venues"} < set(made), made
+
+
+def test_each_person_on_the_pass_counts_one_visit_against_the_callers_limit(client, citizen, health_authority):
+    venue = register(client, health_authority("44"), county_of("44"))
+    guardian = resident(citizen)
+    five = [added(client, guardian, *child(), "child", name=f"王小{n}")["dependant_id"] for n in "一二三四五"]
+    used, allowed = 0, limits.VISITS_PER_PERSON.count
+    while used + 1 + len(five) <= allowed:                  # 20 scans of six people spend the hour's 120
+        assert scan(client, guardian, venue_token=token_of(venue), members=five).status_code in (200, 201)
+        used += 1 + len(five)
+    for _ in range(allowed - used):
+        assert scan(client, guardian, venue_token=token_of(venue)).status_code in (200, 201)
+    assert_refused(scan(client, guardian, venue_token=token_of(venue)), 429, "too_many_requests")
