@@ -3,7 +3,8 @@
 Who may do what:
 - a province's health authority or venue administration client registers, lists, changes, deactivates and
   rotates the token of its own province's venues, and sees a venue's visits per hour;
-- a citizen records a visit (scanning the poster's token, or typing the venue number);
+- a citizen records a visit (scanning the poster's token, or typing the venue number), and a guardian's visit
+  records the dependants listed in `members` too, each on their own card;
 - a province's health authority publishes a venue exposure and reads a venue's visitors (masked) for a window,
   each listed visitor's access log recording it.
 """
@@ -207,7 +208,8 @@ def _members(principal: Principal, members: list[str]) -> list[guardians.Link]:
     return [links[dependant_id] for dependant_id in members]
 
 
-def _card(person: str, code: people.Code, recorded: bool, visited_at: int, now: int) -> dict[str, Any]:
+def _card(code: people.Code, recorded: bool, visited_at: int, now: int) -> dict[str, Any]:
+    """One person's part of the pass: their own live color, as GET /v1/codes/me, and whether this scan recorded them."""
     shown = codes.view(code, now)
     return {"recorded": recorded, "visited_at": visited_at, "color": shown["color"], "reasons": shown["reasons"],
             "name_masked": code.name_masked, "id_last4": code.id_last4, "status": code.status}
@@ -248,11 +250,11 @@ def visit(principal: Principal, token: str | None, number: str | None, members: 
         try:
             was, at, theirs = _record(link.dependant, theirs, venue, now, guardian_id)
         except Conflict as lost:       # 10 tries lost to other visits of the shard: this card says so, no other
-            cards.append({**card, **_card(link.dependant, theirs, False, now, now), "visited_at": None,
+            cards.append({**card, **_card(theirs, False, now, now), "visited_at": None,
                           "refused": lost.code})
             continue
-        cards.append({**card, **_card(link.dependant, theirs, was, at, now), "refused": None})
-    return {**_card(person, code, recorded, visited_at, now), "checked_at": now,
+        cards.append({**card, **_card(theirs, was, at, now), "refused": None})
+    return {**_card(code, recorded, visited_at, now), "checked_at": now,
             "venue": {"venue_id": venue.venue_id, "name": venue.name, "number": venue.number,
                       "county": venue.county, "county_name": divisions.name_of(venue.county),
                       "type": venue.type.value},
