@@ -75,8 +75,9 @@ UNKNOWN_WEBHOOK = _code(404, "unknown_webhook", _NOT_ISSUED)
 UNKNOWN_DELIVERY = _code(404, "unknown_delivery", _NOT_ISSUED)
 UNKNOWN_CORRECTION = _code(404, "unknown_correction", _NOT_ISSUED)
 UNKNOWN_CHECKPOINT = _code(404, "unknown_checkpoint", "no checkpoint client has this id")
-UNKNOWN_DEPENDANT = _code(404, "unknown_dependant", "`X-Acting-For` or the path names no dependant of yours (never "
-                                                  "added, removed by you, or taken back by them)",
+UNKNOWN_DEPENDANT = _code(404, "unknown_dependant", "`X-Acting-For`, the path or a visit's `members[i]` (details "
+                                                  "name the index) names no dependant of yours (never added, "
+                                                  "removed by you, or taken back by them)",
                           "`GET /v1/me/dependants`")
 UNKNOWN_PAPER_CODE = _code(404, "unknown_paper_code", "no paper code has this number, or it is not yours to manage",
                             "check the 12 digits")

@@ -719,6 +719,22 @@ class VisitedVenue(Model):
     type: str
 
 
+class VenueMember(Model):
+    dependant_id: str
+    relationship: str = Field(description="What the member is to me, as `GET /v1/me/dependants` says")
+    recorded: bool = Field(description="false: refused (`refused` says why), or recorded already in the same 5 "
+                                       "minutes (`visited_at` says when)")
+    visited_at: Epoch | None = Field(description="When the member's visit was recorded; null when refused")
+    color: Color | None = Field(description="The member's own live color; null when they have no code")
+    reasons: list[CodeReason]
+    name_masked: str
+    id_last4: str
+    status: str | None
+    refused: Literal["no_code", "concurrent_update"] | None = Field(
+        description="Why this member's visit was not recorded: `no_code` (apply for them first, X-Acting-For), or "
+                    "`concurrent_update` (scan again); null when recorded now or in the same 5 minutes")
+
+
 class VenuePass(Model):
     recorded: bool = Field(description="false: a visit of this venue in the same 5 minutes was recorded already")
     visited_at: Epoch = Field(description="When the visit was recorded (the first scan of the 5 minutes)")
@@ -729,6 +745,7 @@ class VenuePass(Model):
     name_masked: str
     id_last4: str
     status: str
+    members: list[VenueMember] = Field(description="One card per family member listed in the request, in its order")
 
 
 class VenueExposure(Model):

@@ -10,8 +10,9 @@ from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib import errors
 from chalicelib.api.fields import AreaCode, IsoDate, NoIdNumber
-from chalicelib.api.routes import route
+from chalicelib.api.routes import Batch, route
 from chalicelib.domain import limits
+from chalicelib.domain.dependants import MAX_DEPENDANTS
 from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.venues import VenueType
 from chalicelib.models import Model
@@ -24,6 +25,9 @@ Name = Annotated[str, Field(min_length=2, max_length=60, description="As the pos
 Address = Annotated[str, Field(max_length=200), NoIdNumber]
 Epoch = Annotated[int, Field(ge=0, le=4102444800, description="Epoch seconds")]
 NO_STORE = {"Cache-Control": "no-store"}
+DependantId = Annotated[str, Field(min_length=1, max_length=64, description="A `dependant_id`")]
+# each person on the pass is one visit: the caller's counter takes one for them and one for each member
+VISITS = Batch(limits.VISITS_PER_PERSON, lambda body: 1 + len(body.members))
 
 
 class VenueRequest(Model):
@@ -65,11 +69,17 @@ class VisitRequest(Model):
                                     description="The token of the poster's QR (what follows `venue#`)")
     venue_number: str | None = Field(default=None, min_length=1, max_length=16,
                                      description="Or the 8-digit venue number printed on the poster")
+    members: list[DependantId] = Field(
+        default_factory=list, max_length=MAX_DEPENDANTS,
+        description="Family members who came along: `dependant_id`s of my dependants (`GET /v1/me/dependants`), "
+                    "each recorded too and shown on the pass with their own live color")
 
     @model_validator(mode="after")
     def _one(self) -> VisitRequest:
         if (self.venue_token is None) == (self.venue_number is None):
             raise ValueError("venue_token or venue_number: send exactly one")
+        if len(set(self.members)) != len(self.members):
+            raise ValueError("members: list each dependant once")
         if self.venue_number is not None:
             self.venue_number = self.venue_number.replace(" ", "").replace("-", "")
         return self
@@ -167,14 +177,15 @@ def poster_png(venue_id: str, caller: Principal) -> Response:
 
 
 @route(bp, "/v1/visits", methods=["POST"], roles=[Role.CITIZEN], body=VisitRequest,
-       responds={200: "VenuePass", 201: "VenuePass"}, limits=[limits.VISITS_PER_PERSON],
+       responds={200: "VenuePass", 201: "VenuePass"}, limits=[VISITS],
        errors=[errors.INVALID_VENUE_TOKEN, errors.VENUE_TOKEN_REVOKED, errors.VENUE_INACTIVE, errors.UNKNOWN_VENUE,
-               errors.NO_CODE, errors.CONCURRENT_UPDATE],
+               errors.NO_CODE, errors.UNKNOWN_DEPENDANT, errors.CONCURRENT_UPDATE],
        example={"venue_number": "12345674"})
 def visit(caller: Principal, body: VisitRequest) -> tuple[int, dict[str, Any]]:
-    """Record my visit to a venue (201; 200 when I scanned it in the last 5 minutes already) and get the pass
-    screen's data: my live color, the venue, the time, my masked name"""
-    shown = venues.visit(caller, body.venue_token, body.venue_number)
+    """Record my visit to a venue (201; 200 when I scanned it in the last 5 minutes already), and that of each
+    family member in `members`, and get the pass screen's data: my live color, the venue, the time, my masked name,
+    and one card per member"""
+    shown = venues.visit(caller, body.venue_token, body.venue_number, body.members)
     return (201 if shown["recorded"] else 200), shown
 
 

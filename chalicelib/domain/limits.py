@@ -94,8 +94,9 @@ PAPER_CODES_PER_PERSON = Limit(
     "paper_codes_per_person", ("POST /v1/paper-codes",), Per.PERSON, 5, HOUR, "paper codes printed",
     "counted for the holder, whoever prints it: a print, a misprint and a lost copy replaced; each lasts 14 days")
 VISITS_PER_PERSON = Limit(
-    "visits_per_person", ("POST /v1/visits",), Per.PERSON, 120, HOUR, "venue scans",
-    "a commuter's bus, station, office, canteen and shops, each scanned again on the way out, with retries")
+    "visits_per_person", ("POST /v1/visits",), Per.PERSON, 120, HOUR, "visits",
+    "a commuter's bus, station, office, canteen and shops, each scanned again on the way out, with retries; a scan "
+    "counts one for the caller and one for each family member on the pass")
 
 # --- per system client and per province -------------------------------------------------------------------
 TOKENS_PER_CLIENT = Limit(

@@ -105,6 +105,15 @@ def record_act(guardian: Principal, link: guardians.Link, operation: str) -> Non
                              {"operation": operation, "relationship": link.relationship})])
 
 
+def record_acts(guardian: Principal, links: list[guardians.Link], operation: str, returned: dict[str, Any]) -> None:
+    """The entries of one operation a guardian is about to do for several dependants at once (a venue scan with
+    family members), each in its dependant's access log, written together before it runs."""
+    now = clock.now()
+    access_log.write([_entry(link.dependant, guardian, ACTED, now,
+                             {"operation": operation, "relationship": link.relationship, **returned})
+                      for link in links])
+
+
 def public_guardian(found: guardians.Guardian) -> dict[str, Any]:
     return {"guardian_id": found.guardian_id, "name_masked": found.name_masked, "relationship": found.relationship,
             "added_at": found.added_at, "status": found.status}

@@ -3,7 +3,8 @@
 Who may do what:
 - a province's health authority or venue administration client registers, lists, changes, deactivates and
   rotates the token of its own province's venues, and sees a venue's visits per hour;
-- a citizen records a visit (scanning the poster's token, or typing the venue number);
+- a citizen records a visit (scanning the poster's token, or typing the venue number), and a guardian's visit
+  records the dependants listed in `members` too, each on their own card;
 - a province's health authority publishes a venue exposure and reads a venue's visitors (masked) for a window,
   each listed visitor's access log recording it.
 """
@@ -20,13 +21,13 @@ from chalicelib.domain.exposures import CaseType
 from chalicelib.domain.remit import Basis, Connection
 from chalicelib.domain.stays import decode_stays
 from chalicelib.domain.venues import VenueExposure, VenueType
-from chalicelib.errors import Forbidden, NotFound, ValidationFailed, field_error
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from chalicelib.security import pseudonyms, venue_tokens
 from chalicelib.security.access import Principal, Role
 from chalicelib.security.qr_tokens import TokenRejected
-from chalicelib.services import access_log, assessment, codes, cursors
+from chalicelib.services import access_log, assessment, codes, cursors, guardians as guarded
 from chalicelib.services.versioned import versioned_update
-from chalicelib.store import dynamo, events, people, venues, visits
+from chalicelib.store import dynamo, events, guardians, people, venues, visits
 from chalicelib.store.venues import Venue
 
 STAY_SOURCE = assessment.VENUE_STAY
@@ -167,20 +168,15 @@ def _stays_today(code: people.Code, county: str, now: int) -> bool:
     return any(v.area == county and v.day == today for v in decode_stays(code.facts.stays))
 
 
-def visit(principal: Principal, token: str | None, number: str | None) -> dict[str, Any]:
-    """Record a visit (once per person, venue and 5 minutes) and answer the pass screen's data: the live color,
-    the venue, the time and the masked name."""
-    now = clock.now()
-    person = principal.subject
-    venue = _scanned(token, number, now)
-    code = people.get(pseudonyms.code_id(person), consistent=True)
-    if code is None:
-        raise NotFound("You have no health code yet; apply with POST /v1/codes.", code="no_code")
+def _record(person: str, code: people.Code, venue: Venue, now: int, guardian_id: str | None = None
+            ) -> tuple[bool, int, people.Code]:
+    """Record one person's visit (once per person, venue and 5 minutes) and its stay: (recorded, when the visit of
+    this bucket was recorded, the code as it stands). `guardian_id` when a guardian recorded it for a dependant."""
     bucket = rules.bucket(now)
     day = days.today(now)
     stay = visits.Stay(person, day, venue.county, STAY_SOURCE, f"{venue.venue_id}#{bucket}", now,
                        days.start_of(day) + STAY_RETENTION_DAYS * days.DAY)
-    recording = venues.RecordedVisit(venue.venue_id, person, now, code.name_masked, code.id_last4)
+    recording = venues.RecordedVisit(venue.venue_id, person, now, code.name_masked, code.id_last4, guardian_id)
     # The transaction is cancelled (TransactionConflict) when another one writes one of its items at the same
     # instant: another visit of the venue's shard and hour (their counter), or this person's double tap (the
     # next try finds the first tap's visit). The platform's one retry policy tries it again, at most ATTEMPTS
@@ -193,15 +189,76 @@ def visit(principal: Principal, token: str | None, number: str | None) -> dict[s
     # it has no stay in today changes them, and only a visit inside a published exposure's window adds a reason.
     # Every other visit (most of them) writes the visit and the stay and nothing else.
     if recorded and (not _stays_today(code, venue.county, now) or any(e.covers(now) for e in venue.exposures)):
-        refreshed, _ = assessment.refresh(person, now, "venue_visit", actor="citizen")
+        refreshed, _ = assessment.refresh(person, now, "venue_visit",
+                                          actor="citizen" if guardian_id is None else "guardian")
         code = refreshed or code
+    return recorded, now if first is None else first.at, code
+
+
+def _members(principal: Principal, members: list[str]) -> list[guardians.Link]:
+    """The caller's live links to the listed dependants, in the order listed (one Query of the caller's links);
+    refused, naming the first index, when one names no dependant of the caller's."""
+    if not members:
+        return []
+    links = {link.dependant_id: link for link in guardians.dependants(principal.subject)}
+    for index, dependant_id in enumerate(members):
+        if dependant_id not in links:
+            raise NotFound(f"members[{index}] names no dependant of yours.", code="unknown_dependant",
+                           details=[{"field": f"members[{index}]", "index": index, "dependant_id": dependant_id}])
+    return [links[dependant_id] for dependant_id in members]
+
+
+def _card(code: people.Code, recorded: bool, visited_at: int, now: int) -> dict[str, Any]:
+    """One person's part of the pass: their own live color, as GET /v1/codes/me, and whether this scan recorded them."""
     shown = codes.view(code, now)
-    return {"recorded": recorded, "visited_at": now if first is None else first.at, "checked_at": now,
+    return {"recorded": recorded, "visited_at": visited_at, "color": shown["color"], "reasons": shown["reasons"],
+            "name_masked": code.name_masked, "id_last4": code.id_last4, "status": code.status}
+
+
+def visit(principal: Principal, token: str | None, number: str | None, members: list[str] | None = None
+          ) -> dict[str, Any]:
+    """Record a visit (once per person, venue and 5 minutes) for the caller and each listed dependant, and answer
+    the pass screen's data: for each person the live color, the time and the masked name; and the venue.
+
+    The caller's visit is the request's: refusals about the venue, the caller's own code or a listed id (not a
+    dependant of the caller's) refuse it all before anything is written. Each member's visit is then recorded on its
+    own, like the caller's, and reported on the member's card: a dependant without a code is refused on the card
+    (`refused: "no_code"`), not the scan."""
+    now = clock.now()
+    person = principal.subject
+    venue = _scanned(token, number, now)
+    code = people.get(pseudonyms.code_id(person), consistent=True)
+    if code is None:
+        raise NotFound("You have no health code yet; apply with POST /v1/codes.", code="no_code")
+    links = _members(principal, members or [])
+    if links:
+        # as every act of a guardian's: the dependants' access-log entries before their visits are written
+        guarded.record_acts(principal, links, "POST /v1/visits",
+                            {"venue_id": venue.venue_id, "venue_name": venue.name})
+    recorded, visited_at, code = _record(person, code, venue, now)
+    cards = []
+    found = people.many(link.dependant_id for link in links) if links else {}
+    guardian_id = pseudonyms.code_id(person)
+    for link in links:
+        card: dict[str, Any] = {"dependant_id": link.dependant_id, "relationship": link.relationship}
+        theirs = found.get(link.dependant_id)
+        if theirs is None:
+            cards.append({**card, "recorded": False, "visited_at": None, "color": None, "reasons": [],
+                          "name_masked": link.name_masked, "id_last4": link.id_last4, "status": None,
+                          "refused": "no_code"})
+            continue
+        try:
+            was, at, theirs = _record(link.dependant, theirs, venue, now, guardian_id)
+        except Conflict as lost:       # 10 tries lost to other visits of the shard: this card says so, no other
+            cards.append({**card, **_card(theirs, False, now, now), "visited_at": None,
+                          "refused": lost.code})
+            continue
+        cards.append({**card, **_card(theirs, was, at, now), "refused": None})
+    return {**_card(code, recorded, visited_at, now), "checked_at": now,
             "venue": {"venue_id": venue.venue_id, "name": venue.name, "number": venue.number,
                       "county": venue.county, "county_name": divisions.name_of(venue.county),
                       "type": venue.type.value},
-            "color": shown["color"], "reasons": shown["reasons"], "name_masked": code.name_masked,
-            "id_last4": code.id_last4, "status": code.status}
+            "members": cards}
 
 
 # --- tracing ------------------------------------------------------------------------------------------------------

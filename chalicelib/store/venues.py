@@ -63,6 +63,7 @@ class RecordedVisit:
     at: int
     name_masked: str
     id_last4: str
+    guardian_id: str | None = None     # the guardian's code id, when a guardian recorded a dependant's visit
 
 
 def _venue_key(venue_id: str) -> dict[str, str]:
@@ -155,7 +156,8 @@ def visit_op(visit: RecordedVisit, bucket: int) -> dict[str, Any]:
     v = visit
     return dynamo.put_op(KIND, {"pk": f"visits#{v.venue_id}#{shard_of(v.person)}", "sk": f"{bucket:010d}#{v.person}",
                                 "person": v.person, "at": v.at, "name_masked": v.name_masked,
-                                "id_last4": v.id_last4, "expires_at": v.at + VISIT_KEEP_DAYS * 86400},
+                                "id_last4": v.id_last4, "expires_at": v.at + VISIT_KEEP_DAYS * 86400,
+                                **({"guardian_id": v.guardian_id} if v.guardian_id else {})},
                          condition="attribute_not_exists(pk)", return_old=True)
 
 
@@ -185,7 +187,7 @@ def record_visit(visit: RecordedVisit, bucket: int, stay: visits.Stay) -> Record
         if not item:
             raise
         return RecordedVisit(visit.venue_id, item["person"], int(item["at"]), item.get("name_masked") or "",
-                             item.get("id_last4") or "")
+                             item.get("id_last4") or "", item.get("guardian_id"))
 
 
 def visits_page(venue_id: str, shard: int, first_bucket: int, last_bucket: int, limit: int,
@@ -194,8 +196,8 @@ def visits_page(venue_id: str, shard: int, first_bucket: int, last_bucket: int, 
     items, last = dynamo.query(KIND, "pk = :p AND sk BETWEEN :lo AND :hi",
                                {":p": f"visits#{venue_id}#{shard}", ":lo": f"{first_bucket:010d}#",
                                 ":hi": f"{last_bucket:010d}#~"}, limit=limit, start=start)
-    return [RecordedVisit(venue_id, i["person"], int(i["at"]), i.get("name_masked") or "", i.get("id_last4") or "")
-            for i in items], last
+    return [RecordedVisit(venue_id, i["person"], int(i["at"]), i.get("name_masked") or "", i.get("id_last4") or "",
+                          i.get("guardian_id")) for i in items], last
 
 
 def visitors_pages(venue_id: str, first_bucket: int, last_bucket: int) -> KeyShape:

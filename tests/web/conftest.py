@@ -78,8 +78,8 @@ class LiveApi:
         return self.base + path
 
     def call(self, method: str, path: str, body: Any = None, token: str | None = None,
-             form: dict[str, str] | None = None) -> tuple[int, Any]:
-        headers = {"Accept": "application/json"}
+             form: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        headers = {"Accept": "application/json", **(headers or {})}
         data = None
         if token:
             headers["Authorization"] = f"Bearer {token}"
