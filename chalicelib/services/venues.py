@@ -26,7 +26,7 @@ from chalicelib.security import pseudonyms, venue_tokens
 from chalicelib.security.access import Principal, Role
 from chalicelib.security.qr_tokens import TokenRejected
 from chalicelib.services import access_log, assessment, codes, cursors, guardians as guarded
-from chalicelib.services.versioned import versioned_update
+from chalicelib.services.versioned import retried, versioned_update
 from chalicelib.store import dynamo, events, guardians, people, venues, visits
 from chalicelib.store.venues import Venue
 
@@ -181,9 +181,7 @@ def _record(person: str, code: people.Code, venue: Venue, now: int, guardian_id:
     # instant: another visit of the venue's shard and hour (their counter), or this person's double tap (the
     # next try finds the first tap's visit). The platform's one retry policy tries it again, at most ATTEMPTS
     # times, then answers 409 concurrent_update; a condition that fails (a visit already) is an answer, not a loss.
-    first = versioned_update(lambda: None, lambda _: None,
-                             lambda _current, _new: venues.record_visit(recording, bucket, stay),
-                             "The venue's visit count")
+    first = retried(lambda: venues.record_visit(recording, bucket, stay), "The venue's visit count")
     recorded = first is None
     # The code keeps its stays (areas and days) for reads to judge against area levels: only a visit to a county
     # it has no stay in today changes them, and only a visit inside a published exposure's window adds a reason.

@@ -41,3 +41,9 @@ def versioned_update(load: Callable[[], Current], change: Callable[[Current], Ch
         except LOST:
             continue
     raise Conflict(f"{what} kept changing under us; try again.", code="concurrent_update")
+
+
+def retried(write: Callable[[], Result], what: str) -> Result:
+    """A write with nothing to read first (its conditions are its own), under the same policy: a transaction
+    cancelled by another writer of one of its items is tried again, at most ATTEMPTS times, then 409."""
+    return versioned_update(lambda: None, lambda _: None, lambda _current, _new: write(), what)
