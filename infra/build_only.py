@@ -4,7 +4,8 @@
 package needs only to be built: cryptography declares cffi, and cffi pycparser, but cryptography's wheel is
 built already. At run time its Rust extension loads the C module `_cffi_backend` (which stays, a top-level file
 of the cffi wheel), never the `cffi` Python package or pycparser: together 0.47 MB of the zipped bundle
-(docs/BENCHMARKS.md). Leaving them out keeps the bundle under its 10 MB budget (infra/package.py).
+(docs/BENCHMARKS.md). Nor does the platform import pydantic's 1.x compatibility package or its mypy plugin
+(UNUSED). Leaving them out keeps the bundle under its 10 MB budget (infra/package.py).
 """
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from pathlib import Path
 
 # Python packages the bundle's wheels need only when they are built: dropped with their .dist-info
 BUILD_ONLY = ("cffi", "pycparser")
+# Parts of a package the platform never imports: pydantic's copy of its whole 1.x API (`pydantic.v1`, for code
+# not yet ported; 0.39 MB zipped with its bytecode) and its mypy plugin (loaded by mypy, never at run time)
+UNUSED = ("pydantic/v1/", "pydantic/mypy.py", "pydantic/__pycache__/mypy.")
+UNUSED_MODULES = ("pydantic.v1", "pydantic.mypy")
 
 # Run with nothing but the unpacked bundle on sys.path: what loads the native code (ES256 as QR tokens are signed,
 # EdDSA as provinces may sign theirs), and neither build-only package may be loaded by it.
@@ -32,7 +37,10 @@ for key, algorithm in ((ec.generate_private_key(ec.SECP256R1()), "ES256"),
     token = jwt.encode({"sub": "x"}, key, algorithm=algorithm)
     assert jwt.decode(token, key.public_key(), algorithms=[algorithm]) == {"sub": "x"}
 import pydantic, segno
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[2:])
+class Probe(pydantic.BaseModel):
+    n: int
+assert Probe.model_validate({"n": 1}).n == 1 and Probe.model_json_schema()["required"] == ["n"]
+loaded = sorted(m for m in sys.modules if any(m == gone or m.startswith(gone + ".") for gone in sys.argv[2:]))
 assert not loaded, f"loaded {loaded}"
 """
 
@@ -40,7 +48,7 @@ assert not loaded, f"loaded {loaded}"
 def _build_only(name: str) -> bool:
     top = name.split("/", 1)[0]
     return any(top == package or re.fullmatch(re.escape(package) + r"-[^/]+\.dist-info", top)
-               for package in BUILD_ONLY)
+               for package in BUILD_ONLY) or name.startswith(UNUSED)
 
 
 def drop(bundle: Path) -> int:
@@ -73,7 +81,7 @@ def smoke_problems(bundle: Path) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="healthcode-bundle-") as tmp:
         with zipfile.ZipFile(bundle) as archive:
             archive.extractall(tmp)
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", SMOKE, tmp, *BUILD_ONLY],
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", SMOKE, tmp, *BUILD_ONLY, *UNUSED_MODULES],
                               capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         return [f"the bundle does not sign and verify on its own: {done.stderr.strip()[-600:]}"]
