@@ -27,8 +27,12 @@ from tests.dated import _clear_of_midnight, _leave_no_events_behind, day  # noqa
 from tests.refusals import assert_refused, fields
 
 HOME, SHANGHAI = "110101", "310101"      # Beijing Dongcheng, Shanghai Huangpu: never raised
+# prefectures where no test raises a level, so that a visit there leaves a visitor's color to their own sources
+# (tests/test_venues.py county_of)
+QUIET_PREFECTURES = {"44": "445100", "51": "511900"}   # Chaozhou, Bazhong
 RESERVED_PREFECTURES = {"440100", "510100",   # the checkpoint fixture's Guangzhou, the walkthrough's Chengdu
-                        "441700", "445300"}   # test_openapi raises Yangjiang's 441781; test_retention stays in 445302
+                        "441700", "445300",   # test_openapi raises Yangjiang's 441781; test_retention stays in 445302
+                        *QUIET_PREFECTURES.values()}
 _rng = random.Random()
 _taken: set[str] = set()
 
