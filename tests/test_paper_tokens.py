@@ -73,3 +73,15 @@ def test_the_number_carries_a_luhn_check_digit():
         if body[i] != body[i + 1] and {body[i], body[i + 1]} != {"0", "9"}:
             swapped = body[:i] + body[i + 1] + body[i] + body[i + 2:]
             assert not is_number(swapped), swapped
+
+
+def test_garbage_is_no_paper_code():
+    assert not paper_tokens.is_paper("not a token") and not paper_tokens.is_paper("")
+
+
+@pytest.mark.parametrize("years", [-10, 10])
+def test_a_paper_code_is_judged_by_the_platform_clock_not_the_wall_clock(years):
+    # issued and checked years away from the wall clock (a shifted platform clock): valid until its own exp,
+    # whatever the wall clock says of its iat and exp
+    now = clock.now() + years * 365 * 86400
+    assert paper_tokens.verify(paper_tokens.issue(claims(now)), now + 86400) == claims(now)

@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from chalicelib import clock, settings
+from chalicelib.domain.colors import Color
+from chalicelib.domain.lab_results import EntryRule
 from chalicelib.errors import Forbidden, Unauthenticated, ValidationFailed
 from chalicelib.security import access, identity, keyring, province_tokens, qr_tokens
 from chalicelib.security.access import AUDIENCE, Principal, Role
@@ -92,6 +94,26 @@ def test_an_access_token_is_valid_until_the_second_before_it_expires():
     with pytest.raises(Unauthenticated, match="expired") as expired:   # ...but the cache checks expiry too
         access.authenticate(f"Bearer {token}")
     assert expired.value.code == "token_expired"
+
+
+def test_a_checkpoints_entry_rule_and_a_citizens_document_come_back_from_the_token():
+    rule = EntryRule((Color.GREEN, Color.YELLOW), negative_test_within_hours=48, min_doses=2)
+    gate = Principal(Role.CHECKPOINT, "ch_0123456789abcdef", area="440106", rule=rule)
+    passport = Principal(Role.CITIZEN, "ref-of-a-visitor", name_masked="J*n", id_last4="4567",
+                         document_type="passport")
+    for principal in (gate, passport):
+        token = access.issue(principal, 600)
+        access._decoded.clear()    # decoded from the token itself, not from the cache of decoded tokens
+        assert access.authenticate(f"Bearer {token}") == principal
+    assert claims_of(access.issue(gate, 600))["er"] == rule.claims()
+    assert claims_of(access.issue(passport, 600))["doc"] == "passport"
+
+
+def test_expiry_is_judged_by_the_platform_clock_not_the_wall_clock():
+    # a platform clock years behind the wall clock (tests, a replay): its tokens are valid until their own exp
+    clock.shift(-300_000_000)
+    token = access.issue(CHECKPOINT, 600)
+    assert access.authenticate(f"Bearer {token}") == CHECKPOINT
 
 
 def forged(key: bytes, algorithm: str = "HS256", **changes: Any) -> str:

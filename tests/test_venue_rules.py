@@ -3,7 +3,9 @@ bucket, the venue exposure rule with its 30-minute buffer (docs/colors.md), and 
 generation, typ, expiry). The same code runs end to end in tests/test_venues.py."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 import random
 
 import jwt
@@ -141,3 +143,29 @@ def test_a_citizens_qr_token_is_no_venue_token_nor_a_venue_token_a_qr_token():
 def test_the_check_day_is_the_china_standard_time_day_of_the_visit():
     late = int(dt.datetime(2026, 11, 30, 23, 59, tzinfo=days.CST).timestamp())
     assert VenueVisit(VENUE, late).day == dt.date(2026, 11, 30)
+
+
+def hand_made(header: dict[str, object], claims: dict[str, object]) -> str:
+    """A token PyJWT would not make (no kid, another algorithm), with a signature of nothing."""
+    b64 = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()  # noqa: E731
+    return f"{b64(header)}.{b64(claims)}." + base64.urlsafe_b64encode(b"x" * 64).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("header, reason", [
+    ({"alg": "ES256", "typ": "venue"}, "unknown_key"),                      # no kid at all
+    ({"alg": "ES256", "typ": "venue", "kid": "never-ours"}, "unknown_key"),
+    ({"alg": "HS256", "typ": "venue", "kid": None}, "bad_signature"),       # our kid, another algorithm
+])
+def test_a_venue_token_naming_no_key_of_ours_or_another_algorithm_is_refused_with_its_reason(header, reason):
+    if "kid" in header and header["kid"] is None:
+        header = {**header, "kid": qr_tokens.key_ring(get_settings().qr_token_ttl).signing_kid}
+    with pytest.raises(TokenRejected) as rejected:
+        venue_tokens.verify(hand_made(header, {"sub": VENUE, "g": 1, "exp": NOW + 60}), NOW)
+    assert rejected.value.reason == reason
+
+
+def test_an_expired_venue_token_says_it_is_the_venue_code_that_expired():
+    token, expires = venue_tokens.issue(VENUE, 1, NOW)
+    with pytest.raises(TokenRejected, match="^The venue code has expired") as rejected:
+        venue_tokens.verify(token, expires + qr_tokens.LEEWAY_SECONDS)
+    assert rejected.value.reason == "expired"
