@@ -19,6 +19,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from chalicelib import clock, settings
 from chalicelib.domain.colors import Color
+from chalicelib.domain.documents import DocumentType
 from chalicelib.domain.lab_results import EntryRule
 from chalicelib.errors import Forbidden, Unauthenticated, ValidationFailed
 from chalicelib.security import access, identity, keyring, province_tokens, qr_tokens
@@ -27,6 +28,7 @@ from chalicelib.security.province_tokens import ProvinceKeys
 from chalicelib.security.qr_tokens import TokenRejected
 from chalicelib.settings import get_settings
 from chalicelib.store import provinces
+from tests import people
 
 pytestmark = pytest.mark.fast
 
@@ -465,6 +467,24 @@ def test_an_identity_providers_id_token_names_the_citizen(idp):
     assert identity.from_id_token(id_token(idp, exp=later)) == identity.Identity("王小明", "510104199001011230")
     assert identity.from_id_token(id_token(idp, exp=later, id_number="510104199001011230".lower())).id_number == \
         "510104199001011230"
+
+
+def test_an_id_token_names_a_passport_holder_by_the_document_and_nationality_it_carries(idp):
+    later = int(time.time()) + 600
+    number = people.passport()
+    held = identity.from_id_token(id_token(idp, exp=later, name="JOHN SMITH", document_type="passport",
+                                           id_number=number, nationality="GBR"))
+    assert held == identity.Identity("JOHN SMITH", number, DocumentType.PASSPORT, "GBR")
+    with pytest.raises(Unauthenticated) as refused:   # a passport names the state that issued it
+        identity.from_id_token(id_token(idp, exp=later, name="JOHN SMITH", document_type="passport",
+                                        id_number=number))
+    assert refused.value.code == "invalid_assertion"
+
+
+def test_a_self_asserted_identity_keeps_its_document_and_nationality():
+    number = people.passport()
+    assert identity.from_self_assertion("JOHN SMITH", number, "13800000000", DocumentType.PASSPORT, "GBR") == \
+        identity.Identity("JOHN SMITH", number, DocumentType.PASSPORT, "GBR")
 
 
 def test_an_id_token_that_does_not_hold_up_is_refused(idp):
