@@ -183,6 +183,11 @@ def test_no_role_but_the_named_ones_gets_through_not_even_ops():
 TTL = 180
 
 
+def test_every_published_qr_key_says_it_is_an_es256_signing_key():
+    keys = qr_tokens.jwks(180)["keys"]
+    assert keys and all((k["alg"], k["use"], k["kty"], k["crv"]) == ("ES256", "sig", "EC", "P-256") for k in keys)
+
+
 def test_a_qr_token_is_a_compact_es256_jws_naming_the_code_and_its_expiry():
     token, expires = qr_tokens.issue("code-1", NOW, TTL)
     header, claims = jwt.get_unverified_header(token), claims_of(token)
