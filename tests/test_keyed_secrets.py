@@ -135,6 +135,26 @@ def test_a_rotation_publishes_the_new_key_retires_the_old_when_it_starts_and_dro
     assert sorted(p.name for p in folder.iterdir()) == [keyring.FILE_NAME]
 
 
+def test_the_end_of_the_emergency_is_kept_in_the_bundle_its_first_moment_stays_and_a_rotation_keeps_it(folder):
+    assert keyring.bundle().emergency_ended_at is None and "emergency_ended_at" not in keyring.bundle().to_json()
+    assert keyring.end_emergency(NOW) == NOW
+    assert keyring.end_emergency(NOW + 60) == NOW                       # ended once: the first moment stays
+    assert keyring.bundle().emergency_ended_at == NOW
+    assert json.loads((folder / keyring.FILE_NAME).read_text())["emergency_ended_at"] == NOW
+    keyring.rotate_signing_key(NOW + 120)
+    assert keyring.reload().emergency_ended_at == NOW
+
+
+def test_rotating_the_pepper_away_replaces_the_pepper_and_the_code_key_and_keeps_every_other_key(folder):
+    before = keyring.bundle()
+    keyring.rotate_pepper_away()
+    after = keyring.reload()
+    assert after.pepper != before.pepper and after.code_key != before.code_key
+    assert len(after.pepper) == len(after.code_key) == 32
+    assert (after.session_key, after.client_key, after.signing_keys, after.retired_kids) == (
+        before.session_key, before.client_key, before.signing_keys, before.retired_kids)
+
+
 # --- keyed hashes -------------------------------------------------------------------------------------------
 
 ID = "510104199001011230"

@@ -503,9 +503,10 @@ def test_an_id_token_that_does_not_hold_up_is_refused(idp):
         with pytest.raises(Unauthenticated) as refused:
             identity.from_id_token(token)
         assert refused.value.code == "invalid_assertion"
-    with pytest.raises(ValidationFailed) as refused:
-        identity.from_id_token(id_token(idp, exp=later, name="1234"))
-    assert refused.value.code == "invalid_assertion"
+    for name in ("1234", None):     # a name that is none, or no name at all
+        with pytest.raises(ValidationFailed) as refused:
+            identity.from_id_token(id_token(idp, exp=later, name=name))
+        assert refused.value.code == "invalid_assertion"
 
 
 def test_without_an_identity_provider_no_id_token_is_taken():
