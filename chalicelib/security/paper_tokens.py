@@ -19,7 +19,7 @@ import jwt
 from jwt.algorithms import ECAlgorithm
 
 from chalicelib.security import keyring
-from chalicelib.security.qr_tokens import TokenRejected, is_expired, unverified_header
+from chalicelib.security.qr_tokens import TokenRejected, checked_claims, unverified_header
 
 ALGORITHM = "ES256"
 KEY_VERSION = 1
@@ -81,16 +81,8 @@ def verify(token: str, now: int) -> PaperClaims:
         raise TokenRejected("unknown_key", "The token is not signed by the paper codes' key.")
     if header.get("alg") != ALGORITHM or header.get("typ") != TYP:
         raise TokenRejected("bad_signature", "The token is not a paper code.")
-    try:
-        claims = jwt.decode(token, _ring()[1], algorithms=[ALGORITHM],
-                            options={"require": ["sub", "pc", "iat", "exp", "col"], "verify_exp": False,
-                                     "verify_iat": False})
-    except jwt.exceptions.InvalidSignatureError:
-        raise TokenRejected("bad_signature", "The token's signature does not verify.") from None
-    except jwt.exceptions.InvalidTokenError:
-        raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
-    if is_expired(claims["exp"], now):
-        raise TokenRejected("expired", "The paper code has expired; a new one can be printed.")
+    claims = checked_claims(token, _ring()[1], ALGORITHM, ["sub", "pc", "iat", "exp", "col"], now,
+                            "The paper code has expired; a new one can be printed.")
     if not all(isinstance(claims[k], str) for k in ("sub", "pc", "col")):
         raise TokenRejected("malformed", "The token names no paper code.")
     return PaperClaims(claims["sub"], claims["pc"], int(claims["iat"]), int(claims["exp"]), claims["col"])

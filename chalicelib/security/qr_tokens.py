@@ -134,21 +134,31 @@ def verify(token: str, ttl: int, now: int) -> str:
     return checked_subject(token, key, ALGORITHM, ["exp", "sub"], now, "code")
 
 
-def checked_subject(token: str, key: Any, algorithm: str, required: list[str], now: int, what: str) -> str:
-    """The `sub` of a token whose signature, shape and expiry all check out; TokenRejected otherwise.
+def checked_claims(token: str, key: Any, algorithm: str, required: list[str], now: int, expired: str
+                   ) -> dict[str, Any]:
+    """The claims of a token whose signature, shape and expiry all check out; TokenRejected otherwise (`expired`:
+    the message of that refusal).
 
     Expiry is checked against the platform clock, the one every rule uses, not PyJWT's wall clock; `iat` (when
     the token's color was computed) is not a validity condition, so it is not checked against the wall clock either.
     """
     try:
-        claims = jwt.decode(token, key, algorithms=[algorithm], options={"require": required, "verify_exp": False,
-                                                                       "verify_iat": False})
+        claims: dict[str, Any] = jwt.decode(token, key, algorithms=[algorithm],
+                                            options={"require": required, "verify_exp": False, "verify_iat": False})
     except jwt.exceptions.InvalidSignatureError:
         raise TokenRejected("bad_signature", "The token's signature does not verify.") from None
     except jwt.exceptions.InvalidTokenError:
         raise TokenRejected("malformed", "The token is not a well-formed signed token.") from None
     if is_expired(claims["exp"], now):
-        raise TokenRejected("expired", f"The {what} has expired; ask the holder to refresh it.")
+        raise TokenRejected("expired", expired)
+    return claims
+
+
+def checked_subject(token: str, key: Any, algorithm: str, required: list[str], now: int, what: str) -> str:
+    """The `sub` of a token whose signature, shape and expiry all check out (checked_claims); TokenRejected
+    otherwise."""
+    claims = checked_claims(token, key, algorithm, required, now,
+                            f"The {what} has expired; ask the holder to refresh it.")
     if not isinstance(claims["sub"], str):
         raise TokenRejected("malformed", f"The token names no {what}.")
     return claims["sub"]
