@@ -1,15 +1,15 @@
 """Family members: a guardian's dependants, and a dependant's guardians (docs/identity.md#family-members)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from chalice import Blueprint
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from chalicelib import errors
-from chalicelib.api.fields import IsoDate, NamedPerson
+from chalicelib.api.fields import IsoDate, NamedPerson, PersonalName
 from chalicelib.api.routes import PathParameter, route
-from chalicelib.domain import identifiers, limits, names
+from chalicelib.domain import identifiers, limits
 from chalicelib.domain.dependants import Relationship
 from chalicelib.security.access import Principal, Role
 from chalicelib.services import guardians
@@ -26,16 +26,9 @@ GUARDIAN_ID = PathParameter(identifiers.CODE_ID.pattern, "The guardian's `guardi
 
 class DependantRequest(NamedPerson):
     model_config = ConfigDict(extra="forbid", strict=True)
-    name: str = Field(min_length=1, max_length=50, description="As on the document; stored masked")
+    name: Annotated[PersonalName, Field(description="As on the document; stored masked")]
     birth_date: IsoDate = Field(description="YYYY-MM-DD; must agree with the number where it carries one")
     relationship: Relationship = Field(description="What the dependant is to you")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not names.is_valid_name(value):
-            raise ValueError("must be a personal name in Chinese characters or Latin letters")
-        return value.strip()
 
 
 @route(bp, "/v1/me/dependants", methods=["POST"], roles=[Role.CITIZEN], body=DependantRequest,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
-from chalicelib.domain import divisions, documents, idnumber
+from chalicelib.domain import divisions, documents, idnumber, names
 from chalicelib.models import Model, NoIdNumber, Note  # noqa: F401  (Note: the routes' models take it from here)
 
 
@@ -81,6 +81,16 @@ Nationality = Annotated[str | None, Field(default=None, min_length=3, max_length
                                           description="A passport's issuing state, ISO 3166-1 alpha-3 (e.g. GBR); "
                                                       "only for a passport"),
                         AfterValidator(_nationality)]
+
+
+def _personal_name(value: str) -> str:
+    if not names.is_valid_name(value):
+        raise ValueError("must be a personal name in Chinese characters or Latin letters")
+    return value.strip()
+
+
+# a person's name as on their document (a log-in's, a dependant's): stored masked
+PersonalName = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(_personal_name)]
 
 
 class NamedPerson(Model):

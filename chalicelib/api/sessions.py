@@ -12,11 +12,10 @@ from chalice.app import Request
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from chalicelib import errors
-from chalicelib.api.fields import DocumentNumber, DocumentTypeField, Nationality
+from chalicelib.api.fields import NamedPerson, PersonalName
 from chalicelib.api.http import raw_body
 from chalicelib.api.routes import Below, route
 from chalicelib.domain import limits, names
-from chalicelib.domain.documents import DocumentType
 from chalicelib.errors import InvalidClient, MalformedRequest, UnsupportedMediaType, ValidationFailed
 from chalicelib.models import Model
 from chalicelib.security import identity
@@ -26,20 +25,10 @@ bp = Blueprint(__name__)
 FORM = "application/x-www-form-urlencoded"
 
 
-class SelfAsserted(Model):
+class SelfAsserted(NamedPerson):
     model_config = ConfigDict(extra="forbid", strict=True)
-    name: str = Field(min_length=1, max_length=50)
-    document_type: DocumentTypeField = DocumentType.RESIDENT_ID
-    id_number: DocumentNumber
-    nationality: Nationality = None
+    name: PersonalName
     phone: str = Field(min_length=1, max_length=20)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not names.is_valid_name(value):
-            raise ValueError("must be a personal name in Chinese characters or Latin letters")
-        return value.strip()
 
     @field_validator("phone")
     @classmethod
