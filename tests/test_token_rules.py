@@ -14,7 +14,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from chalicelib import clock, settings
@@ -289,7 +289,7 @@ def test_the_key_ring_signs_with_the_newest_key_that_has_started_and_publishes_e
 
 
 def test_a_key_ring_without_a_key_that_may_sign_now_is_an_error():
-    with pytest.raises(RuntimeError, match="no active QR signing key"):
+    with pytest.raises(RuntimeError, match="^no active QR signing key in the secret bundle$"):
         qr_tokens._build_ring(bundle_with(key("aa", NOW, signs_from=NOW + 1)), TTL, NOW)
     with pytest.raises(RuntimeError):
         qr_tokens._build_ring(bundle_with(key("aa", NOW - 10, retired=NOW)), TTL, NOW)
@@ -506,6 +506,29 @@ def test_an_id_token_that_does_not_hold_up_is_refused(idp):
     for name in ("1234", None):     # a name that is none, or no name at all
         with pytest.raises(ValidationFailed) as refused:
             identity.from_id_token(id_token(idp, exp=later, name=name))
+        assert refused.value.code == "invalid_assertion"
+
+
+@pytest.mark.parametrize("private, algorithm, taken", [
+    (rsa.generate_private_key(public_exponent=65537, key_size=2048), "RS256", True),
+    (ec.generate_private_key(ec.SECP256R1()), "ES256", True),
+    (ec.generate_private_key(ec.SECP384R1()), "ES384", False),
+    (ed25519.Ed25519PrivateKey.generate(), "EdDSA", False),
+])
+def test_an_id_token_is_taken_under_rs256_or_es256_only_whatever_else_the_providers_jwks_publishes(
+        private, algorithm, taken):
+    jwk = {**json.loads(jwt.get_algorithm_by_name(algorithm).to_jwk(private.public_key())), "kid": "idp-1",
+           "alg": algorithm}
+    settings.override(idp_issuer="https://idp.example", idp_audience="healthcode",
+                      idp_jwks=json.dumps({"keys": [jwk]}))
+    claims = {"iss": "https://idp.example", "aud": "healthcode", "sub": "u1", "exp": int(time.time()) + 600,
+              "name": "王小明", "id_number": "510104199001011230"}
+    token = jwt.encode(claims, private, algorithm=algorithm, headers={"kid": "idp-1"})
+    if taken:
+        assert identity.from_id_token(token) == identity.Identity("王小明", "510104199001011230")
+    else:
+        with pytest.raises(Unauthenticated) as refused:
+            identity.from_id_token(token)
         assert refused.value.code == "invalid_assertion"
 
 
