@@ -4,7 +4,8 @@ docs/retention.md says which items those are. Each table of chalicelib/store/exp
 segments, a page of at most PAGE items read at a time, and each item found without `expires_at` gets the one its
 table's writes would have given it. Progress goes to a local state file after every page (ops/progress.py), so a
 run that stops resumes; setting an expiry is conditional on it still being absent, so a page redone sets nothing
-twice and never overrides a write made meanwhile.
+twice and never overrides a write made meanwhile. An item its store cannot read (a shape older than any the code
+knows) keeps no expiry: its key is kept in the state file for a person to look at, and the pass goes on.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def backfill_segment(kind: str, segment: int, state: State, budget: Budget, now:
     while not place["done"]:
         budget.take()
         items, start = expiry.without_expiry(kind, segment, state.segments, PAGE, start)
-        given = sum(expiry.set_expiry(kind, item, now) for item in items)
-        state.advance(kind, segment, start, given)
+        outcomes = [(item, expiry.set_expiry(kind, item, now)) for item in items]
+        state.advance(kind, segment, start, sum(outcome is expiry.Outcome.GIVEN for _, outcome in outcomes),
+                      [expiry.key_of(kind, item) for item, outcome in outcomes if outcome is expiry.Outcome.UNREADABLE])
         place = state.segment(kind, segment)
 
 

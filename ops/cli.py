@@ -684,7 +684,12 @@ def backfill_retention(state_file: Path | None, segments: int, max_pages: int | 
                                    "the same command again to resume") from None
     for kind in state.counts:
         click.echo(f"{kind}: {state.counts[kind]} items given an expiry")
-    click.echo(f"done; {path} can be removed")
+    unread = sum(len(keys) for keys in state.skipped.values())
+    if unread:
+        click.echo(f"done, but {unread} items could not be read and have no expiry: their keys are under "
+                   f"\"skipped\" in {path}; look at each, then run the backfill again with a new state file")
+    else:
+        click.echo(f"done; {path} can be removed")
 
 
 # --- the end of the emergency ---------------------------------------------------------------------------

@@ -21,8 +21,9 @@ class Interrupted(Exception):
 @dataclass
 class State:
     """What a run has done, kept in a local JSON file between runs: per table and scan segment, where the next
-    page starts and whether it is done, and per table how many items it acted on. The other fields are the
-    emergency's (ops/emergency.py); a retention backfill (ops/backfill.py) leaves them as they are."""
+    page starts and whether it is done, per table how many items it acted on, and the keys of those it could not
+    read (`skipped`, a retention backfill's: ops/backfill.py). The other fields are the emergency's
+    (ops/emergency.py); a retention backfill leaves them as they are."""
     path: Path
     stage: str
     segments: int
@@ -33,6 +34,7 @@ class State:
     progress: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)   # items acted on (deleted, given an expiry)
     pepper_rotated_at: int | None = None
+    skipped: dict[str, list[dict[str, Any]]] = field(default_factory=dict)   # table -> keys of items left unread
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -44,13 +46,13 @@ class State:
             raise ValueError(f"{path} is the state of stage {data['stage']}, not {stage}")
         return cls(path, stage, int(data["segments"]), data.get("ended_at"), data.get("before", {}),
                    int(data.get("round", 1)), data.get("progress", {}), data.get("counts", {}),
-                   data.get("pepper_rotated_at"))
+                   data.get("pepper_rotated_at"), data.get("skipped", {}))
 
     def save(self) -> None:
         with self._lock:
             data = {"stage": self.stage, "segments": self.segments, "ended_at": self.ended_at, "before": self.before,
                     "round": self.round, "progress": self.progress, "counts": self.counts,
-                    "pepper_rotated_at": self.pepper_rotated_at}
+                    "pepper_rotated_at": self.pepper_rotated_at, "skipped": self.skipped}
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
             tmp.replace(self.path)
@@ -59,10 +61,14 @@ class State:
         with self._lock:
             return self.progress.setdefault(table, {}).setdefault(str(segment), {"key": None, "done": False})
 
-    def advance(self, table: str, segment: int, key: dict[str, Any] | None, acted_on: int) -> None:
+    def advance(self, table: str, segment: int, key: dict[str, Any] | None, acted_on: int,
+                skipped: list[dict[str, Any]] | None = None) -> None:
         with self._lock:
             self.progress[table][str(segment)] = {"key": key, "done": key is None}
             self.counts[table] = self.counts.get(table, 0) + acted_on
+            if skipped:
+                named = self.skipped.setdefault(table, [])
+                named.extend(key for key in skipped if key not in named)   # a page redone names its items once
         self.save()
 
     def table_done(self, table: str) -> bool:

@@ -258,3 +258,21 @@ def test_items_written_before_ttl_get_the_expiry_their_writes_give_them_and_a_ba
             ("open#", "person#"))
         # what the writes set, from the item's own times; an item that keeps no time is kept from the backfill on
         assert abs(expires_at - written[key]) <= 120 or timeless and expires_at >= now, (key, expires_at, written[key])
+
+
+def test_an_item_its_store_cannot_read_is_skipped_named_in_the_state_and_left_as_it_is(tmp_path):
+    """One item of a shape no code reads any more must not stop a pass over every table, nor get a made-up expiry."""
+    broken = {"pk": f"broken{time.time_ns()}", "color": 3}         # no times, a color that is no color
+    dynamo.client().put_item(TableName=dynamo.table("people"), Item=dynamo.to_item(broken))
+    try:
+        state = tmp_path / "backfill.json"
+        done = ops("retention", "backfill", "--state", str(state))
+        assert "could not be read" in done.output and "can be removed" not in done.output
+        saved = json.loads(state.read_text())
+        assert {"pk": broken["pk"]} in saved["skipped"]["people"]
+        assert all(segment["done"] for segment in saved["progress"]["people"].values())
+        left = dynamo.client().get_item(TableName=dynamo.table("people"), Key=dynamo.to_item({"pk": broken["pk"]}),
+                                        ConsistentRead=True)["Item"]
+        assert "expires_at" not in left
+    finally:
+        dynamo.client().delete_item(TableName=dynamo.table("people"), Key=dynamo.to_item({"pk": broken["pk"]}))

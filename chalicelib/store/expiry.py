@@ -4,11 +4,13 @@ The people, medical, local codes, corrections and audit tables had no TTL before
 since carry `expires_at`, older ones do not, and DynamoDB's TTL never deletes an item without it. Each table's
 store says what expiry its writes give an item (`expires_for`), from the item's own times; this module finds the
 items without one, a bounded page at a time, and sets it. A write that sets it meanwhile wins: the update is
-conditional on the attribute still being absent.
+conditional on the attribute still being absent. An item too old or too broken for its store to read is left as it
+is and named to the caller: one such item must not stop the pass over millions.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from chalicelib.store import audit, corrections, dynamo, localcodes, medical, people
@@ -30,12 +32,26 @@ def without_expiry(kind: str, segment: int, segments: int, limit: int, start: di
     return dynamo.scan_page(kind, segment, segments, limit, start, MISSING)
 
 
-def set_expiry(kind: str, item: dict[str, Any], now: int) -> bool:
-    """Give the item the expiry its table's writes would have; False if it has one by now, or is gone."""
-    keys, expires_for = TABLES[kind]
+class Outcome(Enum):
+    GIVEN = "given"             # the item now has the expiry its table's writes would have given it
+    HAD_ONE = "had_one"         # a write gave it one meanwhile, or it is gone: nothing to do
+    UNREADABLE = "unreadable"   # its store cannot read it, so its expiry is unknown: left as it is
+
+
+def key_of(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {k: item[k] for k in TABLES[kind][0]}
+
+
+def set_expiry(kind: str, item: dict[str, Any], now: int) -> Outcome:
+    """Give the item the expiry its table's writes would have."""
+    _, expires_for = TABLES[kind]
     try:
-        dynamo.update(kind, {k: item[k] for k in keys}, "SET expires_at = :e", {":e": expires_for(item, now)},
+        expires_at = expires_for(item, now)
+    except (KeyError, TypeError, ValueError):   # pydantic's ValidationError is a ValueError
+        return Outcome.UNREADABLE
+    try:
+        dynamo.update(kind, key_of(kind, item), "SET expires_at = :e", {":e": expires_at},
                       condition=f"attribute_exists(pk) AND {MISSING}")
     except dynamo.ConditionFailed:
-        return False
-    return True
+        return Outcome.HAD_ONE
+    return Outcome.GIVEN
