@@ -135,6 +135,23 @@ def test_a_passport_holder_gets_a_status_and_a_test_result_named_by_the_passport
     pump.drain()
     tests = client.get("/v1/me/tests", headers=headers).json_body["tests"]
     assert [t["record_id"] for t in tests] == ["pvg-arrival-1"]
+    # Shanghai's province system looks her up by her passport: the look-up is in her access log
+    shanghai = auth(client_token(client, Role.PROVINCE, province="31"))
+    looked = client.post("/v1/sync/lookups", headers=shanghai, body=dump(
+        {"people": [passport, {**passport, "nationality": "AUT"}], "purpose": "入境人员健康核验"}))
+    assert looked.status_code == 200, looked.json_body
+    found, stranger = looked.json_body["results"]
+    assert (found["index"], found["id_last4"], found["color"], found["has_national_code"]) == (
+        0, number[-4:], "red", True)
+    assert (stranger["id_last4"], stranger["color"], stranger["has_national_code"]) == (number[-4:], "green", False)
+    assert found["subject_id"] != stranger["subject_id"]
+    seen = client.get("/v1/me/lookups", headers=headers).json_body["lookups"]
+    assert [(s["province"], s["lookup_id"]) for s in seen] == [("31", looked.json_body["lookup_id"])]
+    # one list or the other, never both nor neither
+    for body in ({"people": [passport], "id_numbers": [people.in_province("31")]}, {}):
+        error = assert_refused(client.post("/v1/sync/lookups", headers=shanghai,
+                                           body=dump({**body, "purpose": "入境人员健康核验"})), 422, "validation_failed")
+        assert fields(error) == {"people"}, error
     # a passport without its nationality names no one: refused on the field
     refused = client.post("/v1/health-statuses", headers=health_authority("31"),
                           body=dump({"document_type": "passport", "id_number": number, "status": "confirmed"}))

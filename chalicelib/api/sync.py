@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, model_validator
 from chalicelib import clock, errors
 from chalicelib.api.fields import AreaCode, IdNumber, IsoDate, LocalIdentifier, NamedPerson, NoIdNumber
 from chalicelib.api.routes import Batch, route
-from chalicelib.domain import limits
+from chalicelib.domain import documents, limits
 from chalicelib.domain.colors import Color
 from chalicelib.domain.lab_results import TestOutcome, TestType
 from chalicelib.domain.medical import MedicalStatus
@@ -118,9 +118,23 @@ class VaccinationBatch(Model):
 
 class LookupRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
-    id_numbers: list[IdNumber] = Field(min_length=1, max_length=MAX_LOOKUP)
+    id_numbers: list[IdNumber] | None = Field(None, min_length=1, max_length=MAX_LOOKUP,
+                                              description="Resident ID numbers; or `people`, not both")
+    people: list[NamedPerson] | None = Field(None, min_length=1, max_length=MAX_LOOKUP,
+                                             description="People named by any identity document; or `id_numbers`")
     purpose: Annotated[str, Field(min_length=4, max_length=200, description="Why: recorded and shown to the person"),
                        NoIdNumber]
+
+    @model_validator(mode="after")
+    def _one_list(self) -> LookupRequest:
+        if (self.id_numbers is None) == (self.people is None):
+            raise ValueError("people: send either id_numbers or people, not both and not neither")
+        return self
+
+    def documents(self) -> list[documents.Document]:
+        if self.people is not None:
+            return [person.document() for person in self.people]
+        return [documents.Document(documents.DocumentType.RESIDENT_ID, n) for n in self.id_numbers or []]
 
 
 @route(bp, "/v1/sync/local-codes", methods=["POST"], roles=[Role.PROVINCE], body=LocalCodeBatch,
@@ -160,9 +174,10 @@ def push_vaccinations(caller: Principal, body: VaccinationBatch) -> dict[str, An
 
 
 @route(bp, "/v1/sync/lookups", methods=["POST"], roles=[Role.PROVINCE], body=LookupRequest,
-       responds={200: "LookupResult"}, limits=[Batch(limits.LOOKUPS_PER_PROVINCE, lambda asked: len(asked.id_numbers))],
+       responds={200: "LookupResult"},
+       limits=[Batch(limits.LOOKUPS_PER_PROVINCE, lambda asked: len(asked.documents()))],
        tags=["health information query"],
        example={"id_numbers": ["510104199001011230"], "purpose": "Arrival screening at Guangzhou South"})
 def lookup(caller: Principal, body: LookupRequest) -> dict[str, Any]:
     """A province looks people up (audited, shown to each person)"""
-    return sync.lookup(caller, body.id_numbers, body.purpose)
+    return sync.lookup(caller, body.documents(), body.purpose)

@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from chalicelib import clock
 from chalicelib.domain import days
+from chalicelib.domain.documents import Document
 from chalicelib.domain.lab_results import VACCINATION_RETENTION_DAYS, result_expires_at
 from chalicelib.domain.local_codes import province_name
 from chalicelib.domain.remit import Basis
@@ -225,16 +226,16 @@ def consolidated(person: str, now: int) -> dict[str, Any]:
             "reasons": [r["code"] for r in reasons]}
 
 
-def lookup(principal: Principal, id_numbers: list[str], purpose: str) -> dict[str, Any]:
+def lookup(principal: Principal, named: list[Document], purpose: str) -> dict[str, Any]:
     """Read, record each person's access (what was asked, why, and what the answer tells), then answer: if
     the record cannot be written, nothing is answered, so no look-up goes unrecorded."""
     now = clock.now()
     lookup_id = "lkp_" + secrets.token_hex(6)
-    asked = [pseudonyms.person_ref(n) for n in id_numbers]
+    asked = [pseudonyms.document_ref(d) for d in named]
     province = principal.own_province
     results = []
-    for index, (id_number, person) in enumerate(zip(id_numbers, asked, strict=True)):
-        results.append({"index": index, "id_last4": id_number[-4:],
+    for index, (document, person) in enumerate(zip(named, asked, strict=True)):
+        results.append({"index": index, "id_last4": document.last_four,
                         "subject_id": pseudonyms.subject_for(province, person), **consolidated(person, now),
                         "local_codes": [public_local_code(c) for c in localcodes.of_person(person)]})
     told = {person: {"color": r["color"], "reasons": r["reasons"], "has_national_code": r["has_national_code"],
