@@ -265,6 +265,71 @@ def test_a_rotation_publishes_the_new_key_retires_the_old_when_it_starts_and_dro
     assert sorted(p.name for p in folder.iterdir()) == [keyring.FILE_NAME]
 
 
+
+def test_a_rotation_never_gives_the_new_key_a_kid_in_use_or_retired(folder, monkeypatch):
+    in_use = keyring.bundle().signing_keys[0].kid
+    keyring.rotate_signing_key(NOW)
+    keyring.rotate_signing_key(NOW + keyring.PRUNE_RETIRED_AFTER + 1)     # the first key is dropped: retired
+    bundle = keyring.reload()
+    assert bundle.retired_kids == (in_use,)
+    live = [k.kid for k in bundle.signing_keys]
+    drawn = iter([in_use + "x", live[0] + "x", live[1] + "x", "n3wx"])     # token_urlsafe(3) is 4 characters
+    monkeypatch.setattr(keyring.secrets, "token_urlsafe", lambda n: next(drawn))
+    fresh = keyring.rotate_signing_key(NOW + keyring.PRUNE_RETIRED_AFTER + 2)
+    assert fresh.kid == "n3" and fresh.created_at == NOW + keyring.PRUNE_RETIRED_AFTER + 2
+
+
+def test_a_key_retired_before_it_started_signing_keeps_the_moment_it_was_to_start(folder):
+    first = keyring.rotate_signing_key(NOW, publish_for=600)          # published now, signs from NOW + 600
+    keyring.rotate_signing_key(NOW + 100, publish_for=600)            # replaced before that
+    kept = {k.kid: k for k in keyring.bundle().signing_keys}[first.kid]
+    assert (kept.signs_from, kept.retired_at, kept.signing_start) == (NOW + 600, NOW + 700, NOW + 600)
+
+
+@pytest.mark.parametrize("change", [
+    lambda: keyring.rotate_signing_key(NOW),
+    lambda: keyring.end_emergency(NOW),
+    keyring.rotate_pepper_away,
+], ids=["rotate signing key", "end emergency", "rotate pepper away"])
+def test_a_change_starts_from_the_file_as_stored_not_from_a_copy_read_a_moment_ago(folder, change):
+    """Another process (the ops CLI, another worker) changed the file since this one read it, even a moment
+    ago: the change is made on top of theirs, which it would otherwise undo."""
+    keyring.bundle()
+    path = folder / keyring.FILE_NAME
+    theirs = keyring.SecretBundle.from_json(json.loads(path.read_text()))
+    theirs = replace(theirs, signing_keys=theirs.signing_keys + (keyring.new_signing_key(NOW - 60),),
+                     emergency_ended_at=NOW - 30)
+    path.write_text(json.dumps(theirs.to_json()))
+    change()
+    stored = keyring.SecretBundle.from_json(json.loads(path.read_text()))
+    assert {k.kid for k in theirs.signing_keys} <= {k.kid for k in stored.signing_keys}
+    assert stored.emergency_ended_at == NOW - 30
+
+
+def vanishing(error: OSError) -> Any:
+    """A step that fails after the temporary file was removed by someone else (a cleanup of the folder)."""
+    def fail(*args: Any, **kwargs: Any) -> None:
+        for leftover in Path(keyring.get_settings().secrets_dir or "").glob(".*.tmp"):
+            leftover.unlink()
+        raise error
+    return fail
+
+
+def test_a_failed_write_reports_its_own_error_even_when_its_temporary_file_is_gone(folder, monkeypatch):
+    keyring.bundle()
+    full = OSError(28, "No space left on device")
+    monkeypatch.setattr(keyring, "json", types.SimpleNamespace(dump=vanishing(full), loads=json.loads,
+                                                               dumps=json.dumps))
+    with pytest.raises(OSError) as refused:
+        keyring._write_private(folder / keyring.FILE_NAME, keyring.generate_bundle(NOW))
+    assert refused.value is full and [p.name for p in folder.iterdir()] == [keyring.FILE_NAME]
+    monkeypatch.setattr(keyring, "json", json)
+    moved = OSError(18, "Invalid cross-device link")
+    monkeypatch.setattr(Path, "replace", vanishing(moved))
+    with pytest.raises(OSError) as refused:
+        keyring.rotate_signing_key(NOW)
+    assert refused.value is moved and [p.name for p in folder.iterdir()] == [keyring.FILE_NAME]
+
 def test_the_end_of_the_emergency_is_kept_in_the_bundle_its_first_moment_stays_and_a_rotation_keeps_it(folder):
     assert keyring.bundle().emergency_ended_at is None and "emergency_ended_at" not in keyring.bundle().to_json()
     assert keyring.end_emergency(NOW) == NOW
