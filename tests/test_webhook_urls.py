@@ -37,6 +37,9 @@ def test_https_to_a_public_address_is_taken_and_pinned_to_it(url, address):
     ("https://240.0.0.1/", "a private address"),
     ("https://0.0.0.0/", "a private address"),
     ("https://[ff02::1]/", "a reserved or non-public address"),
+    # IETF-reserved IPv6 space that Python counts as neither private nor non-global: refused as reserved
+    ("https://[4000::1]/", "a reserved or non-public address"),
+    ("https://[e000::1]/", "a reserved or non-public address"),
 ])
 def test_an_address_inside_any_network_of_ours_or_no_ones_is_refused(url, reason):
     with pytest.raises(UnsafeUrl, match=f"resolves to {reason}"):
