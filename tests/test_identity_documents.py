@@ -149,8 +149,8 @@ def test_a_passport_holder_gets_a_status_and_a_test_result_named_by_the_passport
     assert [(s["province"], s["lookup_id"]) for s in seen] == [("31", looked.json_body["lookup_id"])]
     # one list or the other, never both nor neither
     for body in ({"people": [passport], "id_numbers": [people.in_province("31")]}, {}):
-        error = assert_refused(client.post("/v1/sync/lookups", headers=shanghai,
-                                           body=dump({**body, "purpose": "入境人员健康核验"})), 422, "validation_failed")
+        asked = client.post("/v1/sync/lookups", headers=shanghai, body=dump({**body, "purpose": "入境人员健康核验"}))
+        error = assert_refused(asked, 422, "validation_failed")
         assert fields(error) == {"people"}, error
     # a passport without its nationality names no one: refused on the field
     refused = client.post("/v1/health-statuses", headers=health_authority("31"),
