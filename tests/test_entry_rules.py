@@ -104,3 +104,15 @@ def test_a_rule_is_named_by_its_content_and_survives_its_token_form():
     assert rule.rule_id != EntryRule((Color.GREEN,), 24, None).rule_id
     back = EntryRule.from_claims(rule.claims())
     assert back.rule_id == rule.rule_id and back.canonical() == rule.canonical()
+
+
+@pytest.mark.parametrize(("stored", "rule"), [
+    ({"colors": ["green", "yellow"], "negative_test_within_hours": 48, "min_doses": 2},
+     EntryRule((Color.GREEN, Color.YELLOW), 48, 2)),
+    ({"colors": ["green"]}, EntryRule((Color.GREEN,), None, None)),
+    ({"colors": ["yellow"], "min_doses": 3}, EntryRule((Color.YELLOW,), None, 3)),
+    ({"colors": ["green"], "negative_test_within_hours": 24}, EntryRule((Color.GREEN,), 24, None)),
+])
+def test_a_stored_rule_reads_back_with_its_colors_test_and_doses(stored, rule):
+    assert EntryRule.from_dict(stored) == rule
+    assert EntryRule.from_dict(rule.canonical()).rule_id == rule.rule_id
