@@ -116,3 +116,28 @@ def test_a_rule_is_named_by_its_content_and_survives_its_token_form():
 def test_a_stored_rule_reads_back_with_its_colors_test_and_doses(stored, rule):
     assert EntryRule.from_dict(stored) == rule
     assert EntryRule.from_dict(rule.canonical()).rule_id == rule.rule_id
+
+
+def test_a_negative_whose_result_is_known_at_this_very_moment_counts_and_none_is_no_negative():
+    sampled = NOW - 10 * H
+    assert summary([LabResult(sampled, NOW, NEG)], [], NOW) == HealthSummary(sampled, 0)
+    assert summary([LabResult(sampled, NOW + 1, NEG)], [], NOW) == HealthSummary(None, 0)
+    assert summary([], [], NOW) == HealthSummary(None, 0)
+    assert summary([lab(POS, 5), lab(INV, 4)], [7], NOW) == HealthSummary(None, 1)
+
+
+# what each unmet requirement says, in both languages: a checkpoint shows it to the person at the gate, so it is
+# pinned here once
+@pytest.mark.parametrize(("rule", "color", "health", "unmet"), [
+    (EntryRule((Color.GREEN, Color.YELLOW)), Color.RED, HealthSummary(None, 0),
+     ("color_not_admitted", "健康码颜色不符合要求（需green/yellow）",
+      "Code color red is not admitted (needs green/yellow)")),
+    (EntryRule((Color.GREEN,)), Color.YELLOW, HealthSummary(None, 0),
+     ("color_not_admitted", "健康码颜色不符合要求（需green）", "Code color yellow is not admitted (needs green)")),
+    (EntryRule((Color.GREEN,), 24), Color.GREEN, HealthSummary(NOW - 24 * H - 1, 0),
+     ("negative_test_within_24h", "无24小时内核酸检测阴性结果", "No negative test within 24 h")),
+    (EntryRule((Color.GREEN,), None, 3), Color.GREEN, HealthSummary(None, 2),
+     ("min_doses_3", "疫苗接种不足3剂", "Fewer than 3 vaccine doses")),
+])
+def test_each_unmet_requirement_says_what_the_rule_needs(rule, color, health, unmet):
+    assert [(u.code, u.message, u.message_en) for u in judge(rule, color, health, NOW)] == [unmet]
