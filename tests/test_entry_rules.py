@@ -141,3 +141,32 @@ def test_a_negative_whose_result_is_known_at_this_very_moment_counts_and_none_is
 ])
 def test_each_unmet_requirement_says_what_the_rule_needs(rule, color, health, unmet):
     assert [(u.code, u.message, u.message_en) for u in judge(rule, color, health, NOW)] == [unmet]
+
+
+def test_a_negative_known_at_this_very_moment_lifts_the_positive_now():
+    positive = LabResult(NOW - 48 * H, NOW - 40 * H, POS)
+    assert positive_reasons([positive, LabResult(NOW - 10 * H, NOW, NEG)], [], NOW) == []
+    [still] = positive_reasons([positive, LabResult(NOW - 10 * H, NOW + 1, NEG)], [], NOW)
+    assert still.until == NOW - 48 * H + 180 * 86400   # a result known a second from now lifts nothing yet
+
+
+def test_a_negative_sampled_in_the_same_second_as_the_positive_does_not_lift_it():
+    sampled = NOW - 48 * H
+    [reason] = positive_reasons([LabResult(sampled, NOW - 40 * H, POS), LabResult(sampled, NOW - 40 * H, NEG)], [],
+                                NOW)
+    assert (reason.since, reason.until) == (sampled, sampled + 180 * 86400)
+
+
+def test_a_positive_cleared_one_second_after_its_sample_is_red_for_that_second_only():
+    sampled = NOW - 1
+    positive = LabResult(sampled, sampled, POS)
+    cleared = StatusEntry(MedicalStatus.CLEARED, NOW, None, "51")
+    assert positive_reasons([positive], [cleared], NOW) == []
+    [red] = positive_reasons([positive], [cleared], NOW - 1)
+    assert (red.since, red.until) == (sampled, NOW)
+
+
+def test_several_positives_give_one_reason_each_oldest_first():
+    older, newer = LabResult(NOW - 72 * H, NOW - 70 * H, POS, "44"), LabResult(NOW - 24 * H, NOW - 20 * H, POS, "51")
+    reasons = positive_reasons([newer, older], [], NOW)
+    assert [(r.since, r.ref) for r in reasons] == [(NOW - 72 * H, "44"), (NOW - 24 * H, "51")]
