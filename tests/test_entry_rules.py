@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.colors import Color, live_color
+from chalicelib.domain.colors import Color, Reason, live_color
 from chalicelib.domain.lab_results import (
     EntryRule,
     HealthSummary,
@@ -170,3 +170,12 @@ def test_several_positives_give_one_reason_each_oldest_first():
     older, newer = LabResult(NOW - 72 * H, NOW - 70 * H, POS, "44"), LabResult(NOW - 24 * H, NOW - 20 * H, POS, "51")
     reasons = positive_reasons([newer, older], [], NOW)
     assert [(r.since, r.ref) for r in reasons] == [(NOW - 72 * H, "44"), (NOW - 24 * H, "51")]
+
+
+def test_a_lifted_positive_does_not_hide_a_later_one_and_each_reason_is_the_whole_red():
+    older, newer = LabResult(NOW - 72 * H, NOW - 70 * H, POS, "44"), LabResult(NOW - 24 * H, NOW - 20 * H, POS, "51")
+    between = LabResult(NOW - 48 * H, NOW - 46 * H, NEG)                 # lifts the older one only
+    # the whole reason, its wording included (the citizen reads it on their code): pinned here once
+    assert positive_reasons([older, between, newer], [], NOW) == [
+        Reason("test", "test_positive", Color.RED, "核酸检测结果阳性", "Positive nucleic-acid test", NOW - 24 * H,
+               NOW - 24 * H + 180 * 86400, "51")]

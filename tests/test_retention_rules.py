@@ -88,6 +88,7 @@ def test_a_medical_record_without_a_validity_is_kept_180_days():
     (T, None, T + D30),
     (T, T - 86400, T + D30),                           # a validity already over: the sync's 30 days
     (T, T + 86400, T + 86400 + D30),                   # 30 days after the validity
+    (0, None, D30),                                    # the epoch is a moment like any other
 ])
 def test_a_local_code_is_kept_30_days_after_its_sync_or_its_validity(synced, valid_until, expires):
     assert retention.local_code_expires(synced, valid_until) == expires
