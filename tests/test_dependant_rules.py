@@ -46,6 +46,21 @@ def test_a_birth_date_in_the_future_is_refused():
         group_of(parse(DocumentType.TAIWAN_TRAVEL_PERMIT, "01234567"), TODAY + dt.timedelta(days=1), TODAY)
 
 
+# each refusal's field and whole message: the API returns them (422, the field named), so they are pinned here once
+@pytest.mark.parametrize(("number", "born", "says"), [
+    ("510104200002293589", dt.date(2000, 2, 28), "does not match the birth date in the document's number"),
+    (None, TODAY + dt.timedelta(days=1), "is in the future"),
+    (None, dt.date(1996, 11, 30), "a dependant is a child under 14 or a person of 60 or more; at 30 they hold their "
+                                  "own code"),
+])
+def test_a_refused_dependant_names_the_birth_date_and_says_why(number, born, says):
+    document = parse(DocumentType.RESIDENT_ID, number) if number else parse(DocumentType.TAIWAN_TRAVEL_PERMIT,
+                                                                           "01234567")
+    with pytest.raises(NotEligible) as refused:
+        group_of(document, born, TODAY)
+    assert (refused.value.field, str(refused.value)) == ("birth_date", says)
+
+
 def test_the_limits_are_the_documented_ones():
     assert (dependants.MAX_DEPENDANTS, dependants.MAX_GUARDIANS, dependants.CHILD_UNDER, dependants.ELDERLY_FROM) \
         == (5, 2, 14, 60)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.colors import Color, live_color
+from chalicelib.domain.colors import Color, Reason, live_color
 from chalicelib.domain.lab_results import (
     EntryRule,
     HealthSummary,
@@ -104,3 +104,78 @@ def test_a_rule_is_named_by_its_content_and_survives_its_token_form():
     assert rule.rule_id != EntryRule((Color.GREEN,), 24, None).rule_id
     back = EntryRule.from_claims(rule.claims())
     assert back.rule_id == rule.rule_id and back.canonical() == rule.canonical()
+
+
+@pytest.mark.parametrize(("stored", "rule"), [
+    ({"colors": ["green", "yellow"], "negative_test_within_hours": 48, "min_doses": 2},
+     EntryRule((Color.GREEN, Color.YELLOW), 48, 2)),
+    ({"colors": ["green"]}, EntryRule((Color.GREEN,), None, None)),
+    ({"colors": ["yellow"], "min_doses": 3}, EntryRule((Color.YELLOW,), None, 3)),
+    ({"colors": ["green"], "negative_test_within_hours": 24}, EntryRule((Color.GREEN,), 24, None)),
+])
+def test_a_stored_rule_reads_back_with_its_colors_test_and_doses(stored, rule):
+    assert EntryRule.from_dict(stored) == rule
+    assert EntryRule.from_dict(rule.canonical()).rule_id == rule.rule_id
+
+
+def test_a_negative_whose_result_is_known_at_this_very_moment_counts_and_none_is_no_negative():
+    sampled = NOW - 10 * H
+    assert summary([LabResult(sampled, NOW, NEG)], [], NOW) == HealthSummary(sampled, 0)
+    assert summary([LabResult(sampled, NOW + 1, NEG)], [], NOW) == HealthSummary(None, 0)
+    assert summary([], [], NOW) == HealthSummary(None, 0)
+    assert summary([lab(POS, 5), lab(INV, 4)], [7], NOW) == HealthSummary(None, 1)
+
+
+# what each unmet requirement says, in both languages: a checkpoint shows it to the person at the gate, so it is
+# pinned here once
+@pytest.mark.parametrize(("rule", "color", "health", "unmet"), [
+    (EntryRule((Color.GREEN, Color.YELLOW)), Color.RED, HealthSummary(None, 0),
+     ("color_not_admitted", "健康码颜色不符合要求（需green/yellow）",
+      "Code color red is not admitted (needs green/yellow)")),
+    (EntryRule((Color.GREEN,)), Color.YELLOW, HealthSummary(None, 0),
+     ("color_not_admitted", "健康码颜色不符合要求（需green）", "Code color yellow is not admitted (needs green)")),
+    (EntryRule((Color.GREEN,), 24), Color.GREEN, HealthSummary(NOW - 24 * H - 1, 0),
+     ("negative_test_within_24h", "无24小时内核酸检测阴性结果", "No negative test within 24 h")),
+    (EntryRule((Color.GREEN,), None, 3), Color.GREEN, HealthSummary(None, 2),
+     ("min_doses_3", "疫苗接种不足3剂", "Fewer than 3 vaccine doses")),
+])
+def test_each_unmet_requirement_says_what_the_rule_needs(rule, color, health, unmet):
+    assert [(u.code, u.message, u.message_en) for u in judge(rule, color, health, NOW)] == [unmet]
+
+
+def test_a_negative_known_at_this_very_moment_lifts_the_positive_now():
+    positive = LabResult(NOW - 48 * H, NOW - 40 * H, POS)
+    assert positive_reasons([positive, LabResult(NOW - 10 * H, NOW, NEG)], [], NOW) == []
+    [still] = positive_reasons([positive, LabResult(NOW - 10 * H, NOW + 1, NEG)], [], NOW)
+    assert still.until == NOW - 48 * H + 180 * 86400   # a result known a second from now lifts nothing yet
+
+
+def test_a_negative_sampled_in_the_same_second_as_the_positive_does_not_lift_it():
+    sampled = NOW - 48 * H
+    [reason] = positive_reasons([LabResult(sampled, NOW - 40 * H, POS), LabResult(sampled, NOW - 40 * H, NEG)], [],
+                                NOW)
+    assert (reason.since, reason.until) == (sampled, sampled + 180 * 86400)
+
+
+def test_a_positive_cleared_one_second_after_its_sample_is_red_for_that_second_only():
+    sampled = NOW - 1
+    positive = LabResult(sampled, sampled, POS)
+    cleared = StatusEntry(MedicalStatus.CLEARED, NOW, None, "51")
+    assert positive_reasons([positive], [cleared], NOW) == []
+    [red] = positive_reasons([positive], [cleared], NOW - 1)
+    assert (red.since, red.until) == (sampled, NOW)
+
+
+def test_several_positives_give_one_reason_each_oldest_first():
+    older, newer = LabResult(NOW - 72 * H, NOW - 70 * H, POS, "44"), LabResult(NOW - 24 * H, NOW - 20 * H, POS, "51")
+    reasons = positive_reasons([newer, older], [], NOW)
+    assert [(r.since, r.ref) for r in reasons] == [(NOW - 72 * H, "44"), (NOW - 24 * H, "51")]
+
+
+def test_a_lifted_positive_does_not_hide_a_later_one_and_each_reason_is_the_whole_red():
+    older, newer = LabResult(NOW - 72 * H, NOW - 70 * H, POS, "44"), LabResult(NOW - 24 * H, NOW - 20 * H, POS, "51")
+    between = LabResult(NOW - 48 * H, NOW - 46 * H, NEG)                 # lifts the older one only
+    # the whole reason, its wording included (the citizen reads it on their code): pinned here once
+    assert positive_reasons([older, between, newer], [], NOW) == [
+        Reason("test", "test_positive", Color.RED, "核酸检测结果阳性", "Positive nucleic-acid test", NOW - 24 * H,
+               NOW - 24 * H + 180 * 86400, "51")]

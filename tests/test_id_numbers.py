@@ -143,6 +143,39 @@ def test_a_valid_number_inside_any_text_is_found_and_a_run_of_digits_that_is_not
     assert not contains_id_number("1" * 40)
 
 
+
+# each refusal's whole message: the API returns it as the `id_number` field's error, so it is pinned here once
+@pytest.mark.parametrize(("raw", "says"), [
+    ("51010420000229358", "must be 18 characters: 17 digits and a digit or X"),
+    (with_check("99010119800101001"), "the first six digits are not a GB/T 2260 administrative division code of "
+                                      "any province"),
+    (with_check("11010119900230001"), "the birth date (digits 7-14) is not a real date"),
+    (with_check("11010118991231001"), "the birth date (digits 7-14) is out of range"),
+    ("510104200002293580", "the check character does not match (GB 11643)"),
+])
+def test_a_refused_number_says_what_is_wrong(raw, says):
+    with pytest.raises(InvalidIdNumber) as refused:
+        normalise(raw)
+    assert str(refused.value) == says
+
+
+# Hong Kong, Macao and Taiwan residence permits are numbered under 810000, 820000 and 830000, which are no
+# province of the division list: only their own check finds them. Check characters by ISO 7064's recursion.
+@pytest.mark.parametrize("permit", [
+    "810000190001010018",           # born 1 January 1900, the first day taken
+    "810000199010200017",           # born 20 October 1990: month and day each need both their digits
+    "81000019901020005X",           # a check character X, written in lower case in the text below
+])
+def test_a_residence_permit_inside_text_is_found_from_1900_and_whatever_the_case_of_its_x(permit):
+    assert iso_7064_mod_11_2(permit[:17]) == permit[17]
+    assert contains_id_number(f"note {permit.lower()} end")
+
+
+def test_a_residence_permit_born_before_1900_or_with_a_wrong_check_character_is_not_one():
+    assert iso_7064_mod_11_2("81000018991231001") == "3"
+    assert not contains_id_number("gate-810000189912310013")
+    assert not contains_id_number("gate-810000199010200010")   # its check character is 7
+
 # --- the known answers are strong enough to catch a wrong table ---------------------------------------------
 
 def check_with(weights: tuple[int, ...], table: str, body: str) -> str:

@@ -292,6 +292,23 @@ def test_a_read_judges_the_stays_a_code_keeps_with_the_fever_it_keeps():
     assert area_reasons(facts, levels("510100", (RiskLevel.HIGH, cst(2026, 2, 20))), now) == []
 
 
+def test_a_read_applies_the_approved_corrections_of_the_area_source():
+    now = cst(2026, 3, 5)
+    medium = levels("440106", (RiskLevel.MEDIUM, cst(2026, 2, 20)))
+    stays = encode_stays([stay()], now)
+    # a lift approved on 3 March for two days: the reason stops then and comes back on the 5th
+    lift = Override("cor_1", "area", "medium_risk_stay", cst(2026, 3, 3), cst(2026, 3, 5), None, ref="440106")
+    pieces = area_reasons(StayFacts(stays, overrides=(lift,)), medium, now)
+    assert [(r.code, r.since, r.until) for r in pieces] == [
+        ("medium_risk_stay", cst(2026, 3, 1), cst(2026, 3, 3)), ("medium_risk_stay", cst(2026, 3, 5), cst(2026, 3, 16))]
+    # a lift over all of the reason leaves nothing of the area source: an empty list, not the replacement color
+    whole = Override("cor_2", "area", None, cst(2026, 3, 1), cst(2026, 3, 20), Color.GREEN)
+    assert area_reasons(StayFacts(stays, overrides=(whole,)), medium, now) == []
+    # a correction of another source leaves the area's reasons as they are
+    other = Override("cor_3", "declaration", None, cst(2026, 3, 3), cst(2026, 3, 20), None)
+    assert [r.code for r in area_reasons(StayFacts(stays, overrides=(other,)), medium, now)] == ["medium_risk_stay"]
+
+
 # --- co-passengers: rows, carriages, the trip's window ----------------------------------------------------
 
 def flight(seat: str | None, day: dt.date = MARCH_1) -> Trip:
@@ -515,4 +532,6 @@ def test_a_correction_that_sets_a_color_adds_it_for_its_period_and_covers_only_i
         ("440106", "high_risk_stay", 500, 1000), ("440106", "high_risk_stay", 2000, 3000),
         ("510104", "high_risk_stay", 500, 3000), ("440106", "medium_risk_stay", 500, 3000)]
     [added] = result["correction"]
-    assert (added.code, added.color, added.since, added.until) == ("corrected_area", Color.YELLOW, 1000, 2000)
+    # the whole reason, its wording included (the citizen reads it on their code)
+    assert added == Reason("correction", "corrected_area", Color.YELLOW, "经核实更正后的结果",
+                           "The result after a verified correction", 1000, 2000)
