@@ -1,0 +1,286 @@
+"""The color sources' rules in the details a mutation pass showed no test held (issue 16): the areas' level
+window and back-dating, the check-in and fever rules, co-passengers, venue visits, storage of reasons, and the
+reasons' texts a citizen reads (one table per rule).
+
+Expected values are written out (CST wall-clock times, known division names, Luhn digits worked by hand), not
+computed with the rules' own helpers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from chalicelib.domain import areas, days, venues
+from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, level_now, visit_reasons
+from chalicelib.domain.colors import Color, Reason, reasons_from_sources
+from chalicelib.domain.declaration import Declaration, Symptom, declaration_reasons
+from chalicelib.domain.exposures import CaseType, Exposure, Trip, exposure_reasons, is_close
+from chalicelib.domain.lab_results import LabResult, TestOutcome
+from chalicelib.domain.local_codes import LocalCode, local_code_reasons
+from chalicelib.domain.risk import CheckIn, RiskInputs, checkin_reasons, health_summary
+from chalicelib.domain.transport import Mode
+
+pytestmark = pytest.mark.fast
+
+CST = dt.timezone(dt.timedelta(hours=8))
+HOUR, DAY = 3600, 86400
+MARCH_1 = dt.date(2026, 3, 1)
+
+
+def cst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(dt.datetime(year, month, day, hour, minute, second, tzinfo=CST).timestamp())
+
+
+# --- days ------------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def shanghai_host(monkeypatch: pytest.MonkeyPatch):
+    """A host whose local zone is not UTC (a developer's laptop in China)."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_moments_are_written_in_utc_whatever_the_hosts_zone(shanghai_host):
+    assert time.localtime(0).tm_hour == 8      # the zone did change
+    assert days.iso(cst(2026, 3, 1)) == "2026-02-28T16:00:00Z"
+    assert days.today(cst(2026, 3, 1)) == MARCH_1
+
+
+# --- areas: when a level may take effect ------------------------------------------------------------------------
+
+def test_a_level_may_take_effect_from_now_back_to_exactly_14_days_ago():
+    now = cst(2026, 3, 15, 12)
+    for start in (now, now - 1, now - 14 * DAY):
+        areas.check_start(start, now)           # no error
+    for start in (now + 1, now - 14 * DAY - 1, now + DAY):
+        with pytest.raises(ValueError, match="^must be between 14 days ago and now$"):
+            areas.check_start(start, now)
+
+
+def test_a_county_is_governed_by_itself_and_its_prefecture_and_a_prefecture_by_itself():
+    assert areas.governing_areas("440106") == ["440106", "440100"]
+    assert areas.governing_areas("440100") == ["440100"]
+    assert areas.governing_areas("469001") == ["469001", "469000"]
+
+
+def test_level_ranks_order_low_medium_high():
+    assert [level.rank for level in (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH)] == [0, 1, 2]
+
+
+def test_the_level_in_force_is_the_latest_start_whatever_order_the_periods_come_in():
+    early, late = LevelPeriod(RiskLevel.HIGH, cst(2026, 3, 1)), LevelPeriod(RiskLevel.MEDIUM, cst(2026, 3, 3))
+    assert level_now([late, early], cst(2026, 3, 4)) == (RiskLevel.MEDIUM, cst(2026, 3, 3))
+    assert level_now([early, late], cst(2026, 3, 4)) == (RiskLevel.MEDIUM, cst(2026, 3, 3))
+    assert level_now([late, early], cst(2026, 3, 2)) == (RiskLevel.HIGH, cst(2026, 3, 1))
+
+
+# --- local codes ------------------------------------------------------------------------------------------------
+
+def test_a_green_local_code_or_a_lapsed_one_does_not_hide_the_next_province():
+    now = cst(2026, 3, 5)
+    codes = [LocalCode("11", Color.GREEN, now - DAY, None), LocalCode("31", Color.RED, now - DAY, now),
+             LocalCode("44", Color.YELLOW, now - DAY, None)]
+    [reason] = local_code_reasons(codes, now)
+    assert (reason.source, reason.code, reason.ref) == ("local_code", "local_code_yellow", "44")
+
+
+# --- co-passengers ----------------------------------------------------------------------------------------------
+
+def test_a_flights_close_rule_is_its_rows_never_a_carriage():
+    exposure = Exposure("exp_1", Mode.FLIGHT, "CA123", MARCH_1, CaseType.CONFIRMED, False, cst(2026, 3, 3),
+                        carriages=(3,))
+    trip = Trip("trp_1", MARCH_1, Mode.FLIGHT, "CA123", seat=None, carriage=3)
+    assert not is_close(trip, exposure)
+    [reason] = exposure_reasons([trip], [exposure])
+    assert (reason.code, reason.color) == ("co_passenger", Color.YELLOW)
+
+
+# --- lab results and doses in the summary a code carries --------------------------------------------------------
+
+def test_a_code_carries_the_latest_negative_known_by_now_and_its_distinct_doses():
+    now = cst(2026, 3, 5, 12)
+    results = (LabResult(cst(2026, 3, 3, 9), cst(2026, 3, 3, 20), TestOutcome.NEGATIVE),
+               LabResult(cst(2026, 3, 4, 9), cst(2026, 3, 4, 20), TestOutcome.NEGATIVE),
+               LabResult(cst(2026, 3, 5, 9), now + 1, TestOutcome.NEGATIVE))          # not known yet
+    summary = health_summary(RiskInputs(lab_results=results, doses=(1, 2, 2)), now)
+    assert (summary.negative_at, summary.doses) == (cst(2026, 3, 4, 9), 2)
+    assert health_summary(RiskInputs(), now) == type(summary)(None, 0)
+
+
+# --- reasons in storage ------------------------------------------------------------------------------------------
+
+def test_stored_reasons_of_every_source_are_read_back_in_order():
+    first = Reason("declaration", "declared_fever", Color.YELLOW, "申报发热", "fever", 100, 200, "440106")
+    second = Reason("local_code", "local_code_red", Color.RED, "红码", "red", 150, None, "44")
+    third = Reason("checkin", "checkin_fever", Color.YELLOW, "打卡", "check-in", 120, 300)
+    stored = {"declaration": [first.to_dict()], "local_code": [second.to_dict(), third.to_dict()]}
+    assert reasons_from_sources(stored) == [first, second, third]
+    assert reasons_from_sources({}) == []
+
+
+def test_a_train_passenger_with_a_seat_is_judged_by_the_carriage():
+    exposure = Exposure("exp_1", Mode.TRAIN, "G123", MARCH_1, CaseType.CONFIRMED, False, cst(2026, 3, 3),
+                        carriages=(5,))
+    assert is_close(Trip("trp_1", MARCH_1, Mode.TRAIN, "G123", seat="12A", carriage=5), exposure)
+    assert not is_close(Trip("trp_1", MARCH_1, Mode.TRAIN, "G123", seat="12A", carriage=6), exposure)
+
+
+VENUE = "ven_0123456789ab"
+
+
+# --- venues -----------------------------------------------------------------------------------------------------
+
+def luhn_valid(number: str) -> bool:
+    """The Luhn check read the other way: over the whole number, every second digit from the right doubled."""
+    total = 0
+    for i, char in enumerate(reversed(number)):
+        digit = int(char) * (2 if i % 2 else 1)
+        total += digit // 10 + digit % 10
+    return total % 10 == 0
+
+
+# worked by hand: 1234567 -> 7 6 5 4 3 2 1 from the right, doubled at even places: 14->5, 6, 10->1, 4, 6, 2, 2
+# = 26, so 4; 0000000 -> 0; 5000000 -> 5 doubled is 10->1 at the 7th place = 1, so 9; 0000009 -> 18->9, so 1
+@pytest.mark.parametrize("first7, digit", [("1234567", "4"), ("0000000", "0"), ("5000000", "9"), ("0000009", "1"),
+                                           ("0000005", "9"), ("0000050", "5")])
+def test_a_venue_numbers_check_digit_is_its_luhn_digit(first7, digit):
+    assert venues.check_digit(first7) == digit
+    assert luhn_valid(first7 + digit)
+    assert venues.venue_number(int(first7)) == first7 + digit
+
+
+def test_a_venue_number_is_eight_digits_whose_last_checks_the_seven_before():
+    assert venues.venue_number(42) == "00000422"
+    assert luhn_valid("00000422")
+    assert venues.is_venue_number("12345674")
+    for wrong in ("12345675", "21345674", "1234567", "123456744", "1234567a", ""):
+        assert not venues.is_venue_number(wrong), wrong
+
+
+def test_a_venue_id_is_ven_and_12_hex_digits():
+    assert venues.is_venue_id(VENUE)
+    assert not venues.is_venue_id("ven_0123456789aB") and not venues.is_venue_id("ven_0123456789a")
+
+
+def test_scans_within_one_five_minute_bucket_are_one_visit():
+    start = cst(2026, 3, 1, 10, 5)
+    assert [venues.bucket(start + s) for s in (0, 1, 299, 300, 599)] == [start, start, start, start + 300,
+                                                                         start + 300]
+
+
+
+def venue_case(start: int, end: int, case: CaseType = CaseType.CONFIRMED, exposure_id: str = "vex_1",
+               venue_id: str = VENUE) -> venues.VenueExposure:
+    return venues.VenueExposure(exposure_id, venue_id, "东门菜市场", start, end, case, cst(2026, 3, 3, 9), "44")
+
+
+def test_a_visit_counts_from_30_minutes_before_a_published_window_to_30_minutes_after():
+    start, end = cst(2026, 3, 1, 10), cst(2026, 3, 1, 12)
+    exposure = venue_case(start, end)
+    inside = (start - 30 * 60, start, end, end + 30 * 60)
+    outside = (start - 30 * 60 - 1, end + 30 * 60 + 1)
+    assert [exposure.covers(at) for at in inside + outside] == [True] * 4 + [False] * 2
+    for at in inside:
+        [reason] = venues.venue_exposure_reasons([venues.VenueVisit(VENUE, at)], [exposure])
+        assert (reason.source, reason.code, reason.color, reason.since, reason.until, reason.ref) == (
+            "exposure", "venue_exposure", Color.YELLOW, cst(2026, 3, 3, 9), cst(2026, 3, 16), "44")
+    for at in outside:
+        assert venues.venue_exposure_reasons([venues.VenueVisit(VENUE, at)], [exposure]) == []
+
+
+def test_of_several_visits_around_one_exposure_the_latest_gives_the_one_reason():
+    start, end = cst(2026, 3, 1, 23), cst(2026, 3, 2, 1)
+    late, early = venues.VenueVisit(VENUE, cst(2026, 3, 2, 0, 30)), venues.VenueVisit(VENUE, cst(2026, 3, 1, 23, 10))
+    [reason] = venues.venue_exposure_reasons([late, early], [venue_case(start, end)])
+    assert reason.until == cst(2026, 3, 17)       # 14 days after 2 March, the day of the latest visit
+
+
+def test_an_exposure_of_another_venue_does_not_hide_the_next_one():
+    at = cst(2026, 3, 1, 10)
+    other = venue_case(at - HOUR, at + HOUR, exposure_id="vex_0", venue_id="ven_ba9876543210")
+    found = venues.venue_exposure_reasons([venues.VenueVisit(VENUE, at)], [other, venue_case(at - HOUR, at + HOUR)])
+    assert len(found) == 1
+    two = venues.venue_exposure_reasons([venues.VenueVisit(VENUE, at)],
+                                        [venue_case(at - HOUR, at), venue_case(at, at + HOUR, exposure_id="vex_2")])
+    assert len(two) == 2
+
+
+@pytest.mark.parametrize("case, at, zh, en", [
+    (CaseType.CONFIRMED, cst(2026, 3, 1, 9, 7), "2026-03-01 09:07 到访的场所「东门菜市场」同时段有确诊病例",
+     "You visited 东门菜市场 at 2026-03-01 09:07 CST, when a confirmed case was there"),
+    (CaseType.SUSPECTED, cst(2026, 3, 1, 23, 59), "2026-03-01 23:59 到访的场所「东门菜市场」同时段有疑似病例",
+     "You visited 东门菜市场 at 2026-03-01 23:59 CST, when a suspected case was there"),
+])
+def test_a_venue_exposures_message_names_the_venue_the_visit_in_cst_and_the_case(case, at, zh, en):
+    [reason] = venues.venue_exposure_reasons([venues.VenueVisit(VENUE, at)], [venue_case(at - HOUR, at + HOUR, case)])
+    assert (reason.message, reason.message_en) == (zh, en)
+
+
+# --- the texts a citizen reads, one table per rule ----------------------------------------------------------------
+
+def stayed(level: RiskLevel, fever: bool, area: str = "420106") -> Reason:
+    [reason] = visit_reasons([Visit(MARCH_1, area, "trip")], {area: [LevelPeriod(level, cst(2026, 2, 20))]}, fever,
+                             cst(2026, 3, 5))
+    return reason
+
+
+@pytest.mark.parametrize("level, fever, code, zh, en", [
+    (RiskLevel.HIGH, True, "high_risk_stay_with_fever", "14天内到过高风险地区（湖北省武汉市武昌区）且有发热",
+     "Stay in a high-risk area (420106) within 14 days with fever"),
+    (RiskLevel.HIGH, False, "high_risk_stay", "14天内到过高风险地区（湖北省武汉市武昌区）",
+     "Stay in a high-risk area (420106) within 14 days"),
+    (RiskLevel.MEDIUM, True, "medium_risk_stay", "14天内到过中风险地区（湖北省武汉市武昌区）",
+     "Stay in a medium-risk area (420106) within 14 days"),
+])
+def test_an_area_reason_names_the_level_and_the_area(level, fever, code, zh, en):
+    reason = stayed(level, fever)
+    assert (reason.source, reason.code, reason.message, reason.message_en) == ("area", code, zh, en)
+
+
+def test_an_area_reason_names_an_unknown_area_by_its_code():
+    reason = stayed(RiskLevel.MEDIUM, False, area="429999")
+    assert reason.message == "14天内到过中风险地区（429999）" and reason.ref == "429999"
+
+
+def declared(**change: object) -> Declaration:
+    fields: dict[str, object] = {"temperature": 36.5, "symptoms": [], "contact_with_cases": False,
+                                 "stayed_in_high_risk_area": False, "current_area": "420106", **change}
+    return Declaration(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("made, code, zh, en", [
+    (declared(contact_with_cases=True), "declared_contact", "申报与确诊或疑似病例有接触史",
+     "Declared contact with a confirmed or suspected case"),
+    (declared(stayed_in_high_risk_area=True, symptoms=[Symptom.COUGH]), "declared_high_risk_stay_with_symptoms",
+     "申报14天内到过高风险地区且有发热或症状",
+     "Declared a stay in a high-risk area within 14 days with fever or symptoms"),
+    (declared(stayed_in_high_risk_area=True), "declared_high_risk_stay", "申报14天内到过高风险地区",
+     "Declared a stay in a high-risk area within 14 days"),
+    (declared(temperature=38.0), "declared_fever", "申报发热（体温≥37.3℃）", "Declared fever (37.3 °C or above)"),
+    (declared(symptoms=[Symptom.DIARRHOEA]), "declared_symptoms", "申报有咳嗽、乏力等症状",
+     "Declared symptoms such as cough or fatigue"),
+])
+def test_each_declared_reason_says_what_was_declared(made, code, zh, en):
+    [reason] = [r for r in declaration_reasons(made, cst(2026, 3, 1)) if r.code == code]
+    assert (reason.source, reason.code, reason.message, reason.message_en) == ("declaration", code, zh, en)
+
+
+def test_everything_declared_at_once_gives_each_reason_in_the_rule_tables_order():
+    made = declared(contact_with_cases=True, stayed_in_high_risk_area=True, temperature=37.5,
+                    symptoms=[Symptom.FEVER, Symptom.COUGH])
+    assert [(r.code, r.color) for r in declaration_reasons(made, cst(2026, 3, 1))] == [
+        ("declared_contact", Color.RED), ("declared_high_risk_stay_with_symptoms", Color.RED),
+        ("declared_fever", Color.YELLOW), ("declared_symptoms", Color.YELLOW)]
+
+
+def test_a_fever_check_in_says_its_day():
+    day = dt.date(2026, 3, 4)
+    [reason] = checkin_reasons([CheckIn(day, "420106", 38.1, (), cst(2026, 3, 4, 8))], cst(2026, 3, 4, 9))
+    assert (reason.source, reason.code, reason.message, reason.message_en, reason.ref) == (
+        "checkin", "checkin_fever", "2026-03-04 健康打卡报告发热", "Daily check-in on 2026-03-04 reported fever",
+        "420106")
