@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from chalicelib.domain import areas, days, venues
+from chalicelib.domain import areas, days, divisions, venues
 from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, level_now, visit_reasons
 from chalicelib.domain.colors import Color, Reason, reasons_from_sources
 from chalicelib.domain.declaration import Declaration, Symptom, declaration_reasons
@@ -49,6 +49,19 @@ def test_moments_are_written_in_utc_whatever_the_hosts_zone(shanghai_host):
     assert time.localtime(0).tm_hour == 8      # the zone did change
     assert days.iso(cst(2026, 3, 1)) == "2026-02-28T16:00:00Z"
     assert days.today(cst(2026, 3, 1)) == MARCH_1
+
+
+# --- divisions: names ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code, name", [
+    ("500229", "重庆市城口县"),                  # not "重庆市县城口县": the "县" level is no name
+    ("500200", "重庆市"),
+    ("429004", "湖北省仙桃市"),                  # not "湖北省省直辖县级行政区划仙桃市"
+    ("469001", "海南省五指山市"),
+    ("659001", "新疆维吾尔自治区石河子市"),      # not "…自治区直辖县级行政区划石河子市"
+])
+def test_a_countys_name_leaves_out_the_placeholder_levels_between_it_and_its_province(code, name):
+    assert divisions.name_of(code) == name
 
 
 # --- areas: when a level may take effect ------------------------------------------------------------------------
@@ -121,6 +134,19 @@ def test_stored_reasons_of_every_source_are_read_back_in_order():
     stored = {"declaration": [first.to_dict()], "local_code": [second.to_dict(), third.to_dict()]}
     assert reasons_from_sources(stored) == [first, second, third]
     assert reasons_from_sources({}) == []
+
+
+def test_a_reason_is_stored_as_plain_json_fields():
+    reason = Reason("local_code", "local_code_red", Color.RED, "红码", "red", 150, None, "44")
+    assert reason.to_dict() == {"source": "local_code", "code": "local_code_red", "color": "red", "message": "红码",
+                                "message_en": "red", "since": 150, "until": None, "ref": "44"}
+
+
+def test_a_reason_stored_before_english_messages_reads_back_with_an_empty_one():
+    stored = {"source": "declaration", "code": "declared_fever", "color": "yellow", "message": "申报发热",
+              "since": 100, "until": 200}
+    reason = Reason.from_dict(stored)
+    assert reason.message_en == "" and reason.ref is None and reason.color is Color.YELLOW
 
 
 def test_a_train_passenger_with_a_seat_is_judged_by_the_carriage():
