@@ -13,13 +13,33 @@ import time
 import pytest
 
 from chalicelib.domain import areas, days, divisions, venues
-from chalicelib.domain.areas import LevelPeriod, RiskLevel, Visit, level_now, visit_reasons
+from chalicelib.domain.areas import (
+    LevelPeriod,
+    RiskLevel,
+    Visit,
+    level_now,
+    periods_that_matter,
+    risky_since,
+    visit_reasons,
+)
 from chalicelib.domain.colors import Color, Reason, reasons_from_sources
+from chalicelib.domain.corrections import Override
 from chalicelib.domain.declaration import Declaration, Symptom, declaration_reasons
 from chalicelib.domain.exposures import CaseType, Exposure, Trip, exposure_reasons, is_close
 from chalicelib.domain.lab_results import LabResult, TestOutcome
 from chalicelib.domain.local_codes import LocalCode, local_code_reasons
-from chalicelib.domain.risk import CheckIn, RiskInputs, checkin_reasons, health_summary
+from chalicelib.domain.medical import MedicalStatus, StatusEntry
+from chalicelib.domain.risk import (
+    CheckIn,
+    RiskInputs,
+    assess,
+    checkin_reasons,
+    fever_until,
+    has_fever,
+    health_summary,
+    stay_facts,
+)
+from chalicelib.domain.stays import StayFacts
 from chalicelib.domain.transport import Mode
 
 pytestmark = pytest.mark.fast
@@ -92,6 +112,58 @@ def test_the_level_in_force_is_the_latest_start_whatever_order_the_periods_come_
     assert level_now([late, early], cst(2026, 3, 2)) == (RiskLevel.HIGH, cst(2026, 3, 1))
 
 
+def test_the_highest_level_and_the_first_risky_moment_in_a_stays_window_whatever_the_order():
+    medium, high, low = (LevelPeriod(RiskLevel.MEDIUM, cst(2026, 3, 2)), LevelPeriod(RiskLevel.HIGH, cst(2026, 3, 3)),
+                         LevelPeriod(RiskLevel.LOW, cst(2026, 3, 4)))
+    start, end = cst(2026, 3, 1), cst(2026, 3, 5)
+    assert risky_since([low, high, medium], start, end) == (RiskLevel.HIGH, cst(2026, 3, 2))
+    assert risky_since([medium, high, low], start, end) == (RiskLevel.HIGH, cst(2026, 3, 2))
+    # a level in force before the window counts from the window's start
+    assert risky_since([medium, high, low], cst(2026, 3, 3, 12), end) == (RiskLevel.HIGH, cst(2026, 3, 3, 12))
+    assert risky_since([], start, end) == (RiskLevel.LOW, None)
+    assert risky_since([low], start, end) == (RiskLevel.LOW, None)
+
+
+def test_periods_that_ended_before_a_stay_or_were_replaced_do_not_hide_the_later_ones():
+    start, end = cst(2026, 3, 1), cst(2026, 3, 5)
+    ended = [LevelPeriod(RiskLevel.HIGH, cst(2026, 2, 10)), LevelPeriod(RiskLevel.LOW, cst(2026, 2, 20)),
+             LevelPeriod(RiskLevel.MEDIUM, cst(2026, 3, 3))]
+    assert risky_since(ended, start, end) == (RiskLevel.MEDIUM, cst(2026, 3, 3))
+    replaced = [LevelPeriod(RiskLevel.HIGH, cst(2026, 3, 2)), LevelPeriod(RiskLevel.LOW, cst(2026, 3, 2)),
+                LevelPeriod(RiskLevel.MEDIUM, cst(2026, 3, 3))]
+    assert risky_since(replaced, start, end) == (RiskLevel.MEDIUM, cst(2026, 3, 3))
+
+
+def test_a_province_summary_is_the_same_whatever_order_the_periods_come_in():
+    now = cst(2026, 3, 20)
+    periods = [LevelPeriod(RiskLevel.LOW, cst(2026, 3, 10)), LevelPeriod(RiskLevel.HIGH, cst(2026, 2, 1)),
+               LevelPeriod(RiskLevel.MEDIUM, cst(2026, 2, 10)), LevelPeriod(RiskLevel.HIGH, cst(2026, 3, 8))]
+    assert periods_that_matter(periods, now) == [periods[2], periods[3], periods[0]]
+
+
+def test_a_stay_outside_the_window_or_in_a_low_area_does_not_hide_the_next_stay():
+    now = cst(2026, 3, 20)
+    area = {"420106": [LevelPeriod(RiskLevel.MEDIUM, cst(2026, 2, 1))]}
+    old, low, recent = (Visit(MARCH_1, "420106", "trip"), Visit(dt.date(2026, 3, 10), "440106", "checkin"),
+                        Visit(dt.date(2026, 3, 10), "420106", "checkin"))
+    [reason] = visit_reasons([old, low, recent], area, False, now)
+    assert (reason.code, reason.since, reason.until) == ("medium_risk_stay", cst(2026, 3, 10), cst(2026, 3, 25))
+
+
+def test_a_worse_stay_and_a_milder_later_one_in_one_area_each_keep_their_reason():
+    levels = {"420106": [LevelPeriod(RiskLevel.HIGH, cst(2026, 2, 20)), LevelPeriod(RiskLevel.MEDIUM, cst(2026, 3, 2))]}
+    stays = [Visit(dt.date(2026, 3, 3), "420106", "checkin"), Visit(MARCH_1, "420106", "trip")]
+    reasons = visit_reasons(stays, levels, True, cst(2026, 3, 5))
+    assert [(r.code, r.color, r.since, r.until) for r in reasons] == [
+        ("high_risk_stay_with_fever", Color.RED, cst(2026, 3, 1), cst(2026, 3, 16)),
+        ("medium_risk_stay", Color.YELLOW, cst(2026, 3, 3), cst(2026, 3, 18))]
+    # of two stays at the same level the later one lasts longer and is the only one kept
+    [later] = visit_reasons([Visit(dt.date(2026, 3, 3), "420106", "checkin"), Visit(dt.date(2026, 3, 4), "420106",
+                                                                                      "trip")],
+                            {"420106": [LevelPeriod(RiskLevel.MEDIUM, cst(2026, 2, 20))]}, False, cst(2026, 3, 5))
+    assert (later.since, later.until) == (cst(2026, 3, 4), cst(2026, 3, 19))
+
+
 # --- local codes ------------------------------------------------------------------------------------------------
 
 def test_a_green_local_code_or_a_lapsed_one_does_not_hide_the_next_province():
@@ -111,6 +183,72 @@ def test_a_flights_close_rule_is_its_rows_never_a_carriage():
     assert not is_close(trip, exposure)
     [reason] = exposure_reasons([trip], [exposure])
     assert (reason.code, reason.color) == ("co_passenger", Color.YELLOW)
+
+
+# --- the assessment of every source ------------------------------------------------------------------------
+
+def test_every_source_is_assessed_under_its_own_name():
+    now = cst(2026, 3, 5, 12)
+    inputs = RiskInputs(
+        declaration=declared(contact_with_cases=True), declared_at=cst(2026, 3, 5),
+        statuses=[StatusEntry(MedicalStatus.UNDER_OBSERVATION, cst(2026, 3, 4), cst(2026, 3, 11), "42")],
+        local_codes=[LocalCode("42", Color.YELLOW, cst(2026, 3, 4), cst(2026, 3, 6))],
+        visits=[Visit(MARCH_1, "420106", "trip")], levels={"420106": [LevelPeriod(RiskLevel.MEDIUM, cst(2026, 2, 1))]},
+        trips=[Trip("trp_1", MARCH_1, Mode.TRAIN, "G123", carriage=5)],
+        exposures=[Exposure("exp_1", Mode.TRAIN, "G123", MARCH_1, CaseType.SUSPECTED, False, cst(2026, 3, 3))],
+        checkins=[CheckIn(dt.date(2026, 3, 5), "420106", 38.0, (), cst(2026, 3, 5, 8))],
+        lab_results=[LabResult(cst(2026, 3, 4, 9), cst(2026, 3, 4, 20), TestOutcome.POSITIVE, "42")],
+        extra={"transit": [Reason("transit", "x", Color.YELLOW, "中转", "transit", 0, None)]})
+    assessed = assess(inputs, now)
+    assert {source: [r.code for r in reasons] for source, reasons in assessed.items()} == {
+        "declaration": ["declared_contact"], "medical_status": ["medical_under_observation"],
+        "local_code": ["local_code_yellow"], "area": ["medium_risk_stay"], "exposure": ["co_passenger"],
+        "checkin": ["checkin_fever"], "test": ["test_positive"], "transit": ["x"]}
+    [status] = assessed["medical_status"]
+    assert (status.since, status.until, status.ref) == (cst(2026, 3, 4), cst(2026, 3, 11), "42")
+
+
+def test_a_declaration_not_yet_made_yields_no_reason_and_no_fever():
+    inputs = RiskInputs(declaration=declared(temperature=39.0))
+    assert assess(inputs, cst(2026, 3, 5)) == {}
+    assert fever_until(inputs) is None and not has_fever(inputs, cst(2026, 3, 5))
+
+
+def test_a_declaration_without_fever_reports_no_fever():
+    inputs = RiskInputs(declaration=declared(symptoms=[Symptom.COUGH]), declared_at=cst(2026, 3, 5))
+    assert fever_until(inputs) is None
+
+
+def test_a_national_recovery_given_apart_lifts_an_earlier_positive_test():
+    positive = LabResult(cst(2026, 3, 1, 9), cst(2026, 3, 1, 20), TestOutcome.POSITIVE)
+    inputs = RiskInputs(medical_status=MedicalStatus.RECOVERED, medical_since=cst(2026, 3, 4), lab_results=[positive])
+    [reason] = assess(inputs, cst(2026, 3, 3))["test"]
+    assert (reason.since, reason.until) == (cst(2026, 3, 1, 9), cst(2026, 3, 4))
+    assert assess(inputs, cst(2026, 3, 4)) == {}
+
+
+def test_the_latest_check_in_counts_whatever_order_they_come_in():
+    now = cst(2026, 3, 5, 9)
+    calm, feverish = (CheckIn(dt.date(2026, 3, 4), "420106", 36.5, (), cst(2026, 3, 4, 8)),
+                      CheckIn(dt.date(2026, 3, 5), "420106", 38.0, (), cst(2026, 3, 5, 8)))
+    for order in ([calm, feverish], [feverish, calm]):
+        assert [r.code for r in checkin_reasons(order, now)] == ["checkin_fever"]
+    calm_later = CheckIn(dt.date(2026, 3, 5), "420106", 36.5, (), cst(2026, 3, 5, 8))
+    feverish_earlier = CheckIn(dt.date(2026, 3, 4), "420106", 38.0, (), cst(2026, 3, 4, 8))
+    for order in ([calm_later, feverish_earlier], [feverish_earlier, calm_later]):
+        assert checkin_reasons(order, now) == []
+
+
+def test_a_code_keeps_its_stays_its_fever_and_its_area_corrections():
+    now = cst(2026, 3, 5, 12)
+    area_fix = Override("cor_1", "area", None, cst(2026, 3, 4), cst(2026, 3, 10), None, "420106")
+    other_fix = Override("cor_2", "declaration", None, cst(2026, 3, 4), cst(2026, 3, 10), None)
+    inputs = RiskInputs(visits=[Visit(dt.date(2026, 3, 2), "420106", "trip"), Visit(MARCH_1, "420106", "checkin"),
+                                Visit(dt.date(2026, 2, 10), "440106", "trip")],
+                        checkins=[CheckIn(dt.date(2026, 3, 3), "420106", 37.5, (), cst(2026, 3, 3, 8))],
+                        overrides=[area_fix, other_fix])
+    assert stay_facts(inputs, now) == StayFacts("420106:20260301,20260302", cst(2026, 3, 18), (area_fix,))
+    assert stay_facts(RiskInputs(), now) == StayFacts("", None, ())
 
 
 # --- lab results and doses in the summary a code carries --------------------------------------------------------
