@@ -297,6 +297,28 @@ def test_a_train_passenger_with_a_seat_is_judged_by_the_carriage():
 VENUE = "ven_0123456789ab"
 
 
+def test_an_exposure_of_another_trip_does_not_hide_the_next_one():
+    trip = Trip("trp_1", MARCH_1, Mode.FLIGHT, "CA123", seat="10F")
+    other = Exposure("exp_0", Mode.FLIGHT, "CA124", MARCH_1, CaseType.CONFIRMED, False, cst(2026, 3, 3))
+    mine = Exposure("exp_1", Mode.FLIGHT, "CA123", MARCH_1, CaseType.CONFIRMED, False, cst(2026, 3, 3))
+    assert [r.code for r in exposure_reasons([trip], [other, mine])] == ["co_passenger"]
+
+
+@pytest.mark.parametrize("trip, exposure, zh, en", [
+    (Trip("trp_1", MARCH_1, Mode.FLIGHT, "CA123", seat="30A"),
+     Exposure("exp_1", Mode.FLIGHT, "CA123", MARCH_1, CaseType.CONFIRMED, False, 0, rows=(10, 12)),
+     "2026-03-01 乘坐的航班CA123有确诊病例（同航班）",
+     "Flight CA123 on 2026-03-01 carried a confirmed case; you were on the same flight"),
+    (Trip("trp_1", MARCH_1, Mode.TRAIN, "G123", carriage=5),
+     Exposure("exp_1", Mode.TRAIN, "G123", MARCH_1, CaseType.SUSPECTED, True, 0, carriages=(5,)),
+     "2026-03-01 乘坐的列车G123有境外输入疑似病例（邻近座位/同车厢）",
+     "Train G123 on 2026-03-01 carried an inbound suspected case; you were near the case's seats or carriage"),
+])
+def test_a_co_passengers_reason_names_the_trip_the_case_and_where_they_sat(trip, exposure, zh, en):
+    [reason] = exposure_reasons([trip], [exposure])
+    assert (reason.source, reason.message, reason.message_en) == ("exposure", zh, en)
+
+
 # --- venues -----------------------------------------------------------------------------------------------------
 
 def luhn_valid(number: str) -> bool:
