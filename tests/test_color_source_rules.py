@@ -157,6 +157,10 @@ def test_a_worse_stay_and_a_milder_later_one_in_one_area_each_keep_their_reason(
     assert [(r.code, r.color, r.since, r.until) for r in reasons] == [
         ("high_risk_stay_with_fever", Color.RED, cst(2026, 3, 1), cst(2026, 3, 16)),
         ("medium_risk_stay", Color.YELLOW, cst(2026, 3, 3), cst(2026, 3, 18))]
+    # of the milder stays that last longer than the worst, the one that lasts longest is kept, whatever the order
+    milder = [Visit(dt.date(2026, 3, 3), "420106", "checkin"), Visit(dt.date(2026, 3, 4), "420106", "trip"), stays[1]]
+    assert [(r.code, r.until) for r in visit_reasons(milder, levels, True, cst(2026, 3, 5))] == [
+        ("high_risk_stay_with_fever", cst(2026, 3, 16)), ("medium_risk_stay", cst(2026, 3, 19))]
     # of two stays at the same level the later one lasts longer and is the only one kept
     [later] = visit_reasons([Visit(dt.date(2026, 3, 3), "420106", "checkin"), Visit(dt.date(2026, 3, 4), "420106",
                                                                                       "trip")],
