@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from chalicelib.domain import documents
+from chalicelib.domain import documents, idnumber
 from chalicelib.domain.documents import DocumentType as T, InvalidDocument, parse
 from tests import people
-from tests.test_id_numbers import iso_7064_mod_11_2
+from tests.test_id_numbers import CHINA_JUST_AFTER_MIDNIGHT, iso_7064_mod_11_2
 
 pytestmark = pytest.mark.fast
 
@@ -101,12 +101,12 @@ def test_a_residence_permit_takes_every_real_birth_date_from_1_january_1900(born
     assert parse(T.HMT_RESIDENCE_PERMIT, number).number == number
 
 
-def test_a_residence_permit_holder_may_be_born_today_but_not_tomorrow():
-    today = dt.date.today()
-    number = with_check(f"820000{today:%Y%m%d}001")
+def test_a_residence_permit_holder_may_be_born_today_in_china_but_not_tomorrow(monkeypatch):
+    monkeypatch.setattr(idnumber.time, "time", lambda: CHINA_JUST_AFTER_MIDNIGHT)   # 1 March in China, not in UTC
+    number = with_check("82000020260301001")
     assert parse(T.HMT_RESIDENCE_PERMIT, number).number == number
     with pytest.raises(InvalidDocument, match="out of range"):
-        parse(T.HMT_RESIDENCE_PERMIT, with_check(f"820000{today + dt.timedelta(days=1):%Y%m%d}001"))
+        parse(T.HMT_RESIDENCE_PERMIT, with_check("82000020260302001"))
 
 
 def test_the_residence_permits_of_the_three_regions_and_the_2023_permanent_residence_card_use_gb_11643():

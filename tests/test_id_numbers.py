@@ -101,12 +101,16 @@ def with_check(body: str) -> str:
     return body + iso_7064_mod_11_2(body)
 
 
-def test_a_birth_date_must_be_a_real_day_up_to_today():
-    today = dt.date.today()
-    assert normalise(with_check(f"110101{today:%Y%m%d}001"))
-    tomorrow = today + dt.timedelta(days=1)
+# 00:30 on 1 March 2026 in China: still 28 February on a UTC host (Lambda's zone)
+CHINA_JUST_AFTER_MIDNIGHT = int(dt.datetime(2026, 2, 28, 16, 30, tzinfo=dt.UTC).timestamp())
+
+
+def test_a_birth_date_must_be_a_real_day_up_to_today_in_china(monkeypatch):
+    monkeypatch.setattr(idnumber.time, "time", lambda: CHINA_JUST_AFTER_MIDNIGHT)
+    assert idnumber.china_today() == dt.date(2026, 3, 1)
+    assert normalise(with_check("11010120260301001"))          # born today, China's day: valid from its midnight
     with pytest.raises(InvalidIdNumber, match="out of range"):
-        normalise(with_check(f"110101{tomorrow:%Y%m%d}001"))
+        normalise(with_check("11010120260302001"))
     for impossible in ("19900230", "19901301", "19900100", "19000229"):
         with pytest.raises(InvalidIdNumber, match="not a real date"):
             normalise(with_check(f"110101{impossible}001"))

@@ -71,7 +71,7 @@ def _birth_date(digits: str, what: str) -> None:
         born = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
     except ValueError:
         raise InvalidDocument(f"the birth date in the {what} is not a real date") from None
-    if born.year < 1900 or born > dt.date.today():
+    if born.year < 1900 or born > idnumber.china_today():
         raise InvalidDocument(f"the birth date in the {what} is out of range")
 
 
