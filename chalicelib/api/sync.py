@@ -131,7 +131,7 @@ class LookupRequest(Model):
             raise ValueError("people: send either id_numbers or people, not both and not neither")
         return self
 
-    def documents(self) -> list[documents.Document]:
+    def named(self) -> list[documents.Document]:
         if self.people is not None:
             return [person.document() for person in self.people]
         return [documents.Document(documents.DocumentType.RESIDENT_ID, n) for n in self.id_numbers or []]
@@ -175,9 +175,9 @@ def push_vaccinations(caller: Principal, body: VaccinationBatch) -> dict[str, An
 
 @route(bp, "/v1/sync/lookups", methods=["POST"], roles=[Role.PROVINCE], body=LookupRequest,
        responds={200: "LookupResult"},
-       limits=[Batch(limits.LOOKUPS_PER_PROVINCE, lambda asked: len(asked.documents()))],
+       limits=[Batch(limits.LOOKUPS_PER_PROVINCE, lambda asked: len(asked.named()))],
        tags=["health information query"],
        example={"id_numbers": ["510104199001011230"], "purpose": "Arrival screening at Guangzhou South"})
 def lookup(caller: Principal, body: LookupRequest) -> dict[str, Any]:
     """A province looks people up (audited, shown to each person)"""
-    return sync.lookup(caller, body.documents(), body.purpose)
+    return sync.lookup(caller, body.named(), body.purpose)
