@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PYDEPS := $(VENV)/.installed
 JSDEPS := node_modules/.installed
 
-.PHONY: run test test-fast bench deps java browser screenshots clean
+.PHONY: run test test-fast mutation bench deps java browser screenshots clean
 
 deps: $(PYDEPS) $(JSDEPS) java
 
@@ -57,6 +57,10 @@ test: deps browser
 # The pure rules, ID numbers and token code (tests marked fast): no Java, no DynamoDB Local, well under a minute.
 test-fast: $(PYDEPS)
 	$(PY) -m pytest -q -m fast $(PYTEST_ARGS)
+
+# mutmut on chalicelib/domain and chalicelib/security against the fast tier (docs/testing.md): about 17 minutes
+mutation: $(PYDEPS)
+	$(VENV)/bin/mutmut run --max-children 2; $(VENV)/bin/mutmut results
 
 bench: deps
 	$(PY) -m bench
