@@ -6,7 +6,6 @@ and across a signing-key rotation.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -23,10 +22,7 @@ from chalicelib.security.access import Role
 from chalicelib.settings import get_settings
 from chalicelib.store import scans
 from tests.conftest import auth, client_token, dump
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+from tests.forged import b64url
 
 
 def segment(value: dict[str, Any]) -> str:

@@ -5,7 +5,6 @@ the settings, exactly as HEALTHCODE_IDP_JWKS would carry it.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -21,16 +20,13 @@ from jwt.algorithms import ECAlgorithm
 from chalicelib import settings
 from tests import people
 from tests.conftest import auth, dump
+from tests.forged import b64url
 from tests.refusals import assert_refused
 
 ISSUER = "https://idp.example.gov.cn"
 AUDIENCE = "healthcode-prod"
 KID = "idp-2026-01"
 JSON = {"Content-Type": "application/json"}
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def dump_compact(value: dict[str, Any]) -> bytes:

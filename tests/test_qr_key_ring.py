@@ -16,22 +16,15 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from chalicelib import clock
 from chalicelib.security import keyring, qr_tokens, venue_tokens
 from chalicelib.settings import get_settings
+from tests.forged import NOW, _platform_clock_at_now  # noqa: F401 (an autouse fixture)
 
 pytestmark = pytest.mark.fast
 
-NOW = 1_800_000_000
 TTL = 180
 VENUE = "ven_0123456789ab"
 _loads = itertools.count(-1, -1)       # loaded_at of this test's bundles: never a real load's time
-
-
-@pytest.fixture(autouse=True)
-def _platform_clock_at_now() -> None:
-    clock.reset()
-    clock.shift(NOW - clock.now_float())
 
 
 def key(kid: str, created: int, retired: int | None = None) -> keyring.SigningKeyRecord:

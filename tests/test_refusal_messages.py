@@ -8,7 +8,6 @@ file-based secrets, keys generated here, no database (a province's registered ke
 """
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
-from chalicelib import clock, settings
+from chalicelib import settings
 from chalicelib.errors import ApiError, Forbidden, Unauthenticated, ValidationFailed
 from chalicelib.security import identity, paper_tokens, province_tokens, qr_tokens, venue_tokens
 from chalicelib.security.paper_tokens import PaperClaims
@@ -27,28 +26,13 @@ from chalicelib.security.province_tokens import ProvinceKeys
 from chalicelib.security.qr_tokens import TokenRejected
 from chalicelib.settings import get_settings
 from chalicelib.store import provinces
+from tests.forged import NOW, _platform_clock_at_now, b64url, hand_made  # noqa: F401 (an autouse fixture)
 
 pytestmark = pytest.mark.fast
 
-NOW = 1_800_000_000
 TTL = 180
 VENUE = "ven_0123456789ab"
 OTHER_KEY = ec.generate_private_key(ec.SECP256R1())      # a key the platform has never seen
-
-
-@pytest.fixture(autouse=True)
-def _platform_clock_at_now() -> None:
-    clock.reset()
-    clock.shift(NOW - clock.now_float())
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def hand_made(header: dict[str, Any], claims: dict[str, Any]) -> str:
-    """A token PyJWT would not make (no kid, another algorithm than the key's), with a signature of nothing."""
-    return ".".join(b64url(json.dumps(part).encode()) for part in (header, claims)) + "." + b64url(b"x" * 64)
 
 
 def our_qr_kid() -> str:

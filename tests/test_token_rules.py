@@ -5,7 +5,6 @@ test_key_rotation.py, test_provinces.py and test_prod_identity.py.
 """
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Iterator
@@ -29,25 +28,9 @@ from chalicelib.security.qr_tokens import TokenRejected
 from chalicelib.settings import get_settings
 from chalicelib.store import provinces
 from tests import people
+from tests.forged import NOW, _platform_clock_at_now, b64url, hand_made  # noqa: F401 (an autouse fixture)
 
 pytestmark = pytest.mark.fast
-
-NOW = 1_800_000_000
-
-
-@pytest.fixture(autouse=True)
-def _platform_clock_at_now() -> None:
-    clock.reset()
-    clock.shift(NOW - clock.now_float())
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def hand_made(header: dict[str, Any], claims: dict[str, Any]) -> str:
-    """A token PyJWT would not make (a numeric kid or iss), with a signature of nothing."""
-    return ".".join(b64url(json.dumps(part).encode()) for part in (header, claims)) + "." + b64url(b"x" * 64)
 
 
 def claims_of(token: str) -> dict[str, Any]:

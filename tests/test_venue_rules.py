@@ -3,15 +3,12 @@ bucket, the venue exposure rule with its 30-minute buffer (docs/colors.md), and 
 generation, typ, expiry). The same code runs end to end in tests/test_venues.py."""
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import random
 
 import jwt
 import pytest
 
-from chalicelib import clock
 from chalicelib.domain import days, venues as rules
 from chalicelib.domain.colors import Color
 from chalicelib.domain.exposures import CaseType
@@ -20,17 +17,11 @@ from chalicelib.domain.venues import VenueExposure, VenueVisit
 from chalicelib.security import qr_tokens, venue_tokens
 from chalicelib.security.qr_tokens import TokenRejected
 from chalicelib.settings import get_settings
+from tests.forged import NOW, _platform_clock_at_now, hand_made  # noqa: F401 (an autouse fixture)
 
 pytestmark = pytest.mark.fast
 
-NOW = 1_800_000_000
 VENUE = "ven_0123456789ab"
-
-
-@pytest.fixture(autouse=True)
-def _platform_clock_at_now() -> None:
-    clock.reset()
-    clock.shift(NOW - clock.now_float())
 
 
 def exposure(start: int, end: int, case_type: CaseType = CaseType.CONFIRMED, venue: str = VENUE) -> VenueExposure:
@@ -143,12 +134,6 @@ def test_a_citizens_qr_token_is_no_venue_token_nor_a_venue_token_a_qr_token():
 def test_the_check_day_is_the_china_standard_time_day_of_the_visit():
     late = int(dt.datetime(2026, 11, 30, 23, 59, tzinfo=days.CST).timestamp())
     assert VenueVisit(VENUE, late).day == dt.date(2026, 11, 30)
-
-
-def hand_made(header: dict[str, object], claims: dict[str, object]) -> str:
-    """A token PyJWT would not make (no kid, another algorithm), with a signature of nothing."""
-    b64 = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()  # noqa: E731
-    return f"{b64(header)}.{b64(claims)}." + base64.urlsafe_b64encode(b"x" * 64).rstrip(b"=").decode()
 
 
 @pytest.mark.parametrize("header, reason", [
