@@ -41,16 +41,11 @@ from chalicelib.domain.risk import (
 )
 from chalicelib.domain.stays import StayFacts
 from chalicelib.domain.transport import Mode
+from tests.test_rule_boundaries import DAY, HOUR, cst
 
 pytestmark = pytest.mark.fast
 
-CST = dt.timezone(dt.timedelta(hours=8))
-HOUR, DAY = 3600, 86400
 MARCH_1 = dt.date(2026, 3, 1)
-
-
-def cst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
-    return int(dt.datetime(year, month, day, hour, minute, second, tzinfo=CST).timestamp())
 
 
 # --- days ------------------------------------------------------------------------------------------------------
@@ -361,7 +356,6 @@ def test_scans_within_one_five_minute_bucket_are_one_visit():
     start = cst(2026, 3, 1, 10, 5)
     assert [venues.bucket(start + s) for s in (0, 1, 299, 300, 599)] == [start, start, start, start + 300,
                                                                          start + 300]
-
 
 
 def venue_case(start: int, end: int, case: CaseType = CaseType.CONFIRMED, exposure_id: str = "vex_1",
